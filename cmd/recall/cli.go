@@ -1,0 +1,134 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"golang.org/x/term"
+)
+
+// env is the process's outside world, so tests can replace it.
+type env struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+	// stdinTTY and stdoutTTY say whether those are terminals.
+	stdinTTY, stdoutTTY bool
+}
+
+func newEnv() *env {
+	return &env{
+		stdin:     os.Stdin,
+		stdout:    os.Stdout,
+		stderr:    os.Stderr,
+		getenv:    os.Getenv,
+		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
+		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+	}
+}
+
+// command is one subcommand.
+type command struct {
+	name     string
+	synopsis string
+	run      func(ctx context.Context, e *env, args []string) error
+}
+
+// commands is filled by each command's file in init.
+var commands = map[string]*command{}
+
+func register(c *command) { commands[c.name] = c }
+
+// exitError carries an exit code other than 1 (plan -detailed-exitcode's
+// 2), or an error whose message has already been printed (err nil).
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+// Main runs recall with args (without the program name) and returns the
+// process exit code.
+func Main(ctx context.Context, args []string, e *env) int {
+	err := run(ctx, args, e)
+	if err == nil {
+		return 0
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return 0
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			printError(e, ee.err)
+		}
+		return ee.code
+	}
+	printError(e, err)
+	return 1
+}
+
+func printError(e *env, err error) {
+	msg := err.Error()
+	if !strings.HasPrefix(msg, "Error: ") {
+		msg = "Error: " + msg
+	}
+	fmt.Fprintln(e.stderr, strings.TrimRight(msg, "\n"))
+}
+
+func run(ctx context.Context, args []string, e *env) error {
+	if len(args) == 0 {
+		usage(e.stderr)
+		return &exitError{code: 1}
+	}
+	name := args[0]
+	switch name {
+	case "-h", "-help", "--help", "help":
+		usage(e.stdout)
+		return nil
+	case "-v", "-version", "--version":
+		name = "version"
+	}
+	c, ok := commands[name]
+	if !ok {
+		return fmt.Errorf("unknown command %q; run 'recall -help' for the list of commands", name)
+	}
+	return c.run(ctx, e, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprint(w, `Usage: recall <command> [flags]
+
+recall cancels scheduled Clickatell SMS the way Terraform changes
+infrastructure: a manifest in git lists the messages that must not go out,
+'plan' shows what would change, 'apply' cancels them and records the result.
+
+Commands:
+`)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].synopsis)
+	}
+	fmt.Fprint(w, `
+Run 'recall <command> -h' for a command's flags and examples.
+`)
+}

@@ -1,0 +1,86 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// newFlagSet returns a FlagSet for a subcommand whose -h prints help (the
+// command's usage text, with its Examples section) then the flags.
+func newFlagSet(e *env, name, help string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.Usage = func() {
+		w := fs.Output()
+		fmt.Fprint(w, strings.TrimLeft(help, "\n"))
+		fmt.Fprintln(w, "\nFlags:")
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses args; -h prints help to stdout and returns flag.ErrHelp,
+// which Main turns into exit 0; a bad flag is a usage error (exit 1).
+func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
+	for _, a := range args {
+		if a == "--" {
+			break
+		}
+		if a == "-h" || a == "-help" || a == "--help" || a == "--h" {
+			fs.SetOutput(e.stdout)
+			fs.Usage()
+			return flag.ErrHelp
+		}
+	}
+	fs.SetOutput(io.Discard)
+	if err := fs.Parse(args); err != nil {
+		return fmt.Errorf("%s: %v; run 'recall %s -h' for usage", fs.Name(), err, fs.Name())
+	}
+	return nil
+}
+
+// stringsFlag is a repeatable string flag (-f, -target).
+type stringsFlag []string
+
+func (s *stringsFlag) String() string { return strings.Join(*s, ",") }
+
+func (s *stringsFlag) Set(v string) error {
+	*s = append(*s, v)
+	return nil
+}
+
+// commonFlags are shared by the commands that read manifests and state.
+type commonFlags struct {
+	files     stringsFlag
+	state     string
+	workspace string
+	noColor   bool
+}
+
+func (c *commonFlags) manifest(fs *flag.FlagSet) {
+	fs.Var(&c.files, "f", "manifest `PATH` (file or directory); repeatable (default recall.yaml)")
+}
+
+func (c *commonFlags) stateFlags(fs *flag.FlagSet) {
+	fs.StringVar(&c.state, "state", "recall.state.json", "state `LOC`: a file path, or a postgres:// URL")
+	fs.StringVar(&c.workspace, "workspace", "default", "`NAME` of the state workspace (PostgreSQL state only)")
+}
+
+func (c *commonFlags) color(fs *flag.FlagSet) {
+	fs.BoolVar(&c.noColor, "no-color", false, "disable colour (also NO_COLOR)")
+}
+
+// manifestPaths returns the -f paths, or the default.
+func (c *commonFlags) manifestPaths() []string {
+	if len(c.files) == 0 {
+		return []string{"recall.yaml"}
+	}
+	return c.files
+}
+
+// useColor reports whether output to stdout may be coloured.
+func (c *commonFlags) useColor(e *env) bool {
+	return e.stdoutTTY && !c.noColor && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
+}

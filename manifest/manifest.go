@@ -1,0 +1,109 @@
+// Package manifest parses and validates recall manifests (version 1): the
+// YAML files, kept in git, that list the messages that must not be delivered.
+//
+// Parsing is strict: unknown keys, malformed IDs, duplicate IDs and
+// ids_from paths that escape the manifest's directory are all errors,
+// reported together (up to MaxErrors) as path:line:col diagnostics.
+package manifest
+
+import (
+	"time"
+
+	"github.com/recallhq/recall/msgid"
+)
+
+// MaxErrors is how many diagnostics one run reports before giving up.
+const MaxErrors = 50
+
+// Manifest is the validated union of one or more manifest files.
+type Manifest struct {
+	// Files are the manifest files read, in the order they were read.
+	Files []string
+	// Groups are the cancel groups, in file order then document order.
+	Groups []*Group
+	// Digest identifies the manifest's content ("sha256:…"): groups,
+	// names, reasons, scheduled_at and IDs, independent of formatting and
+	// of which file an ID came from. Saved plans record it.
+	Digest string
+}
+
+// Group is one entry of the cancel list.
+type Group struct {
+	// Name is unique across all files.
+	Name string
+	// Reason is free text shown in plans and kept in state; may be empty.
+	Reason string
+	// ScheduledAt is when the messages are due to go out; zero if unset.
+	ScheduledAt time.Time
+	// IDs are the group's message IDs, from ids then ids_from, in order.
+	IDs []msgid.ID
+	// Pos is where the group starts (its "- name:" item).
+	Pos Pos
+}
+
+// Pos is a position in a manifest or ids file. Line and Col are 1-based;
+// Col is 0 for positions in ids files, which are line-oriented.
+type Pos struct {
+	File string
+	Line int
+	Col  int
+}
+
+// String formats p as path:line:col (or path:line when Col is 0).
+func (p Pos) String() string {
+	if p.Col == 0 {
+		return p.File + ":" + itoa(p.Line)
+	}
+	return p.File + ":" + itoa(p.Line) + ":" + itoa(p.Col)
+}
+
+func itoa(i int) string {
+	if i == 0 {
+		return "0"
+	}
+	var b [20]byte
+	n := len(b)
+	neg := i < 0
+	if neg {
+		i = -i
+	}
+	for i > 0 {
+		n--
+		b[n] = byte('0' + i%10)
+		i /= 10
+	}
+	if neg {
+		n--
+		b[n] = '-'
+	}
+	return string(b[n:])
+}
+
+// Diagnostic is one error found in a manifest.
+type Diagnostic struct {
+	Pos     Pos
+	Message string
+}
+
+func (d Diagnostic) Error() string { return d.Pos.String() + ": " + d.Message }
+
+// ValidationError holds every diagnostic of a run (at most MaxErrors; Truncated
+// says more were found).
+type ValidationError struct {
+	Diagnostics []Diagnostic
+	Truncated   bool
+}
+
+func (e *ValidationError) Error() string {
+	s := ""
+	for i, d := range e.Diagnostics {
+		if i > 0 {
+			s += "\n"
+		}
+		s += d.Error()
+	}
+	if e.Truncated {
+		s += "\n(too many errors; only the first " + itoa(MaxErrors) + " are shown)"
+	}
+	return s
+}

@@ -1,0 +1,238 @@
+// Package state defines recall's record of settled messages and the Backend
+// interface that stores it.
+//
+// A State is what Terraform users know as state: a lineage that never
+// changes, a serial that grows by one with every write that changes content,
+// and the settled messages. Backends (the local file in state/local,
+// PostgreSQL in state/pg) all pass the conformance suite in state/statetest.
+package state
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/recallhq/recall/msgid"
+)
+
+// FormatVersion is the state format this release reads and writes.
+const FormatVersion = 1
+
+// Outcome is how a message was settled.
+type Outcome uint8
+
+const (
+	// Cancelled: Clickatell confirmed status 006, the message will not go out.
+	Cancelled Outcome = iota + 1
+	// TooLate: Clickatell answered with another status; it can no longer be stopped.
+	TooLate
+	// NotFound: HTTP 404 or status 001 "Message unknown".
+	NotFound
+)
+
+// String returns the outcome as written in state files and plans.
+func (o Outcome) String() string {
+	switch o {
+	case Cancelled:
+		return "cancelled"
+	case TooLate:
+		return "too_late"
+	case NotFound:
+		return "not_found"
+	}
+	return fmt.Sprintf("Outcome(%d)", uint8(o))
+}
+
+// ParseOutcome is the inverse of Outcome.String.
+func ParseOutcome(s string) (Outcome, error) {
+	switch s {
+	case "cancelled":
+		return Cancelled, nil
+	case "too_late":
+		return TooLate, nil
+	case "not_found":
+		return NotFound, nil
+	}
+	return 0, fmt.Errorf("unknown outcome %q (want cancelled, too_late or not_found)", s)
+}
+
+// MarshalText implements encoding.TextMarshaler.
+func (o Outcome) MarshalText() ([]byte, error) {
+	if o < Cancelled || o > NotFound {
+		return nil, fmt.Errorf("invalid outcome %d", uint8(o))
+	}
+	return []byte(o.String()), nil
+}
+
+// UnmarshalText implements encoding.TextUnmarshaler.
+func (o *Outcome) UnmarshalText(b []byte) error {
+	v, err := ParseOutcome(string(b))
+	if err != nil {
+		return err
+	}
+	*o = v
+	return nil
+}
+
+// Record is one settled message.
+type Record struct {
+	// Outcome is how the message was settled.
+	Outcome Outcome
+	// Status is Clickatell's messageStatus ("006", "004", …); empty when the
+	// API answered 404 without one.
+	Status string
+	// Description is Clickatell's description of Status, or of the error.
+	Description string
+	// Group is the manifest group that asked for the cancellation.
+	Group string
+	// At is when the outcome was recorded, UTC, to the second.
+	At time.Time
+}
+
+// State is the whole recorded state.
+type State struct {
+	// Lineage identifies this state for its whole life; set on creation.
+	// Empty means the state does not exist yet.
+	Lineage string
+	// Serial grows by one with every write that changes content; 0 for a
+	// state never written.
+	Serial uint64
+	// RecallVersion is the version of recall that last wrote the state.
+	RecallVersion string
+	// Messages holds settled messages only.
+	Messages map[msgid.ID]Record
+}
+
+// New returns an empty state with a fresh lineage and serial 0. It exists
+// only in memory until a backend writes it.
+func New() *State {
+	return &State{Lineage: uuid.NewString(), Messages: map[msgid.ID]Record{}}
+}
+
+// Exists reports whether the state has ever been written.
+func (s *State) Exists() bool { return s != nil && s.Serial > 0 }
+
+// Change is one entry of a checkpoint: a message settled (Record non-nil) or
+// forgotten (Record nil, from `state rm`).
+type Change struct {
+	ID     msgid.ID
+	Record *Record
+}
+
+// Backend stores a State. Implementations are safe for use by one process
+// at a time per Backend value; cross-process safety comes from Lock.
+type Backend interface {
+	// String names the backend for messages (a path, or a URL without
+	// its password). It never contains a secret.
+	String() string
+
+	// Read loads the latest state. A state that does not exist yet is not
+	// an error: Read returns New() (serial 0, fresh lineage) and later
+	// writes create it with that lineage. A corrupt state, or one with a
+	// newer format_version, is an error (ErrCorrupt / *FormatError) and is
+	// never overwritten afterwards by this Backend.
+	//
+	// The returned State is owned by the backend: Commit updates it in
+	// place, and callers must not modify it.
+	Read(ctx context.Context) (*State, error)
+
+	// Commit applies changes on top of the state last returned by Read,
+	// increments Serial by one and persists the result atomically. A Commit
+	// with no changes writes nothing and keeps the serial. Backends write
+	// only what changed where the medium allows it (PostgreSQL); the local
+	// file rewrites itself atomically.
+	Commit(ctx context.Context, changes []Change) error
+
+	// Replace writes s as the whole state, keeping its lineage and serial
+	// exactly (for moving state between backends). The caller checks
+	// lineage and serial beforehand; Replace does not.
+	Replace(ctx context.Context, s *State) error
+
+	// Lock takes the state's lock for an operation, waiting up to
+	// req.Timeout, and returns a Lock to release it. The backend fills in
+	// the LockInfo (ID, who, version, created, path). If another process
+	// holds the lock, the error is a *LockError naming the holder.
+	Lock(ctx context.Context, req LockRequest) (Lock, error)
+
+	// ForceUnlock removes a lock left behind, given its ID. Backends whose
+	// locks cannot outlive their holder return an error saying so when no
+	// such lock is held.
+	ForceUnlock(ctx context.Context, id string) error
+
+	// Close releases resources (connections, file handles). It does not
+	// release a Lock: Unlock does.
+	Close() error
+}
+
+// LockRequest asks for a lock.
+type LockRequest struct {
+	// Operation names what the holder does: "apply", "state rm", ….
+	Operation string
+	// Timeout is how long to wait for a lock held by someone else; 0
+	// fails at once.
+	Timeout time.Duration
+}
+
+// Lock is a held state lock.
+type Lock interface {
+	// Info describes the lock as others see it.
+	Info() LockInfo
+	// Unlock releases the lock.
+	Unlock() error
+}
+
+// LockInfo describes who holds a lock; it is what a refused second process
+// prints. Its JSON form is the local backend's lock file.
+type LockInfo struct {
+	// ID identifies the lock, for force-unlock.
+	ID string `json:"id"`
+	// Operation is what the holder is doing.
+	Operation string `json:"operation"`
+	// Who is user@host of the holder.
+	Who string `json:"who"`
+	// Version is the holder's recall version.
+	Version string `json:"version"`
+	// Created is when the lock was taken.
+	Created time.Time `json:"created"`
+	// Path is the state's location as the holder named it.
+	Path string `json:"path"`
+}
+
+// LockError is returned when the lock is held by someone else.
+type LockError struct {
+	// Info describes the holder; zero if it could not be read.
+	Info LockInfo
+	// Err is the underlying cause, if any.
+	Err error
+}
+
+func (e *LockError) Error() string {
+	msg := "state is locked"
+	if e.Info.ID != "" {
+		msg = fmt.Sprintf("state is locked by %s (operation %q, since %s, recall %s, lock ID %s)",
+			e.Info.Who, e.Info.Operation, e.Info.Created.UTC().Format(time.RFC3339), e.Info.Version, e.Info.ID)
+	}
+	if e.Err != nil {
+		msg += ": " + e.Err.Error()
+	}
+	return msg
+}
+
+func (e *LockError) Unwrap() error { return e.Err }
+
+// ErrCorrupt is wrapped by errors about state that cannot be parsed.
+var ErrCorrupt = errors.New("state is corrupt")
+
+// FormatError is returned for a state written by a newer recall.
+type FormatError struct {
+	// Location is the backend's String().
+	Location string
+	// Version is the format_version found.
+	Version int
+}
+
+func (e *FormatError) Error() string {
+	return fmt.Sprintf("%s: state format_version %d is newer than this recall supports (%d); upgrade recall", e.Location, e.Version, FormatVersion)
+}
