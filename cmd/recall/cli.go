@@ -132,3 +132,42 @@ Commands:
 Run 'recall <command> -h' for a command's flags and examples.
 `)
 }
+
+// stateCommands are the subcommands of 'recall state' (list, rm, push,
+// pull), registered by their files in init.
+var stateCommands = map[string]*command{}
+
+func init() {
+	register(&command{
+		name:     "state",
+		synopsis: "Inspect and change the state: list, rm, push, pull",
+		run:      runState,
+	})
+}
+
+func runState(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+		w := e.stdout
+		if len(args) == 0 {
+			w = e.stderr
+		}
+		fmt.Fprint(w, "Usage: recall state <subcommand> [flags]\n\nSubcommands:\n")
+		names := make([]string, 0, len(stateCommands))
+		for n := range stateCommands {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(w, "  %-8s %s\n", n, stateCommands[n].synopsis)
+		}
+		if len(args) == 0 {
+			return &exitError{code: 1}
+		}
+		return nil
+	}
+	c, ok := stateCommands[args[0]]
+	if !ok {
+		return fmt.Errorf("unknown command \"state %s\"; run 'recall state -h' for the list", args[0])
+	}
+	return c.run(ctx, e, args[1:])
+}
