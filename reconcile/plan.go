@@ -5,8 +5,11 @@ package reconcile
 import (
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
@@ -61,6 +64,10 @@ type Summary struct {
 	Orphaned int `json:"orphaned"`
 }
 
+// Total is the number of manifest messages the summary covers (orphans
+// excluded: they are in state only).
+func (s Summary) Total() int { return s.Cancel + s.Cancelled + s.TooLate + s.NotFound }
+
 // Change is one message the plan will cancel.
 type Change struct {
 	ID          msgid.ID   `json:"id"`
@@ -69,6 +76,48 @@ type Change struct {
 	Reason      string     `json:"reason,omitempty"`
 	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 }
+
+// GroupPlan is one manifest group's part of a plan.
+type GroupPlan struct {
+	// Name is the group's name.
+	Name string `json:"name"`
+	// Reason is the group's reason; may be empty.
+	Reason string `json:"reason,omitempty"`
+	// ScheduledAt is when the group's messages are due to go out; nil if
+	// the manifest does not say.
+	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
+	// Total is how many IDs the group lists.
+	Total int `json:"total"`
+	// Cancel, Cancelled, TooLate and NotFound count the group's messages
+	// by action.
+	Cancel    int `json:"cancel"`
+	Cancelled int `json:"cancelled"`
+	TooLate   int `json:"too_late"`
+	NotFound  int `json:"not_found"`
+}
+
+// Warning is something the reviewer of a plan should know before applying
+// it. Warnings never stop a plan.
+type Warning struct {
+	// Group is the group the warning is about, if any.
+	Group string `json:"group,omitempty"`
+	// Message says what is wrong, in a sentence.
+	Message string `json:"message"`
+}
+
+// OrphanGroup counts orphaned messages (in state, in no manifest group) by
+// the group that state recorded for them.
+type OrphanGroup struct {
+	// Group is the group name recorded in state when the message settled.
+	Group string `json:"group"`
+	// Count is how many orphaned messages carry that group.
+	Count int `json:"count"`
+	// Sample holds the smallest few of those IDs, for the reviewer to look up.
+	Sample []msgid.ID `json:"sample"`
+}
+
+// orphanSample is how many IDs an OrphanGroup keeps.
+const orphanSample = 3
 
 // Plan is the manifest diffed against state. Its JSON form is the saved
 // plan (-out) and `plan -format json`.
@@ -83,11 +132,26 @@ type Plan struct {
 	State StateRef `json:"state"`
 	// ManifestDigest is the manifest's Digest.
 	ManifestDigest string `json:"manifest_digest"`
+	// Targets are the -target group names the plan was limited to; empty
+	// means every group.
+	Targets []string `json:"targets,omitempty"`
 	// Summary counts messages by action.
 	Summary Summary `json:"summary"`
+	// Groups are the planned groups (all of them, or the targets), in
+	// manifest order.
+	Groups []GroupPlan `json:"groups"`
+	// Warnings are things to check before applying, e.g. a scheduled_at
+	// already in the past.
+	Warnings []Warning `json:"warnings,omitempty"`
+	// Orphaned breaks Summary.Orphaned down by the group recorded in state,
+	// largest first.
+	Orphaned []OrphanGroup `json:"orphaned,omitempty"`
 	// Changes are the messages to cancel, in manifest order.
 	Changes []Change `json:"changes"`
 }
+
+// HasChanges reports whether applying the plan would send anything.
+func (p *Plan) HasChanges() bool { return len(p.Changes) > 0 }
 
 // PlanOptions tunes NewPlan.
 type PlanOptions struct {
@@ -97,9 +161,334 @@ type PlanOptions struct {
 	Now func() time.Time
 }
 
-// NewPlan diffs m against s.
+// UnknownTargetError is returned by NewPlan for a -target that names no
+// group of the manifest.
+type UnknownTargetError struct {
+	// Names are the unknown targets, in the order given.
+	Names []string
+	// Known are the manifest's group names, in manifest order.
+	Known []string
+}
+
+func (e *UnknownTargetError) Error() string {
+	quoted := make([]string, len(e.Names))
+	for i, n := range e.Names {
+		quoted[i] = fmt.Sprintf("%q", n)
+	}
+	what := "no group named " + strings.Join(quoted, ", ")
+	if len(e.Names) > 1 {
+		what = "no groups named " + strings.Join(quoted, ", ")
+	}
+	known := e.Known
+	more := ""
+	const maxKnown = 20
+	if len(known) > maxKnown {
+		more = fmt.Sprintf(" and %d more", len(known)-maxKnown)
+		known = known[:maxKnown]
+	}
+	if len(known) == 0 {
+		return fmt.Sprintf("-target: the manifest has %s (it has no groups)", what)
+	}
+	return fmt.Sprintf("-target: the manifest has %s; its groups are: %s%s", what, strings.Join(known, ", "), more)
+}
+
+// NewPlan diffs m against s. s may be nil (no state yet).
 //
-// Skeleton: implemented with the foundation issue.
+// Every manifest ID of the planned groups is classified: not settled in
+// state is Cancel, settled is counted by its outcome. Orphans (messages in
+// state that are in no group of the whole manifest, targets or not) are
+// counted and never touched. NewPlan allocates per group, not per ID: a
+// million IDs cost one lookup each in the state's map and one Change each
+// for the messages to cancel.
 func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, error) {
-	return nil, errors.New("reconcile: not implemented")
+	if m == nil {
+		return nil, errors.New("reconcile: nil manifest")
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	targeted, err := resolveTargets(m, opts.Targets)
+	if err != nil {
+		return nil, err
+	}
+
+	var msgs map[msgid.ID]state.Record
+	p := &Plan{
+		FormatVersion:  PlanFormatVersion,
+		RecallVersion:  version.Version,
+		CreatedAt:      now().UTC().Truncate(time.Second),
+		ManifestDigest: m.Digest,
+	}
+	if s != nil {
+		msgs = s.Messages
+		if s.Exists() {
+			p.State = StateRef{Lineage: s.Lineage, Serial: s.Serial}
+		}
+	}
+	if len(opts.Targets) > 0 {
+		p.Targets = dedupe(opts.Targets)
+	}
+
+	// Pass 1: classify every ID of every group. Untargeted groups are
+	// looked up too: orphans are counted against the whole manifest.
+	settledInManifest := 0
+	for i, g := range m.Groups {
+		var gs Summary
+		for _, id := range g.IDs {
+			r, ok := msgs[id]
+			if !ok {
+				gs.Cancel++
+				continue
+			}
+			switch r.Outcome {
+			case state.Cancelled:
+				gs.Cancelled++
+			case state.TooLate:
+				gs.TooLate++
+			case state.NotFound:
+				gs.NotFound++
+			default:
+				return nil, fmt.Errorf("state: message %s has invalid outcome %d", id, r.Outcome)
+			}
+		}
+		settledInManifest += len(g.IDs) - gs.Cancel
+		if targeted != nil && !targeted[i] {
+			continue
+		}
+		gp := GroupPlan{Name: g.Name, Reason: g.Reason, Total: len(g.IDs),
+			Cancel: gs.Cancel, Cancelled: gs.Cancelled, TooLate: gs.TooLate, NotFound: gs.NotFound}
+		if !g.ScheduledAt.IsZero() {
+			t := g.ScheduledAt.UTC()
+			gp.ScheduledAt = &t
+		}
+		p.Groups = append(p.Groups, gp)
+		p.Summary.Cancel += gs.Cancel
+		p.Summary.Cancelled += gs.Cancelled
+		p.Summary.TooLate += gs.TooLate
+		p.Summary.NotFound += gs.NotFound
+	}
+	p.Summary.Orphaned = len(msgs) - settledInManifest
+	if p.Summary.Orphaned < 0 {
+		// Only possible with an ID listed twice, which manifest.Load refuses.
+		return nil, errors.New("reconcile: manifest lists an ID more than once")
+	}
+
+	// Pass 2: the changes, in manifest order.
+	p.Changes = make([]Change, 0, p.Summary.Cancel)
+	gi := 0
+	for i, g := range m.Groups {
+		if targeted != nil && !targeted[i] {
+			continue
+		}
+		gp := &p.Groups[gi]
+		gi++
+		if gp.Cancel == 0 {
+			continue
+		}
+		all := gp.Cancel == len(g.IDs)
+		for _, id := range g.IDs {
+			if !all {
+				if _, ok := msgs[id]; ok {
+					continue
+				}
+			}
+			p.Changes = append(p.Changes, Change{
+				ID:          id,
+				Action:      Cancel,
+				Group:       gp.Name,
+				Reason:      gp.Reason,
+				ScheduledAt: gp.ScheduledAt,
+			})
+		}
+	}
+
+	p.Warnings = pastWarnings(p.Groups, p.CreatedAt)
+	if p.Summary.Orphaned > 0 {
+		p.Orphaned = orphans(m, msgs)
+	}
+	return p, nil
+}
+
+// resolveTargets returns which of m's groups are targeted (nil: all).
+func resolveTargets(m *manifest.Manifest, targets []string) ([]bool, error) {
+	if len(targets) == 0 {
+		return nil, nil
+	}
+	index := make(map[string]int, len(m.Groups))
+	for i, g := range m.Groups {
+		index[g.Name] = i
+	}
+	sel := make([]bool, len(m.Groups))
+	var unknown []string
+	for _, t := range targets {
+		i, ok := index[t]
+		if !ok {
+			if !slices.Contains(unknown, t) {
+				unknown = append(unknown, t)
+			}
+			continue
+		}
+		sel[i] = true
+	}
+	if len(unknown) > 0 {
+		known := make([]string, len(m.Groups))
+		for i, g := range m.Groups {
+			known[i] = g.Name
+		}
+		return nil, &UnknownTargetError{Names: unknown, Known: known}
+	}
+	return sel, nil
+}
+
+func dedupe(ss []string) []string {
+	out := make([]string, 0, len(ss))
+	for _, s := range ss {
+		if !slices.Contains(out, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+// pastWarnings warns about groups due before now that still have messages
+// to cancel: some of them may already have gone out.
+func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
+	var ws []Warning
+	for _, g := range groups {
+		if g.ScheduledAt == nil || g.Cancel == 0 || !g.ScheduledAt.Before(now) {
+			continue
+		}
+		ws = append(ws, Warning{
+			Group: g.Name,
+			Message: fmt.Sprintf("group %q was scheduled for %s, %s ago; some of its %d messages to cancel may already have been delivered and will end too_late",
+				g.Name, g.ScheduledAt.Format(time.RFC3339), Ago(now.Sub(*g.ScheduledAt)), g.Cancel),
+		})
+	}
+	return ws
+}
+
+// Ago formats a positive duration the way people say it: "3h5m", "2d4h",
+// "45s".
+func Ago(d time.Duration) string {
+	d = d.Round(time.Second)
+	switch {
+	case d < time.Minute:
+		return fmt.Sprintf("%ds", int(d/time.Second))
+	case d < time.Hour:
+		return fmt.Sprintf("%dm", int(d/time.Minute))
+	case d < 48*time.Hour:
+		h := int(d / time.Hour)
+		m := int((d % time.Hour) / time.Minute)
+		if m == 0 {
+			return fmt.Sprintf("%dh", h)
+		}
+		return fmt.Sprintf("%dh%dm", h, m)
+	default:
+		days := int(d / (24 * time.Hour))
+		h := int((d % (24 * time.Hour)) / time.Hour)
+		if h == 0 {
+			return fmt.Sprintf("%dd", days)
+		}
+		return fmt.Sprintf("%dd%dh", days, h)
+	}
+}
+
+// orphans breaks the state's orphaned messages down by recorded group. It
+// runs only when there are orphans, so a plan without any pays nothing for
+// the manifest-wide ID set it needs.
+func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record) []OrphanGroup {
+	n := 0
+	for _, g := range m.Groups {
+		n += len(g.IDs)
+	}
+	in := make(map[msgid.ID]struct{}, n)
+	for _, g := range m.Groups {
+		for _, id := range g.IDs {
+			in[id] = struct{}{}
+		}
+	}
+	byGroup := map[string]*OrphanGroup{}
+	for id, r := range msgs {
+		if _, ok := in[id]; ok {
+			continue
+		}
+		og := byGroup[r.Group]
+		if og == nil {
+			og = &OrphanGroup{Group: r.Group}
+			byGroup[r.Group] = og
+		}
+		og.Count++
+		og.Sample = keepSmallest(og.Sample, id)
+	}
+	out := make([]OrphanGroup, 0, len(byGroup))
+	for _, og := range byGroup {
+		out = append(out, *og)
+	}
+	slices.SortFunc(out, func(a, b OrphanGroup) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return strings.Compare(a.Group, b.Group)
+	})
+	return out
+}
+
+// keepSmallest inserts id into the sorted sample, keeping at most
+// orphanSample IDs.
+func keepSmallest(sample []msgid.ID, id msgid.ID) []msgid.ID {
+	if len(sample) == orphanSample && msgid.Compare(id, sample[len(sample)-1]) >= 0 {
+		return sample
+	}
+	i, _ := slices.BinarySearchFunc(sample, id, msgid.Compare)
+	if len(sample) < orphanSample {
+		sample = append(sample, msgid.ID{})
+	}
+	copy(sample[i+1:], sample[i:])
+	sample[i] = id
+	return sample
+}
+
+// ErrStale is wrapped by CheckStale's errors.
+var ErrStale = errors.New("saved plan is stale")
+
+// StaleError says why a saved plan no longer matches the state.
+type StaleError struct {
+	// Plan is the state the plan was made against; Now is the state read.
+	Plan, Now StateRef
+	// Reason says what changed.
+	Reason string
+}
+
+func (e *StaleError) Error() string {
+	return "Saved plan is stale: " + e.Reason + "; nothing was cancelled. Run 'recall plan' again and review the new plan."
+}
+
+// Is makes errors.Is(err, ErrStale) true.
+func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
+// CheckStale returns a *StaleError (text starting "Saved plan is stale")
+// when s is not the state the plan was made against: another lineage, or
+// another serial (someone applied or ran 'state rm' since).
+func (p *Plan) CheckStale(s *state.State) error {
+	var now StateRef
+	if s != nil && s.Exists() {
+		now = StateRef{Lineage: s.Lineage, Serial: s.Serial}
+	}
+	switch {
+	case p.State == now:
+		return nil
+	case p.State.Lineage == "":
+		return &StaleError{Plan: p.State, Now: now, Reason: fmt.Sprintf(
+			"it was made before the state existed, and the state has since been written (lineage %s, serial %d)", now.Lineage, now.Serial)}
+	case now.Lineage == "":
+		return &StaleError{Plan: p.State, Now: now, Reason: fmt.Sprintf(
+			"it was made against state lineage %s serial %d, but there is no state at this location now", p.State.Lineage, p.State.Serial)}
+	case p.State.Lineage != now.Lineage:
+		return &StaleError{Plan: p.State, Now: now, Reason: fmt.Sprintf(
+			"state lineage changed from %s to %s (a different state)", p.State.Lineage, now.Lineage)}
+	default:
+		return &StaleError{Plan: p.State, Now: now, Reason: fmt.Sprintf(
+			"state serial changed from %d to %d (the state was written since the plan was made)", p.State.Serial, now.Serial)}
+	}
 }
