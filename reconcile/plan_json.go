@@ -271,6 +271,7 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		}
 		groups[g.Name] = g
 	}
+	var err error
 	seen := make(map[msgid.ID]int, len(d.Changes))
 	perGroup := make(map[string]int, len(p.Groups))
 	for i := range d.Changes {
@@ -301,27 +302,37 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		}
 	}
 	if len(p.Groups) == 0 && len(p.Changes) > 0 {
-		p.Groups = groupsFromChanges(p.Changes)
+		if p.Groups, err = groupsFromChanges(p.Changes); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }
 
 // groupsFromChanges rebuilds the group list of a plan that has none (a
 // plan written by hand or by another tool from the documented fields).
-func groupsFromChanges(cs []Change) []GroupPlan {
+func groupsFromChanges(cs []Change) ([]GroupPlan, error) {
 	var out []GroupPlan
 	idx := map[string]int{}
-	for _, c := range cs {
+	first := map[string]int{}
+	for n := range cs {
+		c := &cs[n]
 		i, ok := idx[c.Group]
 		if !ok {
 			i = len(out)
 			idx[c.Group] = i
+			first[c.Group] = n + 1
 			out = append(out, GroupPlan{Name: c.Group, Reason: c.Reason, ScheduledAt: c.ScheduledAt})
 		}
-		out[i].Cancel++
-		out[i].Total++
+		g := &out[i]
+		if c.Reason != g.Reason || !sameTime(c.ScheduledAt, g.ScheduledAt) {
+			return nil, malformed("change %d: group %q has another reason or scheduled_at than in change %d", n+1, clip(c.Group), first[c.Group])
+		}
+		c.Reason, c.ScheduledAt = g.Reason, g.ScheduledAt
+		g.Cancel++
+		g.Total++
 	}
-	return out
+	return out, nil
 }
 
 // ReadPlanFile reads the saved plan at path; errors name the path.

@@ -451,3 +451,11 @@ func FuzzReadPlan(f *testing.F) {
 		}
 	})
 }
+
+func TestReadPlan_inconsistentGroup(t *testing.T) {
+	doc := strings.Replace(goodPlan, `"reason": "r", "scheduled_at": "2026-11-28T09:00:00Z"},`, `"reason": "other"},`, 1)
+	_, err := ReadPlan(strings.NewReader(doc))
+	if err == nil || !strings.Contains(err.Error(), `change 2: group "g" has another reason or scheduled_at than in change 1`) {
+		t.Fatalf("err = %v", err)
+	}
+}
