@@ -1,0 +1,648 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/go-multierror"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+)
+
+// Defaults for ApplyOptions, and for the apply command's flags.
+const (
+	DefaultParallelism        = 10
+	DefaultMaxRetries         = 5
+	DefaultCheckpointInterval = time.Second
+	DefaultProgressInterval   = time.Second
+)
+
+// Stopper stops one scheduled message. *clickatell.Client satisfies it.
+type Stopper interface {
+	StopMessage(ctx context.Context, id string) (*clickatell.Result, error)
+}
+
+// ApplyOptions tunes Apply. The zero value is usable, except that
+// MaxRetries is taken as given (0: no retries): callers wanting the
+// default retry budget set DefaultMaxRetries.
+type ApplyOptions struct {
+	// Parallelism is the most calls in flight at once (default
+	// DefaultParallelism).
+	Parallelism int
+	// Rate caps requests per second, retries included; 0: no cap.
+	// Sustained throttling by the API lowers the rate below it either way.
+	Rate float64
+	// MaxRetries is how many retries may follow a message's first call.
+	MaxRetries int
+	// RetryBaseDelay and RetryMaxDelay tune the backoff between retries
+	// (0: the clickatell.RetryPolicy defaults).
+	RetryBaseDelay, RetryMaxDelay time.Duration
+
+	// State is the state the plan was made from, as last returned by the
+	// backend's Read under the caller's lock; nil makes Apply read it.
+	State *state.State
+
+	// CheckpointInterval is the longest time settled results wait before
+	// they are written to state (default DefaultCheckpointInterval). When
+	// a write takes longer than half of it, checkpoints are spaced further
+	// apart so that writing never takes more than half the time.
+	CheckpointInterval time.Duration
+	// ProgressInterval is how often progress events are emitted (default
+	// DefaultProgressInterval).
+	ProgressInterval time.Duration
+
+	// Interrupt, when closed, stops the run gracefully: no new calls, the
+	// calls in flight are waited for, and state is saved. Cancelling the
+	// context passed to Apply stops at once: calls in flight are abandoned
+	// (their messages stay unsettled) and state is saved.
+	Interrupt <-chan struct{}
+
+	// OnEvent receives events, one at a time, from one goroutine. It should
+	// return quickly: it runs on the goroutine that collects results.
+	OnEvent func(Event)
+
+	// Now is the clock for records and events (default time.Now).
+	Now func() time.Time
+}
+
+// ApplyResult is what a run did.
+type ApplyResult struct {
+	Counts
+	// Interrupted is set when the caller stopped the run early.
+	Interrupted bool
+	// Failures are the failed messages grouped by cause, largest first.
+	Failures []FailureGroup
+	// Errors holds one *MessageError per failed message (nil if none).
+	Errors *multierror.Error
+	// State is the state as last written (or as read, if nothing was).
+	State StateRef
+	// Elapsed is the time from the first call to the end of the last.
+	Elapsed time.Duration
+}
+
+// Complete reports whether every message of the plan ended cancelled.
+func (r *ApplyResult) Complete() bool {
+	return r != nil && r.Cancelled == r.Total && !r.Interrupted
+}
+
+// MessageError is the failure of one message for this run.
+type MessageError struct {
+	// ID is the message.
+	ID msgid.ID
+	// Group is the manifest group that listed it.
+	Group string
+	// Attempts is how many calls were sent for it.
+	Attempts int
+	// Err is the last call's error.
+	Err error
+}
+
+func (e *MessageError) Error() string {
+	return fmt.Sprintf("message %s (group %s): %v (after %d %s)", e.ID, e.Group, e.Err, e.Attempts, plural(e.Attempts, "call", "calls"))
+}
+
+func (e *MessageError) Unwrap() error { return e.Err }
+
+// FatalError is an answer that stops the whole run (a revoked token, a
+// locked-down account): no further calls are sent.
+type FatalError struct {
+	// Err is the API's answer.
+	Err error
+	// Remaining is how many messages were left unsettled.
+	Remaining int
+}
+
+func (e *FatalError) Error() string {
+	msg := fmt.Sprintf("Clickatell refused the call, so the run stopped with no further calls: %v", e.Err)
+	if hint := fatalHint(e.Err); hint != "" {
+		msg += ". " + hint
+	}
+	if e.Remaining > 0 {
+		msg += fmt.Sprintf(". %s not yet cancelled; run apply again once this is fixed", countMessages(e.Remaining))
+	}
+	return msg + "."
+}
+
+func (e *FatalError) Unwrap() error { return e.Err }
+
+func fatalHint(err error) string {
+	var ae *clickatell.APIError
+	if !errors.As(err, &ae) {
+		return ""
+	}
+	switch {
+	case ae.Code == "007":
+		return "The account's IP lockdown refused this machine's address: allow it in the Clickatell portal"
+	case ae.Code == "165" || ae.Code == "166":
+		return "Clickatell did not accept recall's request headers; a proxy may be rewriting them (please report this if not)"
+	case ae.HTTPStatus == 401 || ae.Code == "001":
+		return "Check that CLICKATELL_TOKEN holds a valid, unrevoked API token for this account"
+	}
+	return ""
+}
+
+// SaveError is returned when the final state write failed. State is the
+// whole state that should have been written (lineage kept, serial one past
+// the last write that succeeded), for the caller to save elsewhere.
+type SaveError struct {
+	// Location is the backend's String().
+	Location string
+	// Err is the write's error.
+	Err error
+	// State is the unsaved state.
+	State *state.State
+}
+
+func (e *SaveError) Error() string {
+	return fmt.Sprintf("failed to save state to %s: %v", e.Location, e.Err)
+}
+
+func (e *SaveError) Unwrap() error { return e.Err }
+
+// errNotSent marks an attempt skipped because the run is stopping.
+var errNotSent = errors.New("not sent: the run is stopping")
+
+// settled is one worker's answer about one message.
+type settled struct {
+	idx   int32
+	res   *clickatell.Result // nil on failure
+	err   error
+	calls int
+}
+
+// Apply sends the plan's cancellations through stopper and records every
+// settled message in backend as results arrive. The caller holds the
+// state's lock for the whole call.
+//
+// It returns an error, with nothing sent, for a stale plan
+// (*StaleError, from Plan.CheckStale) or a state that cannot be read; with the run stopped
+// early, for a fatal API answer (*FatalError); and, after the run, for a
+// final state write that failed (*SaveError, carrying the unsaved state).
+// Failed messages are not errors of Apply: they are in the result.
+func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopper, opts ApplyOptions) (*ApplyResult, error) {
+	if opts.Parallelism <= 0 {
+		opts.Parallelism = DefaultParallelism
+	}
+	if opts.MaxRetries < 0 {
+		return nil, fmt.Errorf("max retries must be 0 or more, got %d", opts.MaxRetries)
+	}
+	if opts.Rate < 0 {
+		return nil, fmt.Errorf("rate must be 0 (no cap) or more, got %g", opts.Rate)
+	}
+	if opts.CheckpointInterval <= 0 {
+		opts.CheckpointInterval = DefaultCheckpointInterval
+	}
+	if opts.ProgressInterval <= 0 {
+		opts.ProgressInterval = DefaultProgressInterval
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.OnEvent == nil {
+		opts.OnEvent = func(Event) {}
+	}
+
+	st := opts.State
+	if st == nil {
+		var err error
+		if st, err = backend.Read(ctx); err != nil {
+			return nil, err
+		}
+	}
+	if err := plan.CheckStale(st); err != nil {
+		return nil, err
+	}
+
+	r := &run{
+		plan:    plan,
+		backend: backend,
+		stopper: stopper,
+		opts:    opts,
+		st:      st,
+		serial:  st.Serial,
+		interns: map[string]string{},
+		groups:  map[string]*FailureGroup{},
+	}
+	r.counts.Total = len(plan.Changes)
+	return r.run(ctx)
+}
+
+// run is one Apply in progress. Fields below the workers' line are owned
+// by the collecting goroutine.
+type run struct {
+	plan    *Plan
+	backend state.Backend
+	stopper Stopper
+	opts    ApplyOptions
+
+	fatalOnce sync.Once
+	fatal     error
+
+	// Owned by the collector.
+	st        *state.State
+	serial    uint64 // serial after the last successful write
+	counts    Counts
+	start     time.Time
+	interns   map[string]string
+	groups    map[string]*FailureGroup
+	groupSeq  []string // causes in first-seen order
+	errs      *multierror.Error
+	pending   []state.Change // settled, not yet handed to the writer
+	unwritten []state.Change // handed to a write that failed; retried
+	samples   []sample       // recent progress samples, for the rate
+}
+
+type sample struct {
+	at   time.Time
+	done int
+}
+
+func (r *run) emit(ev Event) {
+	ev.Time = r.opts.Now()
+	r.opts.OnEvent(ev)
+}
+
+func (r *run) ref() StateRef {
+	if r.serial == 0 {
+		return StateRef{}
+	}
+	return StateRef{Lineage: r.st.Lineage, Serial: r.serial}
+}
+
+// order returns the indexes of the plan's changes, earliest scheduled_at
+// first, changes without one last, manifest order otherwise.
+func order(changes []Change) []int32 {
+	idx := make([]int32, len(changes))
+	for i := range idx {
+		idx[i] = int32(i)
+	}
+	sort.SliceStable(idx, func(a, b int) bool {
+		x, y := changes[idx[a]].ScheduledAt, changes[idx[b]].ScheduledAt
+		switch {
+		case x == nil:
+			return false
+		case y == nil:
+			return true
+		}
+		return x.Before(*y)
+	})
+	return idx
+}
+
+func (r *run) run(ctx context.Context) (*ApplyResult, error) {
+	p := r.opts.Parallelism
+	r.emit(Event{Type: EventApplyStart, Start: &StartEvent{
+		Total:       r.counts.Total,
+		Parallelism: p,
+		Rate:        r.opts.Rate,
+		MaxRetries:  r.opts.MaxRetries,
+		State:       r.ref(),
+	}})
+
+	// callCtx ends calls in flight: a hard stop (ctx) or a fatal answer.
+	// stopCtx ends new calls: all of that, or an interrupt.
+	callCtx, cancelCalls := context.WithCancel(ctx)
+	defer cancelCalls()
+	stopCtx, stop := context.WithCancel(callCtx)
+	defer stop()
+	if r.opts.Interrupt != nil {
+		go func() {
+			select {
+			case <-r.opts.Interrupt:
+				stop()
+			case <-stopCtx.Done():
+			}
+		}()
+	}
+
+	policy := clickatell.RetryPolicy{
+		MaxRetries: r.opts.MaxRetries,
+		BaseDelay:  r.opts.RetryBaseDelay,
+		MaxDelay:   r.opts.RetryMaxDelay,
+		Throttle:   clickatell.NewThrottle(r.opts.Rate),
+	}
+
+	results := make(chan settled, 4*p)
+	work := make(chan int32, p)
+	var g errgroup.Group
+	g.Go(func() error {
+		defer close(work)
+		for _, i := range order(r.plan.Changes) {
+			select {
+			case work <- i:
+			case <-stopCtx.Done():
+				return nil
+			}
+		}
+		return nil
+	})
+	for w := 0; w < p; w++ {
+		g.Go(func() error {
+			for i := range work {
+				if s, ok := r.cancelOne(callCtx, stopCtx, policy, i, cancelCalls); ok {
+					results <- s
+				}
+			}
+			return nil
+		})
+	}
+	go func() {
+		g.Wait()
+		close(results)
+	}()
+
+	r.start = r.opts.Now()
+	saveErr := r.collect(ctx, results)
+
+	res := &ApplyResult{
+		Counts:      r.counts,
+		Interrupted: stopCtx.Err() != nil && r.fatal == nil && r.counts.Done() < r.counts.Total,
+		Failures:    r.failureGroups(),
+		Errors:      r.errs,
+		State:       r.ref(),
+		Elapsed:     r.opts.Now().Sub(r.start),
+	}
+	sum := &SummaryEvent{
+		Counts:      res.Counts,
+		Elapsed:     Seconds(res.Elapsed),
+		Interrupted: res.Interrupted,
+		Failures:    res.Failures,
+		State:       res.State,
+	}
+	var err error
+	if r.fatal != nil {
+		err = &FatalError{Err: r.fatal, Remaining: res.Remaining()}
+		sum.Stopped = err.Error()
+	}
+	if saveErr != nil {
+		// The run's own outcome is less urgent than an unsaved state.
+		err = saveErr
+	}
+	r.emit(Event{Type: EventSummary, Summary: sum})
+	return res, err
+}
+
+// cancelOne sends the calls for change i. ok is false when the message was
+// never sent, or its calls were cut short by the run stopping: it stays
+// unsettled without being a failure of its own.
+func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.RetryPolicy, i int32, cancelCalls func()) (s settled, ok bool) {
+	if stopCtx.Err() != nil {
+		return s, false
+	}
+	id := r.plan.Changes[i].ID.String()
+	calls := 0
+	var res *clickatell.Result
+	_, err := policy.Do(stopCtx, func(context.Context) error {
+		// The attempt's context is not used for the call: an interrupt
+		// stops new calls but lets the ones in flight finish.
+		if stopCtx.Err() != nil {
+			return errNotSent
+		}
+		calls++
+		var err error
+		res, err = r.stopper.StopMessage(callCtx, id)
+		return err
+	})
+	switch {
+	case err == nil && res != nil:
+		return settled{idx: i, res: res, calls: calls}, true
+	case err == nil:
+		err = errors.New("no answer")
+	case calls == 0:
+		return s, false
+	case clickatell.Classify(err) == clickatell.Stop:
+		r.fatalOnce.Do(func() {
+			r.fatal = err
+			cancelCalls()
+		})
+		return s, false
+	case stopCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, errNotSent) || clickatell.Classify(err) == clickatell.Retry):
+		// Cut short by the stop: it would have been tried again.
+		return s, false
+	}
+	return settled{idx: i, err: err, calls: calls}, true
+}
+
+// collect receives results until the workers are done, checkpointing as it
+// goes, and writes the final state. It returns a *SaveError if that fails.
+func (r *run) collect(ctx context.Context, results <-chan settled) error {
+	w := newWriter(context.WithoutCancel(ctx), r.backend)
+	defer w.close()
+
+	progress := time.NewTicker(r.opts.ProgressInterval)
+	defer progress.Stop()
+	checkpoint := time.NewTimer(r.opts.CheckpointInterval)
+	defer checkpoint.Stop()
+	due := false // a checkpoint is due once the writer is free
+	var lastWrite time.Duration
+
+	for {
+		select {
+		case s, ok := <-results:
+			if !ok {
+				return r.finish(w)
+			}
+			r.settle(s)
+		case <-progress.C:
+			r.emitProgress()
+		case <-checkpoint.C:
+			due = true
+		case res := <-w.done:
+			w.busy = false
+			lastWrite = res.took
+			r.written(res)
+			next := r.opts.CheckpointInterval
+			if 2*lastWrite > next {
+				next = 2 * lastWrite
+			}
+			next -= lastWrite
+			checkpoint.Reset(next)
+		}
+		if due && !w.busy && (len(r.pending) > 0 || len(r.unwritten) > 0) {
+			due = false
+			w.start(r.takeBatch())
+		} else if due && !w.busy {
+			due = false
+			checkpoint.Reset(r.opts.CheckpointInterval)
+		}
+	}
+}
+
+// takeBatch hands pending changes (and any a failed write left behind) to
+// the writer.
+func (r *run) takeBatch() []state.Change {
+	batch := r.pending
+	if len(r.unwritten) > 0 {
+		batch = append(r.unwritten, batch...)
+		r.unwritten = nil
+	}
+	r.pending = nil
+	return batch
+}
+
+// written handles a finished write.
+func (r *run) written(res writeResult) {
+	if res.err != nil {
+		// Keep the changes for the next write: Commit applies them as
+		// idempotent updates, so sending them again is harmless.
+		r.unwritten = res.batch
+		r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
+			Severity: SeverityWarning,
+			Summary:  "Could not write a state checkpoint; will try again",
+			Detail:   res.err.Error(),
+		}})
+		return
+	}
+	r.serial = r.st.Serial
+}
+
+// finish writes what is left and returns a *SaveError if that fails.
+func (r *run) finish(w *writer) error {
+	if w.busy {
+		r.written(w.wait())
+	}
+	batch := r.takeBatch()
+	if len(batch) == 0 {
+		return nil
+	}
+	w.start(batch)
+	res := w.wait()
+	r.written(res)
+	if res.err == nil {
+		return nil
+	}
+	// Build the whole state as it should have been written. The backend's
+	// copy may or may not hold some of the batch; applying it again is
+	// harmless.
+	for _, c := range batch {
+		if c.Record == nil {
+			delete(r.st.Messages, c.ID)
+		} else {
+			r.st.Messages[c.ID] = *c.Record
+		}
+	}
+	r.st.Serial = r.serial + 1
+	return &SaveError{Location: r.backend.String(), Err: res.err, State: r.st}
+}
+
+// intern returns one shared copy of s: a million records share a handful
+// of statuses and descriptions.
+func (r *run) intern(s string) string {
+	if v, ok := r.interns[s]; ok {
+		return v
+	}
+	if len(r.interns) < 1024 {
+		r.interns[s] = s
+	}
+	return s
+}
+
+func (r *run) settle(s settled) {
+	c := &r.plan.Changes[s.idx]
+	r.counts.Calls += s.calls
+	ev := &MessageEvent{ID: c.ID.String(), Group: c.Group, Attempts: s.calls}
+	if s.err != nil {
+		r.counts.Failed++
+		me := &MessageError{ID: c.ID, Group: c.Group, Attempts: s.calls, Err: s.err}
+		r.errs = multierror.Append(r.errs, me)
+		cause := r.addFailure(c.ID, s.err)
+		ev.Outcome, ev.Cause, ev.Error = "failed", cause, s.err.Error()
+		r.emit(Event{Type: EventMessage, Message: ev})
+		return
+	}
+	var out state.Outcome
+	switch s.res.Outcome {
+	case clickatell.Cancelled:
+		out = state.Cancelled
+		r.counts.Cancelled++
+	case clickatell.TooLate:
+		out = state.TooLate
+		r.counts.TooLate++
+	case clickatell.NotFound:
+		out = state.NotFound
+		r.counts.NotFound++
+	default:
+		// A client that settles with an outcome we do not know is a bug;
+		// count it as a failure rather than record nonsense.
+		s.res, s.err = nil, fmt.Errorf("unexpected outcome %v", s.res.Outcome)
+		r.settle(s)
+		return
+	}
+	rec := &state.Record{
+		Outcome:     out,
+		Status:      r.intern(s.res.Status),
+		Description: r.intern(s.res.Description),
+		Group:       c.Group,
+		At:          r.opts.Now().UTC().Truncate(time.Second),
+	}
+	r.pending = append(r.pending, state.Change{ID: c.ID, Record: rec})
+	ev.Outcome, ev.Status, ev.Description = out.String(), rec.Status, rec.Description
+	r.emit(Event{Type: EventMessage, Message: ev})
+}
+
+func (r *run) emitProgress() {
+	now := r.opts.Now()
+	done := r.counts.Done()
+	r.samples = append(r.samples, sample{now, done})
+	// Rate over roughly the last ten seconds.
+	for len(r.samples) > 2 && now.Sub(r.samples[1].at) >= 10*time.Second {
+		r.samples = r.samples[1:]
+	}
+	var rate float64
+	from := sample{r.start, 0}
+	if len(r.samples) > 1 && now.Sub(r.samples[0].at) > 0 {
+		from = r.samples[0]
+	}
+	if dt := now.Sub(from.at).Seconds(); dt > 0 {
+		rate = float64(done-from.done) / dt
+	}
+	var eta time.Duration
+	if rate > 0 {
+		eta = time.Duration(float64(r.counts.Total-done) / rate * float64(time.Second))
+	}
+	r.emit(Event{Type: EventProgress, Progress: &ProgressEvent{
+		Counts:  r.counts,
+		Elapsed: Seconds(now.Sub(r.start)),
+		Rate:    rate,
+		ETA:     Seconds(eta),
+	}})
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
+
+// countMessages formats n messages with thousands separators.
+func countMessages(n int) string {
+	return FormatCount(n) + " " + plural(n, "message", "messages")
+}
+
+// FormatCount formats n with comma thousands separators: 4,500.
+func FormatCount(n int) string {
+	s := fmt.Sprint(n)
+	neg := n < 0
+	if neg {
+		s = s[1:]
+	}
+	out := make([]byte, 0, len(s)+len(s)/3+1)
+	if neg {
+		out = append(out, '-')
+	}
+	for i := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			out = append(out, ',')
+		}
+		out = append(out, s[i])
+	}
+	return string(out)
+}

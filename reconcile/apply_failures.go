@@ -1,0 +1,88 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/url"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/msgid"
+)
+
+// maxExamples is how many example IDs a failure group keeps.
+const maxExamples = 3
+
+// addFailure files the failure of id under its cause and returns the cause.
+func (r *run) addFailure(id msgid.ID, err error) string {
+	cause, status, code := causeOf(err, id.String())
+	g, ok := r.groups[cause]
+	if !ok {
+		g = &FailureGroup{Cause: cause, HTTPStatus: status, Code: code, Examples: []string{}}
+		r.groups[cause] = g
+		r.groupSeq = append(r.groupSeq, cause)
+	}
+	g.Count++
+	if len(g.Examples) < maxExamples {
+		g.Examples = append(g.Examples, id.String())
+	}
+	return cause
+}
+
+// failureGroups returns the failure groups, largest first, then in the
+// order their causes were first seen.
+func (r *run) failureGroups() []FailureGroup {
+	out := make([]FailureGroup, 0, len(r.groupSeq))
+	for _, c := range r.groupSeq {
+		out = append(out, *r.groups[c])
+	}
+	sort.SliceStable(out, func(i, j int) bool { return out[i].Count > out[j].Count })
+	return out
+}
+
+// causeOf names the kind of a failure, the same for every message that
+// failed the same way: the API's answer (HTTP status and Clickatell code),
+// or what happened to the connection.
+func causeOf(err error, id string) (cause string, status int, code string) {
+	var ae *clickatell.APIError
+	if errors.As(err, &ae) {
+		cause = "HTTP " + itoa(ae.HTTPStatus)
+		if ae.Code != "" {
+			cause += ", error " + ae.Code
+		}
+		switch {
+		case ae.Description != "":
+			cause += " (" + ae.Description + ")"
+		case ae.HTTPStatus == http.StatusTooManyRequests:
+			cause += " (throttled)"
+		case http.StatusText(ae.HTTPStatus) != "":
+			cause += " (" + strings.ToLower(http.StatusText(ae.HTTPStatus)) + ")"
+		}
+		return cause, ae.HTTPStatus, ae.Code
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+		return "timeout (no answer in time)", 0, ""
+	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
+		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
+		return "connection dropped before an answer", 0, ""
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused", 0, ""
+	}
+	// Anything else is named by its text, with what differs from message
+	// to message (the ID, the URL holding it) taken out.
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return strings.ReplaceAll(err.Error(), id, "{id}"), 0, ""
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }

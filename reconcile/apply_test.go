@@ -1,0 +1,520 @@
+package reconcile
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+)
+
+// memBackend keeps state in memory and can be told to fail writes. The
+// CLI tests run the same engine against the real file and PostgreSQL
+// backends; this one lets the unit tests see every commit.
+type memBackend struct {
+	mu      sync.Mutex
+	st      *state.State
+	commits [][]state.Change
+	// fail, if set, decides whether commit number n (from 1) fails.
+	fail func(n int) error
+	// committed, if set, receives the size of each successful commit.
+	committed chan int
+}
+
+func newMemBackend() *memBackend { return &memBackend{st: state.New()} }
+
+func (b *memBackend) String() string { return "memory" }
+
+func (b *memBackend) Read(context.Context) (*state.State, error) { return b.st, nil }
+
+func (b *memBackend) Commit(_ context.Context, changes []state.Change) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if len(changes) == 0 {
+		return nil
+	}
+	b.commits = append(b.commits, changes)
+	if b.fail != nil {
+		if err := b.fail(len(b.commits)); err != nil {
+			return err
+		}
+	}
+	for _, c := range changes {
+		if c.Record == nil {
+			delete(b.st.Messages, c.ID)
+		} else {
+			b.st.Messages[c.ID] = *c.Record
+		}
+	}
+	b.st.Serial++
+	if b.committed != nil {
+		b.committed <- len(changes)
+	}
+	return nil
+}
+
+func (b *memBackend) Replace(context.Context, *state.State) error { return errors.New("not supported") }
+
+func (b *memBackend) Lock(context.Context, state.LockRequest) (state.Lock, error) {
+	return nil, errors.New("not supported")
+}
+
+func (b *memBackend) ForceUnlock(context.Context, string) error { return errors.New("not supported") }
+
+func (b *memBackend) Close() error { return nil }
+
+// stopperFunc adapts a function to Stopper.
+type stopperFunc func(ctx context.Context, id string) (*clickatell.Result, error)
+
+func (f stopperFunc) StopMessage(ctx context.Context, id string) (*clickatell.Result, error) {
+	return f(ctx, id)
+}
+
+func cancelled(id string) *clickatell.Result {
+	return &clickatell.Result{ID: id, Outcome: clickatell.Cancelled, Status: "006", Description: "User cancelled message delivery", HTTPStatus: 200}
+}
+
+// testID returns a well-formed ID numbered n.
+func testID(n int) msgid.ID { return msgid.MustParse(fmt.Sprintf("%032x", n+1)) }
+
+// testPlan returns a plan cancelling n messages of group g against an
+// empty state.
+func testPlan(n int) *Plan {
+	p := &Plan{FormatVersion: PlanFormatVersion}
+	for i := 0; i < n; i++ {
+		p.Changes = append(p.Changes, Change{ID: testID(i), Action: Cancel, Group: "g"})
+	}
+	p.Summary.Cancel = n
+	return p
+}
+
+func fastOpts() ApplyOptions {
+	return ApplyOptions{
+		Parallelism:    4,
+		MaxRetries:     DefaultMaxRetries,
+		RetryBaseDelay: time.Millisecond,
+		RetryMaxDelay:  5 * time.Millisecond,
+	}
+}
+
+func TestApply_OrderAndOutcomes(t *testing.T) {
+	at := func(s string) *time.Time {
+		v, err := time.Parse(time.RFC3339, s)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &v
+	}
+	p := &Plan{FormatVersion: PlanFormatVersion, Changes: []Change{
+		{ID: testID(0), Action: Cancel, Group: "unscheduled-a"},
+		{ID: testID(1), Action: Cancel, Group: "late", ScheduledAt: at("2026-12-01T10:00:00Z")},
+		{ID: testID(2), Action: Cancel, Group: "early", ScheduledAt: at("2026-11-28T09:00:00Z")},
+		{ID: testID(3), Action: Cancel, Group: "late", ScheduledAt: at("2026-12-01T10:00:00Z")},
+		{ID: testID(4), Action: Cancel, Group: "unscheduled-b"},
+		{ID: testID(5), Action: Cancel, Group: "early", ScheduledAt: at("2026-11-28T09:00:00Z")},
+	}}
+	var mu sync.Mutex
+	var sent []string
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		mu.Lock()
+		sent = append(sent, id)
+		mu.Unlock()
+		switch id {
+		case testID(1).String():
+			return &clickatell.Result{ID: id, Outcome: clickatell.TooLate, Status: "004", Description: "Received by recipient", HTTPStatus: 200}, nil
+		case testID(4).String():
+			return &clickatell.Result{ID: id, Outcome: clickatell.NotFound, HTTPStatus: 404, Description: "Invalid or missing parameter"}, nil
+		}
+		return cancelled(id), nil
+	})
+	b := newMemBackend()
+	opts := fastOpts()
+	opts.Parallelism = 1
+	var events []EventType
+	opts.OnEvent = func(ev Event) { events = append(events, ev.Type) }
+	now := time.Date(2026, 11, 27, 10, 0, 0, 500, time.UTC)
+	opts.Now = func() time.Time { return now }
+
+	res, err := Apply(context.Background(), p, b, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{testID(2).String(), testID(5).String(), testID(1).String(), testID(3).String(), testID(0).String(), testID(4).String()}
+	if diff := cmp.Diff(want, sent); diff != "" {
+		t.Errorf("calls not in scheduled_at order (-want +got):\n%s", diff)
+	}
+	wantCounts := Counts{Total: 6, Cancelled: 4, TooLate: 1, NotFound: 1, Calls: 6}
+	if diff := cmp.Diff(wantCounts, res.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	if res.Complete() {
+		t.Error("Complete() = true with a too_late and a not_found message")
+	}
+	if got := b.st.Messages[testID(1)]; got.Outcome != state.TooLate || got.Status != "004" || got.Group != "late" || !got.At.Equal(now.Truncate(time.Second)) {
+		t.Errorf("record for too_late message = %+v", got)
+	}
+	if got := b.st.Messages[testID(4)].Outcome; got != state.NotFound {
+		t.Errorf("outcome of 404 message = %v, want not_found", got)
+	}
+	if len(b.st.Messages) != 6 {
+		t.Errorf("state holds %d messages, want 6", len(b.st.Messages))
+	}
+	if res.State != (StateRef{Lineage: b.st.Lineage, Serial: b.st.Serial}) {
+		t.Errorf("result state %+v, backend at %s/%d", res.State, b.st.Lineage, b.st.Serial)
+	}
+	if events[0] != EventApplyStart || events[len(events)-1] != EventSummary {
+		t.Errorf("events = %v, want apply_start first and summary last", events)
+	}
+	n := 0
+	for _, e := range events {
+		if e == EventMessage {
+			n++
+		}
+	}
+	if n != 6 {
+		t.Errorf("%d message events, want 6", n)
+	}
+}
+
+func TestApply_StalePlanSendsNothing(t *testing.T) {
+	b := newMemBackend()
+	b.st.Messages[testID(99)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "x"}
+	b.st.Serial = 3
+	p := testPlan(5) // made against "no state"
+	var calls atomic.Int64
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		calls.Add(1)
+		return cancelled(id), nil
+	})
+	_, err := Apply(context.Background(), p, b, st, fastOpts())
+	if !errors.Is(err, ErrStale) || !strings.HasPrefix(err.Error(), "Saved plan is stale") {
+		t.Fatalf("err = %v, want a stale plan error", err)
+	}
+	if calls.Load() != 0 || len(b.commits) != 0 {
+		t.Errorf("stale plan: %d calls, %d commits; want none", calls.Load(), len(b.commits))
+	}
+}
+
+func TestApply_BoundedParallelism(t *testing.T) {
+	const p = 7
+	var inFlight, peak atomic.Int64
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		n := inFlight.Add(1)
+		for {
+			old := peak.Load()
+			if n <= old || peak.CompareAndSwap(old, n) {
+				break
+			}
+		}
+		time.Sleep(time.Millisecond)
+		inFlight.Add(-1)
+		return cancelled(id), nil
+	})
+	opts := fastOpts()
+	opts.Parallelism = p
+	res, err := Apply(context.Background(), testPlan(300), newMemBackend(), st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete() {
+		t.Errorf("not complete: %+v", res.Counts)
+	}
+	if got := peak.Load(); got > p {
+		t.Errorf("%d calls in flight at once, want at most %d", got, p)
+	}
+}
+
+// TestApply_CheckpointsWhileRunning holds the last message back until a
+// checkpoint with the others has been written: results reach the state
+// while the run is still going, not only at its end.
+func TestApply_CheckpointsWhileRunning(t *testing.T) {
+	b := newMemBackend()
+	b.committed = make(chan int, 100)
+	last := testID(9).String()
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		if id == last {
+			select {
+			case <-b.committed:
+			case <-time.After(30 * time.Second):
+				return nil, errors.New("no checkpoint written while the run was going")
+			}
+		}
+		return cancelled(id), nil
+	})
+	opts := fastOpts()
+	opts.Parallelism = 2
+	opts.CheckpointInterval = 10 * time.Millisecond
+	res, err := Apply(context.Background(), testPlan(10), b, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Complete() || len(b.st.Messages) != 10 {
+		t.Fatalf("counts %+v, %d in state", res.Counts, len(b.st.Messages))
+	}
+	if len(b.commits) < 2 {
+		t.Errorf("%d commits, want a checkpoint during the run and one at the end", len(b.commits))
+	}
+}
+
+func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
+	const p = 5
+	var calls atomic.Int64
+	var revoked atomic.Bool
+	var afterRevoke atomic.Int64
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		n := calls.Add(1)
+		if n == 50 {
+			revoked.Store(true)
+		}
+		if revoked.Load() {
+			afterRevoke.Add(1)
+			time.Sleep(time.Millisecond)
+			return nil, &clickatell.APIError{HTTPStatus: 401, Code: "001", Description: "Authentication failed"}
+		}
+		return cancelled(id), nil
+	})
+	b := newMemBackend()
+	opts := fastOpts()
+	opts.Parallelism = p
+	var diags, summaries int
+	var stopped string
+	opts.OnEvent = func(ev Event) {
+		switch ev.Type {
+		case EventDiagnostic:
+			diags++
+		case EventSummary:
+			summaries++
+			stopped = ev.Summary.Stopped
+		}
+	}
+	res, err := Apply(context.Background(), testPlan(1000), b, st, opts)
+	var fe *FatalError
+	if !errors.As(err, &fe) {
+		t.Fatalf("err = %v, want *FatalError", err)
+	}
+	if got := afterRevoke.Load(); got > p {
+		t.Errorf("%d calls answered 401, want at most %d (the calls in flight)", got, p)
+	}
+	if res.Failed != 0 || len(res.Failures) != 0 {
+		t.Errorf("fatal stop reported as %d per-message failures: %+v", res.Failed, res.Failures)
+	}
+	if res.Cancelled != 49 || len(b.st.Messages) != 49 {
+		t.Errorf("cancelled %d, %d in state; want the 49 answered before the revoke", res.Cancelled, len(b.st.Messages))
+	}
+	if fe.Remaining != 951 || !strings.Contains(err.Error(), "951 messages not yet cancelled") || !strings.Contains(err.Error(), "CLICKATELL_TOKEN") {
+		t.Errorf("error = %q", err)
+	}
+	if diags != 0 || summaries != 1 || stopped != err.Error() {
+		t.Errorf("%d diagnostics, %d summaries, stopped=%q", diags, summaries, stopped)
+	}
+}
+
+func TestApply_FailuresGroupedByCause(t *testing.T) {
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		var n int
+		fmt.Sscanf(id, "%x", &n)
+		switch {
+		case n%10 == 0:
+			return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameter"}
+		case n%7 == 0:
+			return nil, &clickatell.APIError{HTTPStatus: 503, Code: "901", Description: "Internal error, please retry"}
+		}
+		return cancelled(id), nil
+	})
+	opts := fastOpts()
+	opts.MaxRetries = 2
+	b := newMemBackend()
+	res, err := Apply(context.Background(), testPlan(100), b, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// IDs are numbered 1..100: ten multiples of 10, and twelve of 7 that
+	// are not multiples of 10 (70 is both).
+	if res.Failed != 22 || res.Cancelled != 78 || res.Errors.Len() != 22 {
+		t.Fatalf("counts %+v, %d errors", res.Counts, res.Errors.Len())
+	}
+	if len(res.Failures) != 2 {
+		t.Fatalf("failure groups = %+v", res.Failures)
+	}
+	g := res.Failures[0]
+	if g.HTTPStatus != 503 || g.Code != "901" || g.Count != 12 || len(g.Examples) != maxExamples || !strings.Contains(g.Cause, "HTTP 503, error 901") {
+		t.Errorf("largest group = %+v", g)
+	}
+	if g := res.Failures[1]; g.HTTPStatus != 400 || g.Count != 10 {
+		t.Errorf("second group = %+v", g)
+	}
+	// A retryable failure is tried 1+MaxRetries times, a final one once.
+	if want := 78 + 10*1 + 12*3; res.Calls != want {
+		t.Errorf("%d calls, want %d", res.Calls, want)
+	}
+	for _, e := range res.Errors.Errors {
+		var me *MessageError
+		if !errors.As(e, &me) {
+			t.Fatalf("error %v is not a *MessageError", e)
+		}
+		if _, ok := b.st.Messages[me.ID]; ok {
+			t.Errorf("failed message %s recorded in state", me.ID)
+		}
+	}
+}
+
+func TestApply_InterruptWaitsForCallsInFlight(t *testing.T) {
+	const p = 4
+	interrupt := make(chan struct{})
+	var calls atomic.Int64
+	var once sync.Once
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		if calls.Add(1) == 20 {
+			once.Do(func() { close(interrupt) })
+		}
+		// Calls in flight at the interrupt must still complete.
+		time.Sleep(5 * time.Millisecond)
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return cancelled(id), nil
+	})
+	b := newMemBackend()
+	opts := fastOpts()
+	opts.Parallelism = p
+	opts.Interrupt = interrupt
+	res, err := Apply(context.Background(), testPlan(500), b, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted {
+		t.Error("Interrupted = false")
+	}
+	sent := int(calls.Load())
+	if sent < 20 || sent > 20+p {
+		t.Errorf("%d calls sent, want 20 plus at most the %d in flight", sent, p)
+	}
+	if res.Cancelled != sent || len(b.st.Messages) != sent {
+		t.Errorf("%d calls sent, %d cancelled, %d in state: calls in flight were not waited for and saved", sent, res.Cancelled, len(b.st.Messages))
+	}
+	if res.Remaining() != 500-sent {
+		t.Errorf("remaining %d, want %d", res.Remaining(), 500-sent)
+	}
+}
+
+func TestApply_HardStopSavesState(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls atomic.Int64
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		if calls.Add(1) > 30 {
+			cancel()
+			<-ctx.Done() // a call that would never answer
+			return nil, ctx.Err()
+		}
+		return cancelled(id), nil
+	})
+	b := newMemBackend()
+	res, err := Apply(ctx, testPlan(500), b, st, fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Interrupted || res.Cancelled != 30 || len(b.st.Messages) != 30 || res.Failed != 0 {
+		t.Errorf("interrupted=%v counts=%+v, %d in state; want the 30 answered saved, none failed", res.Interrupted, res.Counts, len(b.st.Messages))
+	}
+}
+
+func TestApply_FinalWriteFails(t *testing.T) {
+	b := newMemBackend()
+	b.st.Messages[testID(1000)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "old"}
+	b.st.Serial = 7
+	p := testPlan(50)
+	p.State = StateRef{Lineage: b.st.Lineage, Serial: 7}
+	diskFull := errors.New("no space left on device")
+	b.fail = func(int) error { return diskFull }
+	var warnings int
+	opts := fastOpts()
+	opts.CheckpointInterval = time.Millisecond
+	opts.OnEvent = func(ev Event) {
+		if ev.Type == EventDiagnostic {
+			warnings++
+		}
+	}
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		time.Sleep(time.Millisecond)
+		return cancelled(id), nil
+	})
+	res, err := Apply(context.Background(), p, b, st, opts)
+	var se *SaveError
+	if !errors.As(err, &se) || !errors.Is(err, diskFull) {
+		t.Fatalf("err = %v, want *SaveError wrapping the write's error", err)
+	}
+	if res.Cancelled != 50 {
+		t.Errorf("cancelled %d, want 50", res.Cancelled)
+	}
+	if se.State.Lineage != p.State.Lineage || se.State.Serial != 8 || len(se.State.Messages) != 51 {
+		t.Errorf("unsaved state: lineage %s serial %d with %d messages; want lineage %s serial 8 with 51",
+			se.State.Lineage, se.State.Serial, len(se.State.Messages), p.State.Lineage)
+	}
+	if warnings == 0 {
+		t.Error("no diagnostic for the failed checkpoints")
+	}
+}
+
+// TestApply_CheckpointRecovers: a checkpoint that fails once is retried
+// with the next one, and nothing is lost.
+func TestApply_CheckpointRecovers(t *testing.T) {
+	b := newMemBackend()
+	b.fail = func(n int) error {
+		if n == 1 {
+			return errors.New("transient")
+		}
+		return nil
+	}
+	opts := fastOpts()
+	opts.CheckpointInterval = time.Millisecond
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		time.Sleep(100 * time.Microsecond)
+		return cancelled(id), nil
+	})
+	res, err := Apply(context.Background(), testPlan(200), b, st, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b.st.Messages) != 200 || !res.Complete() {
+		t.Errorf("%d in state, counts %+v", len(b.st.Messages), res.Counts)
+	}
+}
+
+func TestCauseOf(t *testing.T) {
+	id := testID(1).String()
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{&clickatell.APIError{HTTPStatus: 429}, "HTTP 429 (throttled)"},
+		{&clickatell.APIError{HTTPStatus: 503, Code: "901", Description: "Internal error, please retry"}, "HTTP 503, error 901 (Internal error, please retry)"},
+		{&clickatell.APIError{HTTPStatus: 502}, "HTTP 502 (bad gateway)"},
+		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), "timeout (no answer in time)"},
+		{fmt.Errorf("read: %w", errors.New("unexpected EOF")), "read: unexpected EOF"},
+		{fmt.Errorf("message %s: malformed answer", id), "message {id}: malformed answer"},
+	}
+	for _, tt := range tests {
+		got, _, _ := causeOf(tt.err, id)
+		if got != tt.want {
+			t.Errorf("causeOf(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestFormatCount(t *testing.T) {
+	for n, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 4500: "4,500", 1234567: "1,234,567", -1200: "-1,200"} {
+		if got := FormatCount(n); got != want {
+			t.Errorf("FormatCount(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
