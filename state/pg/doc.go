@@ -1,0 +1,50 @@
+// Package pg keeps recall's state in PostgreSQL, for teams whose pipelines
+// run on many machines.
+//
+// A location is a postgres:// or postgresql:// URL in libpq's format (host,
+// port, user, database and libpq parameters such as sslmode; PGPASSWORD,
+// ~/.pgpass and the other PG* variables work as with psql). One extra query
+// parameter, schema, names the PostgreSQL schema that holds recall's tables
+// (default "recall"). A workspace name picks one of several independent
+// states in the same database.
+//
+// # Tables
+//
+// The tables are created on first use, in a transaction under an advisory
+// lock, and recorded in recall_schema_version so that a later release can
+// migrate them; a database whose schema is newer than this release knows is
+// refused. A role without CREATE rights can use tables that an owner created
+// beforehand (run recall once as the owner): when the schema is current, no
+// DDL is issued.
+//
+//	recall_states          one row per workspace: lineage, serial, recall_version, updated_at
+//	recall_messages        one row per settled message: (workspace, id) → outcome, status, description, grp, at
+//	recall_locks           the holder of each workspace's lock, for error messages and force-unlock
+//	recall_schema_version  the migrations applied
+//
+// # Writes
+//
+// Commit writes only the changes, as one INSERT … ON CONFLICT of unnested
+// arrays and one DELETE per batch, and bumps the serial in the same
+// transaction with a compare-and-set: if another writer changed the serial
+// since this Backend read it, the commit fails and nothing is written.
+// Replace (for moving state) rewrites a workspace with COPY.
+//
+// # Locking
+//
+// Lock takes a session-level advisory lock, keyed by schema and workspace,
+// on a connection of its own that stays open until Unlock. The server drops
+// the lock when that connection ends, so a killed process never leaves the
+// state locked. A row in recall_locks names the holder for the error a
+// second process prints. While a lock is held, every write goes through the
+// lock's connection: a holder whose session was ended by force-unlock can
+// no longer write, so two writers can never interleave.
+//
+// ForceUnlock is for a holder the server has not noticed is gone (a machine
+// that lost power or its network keeps its TCP session, and so the lock,
+// until the server's TCP keepalive gives up, two hours by default). Unlike
+// Terraform's pg backend, whose force-unlock calls pg_advisory_unlock from a
+// session that does not hold the lock and so cannot release it, recall ends
+// the holder's server session with pg_terminate_backend, which frees the
+// lock at once and makes any further write by that holder fail.
+package pg

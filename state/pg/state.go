@@ -1,0 +1,397 @@
+package pg
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/recallhq/recall/internal/version"
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+)
+
+// batchSize is how many messages one INSERT or DELETE statement of a
+// Commit carries: large enough that a checkpoint is a handful of
+// statements, small enough that one statement's arrays stay a few MB.
+const batchSize = 10000
+
+// txBeginner is a pool or a connection.
+type txBeginner interface {
+	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
+}
+
+// Read loads the workspace's state in one consistent snapshot. A workspace
+// never written gives state.New().
+func (b *Backend) Read(ctx context.Context) (*state.State, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	pool, err := b.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx, err := pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	if err != nil {
+		return nil, b.dbError("reading", err)
+	}
+	defer tx.Rollback(context.Background())
+
+	s := &state.State{}
+	err = tx.QueryRow(ctx, b.expand(`SELECT lineage, serial, recall_version FROM {states} WHERE workspace = $1`), b.workspace).
+		Scan(&s.Lineage, &s.Serial, &s.RecallVersion)
+	if errors.Is(err, pgx.ErrNoRows) {
+		b.cur, b.corrupt = state.New(), nil
+		return b.cur, nil
+	}
+	if err != nil {
+		return nil, b.dbError("reading", err)
+	}
+	msgs, err := b.readMessages(ctx, tx)
+	if err != nil {
+		if errors.Is(err, state.ErrCorrupt) {
+			b.corrupt = err
+			b.cur = nil
+		}
+		return nil, err
+	}
+	s.Messages = msgs
+	b.cur, b.corrupt = s, nil
+	return s, nil
+}
+
+// readMessages streams the workspace's messages. Rows arrive in the binary
+// protocol and are decoded without per-row allocations but the map's: the
+// few distinct outcomes, statuses, descriptions and groups are interned.
+func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx) (map[msgid.ID]state.Record, error) {
+	rows, err := tx.Query(ctx, b.expand(`SELECT id, outcome, status, description, grp, at, exact FROM {messages} WHERE workspace = $1`), b.workspace)
+	if err != nil {
+		return nil, b.dbError("reading", err)
+	}
+	defer rows.Close()
+	binaryAt := rows.FieldDescriptions()[5].Format == pgx.BinaryFormatCode
+	msgs := map[msgid.ID]state.Record{}
+	intern := map[string]string{}
+	str := func(b []byte) string {
+		if s, ok := intern[string(b)]; ok {
+			return s
+		}
+		s := string(b)
+		intern[s] = s
+		return s
+	}
+	for rows.Next() {
+		raw := rows.RawValues()
+		var id msgid.ID
+		if len(raw[0]) != len(id) {
+			return nil, fmt.Errorf("%w: %s: a message ID is %d bytes long, not %d", state.ErrCorrupt, b, len(raw[0]), len(id))
+		}
+		copy(id[:], raw[0])
+		var rec state.Record
+		switch string(raw[1]) {
+		case "cancelled":
+			rec.Outcome = state.Cancelled
+		case "too_late":
+			rec.Outcome = state.TooLate
+		case "not_found":
+			rec.Outcome = state.NotFound
+		default:
+			return nil, fmt.Errorf("%w: %s: message %s has unknown outcome %q", state.ErrCorrupt, b, id, raw[1])
+		}
+		rec.Status, rec.Description, rec.Group = str(raw[2]), str(raw[3]), str(raw[4])
+		if binaryAt && len(raw[5]) == 8 {
+			rec.At = pgEpoch.Add(time.Duration(int64(binary.BigEndian.Uint64(raw[5]))) * time.Microsecond)
+		} else if err := rows.Scan(nil, nil, nil, nil, nil, &rec.At, nil); err != nil {
+			return nil, b.dbError("reading", err)
+		}
+		rec.At = rec.At.UTC()
+		if raw[6] != nil {
+			ss, err := decodeExact(raw[6], 3)
+			if err != nil {
+				return nil, fmt.Errorf("%w: %s: message %s: %v", state.ErrCorrupt, b, id, err)
+			}
+			rec.Status, rec.Description, rec.Group = str([]byte(ss[0])), str([]byte(ss[1])), str([]byte(ss[2]))
+		}
+		msgs[id] = rec
+	}
+	if err := rows.Err(); err != nil {
+		return nil, b.dbError("reading", err)
+	}
+	return msgs, nil
+}
+
+// pgEpoch is the zero of PostgreSQL's binary timestamps.
+var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// normalize gives a record the precision the state keeps: UTC, seconds.
+func normalize(r state.Record) state.Record {
+	r.At = r.At.UTC().Truncate(time.Second)
+	return r
+}
+
+// Commit writes the changes that differ from the state last read, bumps
+// the serial if there are any, and updates that state in place. The serial
+// is compared and set in the same transaction as the rows: if another
+// process wrote the state since, nothing is written and the error is a
+// *SerialConflictError.
+func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.corrupt != nil {
+		return fmt.Errorf("refusing to write %s: %w", b, b.corrupt)
+	}
+	if b.cur == nil {
+		return fmt.Errorf("commit to %s: Read must come before Commit", b)
+	}
+	ups, dels := b.effective(changes)
+	if len(ups) == 0 && len(dels) == 0 {
+		return nil
+	}
+	w, err := b.writer(ctx)
+	if err != nil {
+		return err
+	}
+	cur := b.cur
+	err = b.inTx(ctx, w, "writing", func(tx pgx.Tx) error {
+		var tag pgconn.CommandTag
+		var err error
+		if cur.Serial == 0 {
+			tag, err = tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version) VALUES ($1, $2, 1, $3) ON CONFLICT (workspace) DO NOTHING`),
+				b.workspace, cur.Lineage, version.Version)
+		} else {
+			tag, err = tx.Exec(ctx, b.expand(`UPDATE {states} SET serial = serial + 1, recall_version = $4, updated_at = now() WHERE workspace = $1 AND lineage = $2 AND serial = $3`),
+				b.workspace, cur.Lineage, cur.Serial, version.Version)
+		}
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() != 1 {
+			return b.conflict(ctx, tx, cur)
+		}
+		return b.writeChanges(ctx, tx, ups, dels)
+	})
+	if err != nil {
+		return err
+	}
+	for _, c := range ups {
+		cur.Messages[c.ID] = *c.Record
+	}
+	for _, id := range dels {
+		delete(cur.Messages, id)
+	}
+	cur.Serial++
+	cur.RecallVersion = version.Version
+	return nil
+}
+
+// effective reduces changes to those that change the state: the last
+// change of each ID wins, and re-recording an identical record or
+// forgetting an unknown ID is dropped.
+func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []msgid.ID) {
+	last := make(map[msgid.ID]int, len(changes))
+	for i, c := range changes {
+		last[c.ID] = i
+	}
+	for i, c := range changes {
+		if last[c.ID] != i {
+			continue
+		}
+		old, had := b.cur.Messages[c.ID]
+		if c.Record == nil {
+			if had {
+				dels = append(dels, c.ID)
+			}
+			continue
+		}
+		r := normalize(*c.Record)
+		if had && old.Outcome == r.Outcome && old.Status == r.Status && old.Description == r.Description && old.Group == r.Group && old.At.Equal(r.At) {
+			continue
+		}
+		ups = append(ups, state.Change{ID: c.ID, Record: &r})
+	}
+	return ups, dels
+}
+
+// writeChanges upserts and deletes messages, batchSize to a statement.
+func (b *Backend) writeChanges(ctx context.Context, tx pgx.Tx, ups []state.Change, dels []msgid.ID) error {
+	upsert := b.expand(`INSERT INTO {messages} (workspace, id, outcome, status, description, grp, at, exact)
+SELECT $1, u.id, u.outcome, u.status, u.description, u.grp, u.at, u.exact
+FROM unnest($2::bytea[], $3::text[], $4::text[], $5::text[], $6::text[], $7::timestamptz[], $8::bytea[])
+	AS u(id, outcome, status, description, grp, at, exact)
+ON CONFLICT (workspace, id) DO UPDATE SET outcome = EXCLUDED.outcome, status = EXCLUDED.status,
+	description = EXCLUDED.description, grp = EXCLUDED.grp, at = EXCLUDED.at, exact = EXCLUDED.exact`)
+	for len(ups) > 0 {
+		n := min(len(ups), batchSize)
+		ids := make([][]byte, n)
+		outcomes, statuses, descs, groups := make([]string, n), make([]string, n), make([]string, n), make([]string, n)
+		ats, exacts := make([]time.Time, n), make([][]byte, n)
+		for i, c := range ups[:n] {
+			ids[i] = c.ID[:]
+			r := c.Record
+			outcomes[i], ats[i] = r.Outcome.String(), r.At
+			statuses[i], descs[i], groups[i], exacts[i] = b.texts(r)
+		}
+		if _, err := tx.Exec(ctx, upsert, b.workspace, ids, outcomes, statuses, descs, groups, ats, exacts); err != nil {
+			return err
+		}
+		ups = ups[n:]
+	}
+	del := b.expand(`DELETE FROM {messages} WHERE workspace = $1 AND id = ANY($2::bytea[])`)
+	for len(dels) > 0 {
+		n := min(len(dels), batchSize)
+		ids := make([][]byte, n)
+		for i := range dels[:n] {
+			ids[i] = dels[i][:]
+		}
+		if _, err := tx.Exec(ctx, del, b.workspace, ids); err != nil {
+			return err
+		}
+		dels = dels[n:]
+	}
+	return nil
+}
+
+// texts returns the text columns of r, and its exact column: nil unless
+// the text columns cannot hold r's strings exactly.
+func (b *Backend) texts(r *state.Record) (status, desc, grp string, exact []byte) {
+	if storable(r.Status, b.utf8) && storable(r.Description, b.utf8) && storable(r.Group, b.utf8) {
+		return r.Status, r.Description, r.Group, nil
+	}
+	return approx(r.Status, b.utf8), approx(r.Description, b.utf8), approx(r.Group, b.utf8), encodeExact(r.Status, r.Description, r.Group)
+}
+
+// conflict builds the error for a serial compare-and-set that failed.
+func (b *Backend) conflict(ctx context.Context, tx pgx.Tx, cur *state.State) error {
+	e := &SerialConflictError{Location: b.String(), Expected: cur.Serial}
+	var lineage string
+	err := tx.QueryRow(ctx, b.expand(`SELECT lineage, serial FROM {states} WHERE workspace = $1`), b.workspace).Scan(&lineage, &e.Found)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return err
+	}
+	if err == nil && lineage != cur.Lineage {
+		e.Lineage = lineage
+	}
+	return e
+}
+
+// Replace writes s as the whole state of the workspace, with its lineage
+// and serial, in one transaction: the old messages are deleted and the new
+// ones copied in with COPY.
+func (b *Backend) Replace(ctx context.Context, s *state.State) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if s == nil || s.Lineage == "" {
+		return fmt.Errorf("replace %s: the state has no lineage", b)
+	}
+	w, err := b.writer(ctx)
+	if err != nil {
+		return err
+	}
+	n := &state.State{Lineage: s.Lineage, Serial: s.Serial, RecallVersion: version.Version, Messages: make(map[msgid.ID]state.Record, len(s.Messages))}
+	for id, r := range s.Messages {
+		if r.Outcome < state.Cancelled || r.Outcome > state.NotFound {
+			return fmt.Errorf("replace %s: message %s has invalid outcome %d", b, id, r.Outcome)
+		}
+		n.Messages[id] = normalize(r)
+	}
+	err = b.inTx(ctx, w, "replacing", func(tx pgx.Tx) error {
+		_, err := tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version) VALUES ($1, $2, $3, $4)
+ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, recall_version = EXCLUDED.recall_version, updated_at = now()`),
+			b.workspace, n.Lineage, n.Serial, n.RecallVersion)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, b.expand(`DELETE FROM {messages} WHERE workspace = $1`), b.workspace); err != nil {
+			return err
+		}
+		// In key order, so that the primary key index is built in order.
+		ids := make([]msgid.ID, 0, len(n.Messages))
+		for id := range n.Messages {
+			ids = append(ids, id)
+		}
+		slices.SortFunc(ids, msgid.Compare)
+		row := make([]any, 8)
+		i := 0
+		_, err = tx.CopyFrom(ctx, pgx.Identifier{b.schema, "recall_messages"},
+			[]string{"workspace", "id", "outcome", "status", "description", "grp", "at", "exact"},
+			pgx.CopyFromFunc(func() ([]any, error) {
+				if i == len(ids) {
+					return nil, nil
+				}
+				id := &ids[i]
+				r := n.Messages[*id]
+				r2 := &r
+				i++
+				status, desc, grp, exact := b.texts(r2)
+				row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = b.workspace, id[:], r.Outcome.String(), status, desc, grp, r.At, exact
+				return row, nil
+			}))
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	b.cur, b.corrupt = n, nil
+	return nil
+}
+
+// writer returns where writes go: the lock's connection while this Backend
+// holds the lock, so that a holder whose session was ended cannot write;
+// the pool otherwise. The caller holds b.mu.
+func (b *Backend) writer(ctx context.Context) (txBeginner, error) {
+	pool, err := b.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if b.lock == nil {
+		return pool, nil
+	}
+	if b.lock.conn.IsClosed() {
+		return nil, b.lockLost(nil)
+	}
+	return b.lock.conn, nil
+}
+
+// inTx runs fn in a read-committed transaction on w and commits it.
+func (b *Backend) inTx(ctx context.Context, w txBeginner, op string, fn func(pgx.Tx) error) error {
+	tx, err := w.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return b.writeError(op, err)
+	}
+	defer tx.Rollback(context.Background())
+	if err := fn(tx); err != nil {
+		var sc *SerialConflictError
+		if errors.As(err, &sc) {
+			return err
+		}
+		return b.writeError(op, err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		return b.writeError(op, err)
+	}
+	return nil
+}
+
+// writeError describes a failed write; a write under a lock whose
+// connection died means the lock is gone.
+func (b *Backend) writeError(op string, err error) error {
+	if b.lock != nil && b.lock.conn.IsClosed() {
+		return b.lockLost(err)
+	}
+	return b.dbError(op, err)
+}
+
+func (b *Backend) lockLost(cause error) error {
+	msg := fmt.Sprintf("%s: %v (ID %s): its connection to PostgreSQL ended, by force-unlock or a network failure; nothing was written", b, ErrLockLost, b.lock.info.ID)
+	if cause != nil {
+		var pgErr *pgconn.PgError
+		if errors.As(cause, &pgErr) {
+			msg += " (server said: " + pgErr.Message + ")"
+		}
+	}
+	return fmt.Errorf("%s: %w", msg, ErrLockLost)
+}
