@@ -1,0 +1,496 @@
+// Package examples_test checks that everything under examples/ works as
+// shipped: every manifest passes the same validation as `recall validate`,
+// and every CI pipeline parses and keeps the properties its comments promise
+// (plan with -detailed-exitcode and a comment updated in place, apply with a
+// concurrency guard, secrets only ever passed through the environment).
+package examples_test
+
+import (
+	"bufio"
+	"bytes"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/recallhq/recall/manifest"
+)
+
+// ciDirs hold pipeline files, not manifests.
+var ciDirs = []string{"github-actions", "gitlab-ci"}
+
+// manifestDirs returns every directory under examples/ holding *.yaml or
+// *.yml files, outside the CI examples: each is one unit a user would pass
+// to `recall validate -f DIR`.
+func manifestDirs(t *testing.T) []string {
+	t.Helper()
+	seen := map[string]bool{}
+	err := filepath.WalkDir(".", func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() && slices.Contains(ciDirs, path) {
+			return filepath.SkipDir
+		}
+		if ext := filepath.Ext(path); !d.IsDir() && (ext == ".yaml" || ext == ".yml") {
+			seen[filepath.Dir(path)] = true
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for d := range seen {
+		dirs = append(dirs, d)
+	}
+	slices.Sort(dirs)
+	return dirs
+}
+
+func load(t *testing.T, paths ...string) *manifest.Manifest {
+	t.Helper()
+	m, err := manifest.Load(paths...)
+	if err != nil {
+		t.Fatalf("recall validate -f %s: %v", strings.Join(paths, " -f "), err)
+	}
+	return m
+}
+
+func group(t *testing.T, m *manifest.Manifest, name string) *manifest.Group {
+	t.Helper()
+	for _, g := range m.Groups {
+		if g.Name == name {
+			return g
+		}
+	}
+	t.Fatalf("no group %q in %v", name, m.Files)
+	return nil
+}
+
+func TestManifestsValidate(t *testing.T) {
+	dirs := manifestDirs(t)
+	for _, want := range []string{"past-due", filepath.Join("teams", "marketing"), filepath.Join("teams", "support")} {
+		if !slices.Contains(dirs, want) {
+			t.Errorf("example directory %s has no manifest (found %v)", want, dirs)
+		}
+	}
+	for _, dir := range dirs {
+		t.Run(filepath.ToSlash(dir), func(t *testing.T) {
+			m := load(t, dir)
+			if len(m.Groups) == 0 {
+				t.Fatalf("%s: no groups", dir)
+			}
+			if _, err := os.Stat(filepath.Join(dir, "README.md")); err != nil && !strings.HasPrefix(dir, "quickstart") {
+				t.Errorf("%s has no README.md explaining it", dir)
+			}
+		})
+	}
+}
+
+// The pipelines plan each team on its own, but a repository may also run
+// recall once over every team: group names and IDs must not clash.
+func TestTeamsTogether(t *testing.T) {
+	load(t, filepath.Join("teams", "marketing"), filepath.Join("teams", "support"))
+}
+
+// countIDLines counts the lines of an ids file that are neither blank nor
+// comments, and how many of them are upper case.
+func countIDLines(t *testing.T, path string) (n, upper int) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		n++
+		if line != strings.ToLower(line) {
+			upper++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return n, upper
+}
+
+func TestMarketingExport(t *testing.T) {
+	export := filepath.Join("teams", "marketing", "exports", "black-friday.txt")
+	n, upper := countIDLines(t, export)
+	if n < 200 || upper == 0 {
+		t.Fatalf("%s: %d IDs, %d upper case; the example should show a realistic export with some upper-case IDs", export, n, upper)
+	}
+	m := load(t, filepath.Join("teams", "marketing"))
+	g := group(t, m, "black-friday-2027-wrong-price")
+	if len(g.IDs) != n {
+		t.Errorf("group has %d IDs, the export file lists %d", len(g.IDs), n)
+	}
+	lower := regexp.MustCompile(`^[0-9a-f]{32}$`)
+	for _, id := range g.IDs {
+		if !lower.MatchString(id.String()) {
+			t.Errorf("ID %q was not normalised to lower case", id.String())
+		}
+	}
+	if g.ScheduledAt.IsZero() || g.Reason == "" {
+		t.Errorf("group should show reason and scheduled_at: %+v", g)
+	}
+}
+
+func TestSupportDirectory(t *testing.T) {
+	m := load(t, filepath.Join("teams", "support"))
+	if len(m.Files) < 2 {
+		t.Errorf("the support example shows -f with a directory of several files; read %v", m.Files)
+	}
+	if !slices.IsSortedFunc(m.Files, strings.Compare) {
+		t.Errorf("files not read in name order: %v", m.Files)
+	}
+}
+
+// The past-due example is valid (validate and plan accept it) and is there to
+// show plan's warning; its README must say so.
+func TestPastDue(t *testing.T) {
+	m := load(t, "past-due")
+	for _, g := range m.Groups {
+		if g.ScheduledAt.IsZero() || !g.ScheduledAt.Before(time.Now()) {
+			t.Errorf("group %s: scheduled_at %v should be in the past", g.Name, g.ScheduledAt)
+		}
+	}
+	readme, err := os.ReadFile(filepath.Join("past-due", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(bytes.ToLower(readme), []byte("warn")) {
+		t.Error("past-due/README.md does not mention the warning plan prints")
+	}
+}
+
+// ---------------------------------------------------------------- pipelines
+
+func parseYAML(t *testing.T, path string) (*yaml.Node, map[string]any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	var doc map[string]any
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	return &root, doc
+}
+
+func mapAt(t *testing.T, v any, keys ...string) map[string]any {
+	t.Helper()
+	for _, k := range keys {
+		m, ok := v.(map[string]any)
+		if !ok {
+			t.Fatalf("at %q: not a mapping", k)
+		}
+		v = m[k]
+	}
+	m, ok := v.(map[string]any)
+	if !ok {
+		t.Fatalf("%s: not a mapping (%T)", strings.Join(keys, "."), v)
+	}
+	return m
+}
+
+// secretsOnlyInEnv walks a GitHub workflow and reports every place that
+// reads a secret other than a value directly under an `env:` mapping. Inline
+// `${{ secrets.X }}` in a script is how secrets leak into logs and shells.
+func secretsOnlyInEnv(t *testing.T, path string, n *yaml.Node, parentKey string) {
+	t.Helper()
+	switch n.Kind {
+	case yaml.DocumentNode, yaml.SequenceNode:
+		for _, c := range n.Content {
+			secretsOnlyInEnv(t, path, c, parentKey)
+		}
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if v.Kind == yaml.ScalarNode && strings.Contains(v.Value, "secrets.") && parentKey != "env" {
+				t.Errorf("%s:%d: %s reads a secret outside env:", path, v.Line, k.Value)
+			}
+			secretsOnlyInEnv(t, path, v, k.Value)
+		}
+	}
+}
+
+func bashSyntax(t *testing.T, where, script string) {
+	t.Helper()
+	bash, err := exec.LookPath("bash")
+	if err != nil {
+		t.Skip("bash not installed")
+	}
+	cmd := exec.Command(bash, "-n")
+	cmd.Stdin = strings.NewReader(script)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("%s: bash -n: %v\n%s", where, err, out)
+	}
+	if regexp.MustCompile(`(?m)^\s*set -[a-z]*x`).MatchString(script) {
+		t.Errorf("%s: set -x would print secrets into the log", where)
+	}
+}
+
+type ghStep struct {
+	Name string            `yaml:"name"`
+	Uses string            `yaml:"uses"`
+	Run  string            `yaml:"run"`
+	If   string            `yaml:"if"`
+	Env  map[string]string `yaml:"env"`
+	With map[string]any    `yaml:"with"`
+}
+
+type ghJob struct {
+	Environment any               `yaml:"environment"`
+	Concurrency map[string]any    `yaml:"concurrency"`
+	Env         map[string]string `yaml:"env"`
+	Steps       []ghStep          `yaml:"steps"`
+}
+
+type ghWorkflow struct {
+	Name        string            `yaml:"name"`
+	On          map[string]any    `yaml:"on"`
+	Permissions map[string]string `yaml:"permissions"`
+	Env         map[string]string `yaml:"env"`
+	Jobs        map[string]ghJob  `yaml:"jobs"`
+}
+
+var pinned = regexp.MustCompile(`^[\w.-]+/[\w.-]+(/[\w./-]+)?@(v\d+(\.\d+){0,2}|[0-9a-f]{40})$`)
+
+func loadWorkflow(t *testing.T, name string) (ghWorkflow, string) {
+	t.Helper()
+	path := filepath.Join("github-actions", ".github", "workflows", name)
+	root, _ := parseYAML(t, path)
+	var wf ghWorkflow
+	if err := root.Decode(&wf); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	secretsOnlyInEnv(t, path, root, "")
+	if len(wf.Permissions) == 0 {
+		t.Errorf("%s: no explicit permissions; the default token is too broad", path)
+	}
+	for jn, job := range wf.Jobs {
+		for i, s := range job.Steps {
+			where := path + ": job " + jn + " step " + s.Name
+			if s.Uses != "" && !pinned.MatchString(s.Uses) {
+				t.Errorf("%s: action %q is not pinned to a version tag or commit", where, s.Uses)
+			}
+			if s.Run != "" {
+				if strings.Contains(s.Run, "${{") {
+					t.Errorf("%s: expression inside run:; pass it through env: instead", where)
+				}
+				bashSyntax(t, where, s.Run)
+			}
+			if (s.Uses == "") == (s.Run == "") {
+				t.Errorf("%s (#%d): needs exactly one of uses/run", where, i)
+			}
+		}
+	}
+	return wf, path
+}
+
+func findStep(job ghJob, pred func(ghStep) bool) *ghStep {
+	for i := range job.Steps {
+		if pred(job.Steps[i]) {
+			return &job.Steps[i]
+		}
+	}
+	return nil
+}
+
+func TestGitHubPlanWorkflow(t *testing.T) {
+	wf, path := loadWorkflow(t, "recall-plan.yml")
+	if _, ok := wf.On["pull_request"]; !ok || len(wf.On) != 1 {
+		t.Errorf("%s: should run on pull_request only (never pull_request_target), got %v", path, wf.On)
+	}
+	if wf.Permissions["pull-requests"] != "write" || wf.Permissions["contents"] != "read" {
+		t.Errorf("%s: permissions %v", path, wf.Permissions)
+	}
+	job, ok := wf.Jobs["plan"]
+	if !ok {
+		t.Fatalf("%s: no plan job", path)
+	}
+	plan := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "recall plan") })
+	if plan == nil {
+		t.Fatalf("%s: no step runs recall plan", path)
+	}
+	for _, flag := range []string{"-detailed-exitcode", "-format markdown", "-out ", `-state "$RECALL_STATE_URL"`} {
+		if !strings.Contains(plan.Run, flag) {
+			t.Errorf("%s: recall plan without %s", path, flag)
+		}
+	}
+	if !strings.Contains(plan.Run, `"$code" -eq 2`) {
+		t.Errorf("%s: exit code 2 (changes) must count as success", path)
+	}
+	comment := findStep(job, func(s ghStep) bool { return strings.HasPrefix(s.Uses, "actions/github-script@") })
+	if comment == nil {
+		t.Fatalf("%s: no step posts the plan comment", path)
+	}
+	script, _ := comment.With["script"].(string)
+	for _, want := range []string{"<!-- recall-plan:", "updateComment", "createComment", "paginate"} {
+		if !strings.Contains(script, want) {
+			t.Errorf("%s: comment script lacks %q (find-and-update by a hidden marker)", path, want)
+		}
+	}
+	if findStep(job, func(s ghStep) bool { return strings.HasPrefix(s.Uses, "actions/upload-artifact@") }) == nil {
+		t.Errorf("%s: the saved plan is not uploaded", path)
+	}
+	data, _ := os.ReadFile(path)
+	_, hasTok := wf.Env["CLICKATELL_TOKEN"]
+	for _, s := range job.Steps {
+		_, ok := s.Env["CLICKATELL_TOKEN"]
+		hasTok = hasTok || ok
+	}
+	if _, ok := job.Env["CLICKATELL_TOKEN"]; ok || hasTok || bytes.Contains(data, []byte("secrets.CLICKATELL_TOKEN")) {
+		t.Errorf("%s: the plan workflow must not receive the Clickatell token", path)
+	}
+}
+
+func TestGitHubApplyWorkflow(t *testing.T) {
+	wf, path := loadWorkflow(t, "recall-apply.yml")
+	push := mapAt(t, wf.On, "push")
+	if branches, _ := push["branches"].([]any); !slices.Contains(branches, any("main")) {
+		t.Errorf("%s: apply should run on push to main, got %v", path, push)
+	}
+	if _, ok := wf.On["pull_request"]; ok {
+		t.Errorf("%s: apply must never run on pull requests", path)
+	}
+	job, ok := wf.Jobs["apply"]
+	if !ok {
+		t.Fatalf("%s: no apply job", path)
+	}
+	if g, _ := job.Concurrency["group"].(string); !strings.HasPrefix(g, "recall-apply") {
+		t.Errorf("%s: concurrency group %q", path, g)
+	}
+	if c, ok := job.Concurrency["cancel-in-progress"].(bool); !ok || c {
+		t.Errorf("%s: a running apply must never be cancelled (cancel-in-progress: false)", path)
+	}
+	if job.Environment == nil {
+		t.Errorf("%s: the apply job should use a protected environment for the token", path)
+	}
+	apply := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "recall apply") })
+	if apply == nil {
+		t.Fatalf("%s: no step runs recall apply", path)
+	}
+	if apply.Env["CLICKATELL_TOKEN"] != "${{ secrets.CLICKATELL_TOKEN }}" || apply.Env["RECALL_STATE_URL"] != "${{ secrets.RECALL_STATE_URL }}" {
+		t.Errorf("%s: apply step env %v", path, apply.Env)
+	}
+	for _, flag := range []string{"-auto-approve", `-state "$RECALL_STATE_URL"`, "-lock-timeout"} {
+		if !strings.Contains(apply.Run, flag) {
+			t.Errorf("%s: recall apply without %s", path, flag)
+		}
+	}
+}
+
+func TestGitLabPipeline(t *testing.T) {
+	path := filepath.Join("gitlab-ci", ".gitlab-ci.yml")
+	_, doc := parseYAML(t, path)
+	jobs := map[string]map[string]any{}
+	for name, v := range doc {
+		if m, ok := v.(map[string]any); ok && (strings.HasPrefix(name, "plan:") || strings.HasPrefix(name, "apply:")) {
+			jobs[name] = m
+		}
+	}
+	templates := map[string]map[string]any{".plan": mapAt(t, doc, ".plan"), ".apply": mapAt(t, doc, ".apply")}
+	// resolve merges a job with the template it extends (one level, as used here).
+	resolve := func(job map[string]any) map[string]any {
+		out := map[string]any{}
+		if ext, ok := job["extends"].(string); ok {
+			tpl, ok := templates[ext]
+			if !ok {
+				t.Fatalf("%s: extends unknown %q", path, ext)
+			}
+			for k, v := range tpl {
+				out[k] = v
+			}
+		}
+		for k, v := range job {
+			out[k] = v
+		}
+		return out
+	}
+	script := func(job map[string]any, key string) string {
+		var b strings.Builder
+		if lines, ok := job[key].([]any); ok {
+			for _, l := range lines {
+				b.WriteString(l.(string))
+				b.WriteString("\n")
+			}
+		}
+		return b.String()
+	}
+	before := script(mapAt(t, doc, "default"), "before_script")
+	groups := map[string]bool{}
+	var plans, applies int
+	for name, raw := range jobs {
+		job := resolve(raw)
+		body := script(job, "script")
+		bashSyntax(t, path+": "+name, before+body)
+		team, _ := mapAt(t, job, "variables")["TEAM"].(string)
+		if team == "" {
+			t.Errorf("%s: %s sets no TEAM", path, name)
+		}
+		rules, _ := job["rules"].([]any)
+		var ifs []string
+		for _, r := range rules {
+			cond, _ := r.(map[string]any)["if"].(string)
+			ifs = append(ifs, cond)
+		}
+		switch {
+		case strings.HasPrefix(name, "plan:"):
+			plans++
+			if len(ifs) != 1 || !strings.Contains(ifs[0], `"merge_request_event"`) {
+				t.Errorf("%s: %s should run in merge-request pipelines only: %v", path, name, ifs)
+			}
+			for _, want := range []string{"-detailed-exitcode", "-format markdown", "-out ", "<!-- recall-plan:", "--request PUT", "--request POST"} {
+				if !strings.Contains(body, want) {
+					t.Errorf("%s: %s script lacks %q", path, name, want)
+				}
+			}
+			if strings.Contains(body, "CLICKATELL_TOKEN") {
+				t.Errorf("%s: %s must not use the Clickatell token", path, name)
+			}
+		case strings.HasPrefix(name, "apply:"):
+			applies++
+			for _, cond := range ifs {
+				if !strings.Contains(cond, "$CI_DEFAULT_BRANCH") || strings.Contains(cond, "merge_request") {
+					t.Errorf("%s: %s rule %q: apply runs on the default branch only", path, name, cond)
+				}
+			}
+			rg, _ := job["resource_group"].(string)
+			if rg == "" || strings.Contains(rg, "$") || groups[rg] {
+				t.Errorf("%s: %s needs its own literal resource_group, got %q", path, name, rg)
+			}
+			groups[rg] = true
+			if job["interruptible"] != false {
+				t.Errorf("%s: %s must not be interruptible", path, name)
+			}
+			for _, want := range []string{"recall apply -auto-approve", `-state "$RECALL_STATE_URL"`, `-workspace "$TEAM"`, "-lock-timeout"} {
+				if !strings.Contains(strings.Join(strings.Fields(body), " "), want) {
+					t.Errorf("%s: %s script lacks %q", path, name, want)
+				}
+			}
+		}
+	}
+	if plans == 0 || plans != applies {
+		t.Errorf("%s: %d plan jobs and %d apply jobs; want one of each per team", path, plans, applies)
+	}
+}
