@@ -9,7 +9,9 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
+	"github.com/recallhq/recall/manifest"
 	"golang.org/x/term"
 )
 
@@ -21,6 +23,8 @@ type env struct {
 	getenv func(string) string
 	// stdinTTY and stdoutTTY say whether those are terminals.
 	stdinTTY, stdoutTTY bool
+	// now is the clock plans are made with.
+	now func() time.Time
 }
 
 func newEnv() *env {
@@ -31,6 +35,7 @@ func newEnv() *env {
 		getenv:    os.Getenv,
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
+		now:       time.Now,
 	}
 }
 
@@ -84,6 +89,17 @@ func Main(ctx context.Context, args []string, e *env) int {
 }
 
 func printError(e *env, err error) {
+	// A manifest's diagnostics are each an error of their own.
+	var ve *manifest.ValidationError
+	if errors.As(err, &ve) && len(ve.Diagnostics) > 0 {
+		for _, d := range ve.Diagnostics {
+			fmt.Fprintln(e.stderr, "Error: "+d.Error())
+		}
+		if ve.Truncated {
+			fmt.Fprintf(e.stderr, "Error: too many errors; only the first %d are shown\n", manifest.MaxErrors)
+		}
+		return
+	}
 	msg := err.Error()
 	if !strings.HasPrefix(msg, "Error: ") {
 		msg = "Error: " + msg

@@ -84,3 +84,35 @@ func (c *commonFlags) manifestPaths() []string {
 func (c *commonFlags) useColor(e *env) bool {
 	return e.stdoutTTY && !c.noColor && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }
+
+// parseInterspersed parses args allowing flags after positional arguments
+// (`show plan.json -format json`, `state rm ID -lock-timeout 5s`), and
+// returns the positional arguments in order. Everything after "--" is
+// positional.
+func parseInterspersed(e *env, fs *flag.FlagSet, args []string) ([]string, error) {
+	var pos []string
+	for {
+		if err := parseFlags(e, fs, args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		if len(rest) == 0 {
+			return pos, nil
+		}
+		if n := len(args) - len(rest); n > 0 && args[n-1] == "--" {
+			return append(pos, rest...), nil
+		}
+		pos = append(pos, rest[0])
+		args = rest[1:]
+	}
+}
+
+// oneOf checks a flag's value against the allowed ones.
+func oneOf(flagName, v string, allowed ...string) error {
+	for _, a := range allowed {
+		if v == a {
+			return nil
+		}
+	}
+	return fmt.Errorf("-%s: %q is not one of %s", flagName, v, strings.Join(allowed, ", "))
+}

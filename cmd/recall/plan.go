@@ -1,0 +1,171 @@
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/recallhq/recall/reconcile"
+)
+
+const planHelp = `
+Usage: recall plan [-f PATH]... [-state LOC] [-out FILE] [-format human|json|markdown]
+                   [-detailed-exitcode] [-target GROUP]... [-no-color]
+
+  Compares the manifest with the state and shows what 'apply' would do:
+  every listed message is either to cancel (not settled yet: a DELETE will
+  be sent) or already settled (cancelled, too_late, not_found: nothing is
+  sent). Messages in state that the manifest no longer lists are reported
+  as orphaned and never touched.
+
+  plan never needs CLICKATELL_TOKEN, never calls Clickatell and never
+  takes the state lock, so it is safe to run on every pull request.
+
+  -out saves the plan as JSON; 'recall apply FILE' then cancels exactly
+  those messages, and refuses if the state changed in between.
+
+Exit codes:
+  0  success (with -detailed-exitcode: success and nothing to cancel)
+  1  error
+  2  with -detailed-exitcode only: success, and there are messages to cancel
+
+Examples:
+
+  # Show the plan for recall.yaml against recall.state.json.
+  recall plan
+
+  # Save the plan for review, apply exactly that plan after the merge.
+  recall plan -out recall.plan.json
+  recall apply recall.plan.json
+
+  # Post the plan as a pull-request comment.
+  recall plan -format markdown > plan.md
+
+  # In CI: fail on errors, and know whether an apply is needed.
+  recall plan -detailed-exitcode -no-color; test $? -eq 2 && echo "apply needed"
+
+  # Only two groups, from a directory of manifests and a PostgreSQL state.
+  recall plan -f manifests/ -state postgres://recall@db/recall -target black-friday -target promo-typo
+`
+
+// planArgs are the parsed arguments of 'recall plan'.
+type planArgs struct {
+	commonFlags
+	out              string
+	format           string
+	detailedExitcode bool
+	targets          stringsFlag
+}
+
+func parsePlanArgs(e *env, args []string) (*planArgs, error) {
+	a := &planArgs{}
+	fs := newFlagSet(e, "plan", planHelp)
+	a.manifest(fs)
+	a.stateFlags(fs)
+	a.color(fs)
+	fs.StringVar(&a.out, "out", "", "save the plan as JSON to `FILE`, for 'recall apply FILE'")
+	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human, json or markdown")
+	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are messages to cancel, 0 when there are none, 1 on error")
+	fs.Var(&a.targets, "target", "plan only the group `GROUP`; repeatable")
+	if err := parseFlags(e, fs, args); err != nil {
+		return nil, err
+	}
+	if fs.NArg() > 0 {
+		return nil, usageArgs("plan", fs.Args())
+	}
+	if err := oneOf("format", a.format, "human", "json", "markdown"); err != nil {
+		return nil, fmt.Errorf("plan: %v", err)
+	}
+	return a, nil
+}
+
+func init() {
+	register(&command{
+		name:     "plan",
+		synopsis: "Show which messages apply would cancel (read-only)",
+		run:      runPlan,
+	})
+}
+
+func runPlan(ctx context.Context, e *env, args []string) error {
+	a, err := parsePlanArgs(e, args)
+	if err != nil {
+		return err
+	}
+	m, err := loadManifest(&a.commonFlags)
+	if err != nil {
+		return err
+	}
+	_, s, err := loadState(ctx, &a.commonFlags)
+	if err != nil {
+		return err
+	}
+	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+	if err != nil {
+		return err
+	}
+	if a.out != "" {
+		if err := reconcile.WritePlanFile(a.out, p); err != nil {
+			return fmt.Errorf("saving the plan: %w", err)
+		}
+	}
+	if err := renderPlan(e, p, a.format, palette{on: a.useColor(e)}); err != nil {
+		return err
+	}
+	if a.out != "" {
+		w := e.stdout
+		if a.format != "human" {
+			w = e.stderr // keep stdout a clean JSON or markdown document
+		}
+		fmt.Fprintf(w, "\nSaved the plan to: %s\n", a.out)
+		if p.HasChanges() && a.format == "human" {
+			fmt.Fprintf(w, "\nTo cancel exactly these messages, run:\n  recall apply %s\n", shellQuote(a.out))
+		}
+	}
+	if a.detailedExitcode && p.HasChanges() {
+		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// renderPlan writes p in format to stdout, and its warnings to stderr
+// (human) or into the document (json, markdown).
+func renderPlan(e *env, p *reconcile.Plan, format string, c palette) error {
+	switch format {
+	case "json":
+		return reconcile.WritePlan(e.stdout, p)
+	case "markdown":
+		return renderMarkdown(e.stdout, p)
+	default:
+		humanPlanView{color: c}.render(e.stdout, e.stderr, p)
+		return nil
+	}
+}
+
+// shellQuote quotes s for a POSIX shell when it needs it.
+func shellQuote(s string) string {
+	safe := s != ""
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.' || r == '/' || r == ':' || r == '=' || r == '+' || r == ',' || r == '@') {
+			safe = false
+			break
+		}
+	}
+	if safe {
+		return s
+	}
+	q := "'"
+	for _, r := range s {
+		if r == '\'' {
+			q += `'\''`
+		} else {
+			q += string(r)
+		}
+	}
+	return q + "'"
+}
+
+// renderHumanPlan writes p as 'recall plan' shows it: the plan to stdout,
+// warnings to stderr. apply shows its plan with it before asking.
+func renderHumanPlan(e *env, p *reconcile.Plan, color bool) error {
+	return renderPlan(e, p, "human", palette{on: color})
+}

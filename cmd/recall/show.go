@@ -1,0 +1,100 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"time"
+
+	"github.com/recallhq/recall/reconcile"
+)
+
+const showHelp = `
+Usage: recall show [PLANFILE] [-state LOC] [-workspace NAME] [-format human|json] [-no-color]
+
+  With PLANFILE: shows a plan saved by 'recall plan -out', the way 'plan'
+  showed it. -format json prints the saved plan document.
+
+  Without: shows the state: where it is, its lineage and serial, and the
+  settled messages counted by outcome and by group. -format json prints
+  the state document (the local state file's format).
+
+Examples:
+
+  # Review a saved plan before applying it.
+  recall show recall.plan.json
+
+  # The IDs a saved plan will cancel.
+  recall show -format json recall.plan.json | jq -r '.changes[].id'
+
+  # Summarise the state.
+  recall show
+
+  # Export a PostgreSQL workspace's state as JSON.
+  recall show -state postgres://recall@db/recall -workspace prod -format json > state.json
+`
+
+func init() {
+	register(&command{
+		name:     "show",
+		synopsis: "Show a saved plan, or the state",
+		run:      runShow,
+	})
+}
+
+func runShow(ctx context.Context, e *env, args []string) error {
+	var cf commonFlags
+	var format string
+	flags := newFlagSet(e, "show", showHelp)
+	cf.stateFlags(flags)
+	cf.color(flags)
+	flags.StringVar(&format, "format", "human", "output `FORMAT`: human or json")
+	pos, err := parseInterspersed(e, flags, args)
+	if err != nil {
+		return err
+	}
+	if err := oneOf("format", format, "human", "json"); err != nil {
+		return fmt.Errorf("show: %v", err)
+	}
+	if len(pos) > 1 {
+		return fmt.Errorf("show: expected at most one plan file, got %d arguments; run 'recall show -h' for usage", len(pos))
+	}
+	c := palette{on: cf.useColor(e)}
+	if len(pos) == 1 {
+		return showPlan(e, pos[0], format, c)
+	}
+
+	b, s, err := loadState(ctx, &cf)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if format == "json" {
+		return writeStateJSON(e.stdout, s)
+	}
+	renderStateHuman(e.stdout, b.String(), s, c)
+	return nil
+}
+
+func showPlan(e *env, path, format string, c palette) error {
+	p, err := reconcile.ReadPlanFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("show: no plan file at %s", path)
+	}
+	if err != nil {
+		return err
+	}
+	if format == "json" {
+		return reconcile.WritePlan(e.stdout, p)
+	}
+	fmt.Fprintf(e.stdout, "Saved plan %s, made %s by recall %s\n", path, p.CreatedAt.UTC().Format(time.RFC3339), p.RecallVersion)
+	if p.State.Lineage == "" {
+		fmt.Fprintln(e.stdout, "against a state that did not exist yet.")
+	} else {
+		fmt.Fprintf(e.stdout, "against state lineage %s, serial %d.\n", p.State.Lineage, p.State.Serial)
+	}
+	fmt.Fprintln(e.stdout)
+	humanPlanView{color: c}.render(e.stdout, e.stderr, p)
+	return nil
+}

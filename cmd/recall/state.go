@@ -1,0 +1,265 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+)
+
+// loadState opens the -state backend and reads it, without locking. A
+// state that does not exist yet reads as empty. The caller closes the
+// backend.
+func loadState(ctx context.Context, cf *commonFlags) (state.Backend, *state.State, error) {
+	b, err := openBackend(cf.state, cf.workspace)
+	if err != nil {
+		return nil, nil, err
+	}
+	s, err := b.Read(ctx)
+	if err != nil {
+		b.Close()
+		return nil, nil, stateReadError(b, err)
+	}
+	return b, s, nil
+}
+
+// stateReadError adds what to do to a state that cannot be read.
+func stateReadError(b state.Backend, err error) error {
+	var fe *state.FormatError
+	switch {
+	case errors.As(err, &fe):
+		return err
+	case errors.Is(err, state.ErrCorrupt):
+		return fmt.Errorf("%w\nrecall will not overwrite it. Restore the previous version (a local state keeps it as %s.backup) or repair it by hand, then try again", err, b.String())
+	}
+	return err
+}
+
+// lockError adds what to do to a refused lock.
+func lockError(err error) error {
+	var le *state.LockError
+	if errors.As(err, &le) {
+		return fmt.Errorf("%w\nWait for that run to finish, or pass -lock-timeout (e.g. -lock-timeout=5m) to wait for it", err)
+	}
+	return err
+}
+
+const stateListHelp = `
+Usage: recall state list [-state LOC] [-workspace NAME] [-outcome OUTCOME] [-group GROUP]
+
+  Lists the settled messages of the state, one per line, in ID order:
+
+    ID OUTCOME GROUP AT
+
+  separated by single spaces (group names never contain one), for grep,
+  awk and cut. A state that does not exist yet lists nothing.
+
+Examples:
+
+  # Every settled message.
+  recall state list
+
+  # The messages that could not be stopped in time.
+  recall state list -outcome too_late
+
+  # IDs of one group, for another tool.
+  recall state list -group black-friday | cut -d' ' -f1
+`
+
+const stateRmHelp = `
+Usage: recall state rm [-state LOC] [-workspace NAME] [-lock-timeout D] ID...
+
+  Forgets settled messages, so that the next 'recall apply' tries them
+  again if the manifest still lists them. It changes only recall's record:
+  nothing is sent to Clickatell (a cancellation cannot be undone).
+
+  'state rm' takes the state lock. Every ID must be a well-formed message
+  ID that is in the state; otherwise nothing is removed. An ID of "-"
+  reads IDs from standard input, one per line.
+
+Examples:
+
+  # Try two messages again on the next apply.
+  recall state rm 360586640fe9846954897dffe6c13dfc b09e1b1bdb5a070c978f03b6836b955c
+
+  # Forget every message that was not found.
+  recall state list -outcome not_found | cut -d' ' -f1 | recall state rm -
+
+  # Wait up to a minute for a running apply to release the lock.
+  recall state rm -lock-timeout 1m 360586640fe9846954897dffe6c13dfc
+`
+
+func init() {
+	stateCommands["list"] = &command{name: "list", synopsis: "List the settled messages, one per line", run: runStateList}
+	stateCommands["rm"] = &command{name: "rm", synopsis: "Forget settled messages so the next apply tries them again", run: runStateRm}
+}
+
+func runStateList(ctx context.Context, e *env, args []string) error {
+	var cf commonFlags
+	var outcome, group string
+	fs := newFlagSet(e, "state list", stateListHelp)
+	cf.stateFlags(fs)
+	fs.StringVar(&outcome, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late or not_found")
+	fs.StringVar(&group, "group", "", "list only messages recorded for `GROUP`")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("state list: unexpected argument %q; run 'recall state list -h' for usage", fs.Arg(0))
+	}
+	var want state.Outcome
+	if outcome != "" {
+		o, err := state.ParseOutcome(outcome)
+		if err != nil {
+			return fmt.Errorf("state list: -outcome: %v", err)
+		}
+		want = o
+	}
+	b, s, err := loadState(ctx, &cf)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	w := bufio.NewWriterSize(e.stdout, 64<<10)
+	line := make([]byte, 0, 128)
+	for _, id := range sortedIDs(s) {
+		r := s.Messages[id]
+		if want != 0 && r.Outcome != want || group != "" && r.Group != group {
+			continue
+		}
+		line, _ = id.AppendText(line[:0])
+		line = append(line, ' ')
+		line = append(line, r.Outcome.String()...)
+		line = append(line, ' ')
+		if r.Group == "" {
+			line = append(line, '-')
+		} else {
+			line = append(line, r.Group...)
+		}
+		line = append(line, ' ')
+		line = r.At.UTC().AppendFormat(line, time.RFC3339)
+		line = append(line, '\n')
+		if _, err := w.Write(line); err != nil {
+			return err
+		}
+	}
+	return w.Flush()
+}
+
+func runStateRm(ctx context.Context, e *env, args []string) error {
+	var cf commonFlags
+	var lockTimeout time.Duration
+	fs := newFlagSet(e, "state rm", stateRmHelp)
+	cf.stateFlags(fs)
+	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock, e.g. 30s (default: fail at once)")
+	pos, err := parseInterspersed(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) == 0 {
+		return errors.New("state rm: no message IDs given; run 'recall state rm -h' for usage")
+	}
+	ids, err := parseIDArgs(e.stdin, pos)
+	if err != nil {
+		return fmt.Errorf("state rm: nothing was removed: %w", err)
+	}
+	if len(ids) == 0 {
+		return errors.New("state rm: standard input held no message IDs; nothing was removed")
+	}
+
+	b, err := openBackend(cf.state, cf.workspace)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	lock, err := b.Lock(ctx, state.LockRequest{Operation: "state rm", Timeout: lockTimeout})
+	if err != nil {
+		return lockError(err)
+	}
+	defer lock.Unlock()
+	s, err := b.Read(ctx)
+	if err != nil {
+		return stateReadError(b, err)
+	}
+	var missing []string
+	changes := make([]state.Change, 0, len(ids))
+	for _, id := range ids {
+		if _, ok := s.Messages[id]; !ok {
+			missing = append(missing, id.String())
+			continue
+		}
+		changes = append(changes, state.Change{ID: id})
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("state rm: %s not in the state at %s: %s; nothing was removed",
+			plural(len(missing), "message is", "messages are"), b.String(), listNames(missing, 10))
+	}
+	if err := b.Commit(ctx, changes); err != nil {
+		return fmt.Errorf("state rm: writing the state: %w; nothing was removed", err)
+	}
+	if err := lock.Unlock(); err != nil {
+		fmt.Fprintf(e.stderr, "Warning: releasing the state lock: %v\n", err)
+	}
+	fmt.Fprintf(e.stdout, "Removed %s.\n", plural(len(changes), "message", "messages"))
+	return nil
+}
+
+// parseIDArgs parses message IDs given as arguments, "-" meaning one ID a
+// line from stdin. Duplicates are dropped; every malformed ID is reported.
+func parseIDArgs(stdin io.Reader, args []string) ([]msgid.ID, error) {
+	var ids []msgid.ID
+	seen := map[msgid.ID]bool{}
+	var bad []string
+	add := func(where, s string) {
+		id, err := msgid.Parse(s)
+		if err != nil {
+			if len(s) > 40 {
+				s = s[:40] + "…"
+			}
+			bad = append(bad, fmt.Sprintf("%s%q: %v", where, s, err))
+			return
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	readStdin := false
+	for _, a := range args {
+		if a != "-" {
+			add("", a)
+			continue
+		}
+		if readStdin {
+			continue
+		}
+		readStdin = true
+		sc := bufio.NewScanner(stdin)
+		for n := 1; sc.Scan(); n++ {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			add(fmt.Sprintf("stdin:%d: ", n), line)
+		}
+		if err := sc.Err(); err != nil {
+			return nil, fmt.Errorf("reading standard input: %w", err)
+		}
+	}
+	if len(bad) > 0 {
+		n := len(bad)
+		more := ""
+		if len(bad) > 10 {
+			more = fmt.Sprintf("\n(and %d more)", len(bad)-10)
+			bad = bad[:10]
+		}
+		return nil, fmt.Errorf("%s:\n%s%s", plural(n, "malformed message ID", "malformed message IDs"), strings.Join(bad, "\n"), more)
+	}
+	return ids, nil
+}

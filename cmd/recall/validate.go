@@ -1,0 +1,82 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+
+	"github.com/recallhq/recall/manifest"
+)
+
+const validateHelp = `
+Usage: recall validate [-f PATH]...
+
+  Checks the manifest files: syntax, keys, group names, message IDs,
+  duplicates and ids_from files. Reads no state and makes no network call.
+  Every problem is reported as path:line:col: message (up to 50 per run),
+  and the command exits 1 if there is any.
+
+Examples:
+
+  # Check recall.yaml in the working directory.
+  recall validate
+
+  # Check every *.yaml and *.yml file of a directory, and one more file.
+  recall validate -f manifests/ -f hotfix.yaml
+`
+
+func init() {
+	register(&command{
+		name:     "validate",
+		synopsis: "Check the manifest for mistakes (no state, no network)",
+		run:      runValidate,
+	})
+}
+
+func runValidate(ctx context.Context, e *env, args []string) error {
+	var cf commonFlags
+	fs := newFlagSet(e, "validate", validateHelp)
+	cf.manifest(fs)
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return usageArgs("validate", fs.Args())
+	}
+	m, err := loadManifest(&cf)
+	if err != nil {
+		return err
+	}
+	n := 0
+	for _, g := range m.Groups {
+		n += len(g.IDs)
+	}
+	fmt.Fprintf(e.stdout, "Success! The manifest is valid: %s, %s.\n",
+		plural(len(m.Groups), "group", "groups"), plural(n, "message", "messages"))
+	return nil
+}
+
+// loadManifest loads the -f manifests. A missing default manifest gets a
+// hint; a *manifest.ValidationError is returned as is, for Main to print
+// every diagnostic.
+func loadManifest(cf *commonFlags) (*manifest.Manifest, error) {
+	paths := cf.manifestPaths()
+	m, err := manifest.Load(paths...)
+	if err == nil {
+		return m, nil
+	}
+	if len(cf.files) == 0 && errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("no manifest: %s does not exist in the working directory; write one (see 'recall validate -h') or pass -f PATH", paths[0])
+	}
+	return nil, err
+}
+
+// usageArgs is the error for unexpected positional arguments.
+func usageArgs(cmd string, args []string) error {
+	hint := ""
+	if cmd == "validate" || cmd == "plan" {
+		hint = fmt.Sprintf("; to read a manifest, use -f %s", args[0])
+	}
+	return fmt.Errorf("%s: unexpected argument %q%s; run 'recall %s -h' for usage", cmd, args[0], hint, cmd)
+}

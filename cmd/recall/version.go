@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"runtime"
+	"runtime/debug"
+
+	"github.com/recallhq/recall/internal/version"
+)
+
+const versionHelp = `
+Usage: recall version [-json]
+
+  Prints recall's version, the Go version it was built with, and the
+  platform.
+
+Examples:
+
+  recall version
+  recall version -json | jq -r .recall_version
+`
+
+func init() {
+	register(&command{
+		name:     "version",
+		synopsis: "Print the version",
+		run:      runVersion,
+	})
+}
+
+// versionInfo is 'recall version -json'.
+type versionInfo struct {
+	RecallVersion string `json:"recall_version"`
+	GoVersion     string `json:"go_version"`
+	Platform      string `json:"platform"`
+	Revision      string `json:"revision,omitempty"`
+}
+
+func runVersion(ctx context.Context, e *env, args []string) error {
+	var asJSON bool
+	fs := newFlagSet(e, "version", versionHelp)
+	fs.BoolVar(&asJSON, "json", false, "print the version as a JSON object")
+	if err := parseFlags(e, fs, args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		return fmt.Errorf("version: unexpected argument %q; run 'recall version -h' for usage", fs.Arg(0))
+	}
+	v := versionInfo{
+		RecallVersion: version.Version,
+		GoVersion:     runtime.Version(),
+		Platform:      runtime.GOOS + "_" + runtime.GOARCH,
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" {
+				v.Revision = s.Value
+			}
+		}
+	}
+	if asJSON {
+		b, err := json.MarshalIndent(v, "", "  ")
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stdout, "%s\n", b)
+		return nil
+	}
+	fmt.Fprintf(e.stdout, "recall v%s\n", v.RecallVersion)
+	rev := ""
+	if v.Revision != "" {
+		rev = ", revision " + v.Revision
+	}
+	fmt.Fprintf(e.stdout, "%s %s/%s%s\n", v.GoVersion, runtime.GOOS, runtime.GOARCH, rev)
+	return nil
+}

@@ -1,0 +1,230 @@
+package main
+
+// Views render engine results for people (human, markdown) and programs
+// (JSON). The engine never prints; everything a user reads is built here.
+
+import (
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/recallhq/recall/reconcile"
+)
+
+// palette colours text when on; off, every method returns its input.
+type palette struct{ on bool }
+
+func (p palette) wrap(code, s string) string {
+	if !p.on || s == "" {
+		return s
+	}
+	return "\x1b[" + code + "m" + s + "\x1b[0m"
+}
+
+func (p palette) bold(s string) string   { return p.wrap("1", s) }
+func (p palette) red(s string) string    { return p.wrap("31", s) }
+func (p palette) green(s string) string  { return p.wrap("32", s) }
+func (p palette) yellow(s string) string { return p.wrap("33", s) }
+func (p palette) dim(s string) string    { return p.wrap("2", s) }
+
+// commas formats n with thousands separators: 4997 → "4,997".
+func commas(n int) string {
+	s := strconv.Itoa(n)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}
+
+// plural returns "1 message" or "4,997 messages".
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return commas(n) + " " + many
+}
+
+// listNames joins at most max names, then says how many were left out.
+func listNames(names []string, max int) string {
+	if len(names) <= max {
+		return strings.Join(names, ", ")
+	}
+	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %s more", commas(len(names)-max))
+}
+
+// planSummaryLine is the plan's last line, as SPEC spells it.
+func planSummaryLine(s reconcile.Summary) string {
+	if s.Cancel == 0 {
+		return "No changes. Every listed message is already settled."
+	}
+	return fmt.Sprintf("Plan: %d to cancel, %d already cancelled, %d too late, %d not found.",
+		s.Cancel, s.Cancelled, s.TooLate, s.NotFound)
+}
+
+// settledCounts says "98 already cancelled, 2 too late" for the non-zero
+// settled counts of a group ("" when nothing is settled).
+func settledCounts(g reconcile.GroupPlan) string {
+	var parts []string
+	if g.Cancelled > 0 {
+		parts = append(parts, commas(g.Cancelled)+" already cancelled")
+	}
+	if g.TooLate > 0 {
+		parts = append(parts, commas(g.TooLate)+" too late")
+	}
+	if g.NotFound > 0 {
+		parts = append(parts, commas(g.NotFound)+" not found")
+	}
+	return strings.Join(parts, ", ")
+}
+
+// humanPlanView renders a plan for a terminal or a CI log.
+type humanPlanView struct {
+	color palette
+	// maxIDs is how many IDs each group lists before "... and N more".
+	maxIDs int
+}
+
+const defaultMaxIDs = 10
+
+// render writes the plan to out and its warnings to diag. The two may be
+// the same writer; warnings come right before the summary line either way.
+func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
+	c := v.color
+	maxIDs := v.maxIDs
+	if maxIDs <= 0 {
+		maxIDs = defaultMaxIDs
+	}
+
+	var settledOnly []string
+	if p.Summary.Cancel > 0 {
+		nGroups := 0
+		for _, g := range p.Groups {
+			if g.Cancel > 0 {
+				nGroups++
+			}
+		}
+		fmt.Fprintf(out, "recall will cancel %s in %s:\n", plural(p.Summary.Cancel, "message", "messages"), plural(nGroups, "group", "groups"))
+	}
+
+	// Changes are in manifest order, so each group's are contiguous.
+	next := 0
+	for _, g := range p.Groups {
+		if g.Cancel == 0 {
+			if g.Total > 0 {
+				settledOnly = append(settledOnly, g.Name)
+			}
+			continue
+		}
+		fmt.Fprintln(out)
+		head := fmt.Sprintf("  # %s: %s to cancel", g.Name, commas(g.Cancel))
+		if g.Cancel != g.Total {
+			head += fmt.Sprintf(" of %s", commas(g.Total))
+		}
+		fmt.Fprintln(out, c.bold(head))
+		if g.Reason != "" {
+			fmt.Fprintf(out, "      reason:       %s\n", oneLine(g.Reason, 200))
+		}
+		if g.ScheduledAt != nil {
+			when := g.ScheduledAt.UTC().Format(time.RFC3339)
+			if g.ScheduledAt.Before(p.CreatedAt) {
+				when += c.yellow(" (in the past)")
+			}
+			fmt.Fprintf(out, "      scheduled_at: %s\n", when)
+		}
+		if s := settledCounts(g); s != "" {
+			fmt.Fprintf(out, "      settled:      %s\n", s)
+		}
+		shown := 0
+		for next < len(p.Changes) && p.Changes[next].Group == g.Name {
+			if shown < maxIDs {
+				fmt.Fprintf(out, "      %s %s\n", c.red("-"), p.Changes[next].ID)
+			}
+			shown++
+			next++
+		}
+		if shown > maxIDs {
+			fmt.Fprintf(out, "      %s\n", c.dim(fmt.Sprintf("... and %s more", commas(shown-maxIDs))))
+		}
+	}
+	if len(settledOnly) > 0 {
+		if p.Summary.Cancel > 0 {
+			fmt.Fprintln(out)
+		}
+		fmt.Fprintf(out, "Nothing left to cancel in %s: %s.\n", plural(len(settledOnly), "group", "groups"), listNames(settledOnly, 10))
+	}
+
+	if o := p.Summary.Orphaned; o > 0 {
+		fmt.Fprintln(out)
+		fmt.Fprintf(out, "%s in state %s in no group of the manifest (orphaned). recall never touches them:\n",
+			plural(o, "message", "messages"), map[bool]string{true: "is", false: "are"}[o == 1])
+		const maxOrphanGroups = 10
+		for i, og := range p.Orphaned {
+			if i == maxOrphanGroups {
+				fmt.Fprintf(out, "  ... and %s more\n", plural(len(p.Orphaned)-i, "group", "groups"))
+				break
+			}
+			name := og.Group
+			if name == "" {
+				name = "(no group)"
+			}
+			ids := make([]string, len(og.Sample))
+			for j, id := range og.Sample {
+				ids[j] = id.String()
+			}
+			eg := strings.Join(ids, ", ")
+			if og.Count > len(og.Sample) {
+				eg += ", ..."
+			}
+			fmt.Fprintf(out, "  %s: %s (%s)\n", name, commas(og.Count), eg)
+		}
+		fmt.Fprintln(out, "Use 'recall state list' to see them, 'recall state rm' to forget them.")
+	}
+
+	if len(p.Warnings) > 0 || len(p.Targets) > 0 {
+		fmt.Fprintln(out)
+	}
+	for _, w := range p.Warnings {
+		fmt.Fprintln(diag, c.yellow("Warning:")+" "+w.Message)
+	}
+	if len(p.Targets) > 0 {
+		fmt.Fprintln(diag, c.yellow("Warning:")+" -target is in effect: only "+listNames(p.Targets, 10)+
+			" planned; other groups' messages are neither counted nor cancelled.")
+	}
+
+	fmt.Fprintln(out)
+	line := planSummaryLine(p.Summary)
+	if p.Summary.Cancel > 0 {
+		fmt.Fprintln(out, c.bold(line))
+	} else {
+		fmt.Fprintln(out, c.green(line))
+	}
+}
+
+// oneLine flattens s to one line of at most max bytes (on a rune
+// boundary), so free text cannot break a layout.
+func oneLine(s string, max int) string {
+	s = strings.Join(strings.Fields(s), " ")
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
+}
+
+func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }

@@ -1,0 +1,167 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/recallhq/recall/reconcile"
+)
+
+// markdownLimit is the most a markdown plan may hold. GitHub refuses
+// comments over 65,536 characters; the rest is headroom for what a
+// pipeline wraps around it.
+const markdownLimit = 60000
+
+// markdownBudget is what renderMarkdown aims for, leaving room for the
+// notes that say what was left out.
+const markdownBudget = markdownLimit - 2000
+
+// renderMarkdown writes the plan as a pull-request comment: summary table,
+// per-group counts, warnings, and the IDs to cancel in a collapsible
+// block. It is always under markdownLimit characters: long tables and ID
+// lists are cut, and say so.
+func renderMarkdown(w io.Writer, p *reconcile.Plan) error {
+	_, err := io.WriteString(w, markdownPlan(p))
+	return err
+}
+
+func markdownPlan(p *reconcile.Plan) string {
+	var b strings.Builder
+	s := p.Summary
+
+	if s.Cancel > 0 {
+		fmt.Fprintf(&b, "### recall plan: %s to cancel\n\n", commas(s.Cancel))
+	} else {
+		b.WriteString("### recall plan: no changes\n\n")
+	}
+	fmt.Fprintf(&b, "**%s**\n\n", planSummaryLine(s))
+
+	b.WriteString("| | messages |\n| --- | ---: |\n")
+	fmt.Fprintf(&b, "| to cancel | %s |\n", commas(s.Cancel))
+	fmt.Fprintf(&b, "| already cancelled | %s |\n", commas(s.Cancelled))
+	fmt.Fprintf(&b, "| too late | %s |\n", commas(s.TooLate))
+	fmt.Fprintf(&b, "| not found | %s |\n", commas(s.NotFound))
+	if s.Orphaned > 0 {
+		fmt.Fprintf(&b, "| orphaned (in state only, left alone) | %s |\n", commas(s.Orphaned))
+	}
+	b.WriteString("\n")
+
+	// Warnings come before the long parts so they are never cut.
+	const maxWarnings = 20
+	if len(p.Warnings) > 0 || len(p.Targets) > 0 {
+		b.WriteString("> [!WARNING]\n")
+		for i, wn := range p.Warnings {
+			if i == maxWarnings || b.Len() > markdownLimit/5 {
+				fmt.Fprintf(&b, "> - ... and %s more\n", plural(len(p.Warnings)-i, "warning", "warnings"))
+				break
+			}
+			fmt.Fprintf(&b, "> - %s\n", mdText(wn.Message, 400))
+		}
+		if len(p.Targets) > 0 {
+			fmt.Fprintf(&b, "> - `-target` is in effect: only %s planned; other groups are neither counted nor cancelled.\n",
+				mdText(listNames(p.Targets, 10), 400))
+		}
+		b.WriteString("\n")
+	}
+
+	if len(p.Groups) > 0 {
+		const maxGroups = 100
+		fmt.Fprintf(&b, "#### Groups (%s)\n\n", commas(len(p.Groups)))
+		b.WriteString("| group | scheduled_at | reason | to cancel | cancelled | too late | not found |\n")
+		b.WriteString("| --- | --- | --- | ---: | ---: | ---: | ---: |\n")
+		for i, g := range p.Groups {
+			if i == maxGroups || b.Len() > markdownLimit/2 {
+				fmt.Fprintf(&b, "\n_%s not shown; `recall show -format json PLANFILE` lists every group._\n",
+					plural(len(p.Groups)-i, "more group is", "more groups are"))
+				break
+			}
+			when := ""
+			if g.ScheduledAt != nil {
+				when = g.ScheduledAt.UTC().Format(time.RFC3339)
+				if g.ScheduledAt.Before(p.CreatedAt) && g.Cancel > 0 {
+					when += " ⚠️ past"
+				}
+			}
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n",
+				strings.ReplaceAll(g.Name, "`", "'"), when, mdText(g.Reason, 120),
+				commas(g.Cancel), commas(g.Cancelled), commas(g.TooLate), commas(g.NotFound))
+		}
+		b.WriteString("\n")
+	}
+
+	if len(p.Changes) > 0 {
+		fmt.Fprintf(&b, "<details><summary>%s to cancel</summary>\n\n", plural(len(p.Changes), "message", "messages"))
+		foot := fmt.Sprintf("\nRecorded by recall %s at %s against state %s.\n", mdText(p.RecallVersion, 40), p.CreatedAt.UTC().Format(time.RFC3339), stateRefText(p.State))
+		budget := markdownBudget - b.Len() - len(foot)
+		b.WriteString(markdownIDs(p, budget))
+		b.WriteString("</details>\n")
+		b.WriteString(foot)
+	} else {
+		fmt.Fprintf(&b, "Recorded by recall %s at %s against state %s.\n", mdText(p.RecallVersion, 40), p.CreatedAt.UTC().Format(time.RFC3339), stateRefText(p.State))
+	}
+	return b.String()
+}
+
+// markdownIDs lists the IDs to cancel by group in code blocks, within
+// budget bytes; when the list does not fit it stops at a line boundary
+// and says how many were left out.
+func markdownIDs(p *reconcile.Plan, budget int) string {
+	var b strings.Builder
+	const idLine = 33 // 32 hex digits and a newline
+	const cutNote = 200
+	shown := 0
+	next := 0
+	full := false
+	for _, g := range p.Groups {
+		if g.Cancel == 0 {
+			continue
+		}
+		start := next
+		for next < len(p.Changes) && p.Changes[next].Group == g.Name {
+			next++
+		}
+		if full {
+			continue
+		}
+		head := fmt.Sprintf("`%s` (%s):\n\n```\n", strings.ReplaceAll(g.Name, "`", "'"), commas(next-start))
+		room := (budget - b.Len() - len(head) - len("```\n\n") - cutNote) / idLine
+		if room <= 0 {
+			full = true
+			continue
+		}
+		b.WriteString(head)
+		end := next
+		if end-start > room {
+			end = start + room
+			full = true
+		}
+		for _, c := range p.Changes[start:end] {
+			b.WriteString(c.ID.String())
+			b.WriteByte('\n')
+		}
+		shown += end - start
+		b.WriteString("```\n\n")
+	}
+	if left := len(p.Changes) - shown; left > 0 {
+		fmt.Fprintf(&b, "_List cut to fit a comment: %s of %s IDs shown, %s left out. The saved plan (`-out`, or `recall show -format json PLANFILE`) lists them all._\n\n",
+			commas(shown), commas(len(p.Changes)), commas(left))
+	}
+	return b.String()
+}
+
+// mdText makes free text safe in a table cell or list item: one line,
+// no pipes, no HTML, at most max bytes.
+func mdText(s string, max int) string {
+	s = oneLine(s, max)
+	r := strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "`", "'")
+	return r.Replace(s)
+}
+
+func stateRefText(r reconcile.StateRef) string {
+	if r.Lineage == "" {
+		return "(none yet)"
+	}
+	return fmt.Sprintf("lineage `%s` serial %d", mdText(r.Lineage, 64), r.Serial)
+}
