@@ -769,4 +769,3 @@ func TestSimulator_CallsMalformed(t *testing.T) {
 		t.Error("Status(malformed) reported known")
 	}
 }
-
