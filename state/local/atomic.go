@@ -1,0 +1,198 @@
+package local
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// Steps of an atomic write, in order, as named to hook.
+const (
+	stepCreate       = "create"        // create the temporary file
+	stepWrite        = "write"         // each write to the temporary file
+	stepSync         = "sync"          // fsync the temporary file
+	stepClose        = "close"         // close it
+	stepBackupLink   = "backup-link"   // link (or copy) the old state to a temporary backup
+	stepBackupRename = "backup-rename" // rename that over <state>.backup
+	stepRename       = "rename"        // rename the temporary file over the state
+	stepSyncDir      = "sync-dir"      // fsync the directory
+)
+
+// hook is called before each step of a write; an error it returns fails
+// the write at that step, as a failing disk or kernel would. Tests replace
+// it; it is nil otherwise.
+var hook func(step string) error
+
+func at(step string) error {
+	if hook == nil {
+		return nil
+	}
+	return hook(step)
+}
+
+// fileWriter is the temporary file, with the write step hooked.
+type fileWriter struct {
+	f *os.File
+}
+
+func (w *fileWriter) Write(p []byte) (int, error) {
+	if err := at(stepWrite); err != nil {
+		return 0, err
+	}
+	return w.f.Write(p)
+}
+
+// writeAtomic replaces path with what write writes, atomically: a
+// temporary file in the same directory is written, synced and closed; the
+// current file (if any) becomes path.backup when backup is set; the
+// temporary file is renamed over path and the directory is synced. The
+// file at path is never opened for writing, so a crash at any instant
+// leaves either the old or the new content there.
+//
+// renamed reports whether path now holds the new content; it can be true
+// with an error when only the final directory sync failed.
+func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renamed bool, err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	mode := fs.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+
+	if err := at(stepCreate); err != nil {
+		return false, err
+	}
+	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return false, err
+	}
+	tmp := f.Name()
+	closed := false
+	defer func() {
+		if err != nil && !renamed {
+			if !closed {
+				f.Close()
+			}
+			os.Remove(tmp)
+		}
+	}()
+	if err := f.Chmod(mode); err != nil {
+		return false, err
+	}
+	if err := write(&fileWriter{f}); err != nil {
+		return false, err
+	}
+	if err := at(stepSync); err != nil {
+		return false, err
+	}
+	if err := f.Sync(); err != nil {
+		return false, err
+	}
+	if err := at(stepClose); err != nil {
+		return false, err
+	}
+	closed = true
+	if err := f.Close(); err != nil {
+		return false, err
+	}
+	if backup {
+		if err := keepBackup(path); err != nil {
+			return false, fmt.Errorf("keeping the previous version as %s: %w", path+BackupSuffix, err)
+		}
+	}
+	if err := at(stepRename); err != nil {
+		return false, err
+	}
+	if err := os.Rename(tmp, path); err != nil {
+		return false, err
+	}
+	if err := at(stepSyncDir); err != nil {
+		return true, err
+	}
+	if err := syncDir(dir); err != nil {
+		return true, fmt.Errorf("syncing directory %s: %w", dir, err)
+	}
+	return true, nil
+}
+
+// keepBackup makes the current file at path (if any) path.backup: a hard
+// link to a temporary name renamed into place, so the backup is the exact
+// old file and never a half-written one; a copy where links are not
+// supported.
+func keepBackup(path string) error {
+	dir, base := filepath.Split(path)
+	tmp := filepath.Join(dir, "."+base+BackupSuffix+".tmp-"+randomSuffix())
+	if err := at(stepBackupLink); err != nil {
+		return err
+	}
+	err := os.Link(path, tmp)
+	if errors.Is(err, fs.ErrNotExist) {
+		if _, serr := os.Lstat(path); errors.Is(serr, fs.ErrNotExist) {
+			return nil // first write: nothing to keep
+		}
+	}
+	if err != nil {
+		if err := copyFile(path, tmp); err != nil {
+			os.Remove(tmp)
+			return err
+		}
+	}
+	if err := at(stepBackupRename); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	if err := os.Rename(tmp, path+BackupSuffix); err != nil {
+		os.Remove(tmp)
+		return err
+	}
+	return nil
+}
+
+// copyFile copies src to a new file dst and syncs it.
+func copyFile(src, dst string) error {
+	in, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return err
+	}
+	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Sync(); err != nil {
+		out.Close()
+		return err
+	}
+	return out.Close()
+}
+
+// syncDir fsyncs a directory, so that renames in it survive a crash.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.Sync()
+}
+
+func randomSuffix() string {
+	var b [6]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

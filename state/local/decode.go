@@ -1,0 +1,729 @@
+package local
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strconv"
+	"time"
+	"unicode/utf8"
+
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+)
+
+// Decode reads a state in the file format from r; name (a path) is used in
+// error messages. Errors are as for Backend.Read.
+func Decode(r io.Reader, name string) (*state.State, error) {
+	rs, ok := r.(io.ReadSeeker)
+	size := int64(-1)
+	if !ok {
+		data, err := io.ReadAll(r)
+		if err != nil {
+			return nil, err
+		}
+		rs, size = bytes.NewReader(data), int64(len(data))
+	}
+	st, _, err := decode(rs, size, name)
+	return st, err
+}
+
+// corruptError is a state that cannot be parsed. It wraps state.ErrCorrupt.
+type corruptError struct {
+	path string
+	line int // 0 if unknown
+	msg  string
+	// backup is the backup's path, when one exists, for the advice.
+	backup string
+}
+
+func (e *corruptError) Error() string {
+	where := e.path
+	if e.line > 0 {
+		where = fmt.Sprintf("%s:%d", e.path, e.line)
+	}
+	advice := "fix the file"
+	if e.backup != "" {
+		advice = fmt.Sprintf("fix the file, or restore the previous version from %s", e.backup)
+	}
+	return fmt.Sprintf("%s: %s: %v (recall will not overwrite it; %s)", where, e.msg, state.ErrCorrupt, advice)
+}
+
+func (e *corruptError) Unwrap() error { return state.ErrCorrupt }
+
+// decode reads a state from r (of size bytes, -1 if unknown) and returns
+// it with its message IDs in order. It tries the fast line-oriented reader
+// for the canonical layout first, and reads the file again with a strict
+// encoding/json decoder when the layout is anything else; that decoder
+// also produces every error.
+func decode(r io.ReadSeeker, size int64, name string) (*state.State, []msgid.ID, error) {
+	st, ids, ok, err := decodeFast(r, size)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading state %s: %w", name, err)
+	}
+	if ok {
+		return st, ids, nil
+	}
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return nil, nil, fmt.Errorf("reading state %s: %w", name, err)
+	}
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading state %s: %w", name, err)
+	}
+	st, err = decodeStrict(data, name)
+	if err != nil {
+		return nil, nil, err
+	}
+	return st, sortedIDs(st.Messages), nil
+}
+
+// interner returns one string for equal byte slices: a million records
+// share a handful of statuses, descriptions and groups.
+type interner map[string]string
+
+// maxInterned bounds the table for files whose strings are all different.
+const maxInterned = 1 << 14
+
+func (in interner) get(b []byte) string {
+	if s, ok := in[string(b)]; ok {
+		return s
+	}
+	s := string(b)
+	if len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
+}
+
+// fast reads the canonical layout (as Encode writes it) line by line.
+type fast struct {
+	br     *bufio.Reader
+	intern interner
+	// day caches the last date seen and its midnight in Unix seconds.
+	day     [10]byte
+	dayUnix int64
+}
+
+// errLayout means "not the canonical layout": read the file strictly.
+var errLayout = errors.New("not the canonical layout")
+
+// decodeFast reads the canonical layout. ok is false, with no error, when
+// the file is laid out otherwise (or is invalid in any way): the strict
+// decoder then reads it. err is an I/O error.
+func decodeFast(r io.Reader, size int64) (st *state.State, ids []msgid.ID, ok bool, err error) {
+	d := &fast{br: bufio.NewReaderSize(r, 256<<10), intern: interner{}}
+	st, ids, err = d.decode(size)
+	if errors.Is(err, errLayout) {
+		return nil, nil, false, nil
+	}
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return st, ids, true, nil
+}
+
+// line returns the next line without its newline. The slice is valid
+// until the next call. At the end of input it returns io.EOF; a last line
+// without a newline is returned as a line.
+func (d *fast) line() ([]byte, error) {
+	b, err := d.br.ReadSlice('\n')
+	switch {
+	case err == nil:
+		return b[:len(b)-1], nil
+	case err == io.EOF && len(b) > 0:
+		return b, nil
+	case err == bufio.ErrBufferFull:
+		return nil, errLayout
+	}
+	return nil, err
+}
+
+// expect reads a line that must be exactly want.
+func (d *fast) expect(want string) error {
+	b, err := d.line()
+	if err != nil {
+		return layoutOr(err)
+	}
+	if string(b) != want {
+		return errLayout
+	}
+	return nil
+}
+
+// layoutOr turns an early end of input into errLayout.
+func layoutOr(err error) error {
+	if err == io.EOF {
+		return errLayout
+	}
+	return err
+}
+
+// field reads a header line `  "name": <value>,` and returns value.
+func (d *fast) field(name string) ([]byte, error) {
+	b, err := d.line()
+	if err != nil {
+		return nil, layoutOr(err)
+	}
+	prefix := len(name) + 6 // `  "` name `": `
+	if len(b) < prefix+1 || string(b[:3]) != `  "` || string(b[3:3+len(name)]) != name || string(b[3+len(name):prefix]) != `": ` || b[len(b)-1] != ',' {
+		return nil, errLayout
+	}
+	return b[prefix : len(b)-1], nil
+}
+
+func (d *fast) decode(size int64) (*state.State, []msgid.ID, error) {
+	if err := d.expect("{"); err != nil {
+		return nil, nil, err
+	}
+	if err := d.expect(`  "format_version": 1,`); err != nil {
+		return nil, nil, err
+	}
+	st := &state.State{}
+	v, err := d.field("lineage")
+	if err != nil {
+		return nil, nil, err
+	}
+	if st.Lineage, err = d.wholeString(v); err != nil || st.Lineage == "" {
+		return nil, nil, errLayout
+	}
+	if v, err = d.field("serial"); err != nil {
+		return nil, nil, err
+	}
+	if len(v) == 0 || (v[0] == '0' && len(v) > 1) {
+		return nil, nil, errLayout
+	}
+	if st.Serial, err = strconv.ParseUint(string(v), 10, 64); err != nil {
+		return nil, nil, errLayout
+	}
+	if v, err = d.field("recall_version"); err != nil {
+		return nil, nil, err
+	}
+	if st.RecallVersion, err = d.wholeString(v); err != nil {
+		return nil, nil, errLayout
+	}
+	b, err := d.line()
+	if err != nil {
+		return nil, nil, layoutOr(err)
+	}
+	switch string(b) {
+	case `  "messages": {}`:
+		st.Messages = map[msgid.ID]state.Record{}
+		if err := d.expect("}"); err != nil {
+			return nil, nil, err
+		}
+		return st, nil, d.end()
+	case `  "messages": {`:
+	default:
+		return nil, nil, errLayout
+	}
+
+	// A canonical line is at least 85 bytes long, and typically 150 to
+	// 200: size/128 sizes the map for most files in one go.
+	hint := 0
+	if size > 0 {
+		hint = int(size / 128)
+	}
+	m := make(map[msgid.ID]state.Record, hint)
+	ids := make([]msgid.ID, 0, hint)
+	comma := true // the previous message line ended with a comma
+	for {
+		b, err := d.line()
+		if err != nil {
+			return nil, nil, layoutOr(err)
+		}
+		if string(b) == "  }" {
+			if len(ids) == 0 || comma {
+				return nil, nil, errLayout
+			}
+			break
+		}
+		if !comma {
+			return nil, nil, errLayout
+		}
+		id, r, c, err := d.record(b)
+		if err != nil {
+			return nil, nil, err
+		}
+		// IDs must be in strictly increasing order: this also rules out
+		// duplicates, which the strict decoder reports.
+		if len(ids) > 0 && msgid.Compare(ids[len(ids)-1], id) >= 0 {
+			return nil, nil, errLayout
+		}
+		ids = append(ids, id)
+		m[id] = r
+		comma = c
+	}
+	if err := d.expect("}"); err != nil {
+		return nil, nil, err
+	}
+	st.Messages = m
+	return st, ids, d.end()
+}
+
+// end checks that nothing follows the closing brace.
+func (d *fast) end() error {
+	if _, err := d.br.ReadByte(); err == io.EOF {
+		return nil
+	} else if err != nil {
+		return err
+	}
+	return errLayout
+}
+
+// wholeString parses v, which must be exactly one JSON string.
+func (d *fast) wholeString(v []byte) (string, error) {
+	if len(v) < 2 || v[0] != '"' {
+		return "", errLayout
+	}
+	s, n, err := d.str(v[1:])
+	if err != nil || n != len(v)-1 {
+		return "", errLayout
+	}
+	return s, nil
+}
+
+// str parses a JSON string whose opening quote has been consumed and
+// returns it with the number of bytes used, closing quote included.
+// Strings without escapes (the usual case) are sliced and interned;
+// others are handed to encoding/json.
+func (d *fast) str(b []byte) (string, int, error) {
+	high := byte(0)
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch {
+		case c == '"':
+			if high >= utf8.RuneSelf && !utf8.Valid(b[:i]) {
+				return slowString(b, i)
+			}
+			return d.intern.get(b[:i]), i + 1, nil
+		case c == '\\':
+			return d.escaped(b, i)
+		case c < 0x20:
+			return "", 0, errLayout
+		}
+		high |= c
+	}
+	return "", 0, errLayout
+}
+
+// escaped finds the end of a string containing escapes, from i on.
+func (d *fast) escaped(b []byte, i int) (string, int, error) {
+	for i < len(b) {
+		switch b[i] {
+		case '\\':
+			i += 2
+			continue
+		case '"':
+			s, n, err := slowString(b, i)
+			if err != nil {
+				return "", 0, err
+			}
+			return d.intern.get([]byte(s)), n, nil
+		}
+		i++
+	}
+	return "", 0, errLayout
+}
+
+// slowString decodes the string b[:end] (closing quote at end) with
+// encoding/json, which handles escapes and invalid UTF-8 as every JSON
+// reader of the file does.
+func slowString(b []byte, end int) (string, int, error) {
+	q := make([]byte, 0, end+2)
+	q = append(q, '"')
+	q = append(q, b[:end]...)
+	q = append(q, '"')
+	var s string
+	if err := json.Unmarshal(q, &s); err != nil {
+		return "", 0, errLayout
+	}
+	return s, end + 1, nil
+}
+
+// Canonical message line pieces.
+const (
+	linePrefix   = `    "`
+	afterID      = `": {"outcome": "`
+	keyStatus    = `, "status": "`
+	keyDesc      = `, "description": "`
+	keyGroup     = `, "group": "`
+	keyAt        = `, "at": "`
+	timeLen      = len("2006-01-02T15:04:05Z")
+	minLineLen   = len(linePrefix) + msgid.Len + len(afterID) + len(`cancelled"`) + len(keyAt) + timeLen + len(`"}`)
+	outcomeCanc  = `cancelled"`
+	outcomeLate  = `too_late"`
+	outcomeNotFd = `not_found"`
+)
+
+// record parses one canonical message line; comma reports a trailing comma.
+func (d *fast) record(b []byte) (id msgid.ID, r state.Record, comma bool, err error) {
+	if len(b) < minLineLen || string(b[:len(linePrefix)]) != linePrefix {
+		return id, r, false, errLayout
+	}
+	p := len(linePrefix)
+	var ok bool
+	if id, ok = msgid.ParseBytes(b[p : p+msgid.Len]); !ok {
+		return id, r, false, errLayout
+	}
+	// Upper-case hex parses too, but is not canonical (and two spellings
+	// of one ID would be a duplicate the strict decoder must report).
+	for _, c := range b[p : p+msgid.Len] {
+		if 'A' <= c && c <= 'F' {
+			return id, r, false, errLayout
+		}
+	}
+	p += msgid.Len
+	if string(b[p:p+len(afterID)]) != afterID {
+		return id, r, false, errLayout
+	}
+	p += len(afterID)
+	rest := b[p:]
+	switch {
+	case bytes.HasPrefix(rest, []byte(outcomeCanc)):
+		r.Outcome, p = state.Cancelled, p+len(outcomeCanc)
+	case bytes.HasPrefix(rest, []byte(outcomeLate)):
+		r.Outcome, p = state.TooLate, p+len(outcomeLate)
+	case bytes.HasPrefix(rest, []byte(outcomeNotFd)):
+		r.Outcome, p = state.NotFound, p+len(outcomeNotFd)
+	default:
+		return id, r, false, errLayout
+	}
+	if bytes.HasPrefix(b[p:], []byte(keyStatus)) {
+		p += len(keyStatus)
+		s, n, err := d.str(b[p:])
+		if err != nil || s == "" {
+			return id, r, false, errLayout
+		}
+		r.Status, p = s, p+n
+	}
+	if bytes.HasPrefix(b[p:], []byte(keyDesc)) {
+		p += len(keyDesc)
+		s, n, err := d.str(b[p:])
+		if err != nil || s == "" {
+			return id, r, false, errLayout
+		}
+		r.Description, p = s, p+n
+	}
+	if bytes.HasPrefix(b[p:], []byte(keyGroup)) {
+		p += len(keyGroup)
+		s, n, err := d.str(b[p:])
+		if err != nil || s == "" {
+			return id, r, false, errLayout
+		}
+		r.Group, p = s, p+n
+	}
+	if !bytes.HasPrefix(b[p:], []byte(keyAt)) {
+		return id, r, false, errLayout
+	}
+	p += len(keyAt)
+	tail := b[p:]
+	switch {
+	case len(tail) == timeLen+2 && string(tail[timeLen:]) == `"}`:
+	case len(tail) == timeLen+3 && string(tail[timeLen:]) == `"},`:
+		comma = true
+	default:
+		return id, r, false, errLayout
+	}
+	if r.At, ok = d.time(tail[:timeLen]); !ok {
+		return id, r, false, errLayout
+	}
+	return id, r, comma, nil
+}
+
+// time parses 2006-01-02T15:04:05Z. Dates repeat from line to line, so
+// the last one's midnight is cached.
+func (d *fast) time(b []byte) (time.Time, bool) {
+	if b[4] != '-' || b[7] != '-' || b[10] != 'T' || b[13] != ':' || b[16] != ':' || b[19] != 'Z' {
+		return time.Time{}, false
+	}
+	if string(b[:10]) != string(d.day[:]) {
+		y, ok1 := digits(b[0:4])
+		mo, ok2 := digits(b[5:7])
+		dd, ok3 := digits(b[8:10])
+		if !ok1 || !ok2 || !ok3 || mo < 1 || mo > 12 || dd < 1 {
+			return time.Time{}, false
+		}
+		t := time.Date(y, time.Month(mo), dd, 0, 0, 0, 0, time.UTC)
+		if t.Day() != dd { // 31 November and the like
+			return time.Time{}, false
+		}
+		copy(d.day[:], b[:10])
+		d.dayUnix = t.Unix()
+	}
+	h, ok1 := digits(b[11:13])
+	mi, ok2 := digits(b[14:16])
+	s, ok3 := digits(b[17:19])
+	if !ok1 || !ok2 || !ok3 || h > 23 || mi > 59 || s > 59 {
+		return time.Time{}, false
+	}
+	return time.Unix(d.dayUnix+int64(h*3600+mi*60+s), 0).UTC(), true
+}
+
+func digits(b []byte) (int, bool) {
+	v := 0
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int(c-'0')
+	}
+	return v, true
+}
+
+// jsonRecord is a message as the strict decoder reads it.
+type jsonRecord struct {
+	Outcome     *string `json:"outcome"`
+	Status      string  `json:"status"`
+	Description string  `json:"description"`
+	Group       string  `json:"group"`
+	At          *string `json:"at"`
+}
+
+// strict reads any valid JSON layout of the format with encoding/json and
+// reports what is wrong with a file, with its line.
+type strict struct {
+	data   []byte
+	name   string
+	dec    *json.Decoder
+	intern interner
+}
+
+func (s *strict) errAt(off int64, format string, args ...any) error {
+	if off < 0 {
+		off = 0
+	}
+	if off > int64(len(s.data)) {
+		off = int64(len(s.data))
+	}
+	line := bytes.Count(s.data[:off], []byte{'\n'}) + 1
+	return &corruptError{path: s.name, line: line, msg: fmt.Sprintf(format, args...)}
+}
+
+// jsonErr turns a decoding error into a corruptError at its offset.
+func (s *strict) jsonErr(err error, what string) error {
+	off := s.dec.InputOffset()
+	var se *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &se):
+		off = se.Offset
+	case errors.As(err, &te):
+		off = te.Offset
+	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+		return s.errAt(int64(len(s.data)), "unexpected end of file in %s", what)
+	}
+	return s.errAt(off, "%s: %v", what, err)
+}
+
+// decodeStrict reads data with encoding/json: any whitespace and key order,
+// but no unknown or duplicate keys, no trailing data, every value checked.
+func decodeStrict(data []byte, name string) (*state.State, error) {
+	// The format version comes first: a newer file may be laid out in
+	// ways this reader would call corrupt.
+	var head struct {
+		FormatVersion json.RawMessage `json:"format_version"`
+	}
+	if json.Unmarshal(data, &head) == nil && head.FormatVersion != nil {
+		var v float64
+		if json.Unmarshal(head.FormatVersion, &v) == nil && v > state.FormatVersion && v == math.Trunc(v) {
+			fv := math.MaxInt32
+			if v < math.MaxInt32 {
+				fv = int(v)
+			}
+			return nil, &state.FormatError{Location: name, Version: fv}
+		}
+	}
+
+	s := &strict{data: data, name: name, dec: json.NewDecoder(bytes.NewReader(data)), intern: interner{}}
+	s.dec.UseNumber()
+	st := &state.State{}
+	tok, err := s.dec.Token()
+	if err != nil {
+		if err == io.EOF {
+			return nil, s.errAt(0, "empty file")
+		}
+		return nil, s.jsonErr(err, "state")
+	}
+	if tok != json.Delim('{') {
+		return nil, s.errAt(0, "the state must be a JSON object")
+	}
+	seen := map[string]bool{}
+	for s.dec.More() {
+		off := s.dec.InputOffset()
+		tok, err := s.dec.Token()
+		if err != nil {
+			return nil, s.jsonErr(err, "state")
+		}
+		key := tok.(string)
+		keyOff := off + 1
+		if seen[key] {
+			return nil, s.errAt(keyOff, "duplicate key %q", key)
+		}
+		seen[key] = true
+		switch key {
+		case "format_version":
+			n, err := s.number(key)
+			if err != nil {
+				return nil, err
+			}
+			if v, err := n.Int64(); err != nil || v != state.FormatVersion {
+				return nil, s.errAt(keyOff, "format_version is %s, want %d", n, state.FormatVersion)
+			}
+		case "lineage":
+			if st.Lineage, err = s.string(key); err != nil {
+				return nil, err
+			}
+			if st.Lineage == "" {
+				return nil, s.errAt(keyOff, "empty lineage")
+			}
+		case "serial":
+			n, err := s.number(key)
+			if err != nil {
+				return nil, err
+			}
+			if st.Serial, err = strconv.ParseUint(n.String(), 10, 64); err != nil {
+				return nil, s.errAt(keyOff, "serial %s is not a whole number from 0 to %d", n, uint64(math.MaxUint64))
+			}
+		case "recall_version":
+			if st.RecallVersion, err = s.string(key); err != nil {
+				return nil, err
+			}
+		case "messages":
+			if st.Messages, err = s.messages(); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, s.errAt(keyOff, "unknown key %q (want format_version, lineage, serial, recall_version, messages)", key)
+		}
+	}
+	if _, err := s.dec.Token(); err != nil { // the closing brace
+		return nil, s.jsonErr(err, "state")
+	}
+	for _, k := range []string{"format_version", "lineage", "serial", "messages"} {
+		if !seen[k] {
+			return nil, s.errAt(int64(len(data)), "missing %q", k)
+		}
+	}
+	if _, err := s.dec.Token(); err != io.EOF {
+		return nil, s.errAt(s.dec.InputOffset(), "data after the end of the state object")
+	}
+	return st, nil
+}
+
+func (s *strict) number(key string) (json.Number, error) {
+	off := s.dec.InputOffset()
+	tok, err := s.dec.Token()
+	if err != nil {
+		return "", s.jsonErr(err, key)
+	}
+	n, ok := tok.(json.Number)
+	if !ok {
+		return "", s.errAt(off, "%s must be a number", key)
+	}
+	return n, nil
+}
+
+func (s *strict) string(key string) (string, error) {
+	off := s.dec.InputOffset()
+	tok, err := s.dec.Token()
+	if err != nil {
+		return "", s.jsonErr(err, key)
+	}
+	v, ok := tok.(string)
+	if !ok {
+		return "", s.errAt(off, "%s must be a string", key)
+	}
+	return v, nil
+}
+
+func (s *strict) messages() (map[msgid.ID]state.Record, error) {
+	off := s.dec.InputOffset()
+	tok, err := s.dec.Token()
+	if err != nil {
+		return nil, s.jsonErr(err, "messages")
+	}
+	if tok != json.Delim('{') {
+		return nil, s.errAt(off, "messages must be an object of message ID to record")
+	}
+	m := map[msgid.ID]state.Record{}
+	where := map[msgid.ID]int64{}
+	for s.dec.More() {
+		off := s.dec.InputOffset()
+		tok, err := s.dec.Token()
+		if err != nil {
+			return nil, s.jsonErr(err, "messages")
+		}
+		key := tok.(string)
+		keyOff := off + 1
+		id, err := msgid.Parse(key)
+		if err != nil {
+			return nil, s.errAt(keyOff, "message ID %q: %v", truncate(key, 40), err)
+		}
+		if prev, dup := where[id]; dup {
+			return nil, s.errAt(keyOff, "message %s appears twice (also on line %d)", id, bytes.Count(s.data[:prev], []byte{'\n'})+1)
+		}
+		where[id] = keyOff
+		var jr jsonRecord
+		var raw json.RawMessage
+		if err := s.dec.Decode(&raw); err != nil {
+			return nil, s.jsonErr(err, "message "+id.String())
+		}
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if len(raw) == 0 || raw[0] != '{' {
+			return nil, s.errAt(keyOff, "message %s: want an object with outcome and at", id)
+		}
+		if err := dec.Decode(&jr); err != nil {
+			return nil, s.errAt(keyOff, "message %s: %v", id, err)
+		}
+		r, err := s.record(jr)
+		if err != nil {
+			return nil, s.errAt(keyOff, "message %s: %v", id, err)
+		}
+		m[id] = r
+	}
+	if _, err := s.dec.Token(); err != nil {
+		return nil, s.jsonErr(err, "messages")
+	}
+	return m, nil
+}
+
+func (s *strict) record(jr jsonRecord) (state.Record, error) {
+	var r state.Record
+	if jr.Outcome == nil {
+		return r, errors.New("missing outcome")
+	}
+	o, err := state.ParseOutcome(*jr.Outcome)
+	if err != nil {
+		return r, err
+	}
+	if jr.At == nil {
+		return r, errors.New("missing at (when the outcome was recorded)")
+	}
+	at, err := time.Parse(time.RFC3339, *jr.At)
+	if err != nil {
+		return r, fmt.Errorf("at %q is not an RFC 3339 time such as 2026-11-27T10:00:00Z", truncate(*jr.At, 40))
+	}
+	r.Outcome = o
+	r.Status = s.intern.get([]byte(jr.Status))
+	r.Description = s.intern.get([]byte(jr.Description))
+	r.Group = s.intern.get([]byte(jr.Group))
+	r.At = at.UTC().Truncate(time.Second)
+	return r, nil
+}
+
+// truncate shortens s for an error message.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,281 @@
+package local
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"slices"
+	"sync"
+
+	"github.com/recallhq/recall/internal/version"
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+)
+
+// BackupSuffix is appended to the state's path to name the copy of the
+// previous version that every write keeps.
+const BackupSuffix = ".backup"
+
+// LockSuffix is appended to the state's path to name its lock file.
+const LockSuffix = ".lock"
+
+// Backend is the local file backend. Create it with New; it touches the
+// file system only when its methods are called. A Backend is safe for
+// concurrent use by several goroutines; separate processes are kept apart
+// by Lock.
+type Backend struct {
+	path string
+
+	mu sync.Mutex
+	// st is the state Read returned; Commit updates it in place.
+	st *state.State
+	// ids are st's message IDs in order, kept up to date by Commit so
+	// that a checkpoint does not sort a million IDs again.
+	ids []msgid.ID
+	// diskSerial is the serial of the file as last read or written.
+	diskSerial uint64
+	// dirty is set when st holds changes that a failed write did not save.
+	dirty bool
+	// readErr is why the last Read failed: a state that cannot be read is
+	// never overwritten.
+	readErr error
+}
+
+var _ state.Backend = (*Backend)(nil)
+
+// New returns the backend for the state file at path. Nothing is opened or
+// created until Read, Commit, Replace or Lock; the directory must exist by
+// the first write.
+func New(path string) *Backend {
+	return &Backend{path: path}
+}
+
+// String returns the state file's path.
+func (b *Backend) String() string { return b.path }
+
+// Path returns the state file's path.
+func (b *Backend) Path() string { return b.path }
+
+// BackupPath returns the path of the copy of the previous version.
+func (b *Backend) BackupPath() string { return b.path + BackupSuffix }
+
+// LockPath returns the path of the lock file.
+func (b *Backend) LockPath() string { return b.path + LockSuffix }
+
+// Read reads the state file. A missing file is a new state (state.New());
+// a file that cannot be parsed is an error wrapping state.ErrCorrupt that
+// names the line; a file written by a newer recall is a *state.FormatError.
+// After a failed Read, Commit and Replace refuse to write until a Read
+// succeeds.
+func (b *Backend) Read(ctx context.Context) (*state.State, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	st, ids, err := b.read()
+	if err != nil {
+		b.readErr = err
+		return nil, err
+	}
+	b.st, b.ids, b.diskSerial, b.dirty, b.readErr = st, ids, st.Serial, false, nil
+	return st, nil
+}
+
+func (b *Backend) read() (*state.State, []msgid.ID, error) {
+	f, err := os.Open(b.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return state.New(), nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading state: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading state: %w", err)
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, nil, fmt.Errorf("reading state: %s is not a regular file", b.path)
+	}
+	st, ids, err := decode(f, fi.Size(), b.path)
+	if err != nil {
+		var ce *corruptError
+		if errors.As(err, &ce) {
+			if _, serr := os.Stat(b.BackupPath()); serr == nil {
+				ce.backup = b.BackupPath()
+			}
+		}
+		return nil, nil, err
+	}
+	return st, ids, nil
+}
+
+// refuse returns why this Backend may not write, or nil.
+func (b *Backend) refuse() error {
+	if b.readErr != nil {
+		return fmt.Errorf("refusing to write %s: it could not be read: %w", b.path, b.readErr)
+	}
+	return nil
+}
+
+// Commit applies changes to the state Read returned, increments its serial,
+// sets its recall version and rewrites the file atomically, keeping the
+// previous file as BackupPath(). Any non-empty list of changes is a write,
+// even one that changes nothing.
+//
+// If the write fails, the State keeps the changes (so that the caller can
+// save it elsewhere) and its serial stays one past the file's; a later
+// Commit, even with no changes, writes them with that same serial.
+func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.refuse(); err != nil {
+		return err
+	}
+	if b.st == nil {
+		return fmt.Errorf("commit to %s before reading it", b.path)
+	}
+	if len(changes) == 0 && !b.dirty {
+		return nil
+	}
+	for _, c := range changes {
+		if r := c.Record; r != nil && (r.Outcome < state.Cancelled || r.Outcome > state.NotFound) {
+			return fmt.Errorf("message %s: invalid outcome %d", c.ID, r.Outcome)
+		}
+	}
+	b.apply(changes)
+	b.dirty = true
+	b.st.Serial = b.diskSerial + 1
+	b.st.RecallVersion = version.Version
+	renamed, err := writeAtomic(b.path, true, func(w *fileWriter) error {
+		return encode(w, b.st, b.ids)
+	})
+	if renamed {
+		b.diskSerial, b.dirty = b.st.Serial, false
+	}
+	if err != nil {
+		return fmt.Errorf("writing state %s: %w", b.path, err)
+	}
+	return nil
+}
+
+// apply applies changes to b.st and keeps b.ids in order.
+func (b *Backend) apply(changes []state.Change) {
+	m := b.st.Messages
+	if m == nil {
+		m = map[msgid.ID]state.Record{}
+		b.st.Messages = m
+	}
+	// existed records, for each touched ID, whether it was in the state
+	// before this commit.
+	existed := make(map[msgid.ID]bool, len(changes))
+	for _, c := range changes {
+		if _, seen := existed[c.ID]; !seen {
+			_, existed[c.ID] = m[c.ID]
+		}
+		if c.Record == nil {
+			delete(m, c.ID)
+		} else {
+			r := *c.Record
+			m[c.ID] = r
+		}
+	}
+	var added []msgid.ID
+	removed := 0
+	for id, was := range existed {
+		_, is := m[id]
+		switch {
+		case is && !was:
+			added = append(added, id)
+		case was && !is:
+			removed++
+		}
+	}
+	if len(added) == 0 && removed == 0 {
+		return
+	}
+	slices.SortFunc(added, msgid.Compare)
+	ids := make([]msgid.ID, 0, len(b.ids)-removed+len(added))
+	i := 0
+	for _, id := range b.ids {
+		if removed > 0 {
+			if was, touched := existed[id]; touched && was {
+				if _, is := m[id]; !is {
+					continue
+				}
+			}
+		}
+		for i < len(added) && msgid.Compare(added[i], id) < 0 {
+			ids = append(ids, added[i])
+			i++
+		}
+		ids = append(ids, id)
+	}
+	ids = append(ids, added[i:]...)
+	b.ids = ids
+}
+
+// Replace writes s as the whole state, keeping its lineage and serial, and
+// makes a copy of it the state later Commits apply to. The recall version
+// written is this one's.
+func (b *Backend) Replace(ctx context.Context, s *state.State) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := check(s); err != nil {
+		return fmt.Errorf("replacing state %s: %w", b.path, err)
+	}
+	c := &state.State{
+		Lineage:       s.Lineage,
+		Serial:        s.Serial,
+		RecallVersion: version.Version,
+		Messages:      make(map[msgid.ID]state.Record, len(s.Messages)),
+	}
+	for id, r := range s.Messages {
+		c.Messages[id] = r
+	}
+	ids := sortedIDs(c.Messages)
+
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if err := b.refuse(); err != nil {
+		return err
+	}
+	renamed, err := writeAtomic(b.path, true, func(w *fileWriter) error {
+		return encode(w, c, ids)
+	})
+	if renamed {
+		b.st, b.ids, b.diskSerial, b.dirty = c, ids, c.Serial, false
+	}
+	if err != nil {
+		return fmt.Errorf("writing state %s: %w", b.path, err)
+	}
+	return nil
+}
+
+// WriteFile writes s to path atomically, without a backup or a lock: for
+// saving a state that could not be written to its backend (SPEC's
+// recall.state.errored.json) or exporting one. The recall version written
+// is s.RecallVersion.
+func WriteFile(path string, s *state.State) error {
+	if err := check(s); err != nil {
+		return fmt.Errorf("writing state %s: %w", path, err)
+	}
+	ids := sortedIDs(s.Messages)
+	if _, err := writeAtomic(path, false, func(w *fileWriter) error {
+		return encode(w, s, ids)
+	}); err != nil {
+		return fmt.Errorf("writing state %s: %w", path, err)
+	}
+	return nil
+}
+
+// Close releases nothing: a Backend holds no open files between calls. It
+// does not release a Lock.
+func (b *Backend) Close() error { return nil }

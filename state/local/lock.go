@@ -1,0 +1,272 @@
+package local
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"os"
+	"os/user"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"golang.org/x/sys/unix"
+
+	"github.com/recallhq/recall/internal/version"
+	"github.com/recallhq/recall/state"
+)
+
+// Lock backoff: the first retry comes quickly, later ones at most once a
+// second, with jitter so that several waiters do not poll in step.
+const (
+	lockMinBackoff = 20 * time.Millisecond
+	lockMaxBackoff = time.Second
+)
+
+// Lock takes the state's lock: an exclusive flock(2) on LockPath(), which
+// holds the LockInfo as JSON for others to read. It polls, with backoff,
+// until req.Timeout has passed or ctx ends. The operating system drops the
+// lock when the holder exits, however it exits; a lock file left behind by
+// a killed holder is simply taken over.
+func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, error) {
+	info := state.LockInfo{
+		ID:        uuid.NewString(),
+		Operation: req.Operation,
+		Who:       who(),
+		Version:   version.Version,
+		Created:   time.Now().UTC().Truncate(time.Second),
+		Path:      b.path,
+	}
+	deadline := time.Now().Add(req.Timeout)
+	backoff := lockMinBackoff
+	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
+		}
+		f, holder, err := tryLock(b.LockPath())
+		if err != nil {
+			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
+		}
+		if f != nil {
+			if err := writeInfo(f, info); err != nil {
+				unlockFile(f, b.LockPath())
+				return nil, fmt.Errorf("locking state %s: writing %s: %w", b.path, b.LockPath(), err)
+			}
+			return &fileLock{f: f, path: b.LockPath(), info: info}, nil
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			if req.Timeout > 0 {
+				holder.Err = fmt.Errorf("gave up after waiting %s", req.Timeout)
+			}
+			return nil, holder
+		}
+		// Full jitter over [backoff/2, backoff).
+		d := backoff/2 + rand.N(backoff/2)
+		if d > wait {
+			d = wait
+		}
+		t := time.NewTimer(d)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			holder.Err = ctx.Err()
+			return nil, holder
+		case <-t.C:
+		}
+		backoff = min(2*backoff, lockMaxBackoff)
+	}
+}
+
+// tryLock tries once to take the lock at path. It returns the locked file,
+// or a *state.LockError describing the holder, or an error.
+func tryLock(path string) (*os.File, *state.LockError, error) {
+	for {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return nil, nil, err
+		}
+		err = flock(f, unix.LOCK_EX|unix.LOCK_NB)
+		if errors.Is(err, unix.EWOULDBLOCK) {
+			le := readHolder(f, path)
+			f.Close()
+			return nil, le, nil
+		}
+		if err != nil {
+			f.Close()
+			return nil, nil, fmt.Errorf("flock %s: %w (the file system may not support locks)", path, err)
+		}
+		// A holder unlinks the file on Unlock just before releasing it: if
+		// we opened the file before that and locked it after, we hold a
+		// lock on a file nobody else will open. Start again on the file
+		// the path names now.
+		if same, err := samePath(f, path); err != nil {
+			f.Close()
+			return nil, nil, err
+		} else if !same {
+			f.Close()
+			continue
+		}
+		return f, nil, nil
+	}
+}
+
+func flock(f *os.File, how int) error {
+	for {
+		err := unix.Flock(int(f.Fd()), how)
+		if err != unix.EINTR {
+			return err
+		}
+	}
+}
+
+// samePath reports whether path still names the file f.
+func samePath(f *os.File, path string) (bool, error) {
+	var a, b unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &a); err != nil {
+		return false, err
+	}
+	if err := unix.Stat(path, &b); err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return false, nil
+		}
+		return false, err
+	}
+	return a.Dev == b.Dev && a.Ino == b.Ino, nil
+}
+
+// readHolder reads the holder's LockInfo from the lock file. The holder
+// writes it just after taking the lock, so an empty or partial file is
+// read again a few times before giving up.
+func readHolder(f *os.File, path string) *state.LockError {
+	var info state.LockInfo
+	var err error
+	for try := 0; try < 5; try++ {
+		if try > 0 {
+			time.Sleep(10 * time.Millisecond)
+		}
+		if info, err = readInfo(f); err == nil {
+			return &state.LockError{Info: info}
+		}
+	}
+	return &state.LockError{Err: fmt.Errorf("held by another process; its lock information in %s could not be read: %v", path, err)}
+}
+
+func readInfo(f *os.File) (state.LockInfo, error) {
+	var info state.LockInfo
+	data, err := io.ReadAll(io.NewSectionReader(f, 0, 64<<10))
+	if err != nil {
+		return info, err
+	}
+	if len(data) == 0 {
+		return info, errors.New("the file is empty")
+	}
+	if err := json.Unmarshal(data, &info); err != nil {
+		return info, err
+	}
+	if info.ID == "" {
+		return info, errors.New("no lock ID")
+	}
+	return info, nil
+}
+
+// writeInfo replaces the lock file's content with info. It is written in
+// place (not renamed into place): the lock belongs to this file.
+func writeInfo(f *os.File, info state.LockInfo) error {
+	data, err := json.MarshalIndent(info, "", "  ")
+	if err != nil {
+		return err
+	}
+	data = append(data, '\n')
+	if err := f.Truncate(0); err != nil {
+		return err
+	}
+	_, err = f.WriteAt(data, 0)
+	return err
+}
+
+// unlockFile removes the lock file while still holding the lock, then
+// releases it by closing the file.
+func unlockFile(f *os.File, path string) error {
+	var err error
+	if same, serr := samePath(f, path); serr == nil && same {
+		if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+			err = rerr
+		}
+	}
+	if cerr := f.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	return err
+}
+
+// fileLock is a held lock.
+type fileLock struct {
+	f    *os.File
+	path string
+	info state.LockInfo
+
+	once sync.Once
+	err  error
+}
+
+func (l *fileLock) Info() state.LockInfo { return l.info }
+
+// Unlock removes the lock file and releases the lock. Calling it again
+// does nothing.
+func (l *fileLock) Unlock() error {
+	l.once.Do(func() {
+		if err := unlockFile(l.f, l.path); err != nil {
+			l.err = fmt.Errorf("unlocking %s: %w", l.path, err)
+		}
+	})
+	return l.err
+}
+
+// ForceUnlock never removes a live lock: the operating system releases a
+// local state's lock when its holder exits, so a lock can only be held by
+// a process that is still running. If one is, the error (a
+// *state.LockError) names it; if none is, the error says there is nothing
+// to unlock, and a lock file left by a killed holder is removed.
+func (b *Backend) ForceUnlock(ctx context.Context, id string) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	f, holder, err := tryLock(b.LockPath())
+	if err != nil {
+		return fmt.Errorf("checking the lock on %s: %w", b.path, err)
+	}
+	if f == nil {
+		if holder.Info.ID != "" && holder.Info.ID != id {
+			holder.Err = fmt.Errorf("lock ID %q does not match the lock held (%s)", id, holder.Info.ID)
+			return holder
+		}
+		holder.Err = errors.New("local state locks cannot be forced: the lock is released when that process exits, so stop it if it is stuck")
+		return holder
+	}
+	stale, _ := readInfo(f)
+	unlockFile(f, b.LockPath())
+	if stale.ID == id {
+		return fmt.Errorf("state %s is not locked: the process that held lock %s (%s, %q) has exited and the operating system released its lock; nothing to unlock", b.path, id, stale.Who, stale.Operation)
+	}
+	return fmt.Errorf("state %s is not locked: local state locks are released when their holder exits; nothing to unlock", b.path)
+}
+
+// who returns user@host for LockInfo.
+func who() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return name + "@" + host
+}
