@@ -361,7 +361,7 @@ func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 		}
 		ws = append(ws, Warning{
 			Group: g.Name,
-			Message: fmt.Sprintf("group %q was scheduled for %s, %s ago; some of its %d messages to cancel may already have been delivered and will end too_late",
+			Message: fmt.Sprintf("group %q was scheduled for %s, %s ago; some of its %d messages to cancel may already have been delivered and will end too_late.",
 				g.Name, g.ScheduledAt.Format(time.RFC3339), Ago(now.Sub(*g.ScheduledAt)), g.Cancel),
 		})
 	}

@@ -131,7 +131,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		fmt.Fprintln(out)
 		head := fmt.Sprintf("  # %s: %s to cancel", g.Name, commas(g.Cancel))
 		if g.Cancel != g.Total {
-			head += fmt.Sprintf(" of %s", commas(g.Total))
+			head = fmt.Sprintf("  # %s: %s of %s to cancel", g.Name, commas(g.Cancel), commas(g.Total))
 		}
 		fmt.Fprintln(out, c.bold(head))
 		if g.Reason != "" {

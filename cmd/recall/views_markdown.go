@@ -93,13 +93,13 @@ func markdownPlan(p *reconcile.Plan) string {
 
 	if len(p.Changes) > 0 {
 		fmt.Fprintf(&b, "<details><summary>%s to cancel</summary>\n\n", plural(len(p.Changes), "message", "messages"))
-		foot := fmt.Sprintf("\nRecorded by recall %s at %s against state %s.\n", mdText(p.RecallVersion, 40), p.CreatedAt.UTC().Format(time.RFC3339), stateRefText(p.State))
+		foot := fmt.Sprintf("\nPlanned by recall %s at %s against state %s.\n", mdText(p.RecallVersion, 40), p.CreatedAt.UTC().Format(time.RFC3339), stateRefText(p.State))
 		budget := markdownBudget - b.Len() - len(foot)
 		b.WriteString(markdownIDs(p, budget))
 		b.WriteString("</details>\n")
 		b.WriteString(foot)
 	} else {
-		fmt.Fprintf(&b, "Recorded by recall %s at %s against state %s.\n", mdText(p.RecallVersion, 40), p.CreatedAt.UTC().Format(time.RFC3339), stateRefText(p.State))
+		fmt.Fprintf(&b, "Planned by recall %s at %s against state %s.\n", mdText(p.RecallVersion, 40), p.CreatedAt.UTC().Format(time.RFC3339), stateRefText(p.State))
 	}
 	return b.String()
 }
