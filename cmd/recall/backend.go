@@ -5,16 +5,20 @@ import (
 	"strings"
 
 	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/local"
 )
 
 // openBackend opens the state at loc: a postgres:// or postgresql:// URL
 // selects PostgreSQL (with workspace), anything else is a file path.
-//
-// Skeleton: the local backend lands with the foundation issue, PostgreSQL
-// with its own.
 func openBackend(loc, workspace string) (state.Backend, error) {
 	if strings.HasPrefix(loc, "postgres://") || strings.HasPrefix(loc, "postgresql://") {
 		return nil, fmt.Errorf("PostgreSQL state is not implemented yet")
 	}
-	return nil, fmt.Errorf("local state is not implemented yet")
+	if loc == "" {
+		return nil, fmt.Errorf("-state: empty location; give a file path or a postgres:// URL")
+	}
+	if workspace != "" && workspace != "default" {
+		return nil, fmt.Errorf("-workspace %q: workspaces are for PostgreSQL state only, and %s is a file; use a separate -state file instead", workspace, loc)
+	}
+	return local.New(loc), nil
 }

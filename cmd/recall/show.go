@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/reconcile"
+	"github.com/recallhq/recall/state/local"
 )
 
 const showHelp = `
@@ -71,7 +72,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	}
 	defer b.Close()
 	if format == "json" {
-		return writeStateJSON(e.stdout, s)
+		return local.Encode(e.stdout, s)
 	}
 	renderStateHuman(e.stdout, b.String(), s, c)
 	return nil

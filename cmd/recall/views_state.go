@@ -1,8 +1,6 @@
 package main
 
 import (
-	"bufio"
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
@@ -22,53 +20,6 @@ func sortedIDs(s *state.State) []msgid.ID {
 	}
 	slices.SortFunc(ids, msgid.Compare)
 	return ids
-}
-
-// writeStateJSON writes s as the state document SPEC describes (the local
-// file's format): messages in ID order, one per line.
-func writeStateJSON(w io.Writer, s *state.State) error {
-	bw := bufio.NewWriterSize(w, 64<<10)
-	head := struct {
-		FormatVersion int    `json:"format_version"`
-		Lineage       string `json:"lineage"`
-		Serial        uint64 `json:"serial"`
-		RecallVersion string `json:"recall_version"`
-	}{state.FormatVersion, s.Lineage, s.Serial, s.RecallVersion}
-	hb, err := json.MarshalIndent(head, "", "  ")
-	if err != nil {
-		return err
-	}
-	bw.Write(hb[:len(hb)-2]) // reopen the object: drop "\n}"
-	ids := sortedIDs(s)
-	if len(ids) == 0 {
-		bw.WriteString(",\n  \"messages\": {}\n}\n")
-		return bw.Flush()
-	}
-	bw.WriteString(",\n  \"messages\": {\n")
-	type recJSON struct {
-		Outcome     state.Outcome `json:"outcome"`
-		Status      string        `json:"status,omitempty"`
-		Description string        `json:"description,omitempty"`
-		Group       string        `json:"group,omitempty"`
-		At          string        `json:"at"`
-	}
-	for i, id := range ids {
-		r := s.Messages[id]
-		rb, err := json.Marshal(recJSON{r.Outcome, r.Status, r.Description, r.Group, r.At.UTC().Format(time.RFC3339)})
-		if err != nil {
-			return fmt.Errorf("message %s: %w", id, err)
-		}
-		bw.WriteString(`    "`)
-		bw.WriteString(id.String())
-		bw.WriteString(`": `)
-		bw.Write(rb)
-		if i < len(ids)-1 {
-			bw.WriteByte(',')
-		}
-		bw.WriteByte('\n')
-	}
-	bw.WriteString("  }\n}\n")
-	return bw.Flush()
 }
 
 // stateGroupCounts is one row of 'show' for a state.

@@ -221,12 +221,6 @@ func TestStateViews(t *testing.T) {
 	golden(t, "show_state", buf.Bytes())
 
 	buf.Reset()
-	if err := writeStateJSON(&buf, s); err != nil {
-		t.Fatal(err)
-	}
-	golden(t, "show_state_json", buf.Bytes())
-
-	buf.Reset()
 	renderStateHuman(&buf, "recall.state.json", state.New(), palette{})
 	if got := buf.String(); got != "No state at recall.state.json yet: nothing has been applied there.\n" {
 		t.Errorf("empty state: %q", got)
