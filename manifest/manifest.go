@@ -107,3 +107,12 @@ func (e *ValidationError) Error() string {
 	}
 	return s
 }
+
+// NumIDs returns the number of IDs in all groups.
+func (m *Manifest) NumIDs() int {
+	n := 0
+	for _, g := range m.Groups {
+		n += len(g.IDs)
+	}
+	return n
+}
