@@ -101,7 +101,9 @@ type Config struct {
 }
 
 // Stats counts what the simulator saw. Every API request is counted in
-// Requests and in exactly one of the other counters except MaxInFlight.
+// Requests and in one of the other counters (MaxInFlight aside), except a
+// stop call cut after it cancelled its message (Config.DropAfterRate),
+// which counts in both Cancelled and Dropped.
 type Stats struct {
 	// Requests is every API request (not the /_sim/ admin endpoints).
 	Requests int64 `json:"requests"`

@@ -1,0 +1,397 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/simulator"
+)
+
+// TestMain lets the tests run the command as a process: the test binary
+// re-executed with CLICKATELL_SIM_MAIN=1 is clickatell-sim.
+func TestMain(m *testing.M) {
+	if os.Getenv("CLICKATELL_SIM_MAIN") == "1" {
+		os.Args = append([]string{"clickatell-sim"}, os.Args[1:]...)
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+const (
+	idA = "360586640fe9846954897dffe6c13dfc"
+	idB = "b09e1b1bdb5a070c978f03b6836b955c"
+	idC = "0123456789abcdef0123456789abcdef"
+)
+
+func TestParseArgs(t *testing.T) {
+	env := func(token string) func(string) string {
+		return func(k string) string {
+			if k == "CLICKATELL_TOKEN" {
+				return token
+			}
+			return ""
+		}
+	}
+	t.Run("defaults", func(t *testing.T) {
+		o, err := parseArgs(nil, env(""), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.listen != "127.0.0.1:8080" || o.cfg.Token != simulator.DefaultToken || o.cfg.AnyScheduled || o.cfg.Rate != 0 {
+			t.Errorf("defaults: %+v", o)
+		}
+	})
+	t.Run("token from the environment", func(t *testing.T) {
+		o, err := parseArgs(nil, env("from-env"), io.Discard)
+		if err != nil || o.cfg.Token != "from-env" {
+			t.Errorf("got %v, %v", o, err)
+		}
+		o, err = parseArgs([]string{"-token", "from-flag"}, env("from-env"), io.Discard)
+		if err != nil || o.cfg.Token != "from-flag" {
+			t.Errorf("-token should win over CLICKATELL_TOKEN: %v, %v", o, err)
+		}
+	})
+	t.Run("every flag", func(t *testing.T) {
+		o, err := parseArgs([]string{
+			"-listen=127.0.0.1:0", "-scheduled", "a.txt", "--scheduled", "b.txt", "-delivered", "c.txt",
+			"-any-scheduled", "-latency", "20ms", "-jitter", "5ms", "-rate", "100", "-burst", "7",
+			"-retry-after", "3", "-fail-rate", "0.1", "-drop-rate", "0.2", "-drop-after-rate", "0.05",
+			"-seed", "9", "-stats-every", "1s",
+		}, env(""), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := simulator.Config{Token: simulator.DefaultToken, AnyScheduled: true, Latency: 20 * time.Millisecond,
+			Jitter: 5 * time.Millisecond, Rate: 100, Burst: 7, RetryAfter: 3, FailRate: 0.1, DropRate: 0.2,
+			DropAfterRate: 0.05, Seed: 9}
+		if o.listen != "127.0.0.1:0" || strings.Join(o.scheduled, ",") != "a.txt,b.txt" ||
+			strings.Join(o.delivered, ",") != "c.txt" || o.statsEvery != time.Second {
+			t.Errorf("options: %+v", o)
+		}
+		got := o.cfg
+		got.Now = nil
+		if got.Token != want.Token || got.AnyScheduled != want.AnyScheduled || got.Latency != want.Latency ||
+			got.Jitter != want.Jitter || got.Rate != want.Rate || got.Burst != want.Burst ||
+			got.RetryAfter != want.RetryAfter || got.FailRate != want.FailRate || got.DropRate != want.DropRate ||
+			got.DropAfterRate != want.DropAfterRate || got.Seed != want.Seed {
+			t.Errorf("config:\n got %+v\nwant %+v", got, want)
+		}
+	})
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-nope"}, "flag provided but not defined: -nope; run 'clickatell-sim -h' for usage"},
+		{[]string{"-latency", "soon"}, `invalid value "soon" for flag -latency`},
+		{[]string{"-latency", "-1s"}, "-latency: want a duration ≥ 0"},
+		{[]string{"-rate", "-5"}, "-rate: want requests per second ≥ 0"},
+		{[]string{"-rate", "NaN"}, "-rate: want requests per second ≥ 0"},
+		{[]string{"-fail-rate", "5"}, "-fail-rate: want a share between 0 and 1"},
+		{[]string{"-drop-rate", "-0.5"}, "-drop-rate: want a share between 0 and 1"},
+		{[]string{"-fail-rate", "0.7", "-drop-rate", "0.7"}, "add up to 1.4: they must not exceed 1"},
+		{[]string{"-retry-after", "-1"}, "-retry-after: want seconds ≥ 0"},
+		{[]string{"-scheduled", ""}, "empty file name"},
+		{[]string{"-token", "a b"}, "the token must not contain spaces"},
+		{[]string{"serve"}, `unexpected argument "serve"`},
+	} {
+		_, err := parseArgs(tc.args, env(""), io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("parseArgs(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+	}
+	t.Run("help", func(t *testing.T) {
+		var out bytes.Buffer
+		_, err := parseArgs([]string{"-rate", "5", "-h"}, env(""), &out)
+		if !errors.Is(err, flag.ErrHelp) {
+			t.Fatalf("-h: %v", err)
+		}
+		for _, want := range []string{"Usage: clickatell-sim", "Examples:", "-any-scheduled", "-drop-after-rate", "/_sim/stats"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("help lacks %q", want)
+			}
+		}
+	})
+}
+
+func TestReadIDs(t *testing.T) {
+	var got []string
+	collect := func(r io.Reader) (int, error) {
+		got = got[:0]
+		return readIDs(r, "ids.txt", func(id msgid.ID) error {
+			got = append(got, string(id[:1]))
+			return nil
+		})
+	}
+	n, err := collect(strings.NewReader("\ufeff# exported 2026-11-27\n" + idA + "\n\n  " + strings.ToUpper(idB) + "  \r\n#" + idC + "\n"))
+	if err != nil || n != 2 || len(got) != 2 {
+		t.Errorf("got %d IDs, %v", n, err)
+	}
+	for _, tc := range []struct {
+		in, want string
+	}{
+		{idA + "\nnot-an-id\n", `ids.txt:2: "not-an-id" is not a message ID: want 32 hexadecimal characters`},
+		{"\n\n" + idA + "0\n", `ids.txt:3: "` + idA + `0" is not a message ID`},
+		{strings.Repeat("x", 100) + "\n", `ids.txt:1: "` + strings.Repeat("x", 40) + `…" is not a message ID`},
+		{idA + " " + idB + "\n", "ids.txt:1:"},
+		{strings.Repeat("a", 2<<20), "ids.txt:1: line too long"},
+	} {
+		if _, err := collect(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("readIDs(%.50q) = %v, want an error containing %q", tc.in, err, tc.want)
+		}
+	}
+}
+
+// syncBuffer is a Buffer safe to read while run writes to it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func writeFile(t *testing.T, dir, name, content string) string {
+	t.Helper()
+	p := filepath.Join(dir, name)
+	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// call sends a stop call with the headers a correct client sends.
+func call(t *testing.T, url, id, token string) (int, string) {
+	t.Helper()
+	r, err := http.NewRequest("DELETE", url+"/rest/message/"+id, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r.Header.Set("X-Version", "1")
+	r.Header.Set("Authorization", "Bearer "+token)
+	r.Header.Set("Accept", "application/json")
+	resp, err := http.DefaultClient.Do(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
+}
+
+func TestRun(t *testing.T) {
+	dir := t.TempDir()
+	sched := writeFile(t, dir, "scheduled.txt", "# to stop\n"+idA+"\n")
+	deliv := writeFile(t, dir, "delivered.txt", idB+"\n")
+	const token = "secret-run-token"
+	t.Setenv("CLICKATELL_TOKEN", token)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-scheduled", sched, "-delivered", deliv}, &stdout, &stderr)
+	}()
+	var url string
+	for url == "" {
+		select {
+		case err := <-done:
+			t.Fatalf("run ended early: %v\n%s", err, stderr.String())
+		case <-time.After(5 * time.Millisecond):
+		}
+		if line, ok := strings.CutSuffix(stdout.String(), "\n"); ok {
+			url = line
+		}
+	}
+	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.HasSuffix(url, ":0") {
+		t.Fatalf("first line %q, want the served URL", url)
+	}
+	for _, tc := range []struct {
+		id, token string
+		code      int
+		body      string
+	}{
+		{idA, token, 200, `"messageStatus":"006"`},
+		{idA, token, 200, `"messageStatus":"006"`},
+		{idB, token, 200, `"messageStatus":"004"`},
+		{idC, token, 404, `"code":"161"`},
+		{idA, "sim-token", 401, `"code":"001"`},
+	} {
+		code, body := call(t, url, tc.id, tc.token)
+		if code != tc.code || !strings.Contains(body, tc.body) {
+			t.Errorf("DELETE %s: %d %s, want %d with %s", tc.id, code, body, tc.code, tc.body)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if stdout.String() != url+"\n" {
+		t.Errorf("stdout holds more than the URL: %q", stdout.String())
+	}
+	errOut := stderr.String()
+	for _, want := range []string{"serving 1 scheduled, 1 delivered IDs on " + url,
+		"stopped: requests=5 cancelled=1 already_cancelled=1 not_stopped=1 lookups=0 not_found=1 bad_request=0 throttled=0 failed=0 dropped=0 unauthorized=1"} {
+		if !strings.Contains(errOut, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, errOut)
+		}
+	}
+	if strings.Contains(stdout.String()+errOut, token) {
+		t.Error("the token was printed")
+	}
+}
+
+func TestRun_errors(t *testing.T) {
+	dir := t.TempDir()
+	sched := writeFile(t, dir, "scheduled.txt", idA+"\n"+idB+"\n")
+	deliv := writeFile(t, dir, "delivered.txt", "# sent\n"+strings.ToUpper(idB)+"\n")
+	bad := writeFile(t, dir, "bad.txt", idA+"\n\n"+idA[:20]+"\n")
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-scheduled", filepath.Join(dir, "missing.txt")}, "missing.txt: no such file or directory"},
+		{[]string{"-scheduled", bad}, bad + `:3: "` + idA[:20] + `" is not a message ID`},
+		{[]string{"-scheduled", sched, "-delivered", deliv}, deliv + ":2: " + idB + " is listed as both scheduled and delivered"},
+		{[]string{"-listen", busy.Addr().String()}, "-listen " + busy.Addr().String() + ": listen tcp"},
+		{[]string{"-listen", "nowhere"}, "-listen nowhere:"},
+	} {
+		var stdout bytes.Buffer
+		err := run(context.Background(), tc.args, &stdout, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("run(%q) = %v, want an error containing %q", tc.args, err, tc.want)
+		}
+		if stdout.Len() != 0 {
+			t.Errorf("run(%q) printed %q on a failed start", tc.args, stdout.String())
+		}
+	}
+}
+
+func TestServeURL(t *testing.T) {
+	for _, tc := range []struct {
+		addr net.TCPAddr
+		want string
+	}{
+		{net.TCPAddr{IP: net.IPv4(127, 0, 0, 1), Port: 80}, "http://127.0.0.1:80"},
+		{net.TCPAddr{IP: net.IPv4zero, Port: 81}, "http://127.0.0.1:81"},
+		{net.TCPAddr{IP: net.IPv6unspecified, Port: 82}, "http://[::1]:82"},
+		{net.TCPAddr{IP: net.IPv6loopback, Port: 83}, "http://[::1]:83"},
+	} {
+		if got := serveURL(&tc.addr); got != tc.want {
+			t.Errorf("serveURL(%v) = %s, want %s", tc.addr, got, tc.want)
+		}
+	}
+}
+
+// command starts the test binary as clickatell-sim.
+func command(t *testing.T, args ...string) *exec.Cmd {
+	t.Helper()
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(exe, args...)
+	cmd.Env = append(os.Environ(), "CLICKATELL_SIM_MAIN=1", "CLICKATELL_TOKEN=")
+	return cmd
+}
+
+// The command as a process: URL on stdout's first line, serves, and stops
+// cleanly (exit 0, final counters on stderr) on SIGINT and SIGTERM.
+func TestCommand_signals(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			cmd := command(t, "-listen", "127.0.0.1:0", "-any-scheduled", "-latency", "1ms")
+			stdout, err := cmd.StdoutPipe()
+			if err != nil {
+				t.Fatal(err)
+			}
+			var stderr syncBuffer
+			cmd.Stderr = &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			defer cmd.Process.Kill()
+			line, err := bufio.NewReader(stdout).ReadString('\n')
+			if err != nil {
+				t.Fatalf("reading the first line: %v\n%s", err, stderr.String())
+			}
+			url := strings.TrimSpace(line)
+			if !strings.HasPrefix(url, "http://127.0.0.1:") {
+				t.Fatalf("first line %q", line)
+			}
+			if code, body := call(t, url, idC, simulator.DefaultToken); code != 200 || !strings.Contains(body, `"006"`) {
+				t.Fatalf("call: %d %s", code, body)
+			}
+			if err := cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			rest, _ := io.ReadAll(stdout)
+			if err := cmd.Wait(); err != nil {
+				t.Fatalf("after %v: %v\n%s", sig, err, stderr.String())
+			}
+			if len(rest) != 0 {
+				t.Errorf("more on stdout after the URL: %q", rest)
+			}
+			if !strings.Contains(stderr.String(), "clickatell-sim: stopped: requests=1 cancelled=1 ") {
+				t.Errorf("no final counters on stderr:\n%s", stderr.String())
+			}
+		})
+	}
+}
+
+func TestCommand_usageErrors(t *testing.T) {
+	var stdout, stderr bytes.Buffer
+	cmd := command(t, "-drop-rate", "2")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 {
+		t.Fatalf("bad flag: %v, want exit 1", err)
+	}
+	if got := stderr.String(); got != "clickatell-sim: -drop-rate: want a share between 0 and 1, e.g. 0.05\n" {
+		t.Errorf("stderr %q", got)
+	}
+	if stdout.Len() != 0 {
+		t.Errorf("stdout %q", stdout.String())
+	}
+
+	stdout.Reset()
+	stderr.Reset()
+	cmd = command(t, "-h")
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("-h: %v", err)
+	}
+	if !strings.HasPrefix(stdout.String(), "Usage: clickatell-sim") || stderr.Len() != 0 {
+		t.Errorf("-h: stdout %q, stderr %q", stdout.String(), stderr.String())
+	}
+}
