@@ -29,15 +29,10 @@ func loadState(ctx context.Context, cf *commonFlags) (state.Backend, *state.Stat
 	return b, s, nil
 }
 
-// stateReadError adds what to do to a state that cannot be read.
+// stateReadError is the error for a state that cannot be read. The
+// backends' errors already name the state and say what to do (a corrupt
+// state is never overwritten; a newer format needs a newer recall).
 func stateReadError(b state.Backend, err error) error {
-	var fe *state.FormatError
-	switch {
-	case errors.As(err, &fe):
-		return err
-	case errors.Is(err, state.ErrCorrupt):
-		return fmt.Errorf("%w\nrecall will not overwrite it. Restore the previous version (a local state keeps it as %s.backup) or repair it by hand, then try again", err, b.String())
-	}
 	return err
 }
 
