@@ -114,6 +114,12 @@ func summary(t *testing.T, w *httptest.ResponseRecorder) string {
 	return ""
 }
 
+// answered sums the counters in which each API request lands once.
+func answered(s simulator.Stats) int64 {
+	return s.Cancelled + s.AlreadyCancelled + s.NotStopped + s.Lookups + s.NotFound + s.BadRequest +
+		s.Throttled + s.Failed + s.Dropped + s.Unauthorized + s.Abandoned
+}
+
 func doc(code string) string { return "http://www.clickatell.com/help/apidocs/error/" + code + ".htm" }
 
 func TestSimulator_answers(t *testing.T) {
@@ -196,6 +202,9 @@ func TestSimulator_answers(t *testing.T) {
 				if s.name == "POST" && w.Header().Get("Allow") != "DELETE, GET" {
 					t.Errorf("POST: Allow %q, want %q", w.Header().Get("Allow"), "DELETE, GET")
 				}
+			}
+			if st := sim.Stats(); st.Requests != int64(len(steps)) || answered(st) != st.Requests {
+				t.Errorf("Stats %+v: want %d requests, each counted once", st, len(steps))
 			}
 			if got := sim.Calls(scheduled); got != 8 {
 				// 3 stops, and 5 header or token failures that named it;
@@ -511,6 +520,13 @@ func TestSimulator_drops(t *testing.T) {
 			if lo, hi := calls*3/10-75, calls*3/10+75; dropped < lo || dropped > hi {
 				t.Errorf("dropped %d of %d calls, want about %d", dropped, calls, calls*3/10)
 			}
+			overlap := int64(0) // cut after cancelling: in Cancelled and Dropped
+			if tc.acted {
+				overlap = int64(firstDropped)
+			}
+			if answered(s)-overlap != s.Requests || s.Requests != int64(n+retries) {
+				t.Errorf("Stats %+v: want %d requests, each counted once", s, n+retries)
+			}
 			if tc.acted && s.AlreadyCancelled != int64(firstDropped) {
 				t.Errorf("AlreadyCancelled = %d, want one per ID whose first answer was lost (%d)", s.AlreadyCancelled, firstDropped)
 			}
@@ -767,5 +783,69 @@ func TestSimulator_CallsMalformed(t *testing.T) {
 	}
 	if _, ok := sim.Status("nope"); ok {
 		t.Error("Status(malformed) reported known")
+	}
+}
+
+// Under concurrency, with every fault on at once, what clients see matches
+// the counters exactly (run with -race).
+func TestSimulator_concurrentFaults(t *testing.T) {
+	const workers, perWorker = 8, 300
+	sim := newSim(t, simulator.Config{AnyScheduled: true, Rate: 2000, FailRate: 0.1, DropRate: 0.1,
+		DropAfterRate: 0.05, Jitter: 100 * time.Microsecond, Seed: 3})
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	ids := manyIDs(50)
+	var mu sync.Mutex
+	seen := map[string]int{}
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for i := range perWorker {
+				r, _ := http.NewRequest("DELETE", srv.URL+"/rest/message/"+ids[(w*7+i)%len(ids)].String(), nil)
+				r.Header.Set("X-Version", "1")
+				r.Header.Set("Authorization", "Bearer "+token)
+				r.Header.Set("Accept", "application/xml")
+				resp, err := srv.Client().Do(r)
+				key := "dropped"
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					key = fmt.Sprint(resp.StatusCode)
+				}
+				mu.Lock()
+				seen[key]++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	s := sim.Stats()
+	if seen["200"]+seen["429"]+seen["503"]+seen["dropped"] != workers*perWorker {
+		t.Fatalf("clients saw %v", seen)
+	}
+	calls, cancelled := 0, 0
+	for _, id := range ids {
+		calls += sim.CallsID(id)
+		if st, _ := sim.StatusID(id); st == simulator.StatusCancelled {
+			cancelled++
+		}
+	}
+	if calls != workers*perWorker || s.Requests != workers*perWorker {
+		t.Errorf("Calls sum %d, Requests %d, want %d", calls, s.Requests, workers*perWorker)
+	}
+	if int(s.Cancelled) != cancelled {
+		t.Errorf("Cancelled = %d, but %d IDs are cancelled", s.Cancelled, cancelled)
+	}
+	// Calls cut after cancelling count in Cancelled and in Dropped.
+	overlap := answered(s) - s.Requests
+	if overlap < 0 || overlap > s.Cancelled {
+		t.Errorf("Stats %+v do not add up to Requests", s)
+	}
+	if seen["429"] != int(s.Throttled) || seen["503"] != int(s.Failed) || seen["dropped"] != int(s.Dropped) ||
+		seen["200"] != int(s.Cancelled+s.AlreadyCancelled-overlap) {
+		t.Errorf("clients saw %v, simulator counted %+v", seen, s)
+	}
+	if s.Failed == 0 || s.Dropped == 0 {
+		t.Errorf("no faults injected: %+v", s)
 	}
 }
