@@ -1,0 +1,202 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/local"
+)
+
+// testEnv is an env with buffers for output and the given variables.
+func testEnv(vars map[string]string, tty bool) (*env, *bytes.Buffer, *bytes.Buffer) {
+	var out, errb bytes.Buffer
+	return &env{
+		stdin:     strings.NewReader(""),
+		stdout:    &out,
+		stderr:    &errb,
+		getenv:    func(k string) string { return vars[k] },
+		stdoutTTY: tty,
+		stdinTTY:  tty,
+		now:       func() time.Time { return viewNow },
+	}, &out, &errb
+}
+
+func TestParsePlanArgs(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		want    planArgs
+		wantErr string
+	}{
+		{name: "defaults", args: nil, want: planArgs{commonFlags: commonFlags{state: "recall.state.json", workspace: "default"}, format: "human"}},
+		{
+			name: "everything",
+			args: []string{"-f", "a.yaml", "--f=dir", "-state", "s.json", "-out=p.json", "-format", "markdown", "-detailed-exitcode", "-target", "x", "--target", "y", "-no-color", "-workspace", "w"},
+			want: planArgs{
+				commonFlags:      commonFlags{files: stringsFlag{"a.yaml", "dir"}, state: "s.json", workspace: "w", noColor: true},
+				out:              "p.json",
+				format:           "markdown",
+				detailedExitcode: true,
+				targets:          stringsFlag{"x", "y"},
+			},
+		},
+		{name: "bad format", args: []string{"-format", "xml"}, wantErr: `plan: -format: "xml" is not one of human, json, markdown`},
+		{name: "unknown flag", args: []string{"-auto-approve"}, wantErr: "plan: flag provided but not defined: -auto-approve; run 'recall plan -h' for usage"},
+		{name: "positional", args: []string{"recall.yaml"}, wantErr: `unexpected argument "recall.yaml"; to read a manifest, use -f recall.yaml`},
+		{name: "missing value", args: []string{"-out"}, wantErr: "flag needs an argument: -out"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _, _ := testEnv(nil, false)
+			got, err := parsePlanArgs(e, tt.args)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, *got, cmp.AllowUnexported(planArgs{}, commonFlags{})); diff != "" {
+				t.Errorf("(-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func TestUseColor(t *testing.T) {
+	tests := []struct {
+		name    string
+		tty     bool
+		noColor bool
+		vars    map[string]string
+		want    bool
+	}{
+		{"terminal", true, false, nil, true},
+		{"not a terminal", false, false, nil, false},
+		{"NO_COLOR", true, false, map[string]string{"NO_COLOR": "1"}, false},
+		{"-no-color", true, true, nil, false},
+		{"TERM=dumb", true, false, map[string]string{"TERM": "dumb"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _, _ := testEnv(tt.vars, tt.tty)
+			cf := commonFlags{noColor: tt.noColor}
+			if got := cf.useColor(e); got != tt.want {
+				t.Errorf("useColor = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestPlanColor runs plan in-process with stdout on a (pretend) terminal:
+// colour then, and never with NO_COLOR or -no-color.
+func TestPlanColor(t *testing.T) {
+	dir := t.TempDir()
+	manifestPath := filepath.Join(dir, "recall.yaml")
+	os.WriteFile(manifestPath, []byte("version: 1\ncancel:\n  - name: g\n    scheduled_at: 2001-01-01T00:00:00Z\n    ids: [360586640fe9846954897dffe6c13dfc]\n"), 0o644)
+	statePath := filepath.Join(dir, "s.json")
+	tests := []struct {
+		name  string
+		vars  map[string]string
+		extra []string
+		want  bool
+	}{
+		{"terminal", nil, nil, true},
+		{"NO_COLOR", map[string]string{"NO_COLOR": "1"}, nil, false},
+		{"-no-color", nil, []string{"-no-color"}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, out, errb := testEnv(tt.vars, true)
+			args := append([]string{"plan", "-f", manifestPath, "-state", statePath}, tt.extra...)
+			if code := Main(context.Background(), args, e); code != 0 {
+				t.Fatalf("exit %d: %s", code, errb)
+			}
+			for name, b := range map[string]*bytes.Buffer{"stdout": out, "stderr": errb} {
+				if got := strings.Contains(b.String(), "\x1b["); got != tt.want {
+					t.Errorf("%s has colour = %v, want %v:\n%q", name, got, tt.want, b)
+				}
+			}
+			if !strings.Contains(out.String(), "Plan: 1 to cancel") {
+				t.Errorf("no plan:\n%s", out)
+			}
+		})
+	}
+}
+
+// TestStateRmLocked: state rm waits for the lock, then fails naming the
+// holder, and removes nothing.
+func TestStateRmLocked(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.json")
+	s := state.New()
+	s.Serial = 1
+	id := "360586640fe9846954897dffe6c13dfc"
+	s.Messages[mustID(id)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "g", At: viewNow}
+	if err := local.WriteFile(path, s); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(path)
+
+	holder := local.New(path)
+	lock, err := holder.Lock(context.Background(), state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+
+	e, out, errb := testEnv(nil, false)
+	code := Main(context.Background(), []string{"state", "rm", "-state", path, "-lock-timeout", "200ms", id}, e)
+	if code != 1 {
+		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errb)
+	}
+	msg := errb.String()
+	for _, want := range []string{"Error: ", "state is locked by", `operation "apply"`, lock.Info().ID, "-lock-timeout"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("stderr does not mention %q:\n%s", want, msg)
+		}
+	}
+	if out.Len() != 0 {
+		t.Errorf("stdout: %q", out)
+	}
+	after, _ := os.ReadFile(path)
+	if !bytes.Equal(before, after) {
+		t.Error("state changed although the lock was refused")
+	}
+
+	// Once released, the same command succeeds.
+	lock.Unlock()
+	e, out, errb = testEnv(nil, false)
+	if code := Main(context.Background(), []string{"state", "rm", "-state", path, id}, e); code != 0 {
+		t.Fatalf("exit %d after unlock: %s", code, errb)
+	}
+	if out.String() != "Removed 1 message.\n" {
+		t.Errorf("stdout = %q", out)
+	}
+}
+
+func TestParseInterspersed(t *testing.T) {
+	e, _, _ := testEnv(nil, false)
+	fs := newFlagSet(e, "x", "help")
+	format := fs.String("format", "human", "")
+	pos, err := parseInterspersed(e, fs, []string{"a", "-format", "json", "b", "--", "-c"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff([]string{"a", "b", "-c"}, pos); diff != "" || *format != "json" {
+		t.Errorf("pos %v format %q: %s", pos, *format, diff)
+	}
+}
+
+func mustID(s string) msgid.ID { return msgid.MustParse(s) }
