@@ -771,6 +771,28 @@ func TestSimulator_admin(t *testing.T) {
 	if code, _ = get("/_sim/nothing"); code != 404 {
 		t.Errorf("/_sim/nothing: %d", code)
 	}
+	post := func(body string) (int, string) {
+		w := serve(sim, httptest.NewRequest("POST", "/_sim/tally", strings.NewReader(body)))
+		return w.Code, w.Body.String()
+	}
+	code, body = post("# ids\n" + strings.ToUpper(scheduled) + "\n\n" + delivered + "\n" + unknown + "\n" + scheduled + "\n")
+	var tally struct {
+		IDs      int            `json:"ids"`
+		Calls    int            `json:"calls"`
+		Statuses map[string]int `json:"statuses"`
+	}
+	if err := json.Unmarshal([]byte(body), &tally); code != 200 || err != nil {
+		t.Fatalf("/_sim/tally: %d %s %v", code, body, err)
+	}
+	if want := map[string]int{"006": 2, "004": 1, "": 1}; tally.IDs != 4 || tally.Calls != 4 || !cmp.Equal(tally.Statuses, want) {
+		t.Errorf("/_sim/tally = %+v, want 4 IDs, 4 calls, statuses %v", tally, want)
+	}
+	if code, body = post(scheduled + "\nbogus\n"); code != 400 || !strings.Contains(body, `line 2: \"bogus\" is not a message ID`) {
+		t.Errorf("/_sim/tally with a bad line: %d %s", code, body)
+	}
+	if code, _ = get("/_sim/tally"); code != 405 {
+		t.Errorf("GET /_sim/tally: %d", code)
+	}
 	if sim.Stats().Requests != 2 {
 		t.Errorf("admin calls counted as API requests")
 	}
