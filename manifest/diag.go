@@ -71,6 +71,10 @@ func (d *diagnostics) err() error {
 }
 
 func (l *loader) errorf(p Pos, format string, args ...any) {
+	if l.diags.full(p.File) {
+		l.diags.truncated = true // and spare formatting what nobody sees
+		return
+	}
 	l.diags.add(p, fmt.Sprintf(format, args...))
 }
 

@@ -121,6 +121,10 @@ func (l *loader) scanIDs(r io.Reader, display string, size int64, group string) 
 	br := bufio.NewReaderSize(r, idsFileBuffer)
 	entries := 0
 	line := uint32(0)
+	// IDs are appended as read and checked for duplicates in batches:
+	// l.all[unchecked:] are not checked yet.
+	unchecked := len(l.all)
+	defer func() { l.checkNew(src, unchecked) }()
 	for {
 		b, err := br.ReadSlice('\n')
 		if len(b) == 0 && err != nil {
@@ -145,7 +149,15 @@ func (l *loader) scanIDs(r io.Reader, display string, size int64, group string) 
 		if len(b) == msgid.Len+1 && b[msgid.Len] == '\n' {
 			if id, ok := msgid.ParseBytes(b[:msgid.Len]); ok {
 				entries++
-				l.addID(id, src, line, 0)
+				l.all = append(l.all, id)
+				src.lines = append(src.lines, line)
+				if len(l.all)-unchecked == idsBatch {
+					l.checkNew(src, unchecked)
+					unchecked = len(l.all)
+					if l.diags.full(display) {
+						return entries
+					}
+				}
 				continue
 			}
 		}
@@ -161,7 +173,12 @@ func (l *loader) scanIDs(r io.Reader, display string, size int64, group string) 
 		}
 		entries++
 		if id, ok := msgid.ParseBytes(b); ok {
-			l.addID(id, src, line, 0)
+			l.all = append(l.all, id)
+			src.lines = append(src.lines, line)
+			if len(l.all)-unchecked == idsBatch {
+				l.checkNew(src, unchecked)
+				unchecked = len(l.all)
+			}
 			continue
 		}
 		if bytes.IndexByte(b, 0) >= 0 {
@@ -174,6 +191,33 @@ func (l *loader) scanIDs(r io.Reader, display string, size int64, group string) 
 			return entries
 		}
 	}
+}
+
+// idsBatch is how many IDs scanIDs reads before checking them for
+// duplicates together.
+const idsBatch = 256
+
+// checkNew checks l.all[from:], the last IDs read from src, for
+// duplicates: each is reported and dropped, along with its line.
+func (l *loader) checkNew(src *source, from int) {
+	if from == len(l.all) {
+		return
+	}
+	var hashes [idsBatch]uint64
+	l.set.touch(l.all, l.all[from:], hashes[:])
+	w := from
+	for r := from; r < len(l.all); r++ {
+		id, line := l.all[r], src.lines[r-src.start]
+		if prev, dup := l.set.insertHashed(l.all, id, hashes[r-from], w); dup {
+			l.errorf(Pos{File: src.file, Line: int(line)}, "duplicate ID %s: already listed at %s", id, l.locate(prev))
+			continue
+		}
+		l.all[w] = id
+		src.lines[w-src.start] = line
+		w++
+	}
+	l.all = l.all[:w]
+	src.lines = src.lines[:w-src.start]
 }
 
 func trimBlanks(b []byte) []byte {
