@@ -1,0 +1,427 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ---------------------------------------------------------------- apply vs curl
+
+type toolKind int
+
+const (
+	kindRecall toolKind = iota
+	kindCurlSeq
+	kindCurlXargs
+)
+
+type spec struct {
+	kind  toolKind
+	p     int  // -parallelism, or xargs -P
+	retry bool // curl --retry 5
+}
+
+func (s spec) name() string {
+	switch s.kind {
+	case kindRecall:
+		return fmt.Sprintf("recall apply -parallelism %d", s.p)
+	case kindCurlSeq:
+		return "curl, one after another"
+	default:
+		if s.retry {
+			return fmt.Sprintf("curl --retry 5, xargs -P %d", s.p)
+		}
+		return fmt.Sprintf("curl, xargs -P %d", s.p)
+	}
+}
+
+// applyRun is one measured cancellation of n fresh messages.
+type applyRun struct {
+	res        result
+	n          int
+	left       int   // messages still scheduled afterwards
+	calls      int64 // API requests the simulator saw
+	throttled  int64 // of which answered 429
+	rerunCalls int64 // requests sent by a second recall apply (recall only)
+}
+
+// The reference page's sample, once per message: the documented way. The
+// answer goes to stdout (the run's log), as in the sample; with
+// -o /dev/null, curl --retry cannot retry at all (it fails with exit 23,
+// unable to truncate its output before the retry).
+const curlCall = `curl -s -X DELETE -H "X-Version: 1" -H "Accept: application/json" -H "Authorization: Bearer $CLICKATELL_TOKEN"`
+
+func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun, error) {
+	dir, err := h.runDir("apply")
+	if err != nil {
+		return applyRun{}, err
+	}
+	ids := newIDs(n)
+	if err := writeLines(filepath.Join(dir, "ids.txt"), "", ids); err != nil {
+		return applyRun{}, err
+	}
+	env := []string{"CLICKATELL_TOKEN=sim-token", "CLICKATELL_ENDPOINT=" + s.url, "NO_COLOR=1"}
+	before, err := s.stats(ctx)
+	if err != nil {
+		return applyRun{}, err
+	}
+	logPath := filepath.Join(dir, "run.log")
+	var res result
+	switch sp.kind {
+	case kindRecall:
+		if err := writeManifest(filepath.Join(dir, "recall.yaml"), "bench", "ids.txt", nil); err != nil {
+			return applyRun{}, err
+		}
+		res, err = h.measure(ctx, env, dir, nil, logPath, h.recall, "apply", "-auto-approve",
+			"-f", "recall.yaml", "-state", "state.json", "-parallelism", strconv.Itoa(sp.p))
+	case kindCurlSeq:
+		script := `while IFS= read -r id; do ` + curlCall + ` "$CLICKATELL_ENDPOINT/rest/message/$id"; done < ids.txt`
+		res, err = h.measure(ctx, env, dir, nil, logPath, "bash", "-c", script)
+	case kindCurlXargs:
+		retry := ""
+		if sp.retry {
+			retry = " --retry 5"
+		}
+		script := fmt.Sprintf(`xargs -P %d -I{} %s%s "$CLICKATELL_ENDPOINT/rest/message/{}" < ids.txt`, sp.p, curlCall, retry)
+		res, err = h.measure(ctx, env, dir, nil, logPath, "bash", "-c", script)
+	}
+	if err != nil {
+		return applyRun{}, err
+	}
+	after, err := s.stats(ctx)
+	if err != nil {
+		return applyRun{}, err
+	}
+	left, err := s.leftScheduled(ctx, ids)
+	if err != nil {
+		return applyRun{}, err
+	}
+	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1}
+	if sp.kind == kindRecall {
+		if res.exit != 0 {
+			h.logf("%s exited %d; last lines of %s:\n%s", sp.name(), res.exit, logPath, tail(logPath, 8))
+		}
+		// A rerun must find nothing to do and send nothing.
+		r2, err := h.measure(ctx, env, dir, nil, filepath.Join(dir, "rerun.log"), h.recall, "apply", "-auto-approve",
+			"-f", "recall.yaml", "-state", "state.json", "-parallelism", strconv.Itoa(sp.p))
+		if err != nil {
+			return applyRun{}, err
+		}
+		final, err := s.stats(ctx)
+		if err != nil {
+			return applyRun{}, err
+		}
+		run.rerunCalls = final.Requests - after.Requests
+		if r2.exit != 0 {
+			h.logf("rerun of %s exited %d: %s", sp.name(), r2.exit, tail(filepath.Join(dir, "rerun.log"), 5))
+		}
+	} else if res.exit != 0 {
+		h.logf("%s exited %d: %s", sp.name(), res.exit, tail(logPath, 5))
+	}
+	return run, nil
+}
+
+func (h *harness) sectionApply(ctx context.Context) error {
+	c := h.cfg
+	regimes := []struct {
+		rate  int
+		n     int
+		specs []spec
+		why   string
+	}{
+		{c.rate, c.n, []spec{
+			{kind: kindRecall, p: 16}, {kind: kindRecall, p: 64},
+			{kind: kindCurlSeq}, {kind: kindCurlXargs, p: 16},
+		}, "the issue's reference throttle"},
+		{c.lowRate, max(c.n/2, 10), []spec{
+			{kind: kindRecall, p: 16},
+			{kind: kindCurlXargs, p: 16}, {kind: kindCurlXargs, p: 16, retry: true},
+		}, "below what 16 curls send, so curl meets 429s"},
+	}
+	h.emit("## 1. recall apply against the documented curl loop\n\n")
+	h.emit(fmt.Sprintf("clickatell-sim with %v latency and `-retry-after 1`; every message starts scheduled. "+
+		"\"Left scheduled\" is asked of the simulator, message by message, after the run (`GET /_sim/calls/{id}`). "+
+		"CPU is user+sys of the client processes (recall; or bash, xargs and every curl), from wait4. "+
+		"Ratios are against the first recall row of each table.\n\n", c.latency))
+	for _, rg := range regimes {
+		s, err := h.startSim(ctx, "-latency", c.latency.String(), "-rate", strconv.Itoa(rg.rate), "-retry-after", "1")
+		if err != nil {
+			return err
+		}
+		t := &table{header: []string{"tool", "wall", "cancelled/s", "left scheduled", "API calls", "429s", "CPU", "wall vs recall", "CPU vs recall"}}
+		var ref *applyRun
+		var notes []string
+		for _, sp := range rg.specs {
+			if sp.kind != kindRecall && h.curl == "" {
+				t.add(sp.name(), "skipped: curl not installed (apt-get install curl)", "", "", "", "", "", "", "")
+				continue
+			}
+			runs := c.runs
+			if sp.kind == kindCurlSeq {
+				runs = 1 // ~n × (latency + a process start): long, and steady
+			}
+			var all []applyRun
+			for i := 0; i < runs; i++ {
+				h.logf("apply vs curl, throttle %d/s, %d messages: %s (run %d/%d)", rg.rate, rg.n, sp.name(), i+1, runs)
+				r, err := h.runSpec(ctx, s, sp, rg.n)
+				if err != nil {
+					h.stopSim(s)
+					return err
+				}
+				all = append(all, r)
+			}
+			m := median(all, func(r applyRun) time.Duration { return r.res.wall })
+			if ref == nil {
+				ref = &m
+			}
+			name := sp.name()
+			if sp.kind == kindRecall && m.res.exit != 0 {
+				name += fmt.Sprintf(" (exit %d)", m.res.exit)
+			}
+			t.add(name, secs(m.res.wall),
+				fmt.Sprintf("%.0f", float64(m.n-m.left)/m.res.wall.Seconds()),
+				count(m.left), count(int(m.calls)), count(int(m.throttled)),
+				secs(m.res.cpu()),
+				ratio(m.res.wall.Seconds(), ref.res.wall.Seconds()),
+				ratio(m.res.cpu().Seconds(), ref.res.cpu().Seconds()))
+			if sp.kind == kindRecall {
+				notes = append(notes, fmt.Sprintf("`%s` run again on the same state: %d API calls.", sp.name(), m.rerunCalls))
+			}
+		}
+		h.stopSim(s)
+		h.emit(fmt.Sprintf("### %s messages, throttled above %d requests/s (%s)\n\n", count(rg.n), rg.rate, rg.why))
+		h.emit(t.String())
+		for _, n := range notes {
+			h.emit("- " + n + "\n")
+		}
+		h.emit("\n")
+	}
+	return nil
+}
+
+// ---------------------------------------------------------------- plan
+
+type planRun struct {
+	res   result
+	count int // messages to cancel, as the program reported
+}
+
+func (h *harness) sectionPlan(ctx context.Context) error {
+	h.emit("## 2. recall plan against a naive standard-library program\n\n")
+	h.emit("Each manifest lists N IDs; the state holds N settled messages, 90% of them in the manifest " +
+		"(so N/10 are to cancel and N/10 orphaned). recall runs `recall plan -f M -state S` (human output, full validation); " +
+		"the floor, `bench/naive`, decodes the state with encoding/json into a map and scans the IDs with bufio, validating nothing. " +
+		"Both must report N/10 to cancel, or the run fails. Peak RSS is wait4's ru_maxrss.\n\n")
+	t := &table{header: []string{"messages", "IDs from", "manifest + ids", "state", "recall", "naive", "time ratio", "recall peak RSS", "naive peak RSS", "memory ratio"}}
+	for _, size := range h.cfg.planSizes {
+		dir, err := h.runDir(fmt.Sprintf("plan-%d", size))
+		if err != nil {
+			return err
+		}
+		h.logf("plan: generating fixtures for %s messages", count(size))
+		stateIDs := newIDs(size)
+		keep := size - size/10
+		fresh := newIDs(size / 10)
+		manifestIDs := append(append([]string{}, stateIDs[:keep]...), fresh...)
+		statePath := filepath.Join(dir, "state.json")
+		if err := writeState(statePath, stateIDs); err != nil {
+			return err
+		}
+		if err := writeLines(filepath.Join(dir, "ids.txt"), "# generated by recall's benchmark suite\n", manifestIDs); err != nil {
+			return err
+		}
+		if err := writeManifest(filepath.Join(dir, "from.yaml"), "bench", "ids.txt", nil); err != nil {
+			return err
+		}
+		if err := writeManifest(filepath.Join(dir, "inline.yaml"), "bench", "", manifestIDs); err != nil {
+			return err
+		}
+		stateIDs, fresh, manifestIDs = nil, nil, nil
+		want := size / 10
+		for _, v := range []struct{ label, manifest, naiveInput string }{
+			{"ids_from", "from.yaml", "ids.txt"},
+			{"inline ids", "inline.yaml", "inline.yaml"},
+		} {
+			rec, err := h.repeat(ctx, fmt.Sprintf("plan %s, %s", count(size), v.label), func() (planRun, error) {
+				return h.recallPlan(ctx, dir, v.manifest)
+			})
+			if err != nil {
+				return err
+			}
+			nv, err := h.repeat(ctx, fmt.Sprintf("naive %s, %s", count(size), v.label), func() (planRun, error) {
+				return h.naivePlan(ctx, dir, v.naiveInput)
+			})
+			if err != nil {
+				return err
+			}
+			if rec.count != want || nv.count != want {
+				return fmt.Errorf("%s messages, %s: recall found %d to cancel and naive %d; both should find %d",
+					count(size), v.label, rec.count, nv.count, want)
+			}
+			t.add(count(size), v.label, fileSize(dir, v.manifest, v.naiveInput), fileSize(dir, "state.json"),
+				secs(rec.res.wall), secs(nv.res.wall), ratio(rec.res.wall.Seconds(), nv.res.wall.Seconds()),
+				mib(rec.res.maxRSS), mib(nv.res.maxRSS), ratio(float64(rec.res.maxRSS), float64(nv.res.maxRSS)))
+		}
+		if !h.cfg.keep {
+			_ = os.RemoveAll(dir)
+		}
+	}
+	h.emit(t.String())
+	return nil
+}
+
+// repeat runs f up to -runs times and returns the median run; a run longer
+// than 20 s is not repeated (its noise is small against its length).
+func (h *harness) repeat(ctx context.Context, what string, f func() (planRun, error)) (planRun, error) {
+	var all []planRun
+	for i := 0; i < h.cfg.runs; i++ {
+		h.logf("%s (run %d/%d)", what, i+1, h.cfg.runs)
+		r, err := f()
+		if err != nil {
+			return planRun{}, err
+		}
+		all = append(all, r)
+		if r.res.wall > 20*time.Second {
+			break
+		}
+		if ctx.Err() != nil {
+			return planRun{}, ctx.Err()
+		}
+	}
+	return median(all, func(r planRun) time.Duration { return r.res.wall }), nil
+}
+
+func (h *harness) recallPlan(ctx context.Context, dir, manifest string) (planRun, error) {
+	var out bytes.Buffer
+	logPath := filepath.Join(dir, "plan.log")
+	res, err := h.measure(ctx, []string{"NO_COLOR=1"}, dir, &out, logPath, h.recall, "plan", "-f", manifest, "-state", "state.json")
+	if err != nil {
+		return planRun{}, err
+	}
+	if res.exit != 0 {
+		return planRun{}, fmt.Errorf("recall plan -f %s exited %d: %s", manifest, res.exit, tail(logPath, 5))
+	}
+	m := planLine.FindStringSubmatch(out.String())
+	if m == nil {
+		return planRun{}, fmt.Errorf("recall plan -f %s printed no \"Plan: N to cancel\" line; last output: %q", manifest, lastLine(out.String()))
+	}
+	n, _ := strconv.Atoi(strings.ReplaceAll(m[1], ",", ""))
+	return planRun{res: res, count: n}, nil
+}
+
+func (h *harness) naivePlan(ctx context.Context, dir, input string) (planRun, error) {
+	var out bytes.Buffer
+	logPath := filepath.Join(dir, "naive.log")
+	res, err := h.measure(ctx, nil, dir, &out, logPath, h.naive, "state.json", input)
+	if err != nil {
+		return planRun{}, err
+	}
+	if res.exit != 0 {
+		return planRun{}, fmt.Errorf("naive exited %d: %s", res.exit, tail(logPath, 5))
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(out.String()))
+	if err != nil {
+		return planRun{}, fmt.Errorf("naive printed %q, not a count", out.String())
+	}
+	return planRun{res: res, count: n}, nil
+}
+
+func lastLine(s string) string {
+	s = strings.TrimRight(s, "\n")
+	if i := strings.LastIndexByte(s, '\n'); i >= 0 {
+		return s[i+1:]
+	}
+	return s
+}
+
+// fileSize sums the sizes of distinct files in dir.
+func fileSize(dir string, names ...string) string {
+	var total int64
+	seen := map[string]bool{}
+	for _, n := range names {
+		if seen[n] {
+			continue
+		}
+		seen[n] = true
+		if fi, err := os.Stat(filepath.Join(dir, n)); err == nil {
+			total += fi.Size()
+		}
+	}
+	switch {
+	case total >= 10<<20:
+		return fmt.Sprintf("%.0f MB", float64(total)/1e6)
+	case total >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(total)/1e6)
+	default:
+		return fmt.Sprintf("%.0f kB", float64(total)/1e3)
+	}
+}
+
+// ---------------------------------------------------------------- throughput
+
+func (h *harness) sectionThroughput(ctx context.Context) error {
+	c := h.cfg
+	span := 4 * time.Second
+	if c.quick {
+		span = 2 * time.Second
+	}
+	h.emit("## 3. recall apply throughput against the ideal\n\n")
+	h.emit(fmt.Sprintf("clickatell-sim with %v latency. The ideal is parallelism / latency; with a throttle the target "+
+		"is the smaller of the ideal and the cap. Each run cancels about %v worth of messages at the target rate; "+
+		"wall time is end to end (process start, plan, calls, state writes), so short runs understate the steady rate.\n\n",
+		c.latency, span))
+	t := &table{header: []string{"parallelism", "throttle", "ideal/s", "target/s", "messages", "wall", "achieved/s", "of target", "429s", "max in flight"}}
+	for _, rate := range []int{0, c.rate} {
+		args := []string{"-latency", c.latency.String()}
+		label := "none"
+		if rate > 0 {
+			args = append(args, "-rate", strconv.Itoa(rate), "-retry-after", "1")
+			label = fmt.Sprintf("%d/s", rate)
+		}
+		s, err := h.startSim(ctx, args...)
+		if err != nil {
+			return err
+		}
+		for _, p := range []int{1, 10, 64} {
+			ideal := float64(p) / c.latency.Seconds()
+			target := ideal
+			if rate > 0 {
+				target = min(ideal, float64(rate))
+			}
+			n := min(max(int(target*span.Seconds()), 100), 20000)
+			var all []applyRun
+			var maxIn int64
+			for i := 0; i < c.runs; i++ {
+				h.logf("throughput: -parallelism %d, throttle %s, %d messages (run %d/%d)", p, label, n, i+1, c.runs)
+				r, err := h.runSpec(ctx, s, spec{kind: kindRecall, p: p}, n)
+				if err != nil {
+					h.stopSim(s)
+					return err
+				}
+				st, err := s.stats(ctx)
+				if err != nil {
+					h.stopSim(s)
+					return err
+				}
+				maxIn = st.MaxInFlight
+				all = append(all, r)
+			}
+			m := median(all, func(r applyRun) time.Duration { return r.res.wall })
+			achieved := float64(m.n-m.left) / m.res.wall.Seconds()
+			t.add(strconv.Itoa(p), label, fmt.Sprintf("%.0f", ideal), fmt.Sprintf("%.0f", target), count(n),
+				secs(m.res.wall), fmt.Sprintf("%.0f", achieved), pct(achieved, target),
+				fmt.Sprintf("%s (%s)", count(int(m.throttled)), pct(float64(m.throttled), float64(m.calls))),
+				strconv.FormatInt(maxIn, 10))
+		}
+		h.stopSim(s)
+	}
+	h.emit(t.String())
+	h.emit("\"max in flight\" is the most requests the simulator ever served at once since it started (it never exceeds -parallelism if recall keeps its bound).\n\n")
+	return nil
+}
