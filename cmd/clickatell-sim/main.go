@@ -113,7 +113,7 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	fs.DurationVar(&o.cfg.Latency, "latency", 0, "`DURATION` added to every answer")
 	fs.DurationVar(&o.cfg.Jitter, "jitter", 0, "up to this random `DURATION` added to every answer, on top of -latency")
 	fs.Float64Var(&o.cfg.Rate, "rate", 0, "answer 429 above `N` requests per second (0: never)")
-	fs.IntVar(&o.cfg.Burst, "burst", 0, "requests let through at once above -rate (default: rate/10, at least 2)")
+	fs.IntVar(&o.cfg.Burst, "burst", 0, "`N` requests let through at once above -rate (default: rate/10, at least 2)")
 	fs.IntVar(&o.cfg.RetryAfter, "retry-after", 0, "send Retry-After: `S` seconds with each 429 (0: no header)")
 	fs.Float64Var(&o.cfg.FailRate, "fail-rate", 0, "share `F` (0 to 1) of calls answered 503 with error 901")
 	fs.Float64Var(&o.cfg.DropRate, "drop-rate", 0, "share `F` (0 to 1) of calls cut without an answer, before acting")
