@@ -69,12 +69,14 @@ Examples:
       -latency 20ms -jitter 10ms -rate 100 -retry-after 1 -fail-rate 0.02
 
   # In a shell script: start it, read its URL, point recall at it.
+  export CLICKATELL_TOKEN=sim-token
   clickatell-sim -listen 127.0.0.1:0 -any-scheduled > sim.out &
+  sim=$!
   until [ -s sim.out ]; do sleep 0.1; done
-  export CLICKATELL_ENDPOINT=$(head -n1 sim.out) CLICKATELL_TOKEN=sim-token
+  export CLICKATELL_ENDPOINT=$(head -n1 sim.out)
   recall apply -auto-approve
   curl -s "$CLICKATELL_ENDPOINT/_sim/stats"
-  kill %1
+  kill $sim
 `
 
 // options are the parsed command line.
