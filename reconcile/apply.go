@@ -140,7 +140,9 @@ func fatalHint(err error) string {
 	switch {
 	case ae.Code == "007":
 		return "The account's IP lockdown refused this machine's address: allow it in the Clickatell portal"
-	case ae.Code == "165" || ae.Code == "166":
+	case ae.Code == "301" || ae.HTTPStatus == 402:
+		return "The account has no credit left: top it up in the Clickatell portal"
+	case ae.Code == "165" || ae.Code == "166" || ae.Code == "167":
 		return "Clickatell did not accept recall's request headers; a proxy may be rewriting them (please report this if not)"
 	case ae.HTTPStatus == 401 || ae.Code == "001":
 		return "Check that CLICKATELL_TOKEN holds a valid, unrevoked API token for this account"

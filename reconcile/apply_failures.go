@@ -50,7 +50,11 @@ func (r *run) failureGroups() []FailureGroup {
 // failed the same way: the API's answer (HTTP status and Clickatell code),
 // or what happened to the connection.
 func causeOf(err error, id string) (cause string, status int, code string) {
-	var ae *clickatell.APIError
+	var (
+		ae *clickatell.APIError
+		de *clickatell.DecodeError
+		te *clickatell.TransportError
+	)
 	if errors.As(err, &ae) {
 		cause = "HTTP " + itoa(ae.HTTPStatus)
 		if ae.Code != "" {
@@ -59,6 +63,10 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 		switch {
 		case ae.Description != "":
 			cause += " (" + ae.Description + ")"
+		case errors.As(ae.Err, &de) && de.HTML:
+			cause += " (an HTML page, not an API answer)"
+		case errors.As(ae.Err, &de):
+			cause += " (not an API answer: " + de.Reason + ")"
 		case ae.HTTPStatus == http.StatusTooManyRequests:
 			cause += " (throttled)"
 		case http.StatusText(ae.HTTPStatus) != "":
@@ -66,9 +74,14 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 		}
 		return cause, ae.HTTPStatus, ae.Code
 	}
+	if errors.As(err, &de) {
+		return "malformed answer (HTTP " + itoa(de.HTTPStatus) + "): " + de.Reason, de.HTTPStatus, ""
+	}
 	var ne net.Error
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout():
+	case errors.As(err, &te) && te.Timeout && te.After > 0:
+		return "timeout (no answer within " + te.After.String() + ")", 0, ""
+	case errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() || te != nil && te.Timeout:
 		return "timeout (no answer in time)", 0, ""
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
@@ -79,7 +92,10 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 	// Anything else is named by its text, with what differs from message
 	// to message (the ID, the URL holding it) taken out.
 	var ue *url.Error
-	if errors.As(err, &ue) {
+	switch {
+	case te != nil:
+		err = te.Err
+	case errors.As(err, &ue):
 		err = ue.Err
 	}
 	return strings.ReplaceAll(err.Error(), id, "{id}"), 0, ""

@@ -337,23 +337,23 @@ func TestApply_FailuresGroupedByCause(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// IDs are numbered 1..100: ten multiples of 10, and twelve of 7 that
-	// are not multiples of 10 (70 is both).
-	if res.Failed != 22 || res.Cancelled != 78 || res.Errors.Len() != 22 {
+	// IDs are numbered 1..100: ten multiples of 10, and thirteen of 7
+	// that are not multiples of 10 (70 is both).
+	if res.Failed != 23 || res.Cancelled != 77 || res.Errors.Len() != 23 {
 		t.Fatalf("counts %+v, %d errors", res.Counts, res.Errors.Len())
 	}
 	if len(res.Failures) != 2 {
 		t.Fatalf("failure groups = %+v", res.Failures)
 	}
 	g := res.Failures[0]
-	if g.HTTPStatus != 503 || g.Code != "901" || g.Count != 12 || len(g.Examples) != maxExamples || !strings.Contains(g.Cause, "HTTP 503, error 901") {
+	if g.HTTPStatus != 503 || g.Code != "901" || g.Count != 13 || len(g.Examples) != maxExamples || !strings.Contains(g.Cause, "HTTP 503, error 901") {
 		t.Errorf("largest group = %+v", g)
 	}
 	if g := res.Failures[1]; g.HTTPStatus != 400 || g.Count != 10 {
 		t.Errorf("second group = %+v", g)
 	}
 	// A retryable failure is tried 1+MaxRetries times, a final one once.
-	if want := 78 + 10*1 + 12*3; res.Calls != want {
+	if want := 77 + 10*1 + 13*3; res.Calls != want {
 		t.Errorf("%d calls, want %d", res.Calls, want)
 	}
 	for _, e := range res.Errors.Errors {

@@ -1,0 +1,356 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/internal/version"
+	"github.com/recallhq/recall/manifest"
+	"github.com/recallhq/recall/reconcile"
+	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/local"
+)
+
+const applyHelp = `
+Usage: recall apply [PLANFILE] [flags]
+
+Cancels the outstanding messages with Clickatell's stop-message call and
+records every settled message in the state.
+
+Without PLANFILE, apply makes a plan first and shows it; on a terminal it
+asks for 'yes' before sending anything, elsewhere it needs -auto-approve.
+With PLANFILE (saved by 'recall plan -out'), it applies exactly that plan
+without asking, and refuses it if the state has changed since.
+
+The state is locked for the whole run and written as results arrive, so an
+apply that is interrupted or killed loses at most the calls in flight: run
+it again to finish. Messages go out earliest scheduled_at first.
+
+Needs CLICKATELL_TOKEN (the API token; never printed) and optionally
+CLICKATELL_ENDPOINT (default https://api.clickatell.com).
+
+Exit status: 0 when every planned message ended cancelled; 1 otherwise
+(failed calls, messages too late or not found, an interrupt, an error).
+
+Examples:
+  recall apply
+  recall plan -out cancel.plan && recall apply cancel.plan
+  recall apply -auto-approve -parallelism 32 -rate 200
+  recall apply -auto-approve -format json > apply.jsonl
+  recall apply -target black-friday-wrong-price
+`
+
+// defaultEndpoint is Clickatell's API.
+const defaultEndpoint = "https://api.clickatell.com"
+
+// erroredStateFile is where a state that could not be saved is written,
+// in the working directory.
+const erroredStateFile = "recall.state.errored.json"
+
+// applyArgs are apply's parsed arguments.
+type applyArgs struct {
+	common      commonFlags
+	planFile    string
+	autoApprove bool
+	parallelism int
+	rate        float64
+	maxRetries  int
+	timeout     time.Duration
+	format      string
+	lockTimeout time.Duration
+	targets     stringsFlag
+	apiFormat   string
+}
+
+func init() {
+	register(&command{
+		name:     "apply",
+		synopsis: "Cancel the outstanding messages and record them in state",
+		run:      runApply,
+	})
+}
+
+// parseApplyArgs parses apply's arguments; flags may come before or after
+// PLANFILE.
+func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
+	a := &applyArgs{}
+	fs := newFlagSet(e, "apply", applyHelp)
+	a.common.manifest(fs)
+	a.common.stateFlags(fs)
+	a.common.color(fs)
+	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	fs.IntVar(&a.parallelism, "parallelism", reconcile.DefaultParallelism, "most calls in flight at once, `N`")
+	fs.Float64Var(&a.rate, "rate", 0, "most requests per second, `N`, retries included (0: no cap)")
+	fs.IntVar(&a.maxRetries, "max-retries", reconcile.DefaultMaxRetries, "retries of a failed call, `N`, per message")
+	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on a call after `D` without an answer (then retried)")
+	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human or json (one event per line)")
+	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `D` for a state lock held by someone else")
+	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
+	fs.StringVar(&a.apiFormat, "api-format", "json", "`FORMAT` asked of the API: json or xml")
+
+	var positional []string
+	for {
+		if err := parseFlags(e, fs, args); err != nil {
+			return nil, err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		positional = append(positional, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	switch len(positional) {
+	case 0:
+	case 1:
+		a.planFile = positional[0]
+	default:
+		return nil, fmt.Errorf("apply takes at most one plan file, got %d arguments (%s); run 'recall apply -h' for usage", len(positional), strings.Join(positional, " "))
+	}
+
+	switch {
+	case a.parallelism < 1 || a.parallelism > 1000:
+		return nil, fmt.Errorf("-parallelism must be between 1 and 1000, got %d", a.parallelism)
+	case a.rate < 0:
+		return nil, fmt.Errorf("-rate must be 0 (no cap) or more, got %g", a.rate)
+	case a.maxRetries < 0 || a.maxRetries > 100:
+		return nil, fmt.Errorf("-max-retries must be between 0 and 100, got %d", a.maxRetries)
+	case a.timeout <= 0:
+		return nil, fmt.Errorf("-timeout must be positive, got %s", a.timeout)
+	case a.lockTimeout < 0:
+		return nil, fmt.Errorf("-lock-timeout must be 0 or more, got %s", a.lockTimeout)
+	case a.format != "human" && a.format != "json":
+		return nil, fmt.Errorf("-format must be human or json, got %q", a.format)
+	case a.apiFormat != "json" && a.apiFormat != "xml":
+		return nil, fmt.Errorf("-api-format must be json or xml, got %q", a.apiFormat)
+	}
+	if a.planFile != "" {
+		if len(a.common.files) > 0 {
+			return nil, errors.New("-f cannot be used with a saved plan: the plan already holds its messages; run 'recall plan -f ... -out FILE' to make a new one")
+		}
+		if len(a.targets) > 0 {
+			return nil, errors.New("-target cannot be used with a saved plan: the plan already records its targets; run 'recall plan -target ... -out FILE' to make a new one")
+		}
+	}
+	return a, nil
+}
+
+func runApply(ctx context.Context, e *env, args []string) error {
+	a, err := parseApplyArgs(e, args)
+	if err != nil {
+		return err
+	}
+	out := newApplyView(e, a)
+	err = applyMain(ctx, e, a, out)
+	if err != nil && a.format == "json" && !errors.Is(err, flag.ErrHelp) {
+		out.jsonError(err)
+	}
+	return err
+}
+
+// applyMain is apply after its arguments are parsed.
+func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error {
+	token := e.getenv("CLICKATELL_TOKEN")
+	if token == "" {
+		return errors.New("CLICKATELL_TOKEN is not set: apply needs a Clickatell API token to cancel messages (plan does not). Set it in the environment, e.g. from your CI's secret store")
+	}
+	endpoint := e.getenv("CLICKATELL_ENDPOINT")
+	if endpoint == "" {
+		endpoint = defaultEndpoint
+	}
+	apiFormat := clickatell.JSON
+	if a.apiFormat == "xml" {
+		apiFormat = clickatell.XML
+	}
+	client, err := clickatell.New(
+		clickatell.WithBaseURL(endpoint),
+		clickatell.WithToken(token),
+		clickatell.WithFormat(apiFormat),
+		clickatell.WithTimeout(a.timeout),
+		clickatell.WithUserAgent("recall/"+version.Version),
+		clickatell.WithMaxConns(a.parallelism),
+	)
+	if err != nil {
+		return fmt.Errorf("CLICKATELL_ENDPOINT: %w", err)
+	}
+
+	var plan *reconcile.Plan
+	if a.planFile != "" {
+		if plan, err = reconcile.ReadPlanFile(a.planFile); err != nil {
+			return err
+		}
+	}
+
+	backend, err := openBackend(a.common.state, a.common.workspace)
+	if err != nil {
+		return err
+	}
+	defer backend.Close()
+
+	lock, err := backend.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: a.lockTimeout})
+	if err != nil {
+		var le *state.LockError
+		if errors.As(err, &le) {
+			return fmt.Errorf("could not take the state lock: %w\n\nAnother recall is applying or changing this state. Wait for it to finish, or pass -lock-timeout to wait for it (e.g. -lock-timeout 5m)", err)
+		}
+		return fmt.Errorf("could not take the state lock: %w", err)
+	}
+	defer func() {
+		if err := lock.Unlock(); err != nil {
+			fmt.Fprintf(e.stderr, "Warning: could not release the state lock: %v\n", err)
+		}
+	}()
+
+	st, err := backend.Read(ctx)
+	if err != nil {
+		return err
+	}
+
+	if plan == nil {
+		m, err := manifest.Load(a.common.manifestPaths()...)
+		if err != nil {
+			return err
+		}
+		plan, err = reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+		if err != nil {
+			return err
+		}
+		if !plan.HasChanges() {
+			out.noChanges(plan)
+			return nil
+		}
+		if err := out.showPlan(plan); err != nil {
+			return err
+		}
+		if !a.autoApprove {
+			if err := confirm(e, a); err != nil {
+				return err
+			}
+		}
+	} else {
+		if err := plan.CheckStale(st); err != nil {
+			return err
+		}
+		if !plan.HasChanges() {
+			out.noChanges(plan)
+			return nil
+		}
+	}
+
+	// From here on, signals stop the run gracefully instead of killing it.
+	runCtx, hardStop := context.WithCancel(ctx)
+	defer hardStop()
+	interrupt := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
+	sigDone := make(chan struct{})
+	defer close(sigDone)
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-sigs:
+				n++
+				if n == 1 {
+					out.interrupting()
+					close(interrupt)
+				} else {
+					out.stoppingNow()
+					hardStop()
+					return
+				}
+			case <-sigDone:
+				return
+			}
+		}
+	}()
+
+	res, err := reconcile.Apply(runCtx, plan, backend, client, reconcile.ApplyOptions{
+		Parallelism:      a.parallelism,
+		Rate:             a.rate,
+		MaxRetries:       a.maxRetries,
+		State:            st,
+		Interrupt:        interrupt,
+		OnEvent:          out.event,
+		ProgressInterval: out.progressInterval(),
+	})
+	out.finish()
+	var se *reconcile.SaveError
+	if errors.As(err, &se) {
+		out.summary(res)
+		return savedElsewhere(e, a, backend, se)
+	}
+	if err != nil {
+		if res != nil {
+			out.summary(res)
+		}
+		return err
+	}
+	out.summary(res)
+	switch {
+	case res.Interrupted:
+		out.interrupted(res.Remaining())
+		return &exitError{code: 1}
+	case !res.Complete():
+		return &exitError{code: 1}
+	}
+	return nil
+}
+
+// confirm asks for 'yes' on a terminal.
+func confirm(e *env, a *applyArgs) error {
+	if !e.stdinTTY {
+		if a.format == "json" {
+			return errors.New("apply -format json needs -auto-approve, or a saved plan: there is no one to ask for confirmation. Review the plan with 'recall plan -out FILE', then run 'recall apply FILE'")
+		}
+		return errors.New("apply needs confirmation, but the input is not a terminal: pass -auto-approve to apply without asking, or save a reviewed plan with 'recall plan -out FILE' and run 'recall apply FILE'")
+	}
+	fmt.Fprint(e.stdout, "\nDo you want to cancel these messages? Only 'yes' will be accepted: ")
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return fmt.Errorf("reading the answer: %w", err)
+	}
+	if strings.TrimSpace(line) != "yes" {
+		return &exitError{code: 1, err: errors.New("Apply cancelled.")}
+	}
+	fmt.Fprintln(e.stdout)
+	return nil
+}
+
+// savedElsewhere writes a state the backend could not save to
+// recall.state.errored.json in the working directory (or to stdout if even
+// that fails), and returns an error saying how to recover.
+func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.SaveError) error {
+	restore := fmt.Sprintf("copy it over %s", a.common.state)
+	if isPostgres(a.common.state) {
+		restore = fmt.Sprintf("run 'recall state push -state <your state URL> -workspace %s %s'", a.common.workspace, erroredStateFile)
+	}
+	se.State.RecallVersion = version.Version
+	werr := local.WriteFile(erroredStateFile, se.State)
+	if werr == nil {
+		return fmt.Errorf("%v\n\nThe state, with every message settled in this run, was written to %s instead. "+
+			"To recover, fix the problem above, then %s before running recall again; "+
+			"until then a new apply would send the calls for those messages again",
+			se, erroredStateFile, restore)
+	}
+	fmt.Fprintln(e.stderr, "Error: could not write "+erroredStateFile+" either ("+werr.Error()+"); the state follows on stdout.")
+	if err := local.Encode(e.stdout, se.State); err != nil {
+		return fmt.Errorf("%v; writing it to %s failed too (%v), and so did printing it (%v): the results of this run are lost, and the next apply will send those calls again", se, erroredStateFile, werr, err)
+	}
+	return fmt.Errorf("%v\n\nThe state was printed on stdout above. To recover, save it to a file, fix the problem above, then %s",
+		se, strings.Replace(restore, erroredStateFile, "that file", 1))
+}
+
+func isPostgres(loc string) bool {
+	return strings.HasPrefix(loc, "postgres://") || strings.HasPrefix(loc, "postgresql://")
+}

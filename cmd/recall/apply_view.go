@@ -1,0 +1,270 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"golang.org/x/term"
+
+	"github.com/recallhq/recall/reconcile"
+)
+
+// Progress cadence by output: a bar is redrawn often, plain lines and JSON
+// progress events are kept sparse.
+const (
+	barInterval   = 200 * time.Millisecond
+	lineInterval  = 10 * time.Second
+	jsonInterval  = time.Second
+	barWidth      = 30
+	maxCauseLines = 10
+)
+
+// applyView renders an apply's events: a progress bar on a terminal,
+// "Still cancelling..." lines otherwise, or one JSON object per line.
+// Its methods may be called from the engine's goroutine and from the
+// signal handler at once.
+type applyView struct {
+	mu    sync.Mutex
+	e     *env
+	json  bool
+	color bool
+	// bar is set when a progress bar is drawn on stderr.
+	bar   bool
+	drawn bool // a bar line is on screen
+	enc   *json.Encoder
+}
+
+func newApplyView(e *env, a *applyArgs) *applyView {
+	v := &applyView{e: e, json: a.format == "json", color: a.common.useColor(e)}
+	if v.json {
+		v.enc = json.NewEncoder(e.stdout)
+	} else {
+		v.bar = isTerminal(e.stderr) && e.getenv("TERM") != "dumb"
+	}
+	return v
+}
+
+// isTerminal reports whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
+func (v *applyView) progressInterval() time.Duration {
+	switch {
+	case v.json:
+		return jsonInterval
+	case v.bar:
+		return barInterval
+	}
+	return lineInterval
+}
+
+// event renders one engine event.
+func (v *applyView) event(ev reconcile.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.json {
+		v.enc.Encode(ev)
+		return
+	}
+	switch ev.Type {
+	case reconcile.EventApplyStart:
+		s := ev.Start
+		limits := fmt.Sprintf("at most %d at a time", s.Parallelism)
+		if s.Rate > 0 {
+			limits += fmt.Sprintf(", %g per second", s.Rate)
+		}
+		fmt.Fprintf(v.e.stdout, "Cancelling %s (%s)...\n", messages(s.Total), limits)
+	case reconcile.EventProgress:
+		p := ev.Progress
+		if v.bar {
+			v.drawBar(p)
+			return
+		}
+		fmt.Fprintf(v.e.stdout, "Still cancelling... %d/%d (%.0f/s, %s elapsed)\n", p.Done(), p.Total, p.Rate, clock(p.Elapsed.Duration()))
+	case reconcile.EventDiagnostic:
+		v.clearBar()
+		d := ev.Diagnostic
+		label := "Warning: "
+		if d.Severity == reconcile.SeverityError {
+			label = "Error: "
+		}
+		msg := label + d.Summary
+		if d.Detail != "" {
+			msg += ": " + d.Detail
+		}
+		fmt.Fprintln(v.e.stderr, msg)
+	}
+}
+
+// drawBar redraws the progress bar in place.
+func (v *applyView) drawBar(p *reconcile.ProgressEvent) {
+	done, total := p.Done(), p.Total
+	filled := 0
+	pct := 100
+	if total > 0 {
+		filled = barWidth * done / total
+		pct = 100 * done / total
+	}
+	bar := strings.Repeat("=", filled)
+	if filled < barWidth {
+		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
+	}
+	eta := "--m--s"
+	if p.ETA > 0 {
+		eta = clock(p.ETA.Duration())
+	}
+	line := fmt.Sprintf("Cancelling [%s] %d/%d %3d%% | %.0f/s | ETA %s", bar, done, total, pct, p.Rate, eta)
+	if p.Failed > 0 {
+		line += fmt.Sprintf(" | %d failed", p.Failed)
+	}
+	fmt.Fprint(v.e.stderr, "\r\x1b[K"+line)
+	v.drawn = true
+}
+
+func (v *applyView) clearBar() {
+	if v.drawn {
+		fmt.Fprint(v.e.stderr, "\r\x1b[K")
+		v.drawn = false
+	}
+}
+
+// finish removes the bar; the summary follows.
+func (v *applyView) finish() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.clearBar()
+}
+
+func (v *applyView) interrupting() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.clearBar()
+	fmt.Fprintln(v.e.stderr, "Interrupt received: no new calls will be sent. Waiting for the calls in flight, then saving the state (interrupt again to stop at once)...")
+}
+
+func (v *applyView) stoppingNow() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.clearBar()
+	fmt.Fprintln(v.e.stderr, "Second interrupt: abandoning the calls in flight and saving the state...")
+}
+
+// interrupted closes an interrupted run.
+func (v *applyView) interrupted(remaining int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	msg := fmt.Sprintf("Interrupted: %s not yet cancelled; run apply again to finish.", messages(remaining))
+	if v.json {
+		v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
+			Severity: reconcile.SeverityError,
+			Summary:  msg,
+		}})
+	}
+	fmt.Fprintln(v.e.stderr, msg)
+}
+
+// noChanges says there is nothing to send.
+func (v *applyView) noChanges(p *reconcile.Plan) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.json {
+		v.enc.Encode(reconcile.Event{Type: reconcile.EventSummary, Time: time.Now(), Summary: &reconcile.SummaryEvent{
+			Failures: []reconcile.FailureGroup{},
+			State:    p.State,
+		}})
+		return
+	}
+	if err := renderHumanPlan(v.e, p, v.color); err != nil {
+		fmt.Fprintln(v.e.stdout, "No changes. Every listed message is already settled.")
+	}
+}
+
+// showPlan renders the plan about to be applied (human output only: in
+// JSON the apply_start event says what will be sent).
+func (v *applyView) showPlan(p *reconcile.Plan) error {
+	if v.json {
+		return nil
+	}
+	return renderHumanPlan(v.e, p, v.color)
+}
+
+// summary prints the closing lines. In JSON, the engine's summary event
+// has said it all.
+func (v *applyView) summary(r *reconcile.ApplyResult) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.json || r == nil {
+		return
+	}
+	w := v.e.stdout
+	head := "Apply complete!"
+	switch {
+	case r.Interrupted:
+		head = "Apply interrupted!"
+	case r.Remaining() > r.Failed:
+		head = "Apply stopped!"
+	}
+	if v.color {
+		color := "\x1b[1;32m"
+		if !r.Complete() {
+			color = "\x1b[1;33m"
+		}
+		head = color + head + "\x1b[0m"
+	}
+	fmt.Fprintf(w, "\n%s Messages: %d cancelled, %d too late, %d not found, %d failed.\n", head, r.Cancelled, r.TooLate, r.NotFound, r.Failed)
+	if len(r.Failures) == 0 {
+		return
+	}
+	fmt.Fprintf(w, "\n%s failed and will be tried again by the next apply:\n", messages(r.Failed))
+	for i, g := range r.Failures {
+		if i == maxCauseLines {
+			rest := 0
+			for _, g := range r.Failures[i:] {
+				rest += g.Count
+			}
+			fmt.Fprintf(w, "  ... and %s in %d more causes\n", messages(rest), len(r.Failures)-i)
+			break
+		}
+		fmt.Fprintf(w, "  %s: %s (e.g. %s)\n", g.Cause, messages(g.Count), strings.Join(g.Examples, ", "))
+	}
+}
+
+// jsonError reports an error as a diagnostic event, so that a consumer of
+// -format json sees it in the stream as well as on stderr.
+func (v *applyView) jsonError(err error) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	msg := err.Error()
+	if ee, ok := err.(*exitError); ok {
+		if ee.err == nil {
+			return
+		}
+		msg = ee.err.Error()
+	}
+	summary, detail, _ := strings.Cut(msg, "\n\n")
+	v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
+		Severity: reconcile.SeverityError,
+		Summary:  summary,
+		Detail:   detail,
+	}})
+}
+
+// clock formats d as 00m10s, or 1h02m10s past an hour.
+func clock(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	if h > 0 {
+		return fmt.Sprintf("%dh%02dm%02ds", h, m, s)
+	}
+	return fmt.Sprintf("%02dm%02ds", m, s)
+}
+
+// messages says "1 message" or "4,500 messages".
+func messages(n int) string { return plural(n, "message", "messages") }
