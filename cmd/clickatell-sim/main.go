@@ -226,7 +226,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if o.cfg.AnyScheduled {
 		what += "; any other well-formed ID is scheduled"
 	}
-	fmt.Fprintf(stderr, "clickatell-sim: serving %s on %s\n", what, url)
+	fmt.Fprintf(stderr, "clickatell-sim: serving %s (%s)\n", url, what)
+	if f := faults(o.cfg); f != "" {
+		fmt.Fprintf(stderr, "clickatell-sim: injecting %s\n", f)
+	}
 	if ip := ln.Addr().(*net.TCPAddr).IP; !ip.IsLoopback() {
 		fmt.Fprintf(stderr, "clickatell-sim: warning: listening on %s, reachable from other machines\n", ln.Addr())
 	}
@@ -258,6 +261,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return nil
 		}
 	}
+}
+
+// faults describes the faults cfg injects, "" for none.
+func faults(cfg simulator.Config) string {
+	var parts []string
+	if cfg.Latency > 0 || cfg.Jitter > 0 {
+		l := "latency " + cfg.Latency.String()
+		if cfg.Jitter > 0 {
+			l += " + up to " + cfg.Jitter.String()
+		}
+		parts = append(parts, l)
+	}
+	if cfg.Rate > 0 {
+		r := fmt.Sprintf("429 above %g requests/s", cfg.Rate)
+		if cfg.RetryAfter > 0 {
+			r += fmt.Sprintf(" (Retry-After: %d)", cfg.RetryAfter)
+		}
+		parts = append(parts, r)
+	}
+	for _, f := range []struct {
+		share float64
+		what  string
+	}{{cfg.FailRate, "answered 503"}, {cfg.DropRate, "dropped"}, {cfg.DropAfterRate, "dropped after acting"}} {
+		if f.share > 0 {
+			parts = append(parts, fmt.Sprintf("%g%% %s", f.share*100, f.what))
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // serveURL is the URL clients use for addr: an unspecified address (":8080",

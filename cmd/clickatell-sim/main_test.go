@@ -254,7 +254,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("stdout holds more than the URL: %q", stdout.String())
 	}
 	errOut := stderr.String()
-	for _, want := range []string{"serving 1 scheduled, 1 delivered IDs on " + url,
+	for _, want := range []string{"serving " + url + " (1 scheduled, 1 delivered IDs)\n",
 		"stopped: requests=5 cancelled=1 already_cancelled=1 not_stopped=1 lookups=0 not_found=1 bad_request=0 throttled=0 failed=0 dropped=0 unauthorized=1"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
@@ -329,7 +329,7 @@ func command(t *testing.T, args ...string) *exec.Cmd {
 func TestCommand_signals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
-			cmd := command(t, "-listen", "127.0.0.1:0", "-any-scheduled", "-latency", "1ms")
+			cmd := command(t, "-listen", "127.0.0.1:0", "-any-scheduled", "-latency", "1ms", "-rate", "1000", "-retry-after", "2", "-fail-rate", "0.001", "-seed", "1")
 			stdout, err := cmd.StdoutPipe()
 			if err != nil {
 				t.Fatal(err)
@@ -360,6 +360,9 @@ func TestCommand_signals(t *testing.T) {
 			}
 			if len(rest) != 0 {
 				t.Errorf("more on stdout after the URL: %q", rest)
+			}
+			if want := "clickatell-sim: injecting latency 1ms, 429 above 1000 requests/s (Retry-After: 2), 0.1% answered 503\n"; !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 			}
 			if !strings.Contains(stderr.String(), "clickatell-sim: stopped: requests=1 cancelled=1 ") {
 				t.Errorf("no final counters on stderr:\n%s", stderr.String())
