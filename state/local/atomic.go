@@ -40,6 +40,15 @@ type fileWriter struct {
 	f *os.File
 }
 
+// reset empties the file, to start writing again.
+func (w *fileWriter) reset() error {
+	if err := w.f.Truncate(0); err != nil {
+		return err
+	}
+	_, err := w.f.Seek(0, io.SeekStart)
+	return err
+}
+
 func (w *fileWriter) Write(p []byte) (int, error) {
 	if err := at(stepWrite); err != nil {
 		return 0, err
@@ -55,23 +64,24 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 // leaves either the old or the new content there.
 //
 // renamed reports whether path now holds the new content; it can be true
-// with an error when only the final directory sync failed.
-func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renamed bool, err error) {
+// with an error when only the final directory sync failed. fi describes the
+// new file.
+func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renamed bool, fi os.FileInfo, err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
 	}
 	mode := fs.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
+	if old, err := os.Stat(path); err == nil {
+		mode = old.Mode().Perm()
 	}
 
 	if err := at(stepCreate); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
 	if err != nil {
-		return false, err
+		return false, nil, err
 	}
 	tmp := f.Name()
 	closed := false
@@ -84,42 +94,45 @@ func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renam
 		}
 	}()
 	if err := f.Chmod(mode); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := write(&fileWriter{f}); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := at(stepSync); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := f.Sync(); err != nil {
-		return false, err
+		return false, nil, err
+	}
+	if fi, err = f.Stat(); err != nil {
+		return false, nil, err
 	}
 	if err := at(stepClose); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	closed = true
 	if err := f.Close(); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if backup {
 		if err := keepBackup(path); err != nil {
-			return false, fmt.Errorf("keeping the previous version as %s: %w", path+BackupSuffix, err)
+			return false, nil, fmt.Errorf("keeping the previous version as %s: %w", path+BackupSuffix, err)
 		}
 	}
 	if err := at(stepRename); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return false, err
+		return false, nil, err
 	}
 	if err := at(stepSyncDir); err != nil {
-		return true, err
+		return true, fi, err
 	}
 	if err := syncDir(dir); err != nil {
-		return true, fmt.Errorf("syncing directory %s: %w", dir, err)
+		return true, fi, fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
-	return true, nil
+	return true, fi, nil
 }
 
 // keepBackup makes the current file at path (if any) path.backup: a hard

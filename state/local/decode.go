@@ -28,8 +28,8 @@ func Decode(r io.Reader, name string) (*state.State, error) {
 		}
 		rs, size = bytes.NewReader(data), int64(len(data))
 	}
-	st, _, err := decode(rs, size, name)
-	return st, err
+	res, err := decode(rs, size, name)
+	return res.st, err
 }
 
 // corruptError is a state that cannot be parsed. It wraps state.ErrCorrupt.
@@ -55,31 +55,41 @@ func (e *corruptError) Error() string {
 
 func (e *corruptError) Unwrap() error { return state.ErrCorrupt }
 
-// decode reads a state from r (of size bytes, -1 if unknown) and returns
-// it with its message IDs in order. It tries the fast line-oriented reader
-// for the canonical layout first, and reads the file again with a strict
-// encoding/json decoder when the layout is anything else; that decoder
-// also produces every error.
-func decode(r io.ReadSeeker, size int64, name string) (*state.State, []msgid.ID, error) {
-	st, ids, ok, err := decodeFast(r, size)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading state %s: %w", name, err)
+// decoded is what decode found.
+type decoded struct {
+	st *state.State
+	// ids are st's message IDs in order.
+	ids []msgid.ID
+	// canonical is set when the file is byte for byte what Encode writes
+	// for st, so that a commit may copy its unchanged lines.
+	canonical bool
+}
+
+// decode reads a state from r (of size bytes, -1 if unknown). It tries the
+// fast line-oriented reader for the canonical layout first, and reads the
+// file again with a strict encoding/json decoder when the layout is
+// anything else; that decoder also produces every error.
+func decode(r io.ReadSeeker, size int64, name string) (decoded, error) {
+	d := &fast{br: bufio.NewReaderSize(r, 256<<10), intern: interner{}, canonical: true}
+	st, ids, err := d.decode(size)
+	if err == nil {
+		return decoded{st: st, ids: ids, canonical: d.canonical}, nil
 	}
-	if ok {
-		return st, ids, nil
+	if !errors.Is(err, errLayout) {
+		return decoded{}, fmt.Errorf("reading state %s: %w", name, err)
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
-		return nil, nil, fmt.Errorf("reading state %s: %w", name, err)
+		return decoded{}, fmt.Errorf("reading state %s: %w", name, err)
 	}
 	data, err := io.ReadAll(r)
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading state %s: %w", name, err)
+		return decoded{}, fmt.Errorf("reading state %s: %w", name, err)
 	}
 	st, err = decodeStrict(data, name)
 	if err != nil {
-		return nil, nil, err
+		return decoded{}, err
 	}
-	return st, sortedIDs(st.Messages), nil
+	return decoded{st: st, ids: sortedIDs(st.Messages)}, nil
 }
 
 // interner returns one string for equal byte slices: a million records
@@ -107,25 +117,13 @@ type fast struct {
 	// day caches the last date seen and its midnight in Unix seconds.
 	day     [10]byte
 	dayUnix int64
+	// canonical is cleared by a string Encode would write otherwise
+	// (escapes it would not use, a raw U+2028).
+	canonical bool
 }
 
 // errLayout means "not the canonical layout": read the file strictly.
 var errLayout = errors.New("not the canonical layout")
-
-// decodeFast reads the canonical layout. ok is false, with no error, when
-// the file is laid out otherwise (or is invalid in any way): the strict
-// decoder then reads it. err is an I/O error.
-func decodeFast(r io.Reader, size int64) (st *state.State, ids []msgid.ID, ok bool, err error) {
-	d := &fast{br: bufio.NewReaderSize(r, 256<<10), intern: interner{}}
-	st, ids, err = d.decode(size)
-	if errors.Is(err, errLayout) {
-		return nil, nil, false, nil
-	}
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return st, ids, true, nil
-}
 
 // line returns the next line without its newline. The slice is valid
 // until the next call. At the end of input it returns io.EOF; a last line
@@ -222,12 +220,7 @@ func (d *fast) decode(size int64) (*state.State, []msgid.ID, error) {
 		return nil, nil, errLayout
 	}
 
-	// A canonical line is at least 85 bytes long, and typically 150 to
-	// 200: size/128 sizes the map for most files in one go.
-	hint := 0
-	if size > 0 {
-		hint = int(size / 128)
-	}
+	hint := d.estimate(size)
 	m := make(map[msgid.ID]state.Record, hint)
 	ids := make([]msgid.ID, 0, hint)
 	comma := true // the previous message line ended with a comma
@@ -265,6 +258,23 @@ func (d *fast) decode(size int64) (*state.State, []msgid.ID, error) {
 	return st, ids, d.end()
 }
 
+// estimate guesses the number of messages from the file's size and the
+// length of the lines in the first buffer-full, so that the map is sized
+// once: a million-message map grown step by step costs time, and one sized
+// for the shortest possible lines wastes memory.
+func (d *fast) estimate(size int64) int {
+	if size <= 0 {
+		return 0
+	}
+	peek, _ := d.br.Peek(d.br.Size())
+	lines := bytes.Count(peek, []byte{'\n'})
+	if lines < 16 || len(peek) < d.br.Size() {
+		return lines
+	}
+	avg := float64(len(peek)) / float64(lines)
+	return int(float64(size)/avg*1.02) + 16
+}
+
 // end checks that nothing follows the closing brace.
 func (d *fast) end() error {
 	if _, err := d.br.ReadByte(); err == io.EOF {
@@ -297,8 +307,14 @@ func (d *fast) str(b []byte) (string, int, error) {
 		c := b[i]
 		switch {
 		case c == '"':
-			if high >= utf8.RuneSelf && !utf8.Valid(b[:i]) {
-				return slowString(b, i)
+			if high >= utf8.RuneSelf {
+				if !utf8.Valid(b[:i]) {
+					d.canonical = false
+					return slowString(b, i)
+				}
+				if bytes.Contains(b[:i], []byte("\u2028")) || bytes.Contains(b[:i], []byte("\u2029")) {
+					d.canonical = false
+				}
 			}
 			return d.intern.get(b[:i]), i + 1, nil
 		case c == '\\':
@@ -322,6 +338,9 @@ func (d *fast) escaped(b []byte, i int) (string, int, error) {
 			s, n, err := slowString(b, i)
 			if err != nil {
 				return "", 0, err
+			}
+			if string(appendString(nil, s)) != "\""+string(b[:n]) {
+				d.canonical = false
 			}
 			return d.intern.get([]byte(s)), n, nil
 		}
@@ -367,15 +386,10 @@ func (d *fast) record(b []byte) (id msgid.ID, r state.Record, comma bool, err er
 	}
 	p := len(linePrefix)
 	var ok bool
-	if id, ok = msgid.ParseBytes(b[p : p+msgid.Len]); !ok {
+	if id, ok = parseLowerHex(b[p : p+msgid.Len]); !ok {
+		// Upper case parses too, but is not canonical, and two spellings
+		// of one ID would be a duplicate the strict decoder must report.
 		return id, r, false, errLayout
-	}
-	// Upper-case hex parses too, but is not canonical (and two spellings
-	// of one ID would be a duplicate the strict decoder must report).
-	for _, c := range b[p : p+msgid.Len] {
-		if 'A' <= c && c <= 'F' {
-			return id, r, false, errLayout
-		}
 	}
 	p += msgid.Len
 	if string(b[p:p+len(afterID)]) != afterID {
@@ -433,6 +447,30 @@ func (d *fast) record(b []byte) (id msgid.ID, r state.Record, comma bool, err er
 		return id, r, false, errLayout
 	}
 	return id, r, comma, nil
+}
+
+// unhex maps lower-case hexadecimal digits to their value, others to 0xff.
+var unhex = func() (t [256]byte) {
+	for i := range t {
+		t[i] = 0xff
+	}
+	for i, c := range hexDigits {
+		t[c] = byte(i)
+	}
+	return t
+}()
+
+// parseLowerHex parses the canonical (lower-case) text form of an ID.
+func parseLowerHex(b []byte) (msgid.ID, bool) {
+	var id msgid.ID
+	_ = b[31]
+	bad := byte(0)
+	for i := range id {
+		hi, lo := unhex[b[2*i]], unhex[b[2*i+1]]
+		bad |= hi | lo
+		id[i] = hi<<4 | lo
+	}
+	return id, bad&0xf0 == 0
 }
 
 // time parses 2006-01-02T15:04:05Z. Dates repeat from line to line, so

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"slices"
@@ -41,6 +42,13 @@ type Backend struct {
 	// readErr is why the last Read failed: a state that cannot be read is
 	// never overwritten.
 	readErr error
+	// canonical is set when the file (as identified by ident) is byte for
+	// byte the encoding of st before the touched changes: a commit then
+	// copies its unchanged lines instead of encoding every record.
+	canonical bool
+	ident     identity
+	// touched are the IDs changed in st since the file was written.
+	touched map[msgid.ID]struct{}
 }
 
 var _ state.Backend = (*Backend)(nil)
@@ -75,32 +83,33 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	st, ids, err := b.read()
+	res, ident, err := b.read()
 	if err != nil {
 		b.readErr = err
 		return nil, err
 	}
-	b.st, b.ids, b.diskSerial, b.dirty, b.readErr = st, ids, st.Serial, false, nil
-	return st, nil
+	b.st, b.ids, b.diskSerial, b.dirty, b.readErr = res.st, res.ids, res.st.Serial, false, nil
+	b.canonical, b.ident, b.touched = res.canonical, ident, nil
+	return res.st, nil
 }
 
-func (b *Backend) read() (*state.State, []msgid.ID, error) {
+func (b *Backend) read() (decoded, identity, error) {
 	f, err := os.Open(b.path)
 	if errors.Is(err, fs.ErrNotExist) {
-		return state.New(), nil, nil
+		return decoded{st: state.New()}, identity{}, nil
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading state: %w", err)
+		return decoded{}, identity{}, fmt.Errorf("reading state: %w", err)
 	}
 	defer f.Close()
 	fi, err := f.Stat()
 	if err != nil {
-		return nil, nil, fmt.Errorf("reading state: %w", err)
+		return decoded{}, identity{}, fmt.Errorf("reading state: %w", err)
 	}
 	if !fi.Mode().IsRegular() {
-		return nil, nil, fmt.Errorf("reading state: %s is not a regular file", b.path)
+		return decoded{}, identity{}, fmt.Errorf("reading state: %s is not a regular file", b.path)
 	}
-	st, ids, err := decode(f, fi.Size(), b.path)
+	res, err := decode(f, fi.Size(), b.path)
 	if err != nil {
 		var ce *corruptError
 		if errors.As(err, &ce) {
@@ -108,9 +117,11 @@ func (b *Backend) read() (*state.State, []msgid.ID, error) {
 				ce.backup = b.BackupPath()
 			}
 		}
-		return nil, nil, err
+		return decoded{}, identity{}, err
 	}
-	return st, ids, nil
+	ident, ok := identityOf(fi)
+	res.canonical = res.canonical && ok
+	return res, ident, nil
 }
 
 // refuse returns why this Backend may not write, or nil.
@@ -153,16 +164,53 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	b.dirty = true
 	b.st.Serial = b.diskSerial + 1
 	b.st.RecallVersion = version.Version
-	renamed, err := writeAtomic(b.path, true, func(w *fileWriter) error {
+	touched := make([]msgid.ID, 0, len(b.touched))
+	for id := range b.touched {
+		touched = append(touched, id)
+	}
+	slices.SortFunc(touched, msgid.Compare)
+	renamed, fi, err := writeAtomic(b.path, true, func(w *fileWriter) error {
+		if b.canonical {
+			if err := b.merge(w, touched); !errors.Is(err, errNoMerge) {
+				return err
+			}
+			if err := w.reset(); err != nil {
+				return err
+			}
+		}
 		return encode(w, b.st, b.ids)
 	})
 	if renamed {
-		b.diskSerial, b.dirty = b.st.Serial, false
+		b.written(fi)
 	}
 	if err != nil {
 		return fmt.Errorf("writing state %s: %w", b.path, err)
 	}
 	return nil
+}
+
+// merge writes the state by copying the unchanged lines of the file, if
+// it is still the one b.st was read from or written to.
+func (b *Backend) merge(w io.Writer, touched []msgid.ID) error {
+	old, err := os.Open(b.path)
+	if err != nil {
+		return errNoMerge
+	}
+	defer old.Close()
+	fi, err := old.Stat()
+	if err != nil {
+		return errNoMerge
+	}
+	if ident, ok := identityOf(fi); !ok || !ident.equal(b.ident) {
+		return errNoMerge
+	}
+	return merge(w, old, b.st, touched)
+}
+
+// written records that the file now holds b.st.
+func (b *Backend) written(fi os.FileInfo) {
+	b.diskSerial, b.dirty, b.touched = b.st.Serial, false, nil
+	b.ident, b.canonical = identityOf(fi)
 }
 
 // apply applies changes to b.st and keeps b.ids in order.
@@ -175,9 +223,13 @@ func (b *Backend) apply(changes []state.Change) {
 	// existed records, for each touched ID, whether it was in the state
 	// before this commit.
 	existed := make(map[msgid.ID]bool, len(changes))
+	if b.touched == nil {
+		b.touched = make(map[msgid.ID]struct{}, len(changes))
+	}
 	for _, c := range changes {
 		if _, seen := existed[c.ID]; !seen {
 			_, existed[c.ID] = m[c.ID]
+			b.touched[c.ID] = struct{}{}
 		}
 		if c.Record == nil {
 			delete(m, c.ID)
@@ -247,11 +299,12 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	if err := b.refuse(); err != nil {
 		return err
 	}
-	renamed, err := writeAtomic(b.path, true, func(w *fileWriter) error {
+	renamed, fi, err := writeAtomic(b.path, true, func(w *fileWriter) error {
 		return encode(w, c, ids)
 	})
 	if renamed {
-		b.st, b.ids, b.diskSerial, b.dirty = c, ids, c.Serial, false
+		b.st, b.ids = c, ids
+		b.written(fi)
 	}
 	if err != nil {
 		return fmt.Errorf("writing state %s: %w", b.path, err)
@@ -268,7 +321,7 @@ func WriteFile(path string, s *state.State) error {
 		return fmt.Errorf("writing state %s: %w", path, err)
 	}
 	ids := sortedIDs(s.Messages)
-	if _, err := writeAtomic(path, false, func(w *fileWriter) error {
+	if _, _, err := writeAtomic(path, false, func(w *fileWriter) error {
 		return encode(w, s, ids)
 	}); err != nil {
 		return fmt.Errorf("writing state %s: %w", path, err)

@@ -740,3 +740,14 @@ func SortedIDs(s *state.State) []msgid.ID {
 	sort.Slice(ids, func(i, j int) bool { return msgid.Compare(ids[i], ids[j]) < 0 })
 	return ids
 }
+
+// Size names a message count for a benchmark: 10k, 1M, 1500.
+func Size(n int) string {
+	switch {
+	case n >= 1_000_000 && n%1_000_000 == 0:
+		return fmt.Sprintf("%dM", n/1_000_000)
+	case n >= 1000 && n%1000 == 0:
+		return fmt.Sprintf("%dk", n/1000)
+	}
+	return fmt.Sprint(n)
+}
