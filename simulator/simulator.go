@@ -267,8 +267,9 @@ func (s *Simulator) SetToken(token string) {
 }
 
 // Calls returns how many stop calls (DELETE) named id (any case), whatever
-// they were answered: throttled, failed, dropped and unauthorized calls
-// count. A malformed id gives 0.
+// they were answered: throttled, failed, dropped, unauthorized and
+// abandoned calls count, each once its answer is written or given up.
+// Status queries (GET) do not count. A malformed id gives 0.
 func (s *Simulator) Calls(id string) int {
 	v, err := msgid.Parse(id)
 	if err != nil {
@@ -384,23 +385,27 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	throttled := s.limiter != nil && !s.limiter.allow()
 
+	isDelete := r.Method == http.MethodDelete
+	idText, onPath := strings.CutPrefix(path, apiPrefix)
+	id, idErr := msgid.Parse(idText)
+	// Only stop calls with a well-formed ID are counted per ID.
+	count := isDelete && onPath && idErr == nil
+
 	if d := s.delay(); d > 0 {
 		t := time.NewTimer(time.Duration(d))
 		select {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+			if count {
+				s.store.count(id)
+			}
 			s.abandoned.Add(1)
 			return
 		}
 	}
 
 	format, acceptOK := negotiate(r.Header["Accept"])
-	isDelete := r.Method == http.MethodDelete
-	idText, onPath := strings.CutPrefix(path, apiPrefix)
-	id, idErr := msgid.Parse(idText)
-	// Only stop calls with a well-formed ID are counted per ID.
-	count := isDelete && onPath && idErr == nil
 
 	if throttled {
 		if count {

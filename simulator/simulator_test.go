@@ -6,6 +6,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -660,6 +661,9 @@ func TestSimulator_latencyHonoursContext(t *testing.T) {
 	if got := sim.Stats().Abandoned; got != 1 {
 		t.Errorf("Abandoned = %d, want 1", got)
 	}
+	if got := sim.Calls(scheduled); got != 1 {
+		t.Errorf("Calls = %d: an abandoned call counts", got)
+	}
 }
 
 // Per-ID counts and outcomes stay exact under concurrency (run with -race).
@@ -869,5 +873,30 @@ func TestSimulator_concurrentFaults(t *testing.T) {
 	}
 	if s.Failed == 0 || s.Dropped == 0 {
 		t.Errorf("no faults injected: %+v", s)
+	}
+}
+
+// Where the connection cannot be hijacked (HTTP/2), a drop resets the
+// stream: the client still gets no answer, and the message is untouched.
+func TestSimulator_dropHTTP2(t *testing.T) {
+	sim := newSim(t, simulator.Config{DropRate: 1})
+	srv := httptest.NewUnstartedServer(sim)
+	srv.EnableHTTP2 = true
+	srv.Config.ErrorLog = log.New(io.Discard, "", 0)
+	srv.StartTLS()
+	defer srv.Close()
+	r, _ := http.NewRequest("DELETE", srv.URL+"/rest/message/"+scheduled, nil)
+	r.Header.Set("X-Version", "1")
+	r.Header.Set("Authorization", "Bearer "+token)
+	resp, err := srv.Client().Do(r)
+	if err == nil {
+		resp.Body.Close()
+		t.Fatalf("dropped call answered %s over %s", resp.Status, resp.Proto)
+	}
+	if st, _ := sim.Status(scheduled); st != simulator.StatusScheduled {
+		t.Errorf("dropped call changed the message: %s", st)
+	}
+	if got := sim.Stats().Dropped; got != 1 {
+		t.Errorf("Dropped = %d, want 1", got)
 	}
 }
