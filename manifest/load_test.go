@@ -232,7 +232,7 @@ func TestParse_Errors(t *testing.T) {
 	}, {
 		name:  "alias to a group",
 		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - &g {name: a, ids: [" + id1 + "]}\n  - *g\n"},
-		want:  []string{`recall.yaml:4:5: alias *g stands for a list or mapping; aliases may only stand for single values here: write it out`},
+		want:  []string{`recall.yaml:4:5: alias "*g" stands for a list or mapping; aliases may only stand for single values here: write it out`},
 	}, {
 		name:  "alias to a scalar is fine",
 		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - {name: a, reason: &r typo, ids: [" + id1 + "]}\n  - {name: b, reason: *r, ids: [*r]}\n"},
@@ -240,7 +240,7 @@ func TestParse_Errors(t *testing.T) {
 	}, {
 		name:  "unknown anchor",
 		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - name: a\n    ids: [*nope]\n"},
-		want:  []string{`recall.yaml:4:11: alias *nope refers to no anchor (&nope)`},
+		want:  []string{`recall.yaml:4:11: alias "*nope" refers to no anchor: define it (&name) before using it`},
 	}, {
 		name:  "second document",
 		files: map[string]string{"recall.yaml": "version: 1\n---\nversion: 1\n"},
@@ -248,7 +248,7 @@ func TestParse_Errors(t *testing.T) {
 	}, {
 		name:  "syntax error (scanner)",
 		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - name: x\n    ids: b: c\n"},
-		want:  []string{`recall.yaml:4: YAML syntax error: mapping values are not allowed in this context`},
+		want:  []string{`recall.yaml:4: YAML syntax error: mapping values are not allowed in this context (a value containing ": " needs quotes; otherwise check the indentation)`},
 	}, {
 		name:  "syntax error (parser)",
 		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - name: x\n    ids: [a\n"},
@@ -337,10 +337,11 @@ func TestParse_Errors(t *testing.T) {
 		},
 	}, {
 		name:  "ids not a list",
-		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - name: a\n    ids: " + id1 + "\n  - name: b\n    ids: {a: b}\n"},
+		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - name: a\n    ids: " + id1 + "\n  - name: b\n    ids: {a: b}\n  - name: c\n    ids: abc\n"},
 		want: []string{
 			`recall.yaml:4:10: ids must be a list of message IDs, got the string "360586640fe9846954897dffe6c13dfc": write it as a list (ids: [360586640fe9846954897dffe6c13dfc]), or use ids_from for a file of IDs`,
 			`recall.yaml:6:10: ids must be a list of message IDs, got a mapping`,
+			`recall.yaml:8:10: ids must be a list of message IDs, got the string "abc": write it as a list (- <id> on each line), or use ids_from for a file of IDs`,
 		},
 	}, {
 		name: "invalid IDs",

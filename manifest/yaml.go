@@ -88,6 +88,12 @@ func (l *loader) yamlError(path string, data []byte, err error) {
 		case strings.HasPrefix(text, "did not find expected"):
 			line++
 			text += " (in the block starting on this line: check the indentation and punctuation below it)"
+		case text == "found unexpected end of stream":
+			text += " (is a quote or bracket left open?)"
+		case text == "found character that cannot start any token":
+			text += " (a value starting with @, ` or another special character needs quotes)"
+		case text == "mapping values are not allowed in this context":
+			text += " (a value containing \": \" needs quotes; otherwise check the indentation)"
 		case strings.Contains(text, "tab character"):
 			// yaml.v3 gives the line before; find the tab.
 			if ln, c, ok := findIndentTab(data, line); ok {
@@ -104,7 +110,7 @@ func (l *loader) yamlError(path string, data []byte, err error) {
 			p.Line = bytes.Count(data[:i], []byte("\n")) + 1
 			p.Col = i - bytes.LastIndexByte(data[:i], '\n')
 		}
-		l.errorf(p, "alias *%s refers to no anchor (&%s)", m[1], m[1])
+		l.errorf(p, "alias %s refers to no anchor: define it (&name) before using it", quote("*"+m[1]))
 		return
 	}
 	l.errorf(Pos{File: path, Line: 1}, "YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: "))
@@ -171,7 +177,7 @@ func (l *loader) value(path string, n *yaml.Node) (*yaml.Node, bool) {
 		v.Line, v.Column = n.Line, n.Column
 		return &v, true
 	}
-	l.errorf(pos(path, n), "alias *%s stands for a list or mapping; aliases may only stand for single values here: write it out", n.Value)
+	l.errorf(pos(path, n), "alias %s stands for a list or mapping; aliases may only stand for single values here: write it out", quote("*"+n.Value))
 	return nil, false
 }
 
@@ -197,7 +203,7 @@ func (l *loader) fields(path string, m *yaml.Node, allowed []string, where strin
 			continue
 		}
 		if prev, dup := out[k.Value]; dup {
-			l.errorf(pos(path, k), "duplicate key %q %s (first at line %d:%d): a key may appear once", k.Value, where, prev.key.Line, prev.key.Column)
+			l.errorf(pos(path, k), "duplicate key %s %s (first at line %d:%d): a key may appear once", quote(k.Value), where, prev.key.Line, prev.key.Column)
 			continue
 		}
 		known := false
@@ -383,9 +389,9 @@ func (l *loader) parseIDs(path string, list *yaml.Node, group string) (int, bool
 	if list.Kind != yaml.SequenceNode {
 		hint := ""
 		if list.Kind == yaml.ScalarNode {
-			hint = ": write it as a list (ids: [" + list.Value + "]), or use ids_from for a file of IDs"
-			if len(list.Value) > 60 {
-				hint = ": write it as a list (- <id> on each line), or use ids_from for a file of IDs"
+			hint = ": write it as a list (- <id> on each line), or use ids_from for a file of IDs"
+			if _, err := msgid.Parse(list.Value); err == nil {
+				hint = ": write it as a list (ids: [" + list.Value + "]), or use ids_from for a file of IDs"
 			}
 		}
 		l.errorf(pos(path, list), "ids must be a list of message IDs, got %s%s", describe(list), hint)
