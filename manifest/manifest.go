@@ -1,9 +1,3 @@
-// Package manifest parses and validates recall manifests (version 1): the
-// YAML files, kept in git, that list the messages that must not be delivered.
-//
-// Parsing is strict: unknown keys, malformed IDs, duplicate IDs and
-// ids_from paths that escape the manifest's directory are all errors,
-// reported together (up to MaxErrors) as path:line:col diagnostics.
 package manifest
 
 import (
@@ -21,9 +15,13 @@ type Manifest struct {
 	Files []string
 	// Groups are the cancel groups, in file order then document order.
 	Groups []*Group
-	// Digest identifies the manifest's content ("sha256:…"): groups,
-	// names, reasons, scheduled_at and IDs, independent of formatting and
-	// of which file an ID came from. Saved plans record it.
+	// Digest identifies the manifest's content: "sha256:" and the hex
+	// SHA-256 of a canonical form holding, for each group in order, its
+	// name, reason, scheduled_at (RFC 3339, UTC) and IDs (16 bytes each,
+	// in order). It ignores formatting, comments, key order, the case of
+	// IDs, file names and whether an ID came from ids or ids_from; it
+	// changes when anything a plan shows changes, including the order of
+	// groups and IDs. Saved plans record it.
 	Digest string
 }
 
@@ -85,6 +83,8 @@ type Diagnostic struct {
 	Message string
 }
 
+// Error formats d as path:line:col: message (path:line: message in ids
+// files).
 func (d Diagnostic) Error() string { return d.Pos.String() + ": " + d.Message }
 
 // ValidationError holds every diagnostic of a run (at most MaxErrors; Truncated
@@ -94,6 +94,7 @@ type ValidationError struct {
 	Truncated   bool
 }
 
+// Error lists the diagnostics, one a line, in file order.
 func (e *ValidationError) Error() string {
 	s := ""
 	for i, d := range e.Diagnostics {
