@@ -459,3 +459,49 @@ func TestReadPlan_inconsistentGroup(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
+
+func TestNewPlan_partlyOrphanedGroup(t *testing.T) {
+	// IDs removed from a group that is still listed: those messages are
+	// orphans recorded under a group the manifest still has.
+	m := testManifest()
+	s := testState()
+	s.Messages[id(7)] = rec(state.Cancelled, "black-friday")
+	s.Messages[id(6)] = rec(state.TooLate, "black-friday")
+	// Recorded under another group than the one listing it now: not an orphan.
+	s.Messages[id(11)] = rec(state.Cancelled, "old-campaign")
+	p, err := NewPlan(m, s, PlanOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []OrphanGroup{
+		{Group: "black-friday", Count: 2, Sample: []msgid.ID{id(6), id(7)}},
+		{Group: "old-campaign", Count: 2, Sample: []msgid.ID{id(100), id(101)}},
+		{Group: "gone", Count: 1, Sample: []msgid.ID{id(102)}},
+	}
+	if diff := cmp.Diff(want, p.Orphaned); diff != "" {
+		t.Errorf("orphans (-want +got):\n%s", diff)
+	}
+	if p.Summary.Orphaned != 5 {
+		t.Errorf("Orphaned = %d, want 5", p.Summary.Orphaned)
+	}
+}
+
+func TestIDSet(t *testing.T) {
+	m := &manifest.Manifest{Groups: []*manifest.Group{
+		{Name: "a", IDs: append(ids(0, 1000), msgid.ID{})},
+		{Name: "b", IDs: ids(5000, 5100)},
+	}}
+	s := newIDSet(m)
+	for n := uint64(0); n < 6000; n++ {
+		want := n < 1000 || n >= 5000 && n < 5100
+		if got := s.has(id(n)); got != want {
+			t.Fatalf("has(id(%d)) = %v, want %v", n, got, want)
+		}
+	}
+	if !s.has(msgid.ID{}) {
+		t.Error("zero ID lost")
+	}
+	if newIDSet(&manifest.Manifest{}).has(msgid.ID{}) {
+		t.Error("empty set has the zero ID")
+	}
+}
