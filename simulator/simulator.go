@@ -493,6 +493,10 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		drop(w)
 		return
 	}
+	// Clickatell does not document what stopping a delivered or unknown
+	// message answers. The simulator gives the likeliest answers its
+	// reference names: 200 with the message's current status (the shape of
+	// a status query), and 404 with error 161.
 	if st == stUnknown {
 		s.notFound.Add(1)
 		s.writeConst(w, format, http.StatusNotFound, errNoResource)
