@@ -39,10 +39,6 @@ func (d *diagnostics) rank(file string) int {
 
 func (d *diagnostics) add(p Pos, msg string) {
 	r := d.rank(p.File)
-	if d.perFile[r] > MaxErrors {
-		d.truncated = true
-		return
-	}
 	d.perFile[r]++
 	d.list = append(d.list, rankedDiag{r, Diagnostic{Pos: p, Message: msg}})
 }
@@ -70,6 +66,7 @@ func (d *diagnostics) err() error {
 	return e
 }
 
+// errorf records a diagnostic at p, unless p's file has all it can show.
 func (l *loader) errorf(p Pos, format string, args ...any) {
 	if l.diags.full(p.File) {
 		l.diags.truncated = true // and spare formatting what nobody sees

@@ -702,6 +702,24 @@ func TestParse_ErrorCap(t *testing.T) {
 	if !strings.HasSuffix(err.Error(), "\n(too many errors; only the first 50 are shown)") {
 		t.Errorf("Error() does not say it was cut short")
 	}
+
+	// A garbage ids file: its first 50 lines are reported.
+	inDir(t, map[string]string{
+		"recall.yaml": "version: 1\ncancel:\n  - name: a\n    ids: [" + id1 + "]\n    ids_from: ids.txt\n",
+		"ids.txt":     strings.Repeat("junk\n", 1000) + id1 + "\n",
+	})
+	_, err = Load("recall.yaml")
+	if !errors.As(err, &ve) {
+		t.Fatalf("got %v", err)
+	}
+	if len(ve.Diagnostics) != MaxErrors || !ve.Truncated {
+		t.Fatalf("got %d diagnostics, truncated %v; want %d, truncated", len(ve.Diagnostics), ve.Truncated, MaxErrors)
+	}
+	for i, d := range ve.Diagnostics {
+		if want := (Pos{File: "ids.txt", Line: i + 1}); d.Pos != want || d.Message != `invalid message ID "junk": want 32 hexadecimal characters, got 4` {
+			t.Errorf("diagnostic %d: %v, want at %v", i, d, want)
+		}
+	}
 }
 
 func TestParse_Normalises(t *testing.T) {

@@ -63,7 +63,7 @@ func (l *loader) hasDiag(path string) bool {
 func decode(dec *yaml.Decoder, n *yaml.Node) (err error) {
 	defer func() {
 		if r := recover(); r != nil {
-			err = fmt.Errorf("yaml: the YAML parser failed on this file (%v)", r)
+			err = fmt.Errorf("yaml: the YAML parser failed on this file (%s)", quote(fmt.Sprint(r)))
 		}
 	}()
 	return dec.Decode(n)
