@@ -225,8 +225,8 @@ func New(cfg Config) (*Simulator, error) {
 			if err != nil {
 				return nil, fmt.Errorf("simulator: Config.%s[%d]: %w", l.name, i, err)
 			}
-			if prev, ok := s.store.add(id, l.status); !ok {
-				return nil, fmt.Errorf("simulator: Config.%s[%d]: %s is already listed with status %s", l.name, i, id, statusCode(prev))
+			if _, err := s.AddStatus(id, statusCode(l.status)); err != nil {
+				return nil, fmt.Errorf("simulator: Config.%s[%d]: %w", l.name, i, err)
 			}
 		}
 	}
@@ -333,6 +333,45 @@ func (s *Simulator) SetStatus(id msgid.ID, status string) error {
 	}
 	s.store.set(id, st)
 	return nil
+}
+
+// ConflictError is AddStatus's error for an ID listed twice with different
+// statuses.
+type ConflictError struct {
+	ID           msgid.ID
+	Listed, Want string // the status it has, and the one asked for
+}
+
+func (e *ConflictError) Error() string {
+	return fmt.Sprintf("%s is listed as both %s and %s", e.ID, describeStatus(e.Listed), describeStatus(e.Want))
+}
+
+func describeStatus(code string) string {
+	switch code {
+	case StatusScheduled:
+		return "scheduled"
+	case StatusDelivered:
+		return "delivered"
+	case StatusCancelled:
+		return "cancelled"
+	}
+	return "status " + code
+}
+
+// AddStatus lists id with status (a code from 001 to 014), as the ID files
+// of clickatell-sim do. It reports false when id was already listed with
+// that status, and a *ConflictError when it was listed with another one.
+// Unlike SetStatus, it never changes what an ID was listed as.
+func (s *Simulator) AddStatus(id msgid.ID, status string) (bool, error) {
+	st, ok := parseStatus(status)
+	if !ok {
+		return false, fmt.Errorf("simulator: unknown message status %q: want a code from 001 to 014", status)
+	}
+	prev, ok := s.store.add(id, st)
+	if !ok {
+		return false, &ConflictError{ID: id, Listed: statusCode(prev), Want: status}
+	}
+	return prev != st, nil
 }
 
 // Stats returns the counters so far.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"log"
@@ -363,7 +364,7 @@ func TestNew_errors(t *testing.T) {
 		want string
 	}{
 		{simulator.Config{Scheduled: []string{"abc"}}, "Config.Scheduled[0]: invalid message ID"},
-		{simulator.Config{Scheduled: []string{scheduled}, Delivered: []string{strings.ToUpper(scheduled)}}, "already listed with status 011"},
+		{simulator.Config{Scheduled: []string{scheduled}, Delivered: []string{strings.ToUpper(scheduled)}}, "Config.Delivered[0]: " + scheduled + " is listed as both scheduled and delivered"},
 		{simulator.Config{FailRate: 1.5}, "FailRate must be between 0 and 1"},
 		{simulator.Config{DropRate: -0.1}, "DropRate must be between 0 and 1"},
 		{simulator.Config{FailRate: 0.6, DropRate: 0.6}, "must not exceed 1"},
@@ -898,5 +899,37 @@ func TestSimulator_dropHTTP2(t *testing.T) {
 	}
 	if got := sim.Stats().Dropped; got != 1 {
 		t.Errorf("Dropped = %d, want 1", got)
+	}
+}
+
+func TestSimulator_AddStatus(t *testing.T) {
+	sim := newSim(t, simulator.Config{AnyScheduled: true})
+	id := msgid.MustParse(unknown)
+	for _, tc := range []struct {
+		status string
+		added  bool
+		err    string
+	}{
+		{simulator.StatusDelivered, true, ""},
+		{simulator.StatusDelivered, false, ""},
+		{simulator.StatusScheduled, false, unknown + " is listed as both delivered and scheduled"},
+		{"999", false, `unknown message status "999"`},
+	} {
+		added, err := sim.AddStatus(id, tc.status)
+		if added != tc.added || (err == nil) != (tc.err == "") || (err != nil && !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("AddStatus(%s) = %v, %v; want %v, %q", tc.status, added, err, tc.added, tc.err)
+		}
+		var ce *simulator.ConflictError
+		if tc.err != "" && tc.status == simulator.StatusScheduled && (!errors.As(err, &ce) || ce.Listed != "004" || ce.Want != "011") {
+			t.Errorf("AddStatus conflict: %#v", err)
+		}
+	}
+	// An unlisted ID under AnyScheduled is not "listed": no conflict.
+	other := msgid.MustParse("44444444444444444444444444444444")
+	if added, err := sim.AddStatus(other, simulator.StatusDelivered); !added || err != nil {
+		t.Errorf("AddStatus of an unlisted ID under AnyScheduled: %v, %v", added, err)
+	}
+	if got := summary(t, serve(sim, req("DELETE", unknown, ""))); got != "200 data:004:Received by recipient:"+unknown {
+		t.Errorf("after AddStatus: %s", got)
 	}
 }

@@ -83,7 +83,7 @@ func (st *store) shard(id msgid.ID) *shard {
 }
 
 // add records id with status unless it is known with another status; it
-// returns the status held and whether the add agreed with it.
+// returns the status held before, and whether the add agreed with it.
 func (st *store) add(id msgid.ID, status uint8) (uint8, bool) {
 	sh := st.shard(id)
 	sh.mu.Lock()
@@ -92,9 +92,10 @@ func (st *store) add(id msgid.ID, status uint8) (uint8, bool) {
 	if e.status != stUnknown && e.status != status {
 		return e.status, false
 	}
+	prev := e.status
 	e.status = status
 	sh.m[id] = e
-	return status, true
+	return prev, true
 }
 
 func (st *store) set(id msgid.ID, status uint8) {

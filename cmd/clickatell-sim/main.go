@@ -306,38 +306,31 @@ func serveURL(addr *net.TCPAddr) string {
 }
 
 // loadIDs reads an ID file into sim with status, and returns how many IDs
-// it held. An ID already given another status by an earlier file is an
-// error, as is a malformed line (shown up to 40 characters).
+// it added (an ID listed twice counts once). An ID already given another
+// status by an earlier file is an error, as is a malformed line (shown up
+// to 40 characters).
 func loadIDs(sim *simulator.Simulator, name, status string) (int, error) {
 	f, err := os.Open(name)
 	if err != nil {
 		return 0, err
 	}
 	defer f.Close()
-	n, err := readIDs(f, name, func(id msgid.ID) error {
-		if st, ok := sim.StatusID(id); ok && st != status {
-			return fmt.Errorf("%s is listed as both %s and %s", id, describe(st), describe(status))
+	n := 0
+	err = readIDs(f, name, func(id msgid.ID) error {
+		added, err := sim.AddStatus(id, status)
+		if added {
+			n++
 		}
-		return sim.SetStatus(id, status)
+		return err
 	})
 	return n, err
 }
 
-func describe(status string) string {
-	switch status {
-	case simulator.StatusScheduled:
-		return "scheduled"
-	case simulator.StatusDelivered:
-		return "delivered"
-	}
-	return "status " + status
-}
-
 // readIDs calls fn for each ID in r, reporting errors as name:line: message.
-func readIDs(r io.Reader, name string, fn func(msgid.ID) error) (int, error) {
+func readIDs(r io.Reader, name string, fn func(msgid.ID) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	n, line := 0, 0
+	line := 0
 	for sc.Scan() {
 		line++
 		text := strings.TrimSpace(sc.Text())
@@ -349,20 +342,19 @@ func readIDs(r io.Reader, name string, fn func(msgid.ID) error) (int, error) {
 		}
 		id, err := msgid.Parse(text)
 		if err != nil {
-			return n, fmt.Errorf("%s:%d: %q is not a message ID: want 32 hexadecimal characters", name, line, clip(text))
+			return fmt.Errorf("%s:%d: %q is not a message ID: want 32 hexadecimal characters", name, line, clip(text))
 		}
 		if err := fn(id); err != nil {
-			return n, fmt.Errorf("%s:%d: %w", name, line, err)
+			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
-		n++
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return n, fmt.Errorf("%s:%d: line too long: want one ID a line", name, line+1)
+			return fmt.Errorf("%s:%d: line too long: want one ID a line", name, line+1)
 		}
-		return n, fmt.Errorf("%s: %w", name, err)
+		return fmt.Errorf("%s: %w", name, err)
 	}
-	return n, nil
+	return nil
 }
 
 // clip shortens s to 40 characters for an error message.

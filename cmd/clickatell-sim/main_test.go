@@ -131,16 +131,16 @@ func TestParseArgs(t *testing.T) {
 
 func TestReadIDs(t *testing.T) {
 	var got []string
-	collect := func(r io.Reader) (int, error) {
+	collect := func(r io.Reader) error {
 		got = got[:0]
 		return readIDs(r, "ids.txt", func(id msgid.ID) error {
-			got = append(got, string(id[:1]))
+			got = append(got, id.String())
 			return nil
 		})
 	}
-	n, err := collect(strings.NewReader("\ufeff# exported 2026-11-27\n" + idA + "\n\n  " + strings.ToUpper(idB) + "  \r\n#" + idC + "\n"))
-	if err != nil || n != 2 || len(got) != 2 {
-		t.Errorf("got %d IDs, %v", n, err)
+	err := collect(strings.NewReader("\ufeff# exported 2026-11-27\n" + idA + "\n\n  " + strings.ToUpper(idB) + "  \r\n#" + idC + "\n"))
+	if want := []string{idA, idB}; err != nil || strings.Join(got, ",") != strings.Join(want, ",") {
+		t.Errorf("got %v, %v; want %v", got, err, want)
 	}
 	for _, tc := range []struct {
 		in, want string
@@ -151,7 +151,7 @@ func TestReadIDs(t *testing.T) {
 		{idA + " " + idB + "\n", "ids.txt:1:"},
 		{strings.Repeat("a", 2<<20), "ids.txt:1: line too long"},
 	} {
-		if _, err := collect(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
+		if err := collect(strings.NewReader(tc.in)); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("readIDs(%.50q) = %v, want an error containing %q", tc.in, err, tc.want)
 		}
 	}
@@ -216,17 +216,7 @@ func TestRun(t *testing.T) {
 	go func() {
 		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-scheduled", sched, "-delivered", deliv}, &stdout, &stderr)
 	}()
-	var url string
-	for url == "" {
-		select {
-		case err := <-done:
-			t.Fatalf("run ended early: %v\n%s", err, stderr.String())
-		case <-time.After(5 * time.Millisecond):
-		}
-		if line, ok := strings.CutSuffix(stdout.String(), "\n"); ok {
-			url = line
-		}
-	}
+	url := firstLine(t, &stdout, done)
 	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.HasSuffix(url, ":0") {
 		t.Fatalf("first line %q, want the served URL", url)
 	}
@@ -262,6 +252,49 @@ func TestRun(t *testing.T) {
 	}
 	if strings.Contains(stdout.String()+errOut, token) {
 		t.Error("the token was printed")
+	}
+}
+
+// -any-scheduled with a -delivered file: listed IDs keep their status,
+// duplicates count once.
+func TestRun_anyScheduledWithDelivered(t *testing.T) {
+	dir := t.TempDir()
+	deliv := writeFile(t, dir, "delivered.txt", idB+"\n"+strings.ToUpper(idB)+"\n"+idC+"\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-any-scheduled", "-delivered", deliv, "-token", "t"}, &stdout, &stderr)
+	}()
+	url := firstLine(t, &stdout, done)
+	for _, tc := range []struct{ id, want string }{
+		{idA, `"006"`}, {idB, `"004"`}, {idC, `"004"`},
+	} {
+		if code, body := call(t, url, tc.id, "t"); code != 200 || !strings.Contains(body, tc.want) {
+			t.Errorf("DELETE %s: %d %s, want %s", tc.id, code, body, tc.want)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := "(0 scheduled, 2 delivered IDs; any other well-formed ID is scheduled)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
+}
+
+// firstLine waits for run's first line of output.
+func firstLine(t *testing.T, stdout *syncBuffer, done <-chan error) string {
+	t.Helper()
+	for {
+		if line, _, ok := strings.Cut(stdout.String(), "\n"); ok {
+			return line
+		}
+		select {
+		case err := <-done:
+			t.Fatalf("run ended before printing its URL: %v", err)
+		case <-time.After(5 * time.Millisecond):
+		}
 	}
 }
 
