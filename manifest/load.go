@@ -38,6 +38,9 @@ func Load(paths ...string) (*Manifest, error) {
 	l := newLoader()
 	defer l.close()
 	for _, p := range paths {
+		if p == "" {
+			return nil, errors.New("empty manifest path: name a manifest file or directory")
+		}
 		fi, err := os.Stat(p)
 		if err != nil {
 			return nil, pathError(p, err)

@@ -315,6 +315,10 @@ func TestParse_Errors(t *testing.T) {
 		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - name: a\n    reason: {x: y}\n    ids: [" + id1 + "]\n"},
 		want:  []string{`recall.yaml:4:13: reason must be a string, got a mapping`},
 	}, {
+		name:  "reason with a terminal escape",
+		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n  - name: a\n    reason: \"\\e[2Jtypo\"\n    ids: [" + id1 + "]\n  - name: b\n    reason: |\n      two\n      lines\tand a tab\n    ids: [" + id2 + "]\n"},
+		want:  []string{`recall.yaml:4:13: reason holds the control character U+001B: use plain text`},
+	}, {
 		name: "scheduled_at",
 		files: map[string]string{"recall.yaml": "version: 1\ncancel:\n" +
 			"  - {name: a, ids: [" + id1 + "], scheduled_at: 2026-11-28}\n" +
@@ -580,6 +584,7 @@ func TestLoad_Directories(t *testing.T) {
 		{[]string{"m/ids.txt"}, "m/ids.txt is not a manifest: manifest files end in .yaml or .yml (a list of message IDs belongs in a group's ids_from)", nil},
 		{[]string{"empty"}, "directory empty holds no manifest: expected *.yaml or *.yml files directly inside it", nil},
 		{nil, "no manifest given: name at least one manifest file or directory", nil},
+		{[]string{""}, "empty manifest path: name a manifest file or directory", nil},
 	} {
 		m, err := Load(tc.paths...)
 		if err == nil || err.Error() != tc.want {

@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"github.com/recallhq/recall/msgid"
 	"gopkg.in/yaml.v3"
@@ -305,7 +306,12 @@ func (l *loader) parseGroup(item *yaml.Node, path string) {
 	}
 	if v, ok := f["reason"]; ok {
 		if n, ok := l.str(path, v.val, "reason"); ok && n.Tag != "!!null" {
-			g.Reason = n.Value
+			if r, bad := controlChar(n.Value); bad {
+				// Reasons are printed in plans: no terminal escapes.
+				l.errorf(pos(path, n), "reason holds the control character %U: use plain text", r)
+			} else {
+				g.Reason = n.Value
+			}
 		}
 	}
 	if v, ok := f["scheduled_at"]; ok {
@@ -350,6 +356,16 @@ func (l *loader) parseGroup(item *yaml.Node, path string) {
 	}
 	l.groups = append(l.groups, g)
 	l.spans = append(l.spans, [2]int{start, len(l.all)})
+}
+
+// controlChar finds a control character other than newline and tab.
+func controlChar(s string) (rune, bool) {
+	for _, r := range s {
+		if unicode.IsControl(r) && r != '\n' && r != '\t' {
+			return r, true
+		}
+	}
+	return 0, false
 }
 
 // str returns n if it is a single value (or null: callers decide what null
