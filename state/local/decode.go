@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -531,6 +532,21 @@ type strict struct {
 	intern interner
 }
 
+// next returns the offset of the first token at or after off, skipping
+// whitespace and separators: the decoder's InputOffset is the end of the
+// previous token, but errors are about the next one.
+func (s *strict) next(off int64) int64 {
+	for off < int64(len(s.data)) {
+		switch s.data[off] {
+		case ' ', '\t', '\r', '\n', ',', ':':
+			off++
+			continue
+		}
+		break
+	}
+	return off
+}
+
 func (s *strict) errAt(off int64, format string, args ...any) error {
 	if off < 0 {
 		off = 0
@@ -598,7 +614,7 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 			return nil, s.jsonErr(err, "state")
 		}
 		key := tok.(string)
-		keyOff := off + 1
+		keyOff := s.next(off)
 		if seen[key] {
 			return nil, s.errAt(keyOff, "duplicate key %q", key)
 		}
@@ -639,22 +655,23 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 			return nil, s.errAt(keyOff, "unknown key %q (want format_version, lineage, serial, recall_version, messages)", key)
 		}
 	}
+	closing := s.next(s.dec.InputOffset())
 	if _, err := s.dec.Token(); err != nil { // the closing brace
 		return nil, s.jsonErr(err, "state")
 	}
 	for _, k := range []string{"format_version", "lineage", "serial", "messages"} {
 		if !seen[k] {
-			return nil, s.errAt(int64(len(data)), "missing %q", k)
+			return nil, s.errAt(closing, "missing %q", k)
 		}
 	}
 	if _, err := s.dec.Token(); err != io.EOF {
-		return nil, s.errAt(s.dec.InputOffset(), "data after the end of the state object")
+		return nil, s.errAt(s.next(s.dec.InputOffset()), "data after the end of the state object")
 	}
 	return st, nil
 }
 
 func (s *strict) number(key string) (json.Number, error) {
-	off := s.dec.InputOffset()
+	off := s.next(s.dec.InputOffset())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return "", s.jsonErr(err, key)
@@ -667,7 +684,7 @@ func (s *strict) number(key string) (json.Number, error) {
 }
 
 func (s *strict) string(key string) (string, error) {
-	off := s.dec.InputOffset()
+	off := s.next(s.dec.InputOffset())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return "", s.jsonErr(err, key)
@@ -680,7 +697,7 @@ func (s *strict) string(key string) (string, error) {
 }
 
 func (s *strict) messages() (map[msgid.ID]state.Record, error) {
-	off := s.dec.InputOffset()
+	off := s.next(s.dec.InputOffset())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return nil, s.jsonErr(err, "messages")
@@ -697,7 +714,7 @@ func (s *strict) messages() (map[msgid.ID]state.Record, error) {
 			return nil, s.jsonErr(err, "messages")
 		}
 		key := tok.(string)
-		keyOff := off + 1
+		keyOff := s.next(off)
 		id, err := msgid.Parse(key)
 		if err != nil {
 			return nil, s.errAt(keyOff, "message ID %q: %v", truncate(key, 40), err)
@@ -717,7 +734,11 @@ func (s *strict) messages() (map[msgid.ID]state.Record, error) {
 			return nil, s.errAt(keyOff, "message %s: want an object with outcome and at", id)
 		}
 		if err := dec.Decode(&jr); err != nil {
-			return nil, s.errAt(keyOff, "message %s: %v", id, err)
+			var te *json.UnmarshalTypeError
+			if errors.As(err, &te) {
+				return nil, s.errAt(keyOff, "message %s: %s must be a string, not a %s", id, te.Field, te.Value)
+			}
+			return nil, s.errAt(keyOff, "message %s: %s", id, strings.TrimPrefix(err.Error(), "json: "))
 		}
 		r, err := s.record(jr)
 		if err != nil {
