@@ -316,8 +316,8 @@ func TestDecode_Corrupt(t *testing.T) {
 func TestDecode_NewerFormat(t *testing.T) {
 	good := encodeString(t, specExample())
 	for name, text := range map[string]string{
-		"canonical":   strings.Replace(good, `"format_version": 1`, `"format_version": 2`, 1),
-		"new layout":  `{"format_version": 3, "messages": [1, 2], "novelty": true}`,
+		"canonical":    strings.Replace(good, `"format_version": 1`, `"format_version": 2`, 1),
+		"new layout":   `{"format_version": 3, "messages": [1, 2], "novelty": true}`,
 		"version last": `{"lineage": "x", "frobs": {}, "format_version": 2.0}`,
 	} {
 		t.Run(name, func(t *testing.T) {
