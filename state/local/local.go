@@ -49,6 +49,8 @@ type Backend struct {
 	ident     identity
 	// touched are the IDs changed in st since the file was written.
 	touched map[msgid.ID]struct{}
+	// merged tells tests whether the last write copied unchanged lines.
+	merged bool
 }
 
 var _ state.Backend = (*Backend)(nil)
@@ -169,9 +171,12 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 		touched = append(touched, id)
 	}
 	slices.SortFunc(touched, msgid.Compare)
+	b.merged = false
 	renamed, fi, err := writeAtomic(b.path, true, func(w *fileWriter) error {
 		if b.canonical {
-			if err := b.merge(w, touched); !errors.Is(err, errNoMerge) {
+			err := b.merge(w, touched)
+			if !errors.Is(err, errNoMerge) {
+				b.merged = err == nil
 				return err
 			}
 			if err := w.reset(); err != nil {

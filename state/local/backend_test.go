@@ -1,0 +1,344 @@
+package local
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/recallhq/recall/internal/version"
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/statetest"
+)
+
+var ctx = context.Background()
+
+func statePath(t *testing.T) string {
+	return filepath.Join(t.TempDir(), "recall.state.json")
+}
+
+func mustRead(t *testing.T, b *Backend) *state.State {
+	t.Helper()
+	s, err := b.Read(ctx)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return s
+}
+
+func mustCommit(t *testing.T, b *Backend, cs ...state.Change) {
+	t.Helper()
+	if err := b.Commit(ctx, cs); err != nil {
+		t.Fatalf("Commit: %v", err)
+	}
+}
+
+func readFile(t *testing.T, path string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// checkCanonical asserts that the file holds exactly Encode(s).
+func checkCanonical(t *testing.T, path string, s *state.State) {
+	t.Helper()
+	if got, want := string(readFile(t, path)), encodeString(t, s); got != want {
+		t.Fatalf("file differs from the encoding of the state:\n%s", lineDiff(want, got))
+	}
+}
+
+func lineDiff(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(w) || i < len(g); i++ {
+		var a, b string
+		if i < len(w) {
+			a = w[i]
+		}
+		if i < len(g) {
+			b = g[i]
+		}
+		if a != b {
+			return fmt.Sprintf("first difference on line %d:\nwant %q\ngot  %q", i+1, a, b)
+		}
+	}
+	return "(no difference by line)"
+}
+
+// TestCommit_MergeMatchesEncode drives random commits and checks that the
+// file copied line by line is always exactly what encoding the whole state
+// gives.
+func TestCommit_MergeMatchesEncode(t *testing.T) {
+	path := statePath(t)
+	b := New(path)
+	s := mustRead(t, b)
+	rng := rand.New(rand.NewPCG(1, 2))
+	next := 0
+	for round := 0; round < 150; round++ {
+		var cs []state.Change
+		ids := statetest.SortedIDs(s)
+		switch {
+		case round%50 == 49 && len(ids) > 0: // remove everything
+			for _, id := range ids {
+				cs = append(cs, state.Change{ID: id})
+			}
+		default:
+			for i := rng.IntN(30); i > 0; i-- { // add
+				cs = append(cs, statetest.Changes(next, 1)...)
+				next++
+			}
+			for i := rng.IntN(10); i > 0 && len(ids) > 0; i-- { // remove
+				cs = append(cs, state.Change{ID: ids[rng.IntN(len(ids))]})
+			}
+			for i := rng.IntN(10); i > 0 && len(ids) > 0; i-- { // modify
+				r := statetest.Record(rng.IntN(1000))
+				r.Description = fmt.Sprintf("round %d \"%d\"", round, i)
+				cs = append(cs, state.Change{ID: ids[rng.IntN(len(ids))], Record: &r})
+			}
+			if len(ids) > 0 && round%7 == 0 { // the first and last lines
+				cs = append(cs, state.Change{ID: ids[0]}, state.Change{ID: ids[len(ids)-1]})
+			}
+			if round%5 == 0 { // before the first, after the last
+				lo, hi := statetest.Record(round), statetest.Record(round+1)
+				cs = append(cs, state.Change{ID: msgid.ID{0, byte(round)}, Record: &lo}, state.Change{ID: msgid.ID{0xff, byte(round)}, Record: &hi})
+			}
+		}
+		if len(cs) == 0 {
+			continue
+		}
+		wasCommitted := s.Exists()
+		mustCommit(t, b, cs...)
+		checkCanonical(t, path, s)
+		if wasCommitted && !b.merged {
+			t.Fatalf("round %d: the commit encoded the whole state instead of copying unchanged lines", round)
+		}
+		if d := statetest.Diff(s, mustRead(t, New(path))); d != "" {
+			t.Fatalf("round %d: read back (-want +got):\n%s", round, d)
+		}
+	}
+}
+
+// TestCommit_FileChangedUnderneath: if the file is no longer the one the
+// Backend read, a commit encodes its whole state rather than merging into
+// someone else's file.
+func TestCommit_FileChangedUnderneath(t *testing.T) {
+	path := statePath(t)
+	a := New(path)
+	s := mustRead(t, a)
+	mustCommit(t, a, statetest.Changes(0, 100)...)
+
+	other := New(path)
+	mustRead(t, other)
+	mustCommit(t, other, statetest.Changes(100, 50)...)
+
+	mustCommit(t, a, statetest.Changes(200, 1)...)
+	if a.merged {
+		t.Error("merged into a file another Backend wrote")
+	}
+	checkCanonical(t, path, s)
+	if got := mustRead(t, New(path)); len(got.Messages) != 101 || got.Serial != 2 {
+		t.Errorf("read back %d messages, serial %d; want a's 101 and serial 2", len(got.Messages), got.Serial)
+	}
+}
+
+// TestCommit_NonCanonicalFile: a hand-formatted file is read, and the
+// first commit writes it canonically.
+func TestCommit_NonCanonicalFile(t *testing.T) {
+	path := statePath(t)
+	text := strings.ReplaceAll(specExampleText, "\n    ", "\n\t")
+	if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	b := New(path)
+	s := mustRead(t, b)
+	if d := statetest.Diff(specExample(), s); d != "" {
+		t.Fatalf("(-want +got):\n%s", d)
+	}
+	mustCommit(t, b, statetest.Changes(0, 1)...)
+	if b.merged {
+		t.Error("merged into a non-canonical file")
+	}
+	checkCanonical(t, path, s)
+	if s.Serial != 4 {
+		t.Errorf("serial %d, want 4", s.Serial)
+	}
+	mustCommit(t, b, statetest.Changes(1, 1)...)
+	if !b.merged {
+		t.Error("second commit did not merge into the canonical file")
+	}
+	checkCanonical(t, path, s)
+}
+
+func TestCommit_Backup(t *testing.T) {
+	path := statePath(t)
+	b := New(path)
+	mustRead(t, b)
+	mustCommit(t, b, statetest.Changes(0, 10)...)
+	if _, err := os.Stat(b.BackupPath()); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the first write made a backup (%v); there was nothing to back up", err)
+	}
+	for i := 1; i <= 3; i++ {
+		before := readFile(t, path)
+		mustCommit(t, b, statetest.Changes(10*i, 10)...)
+		if got := readFile(t, b.BackupPath()); !bytes.Equal(got, before) {
+			t.Fatalf("commit %d: backup is not the previous file", i)
+		}
+	}
+	// Replace keeps a backup too.
+	before := readFile(t, path)
+	if err := b.Replace(ctx, statetest.LargeState(3)); err != nil {
+		t.Fatal(err)
+	}
+	if got := readFile(t, b.BackupPath()); !bytes.Equal(got, before) {
+		t.Fatal("Replace: backup is not the previous file")
+	}
+	// No temporary files are left.
+	entries, _ := os.ReadDir(filepath.Dir(path))
+	for _, e := range entries {
+		if n := e.Name(); n != "recall.state.json" && n != "recall.state.json.backup" {
+			t.Errorf("unexpected file %s", n)
+		}
+	}
+}
+
+func TestCommit_KeepsMode(t *testing.T) {
+	path := statePath(t)
+	b := New(path)
+	mustRead(t, b)
+	mustCommit(t, b, statetest.Changes(0, 1)...)
+	if err := os.Chmod(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, b, statetest.Changes(1, 1)...)
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("mode after a commit: %v, %v; want 0600 kept", fi.Mode(), err)
+	}
+}
+
+func TestCommit_Refusals(t *testing.T) {
+	path := statePath(t)
+	b := New(path)
+	if err := b.Commit(ctx, statetest.Changes(0, 1)); err == nil {
+		t.Error("Commit before Read succeeded")
+	}
+	mustRead(t, b)
+	bad := state.Record{Outcome: 0, At: t0}
+	if err := b.Commit(ctx, []state.Change{{ID: statetest.ID(1), Record: &bad}}); err == nil {
+		t.Error("Commit of a record without an outcome succeeded")
+	}
+	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
+		t.Error("a refused commit wrote the file")
+	}
+	if err := b.Replace(ctx, &state.State{Serial: 1}); err == nil {
+		t.Error("Replace with a state without a lineage succeeded")
+	}
+}
+
+// TestRead_CorruptIsNeverOverwritten: after a Read that fails, neither
+// Commit nor Replace touches the file, and the error says how to recover.
+func TestRead_CorruptIsNeverOverwritten(t *testing.T) {
+	good := specExampleText
+	for name, text := range map[string]string{
+		"corrupt":      strings.Replace(good, `"cancelled"`, `"cancel"`, 1),
+		"truncated":    good[:100],
+		"empty":        "",
+		"newer format": strings.Replace(good, `"format_version": 1`, `"format_version": 2`, 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			path := statePath(t)
+			if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(path+BackupSuffix, []byte(good), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			b := New(path)
+			_, err := b.Read(ctx)
+			var fe *state.FormatError
+			switch {
+			case err == nil:
+				t.Fatal("Read succeeded")
+			case name == "newer format":
+				if !errors.As(err, &fe) {
+					t.Fatalf("Read: %v, want a *state.FormatError", err)
+				}
+			case !errors.Is(err, state.ErrCorrupt):
+				t.Fatalf("Read: %v, want state.ErrCorrupt", err)
+			default:
+				if !strings.Contains(err.Error(), path+":") || !strings.Contains(err.Error(), path+".backup") {
+					t.Errorf("error %q does not name the file's line and the backup to restore", err)
+				}
+			}
+			if err := b.Commit(ctx, statetest.Changes(0, 1)); err == nil {
+				t.Error("Commit after a failed Read succeeded")
+			}
+			if err := b.Replace(ctx, statetest.LargeState(2)); err == nil {
+				t.Error("Replace after a failed Read succeeded")
+			}
+			if got := readFile(t, path); string(got) != text {
+				t.Error("the state file changed")
+			}
+			if got := readFile(t, path+BackupSuffix); string(got) != good {
+				t.Error("the backup changed")
+			}
+			// Restoring the backup is the documented recovery.
+			if err := os.Rename(path+BackupSuffix, path); err != nil {
+				t.Fatal(err)
+			}
+			mustRead(t, b)
+			mustCommit(t, b, statetest.Changes(0, 1)...)
+		})
+	}
+}
+
+func TestRead_NotAFile(t *testing.T) {
+	dir := t.TempDir()
+	b := New(dir)
+	if _, err := b.Read(ctx); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+		t.Errorf("Read of a directory: %v", err)
+	}
+	if err := b.Commit(ctx, statetest.Changes(0, 1)); err == nil {
+		t.Error("Commit after a failed Read succeeded")
+	}
+}
+
+func TestWriteFile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "recall.state.errored.json")
+	s := specExample()
+	if err := WriteFile(path, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(readFile(t, path)); got != specExampleText {
+		t.Errorf("WriteFile wrote:\n%s", got)
+	}
+	if _, err := os.Stat(path + BackupSuffix); !errors.Is(err, os.ErrNotExist) {
+		t.Error("WriteFile made a backup")
+	}
+	got, err := Decode(bytes.NewReader(readFile(t, path)), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := statetest.Diff(s, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func TestReplace_SetsVersion(t *testing.T) {
+	path := statePath(t)
+	s := statetest.LargeState(3)
+	s.RecallVersion = "0.0.1"
+	if err := New(path).Replace(ctx, s); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustRead(t, New(path)); got.RecallVersion != version.Version {
+		t.Errorf("recall_version after Replace = %q, want this recall's %q", got.RecallVersion, version.Version)
+	}
+}
