@@ -93,14 +93,15 @@ func quote(s string) string {
 	return strconv.Quote(s)
 }
 
-// idProblem says why s is not a message ID.
-func idProblem(s string) string {
+// idProblem says why s, an entry of an ids list or a line of an ids file
+// (unit), is not a message ID.
+func idProblem(s, unit string) string {
 	if n := utf8.RuneCountInString(s); n != 32 {
 		if t := strings.ReplaceAll(s, "-", ""); len(t) == 32 && isHex(t) {
 			return "this looks like a UUID; a Clickatell message ID is 32 hexadecimal characters without dashes"
 		}
 		if strings.ContainsAny(s, " \t,;") {
-			return "want one message ID (32 hexadecimal characters) per entry"
+			return "want one message ID (32 hexadecimal characters) per " + unit
 		}
 		return fmt.Sprintf("want 32 hexadecimal characters, got %d", n)
 	}

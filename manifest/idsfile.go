@@ -24,6 +24,14 @@ const maxPresize = 16 << 20
 
 func dirOf(path string) string { return filepath.Dir(path) }
 
+// manifestDir names a manifest's directory in messages.
+func manifestDir(dir string) string {
+	if dir == "." {
+		return "the manifest's directory"
+	}
+	return "the manifest's directory (" + dir + ")"
+}
+
 // idsPath is how diagnostics name an ids_from file: relative to where
 // recall runs, like the manifest's own path.
 func idsPath(manifest, rel string) string {
@@ -52,10 +60,10 @@ func (l *loader) readIDsFile(path string, n *yaml.Node, group string) (int, bool
 	display := idsPath(path, rel)
 	switch {
 	case filepath.IsAbs(rel):
-		l.errorf(p, "ids_from must be a path relative to the manifest's directory (%s), got the absolute path %s", dir, quote(rel))
+		l.errorf(p, "ids_from must be a path relative to %s, got the absolute path %s", manifestDir(dir), quote(rel))
 		return 0, false
 	case !filepath.IsLocal(rel):
-		l.errorf(p, "ids_from %s leads out of the manifest's directory (%s): ids files must be inside it", quote(rel), dir)
+		l.errorf(p, "ids_from %s leads out of %s: ids files must be inside it", quote(rel), manifestDir(dir))
 		return 0, false
 	}
 	root, err := l.root(dir)
@@ -72,7 +80,7 @@ func (l *loader) readIDsFile(path string, n *yaml.Node, group string) (int, bool
 			l.errorf(p, "cannot read ids_from file %s: permission denied", display)
 		case strings.Contains(err.Error(), "escapes"):
 			// IsLocal passed, so only a symbolic link can lead out.
-			l.errorf(p, "ids_from %s leads out of the manifest's directory (%s) through a symbolic link: ids files must be inside it", quote(rel), dir)
+			l.errorf(p, "ids_from %s leads out of %s through a symbolic link: ids files must be inside it", quote(rel), manifestDir(dir))
 		default:
 			l.errorf(p, "cannot read ids_from file %s: %v", display, unwrapPath(err))
 		}
@@ -186,7 +194,7 @@ func (l *loader) scanIDs(r io.Reader, display string, size int64, group string) 
 			return entries
 		}
 		s := string(b)
-		l.errorf(Pos{File: display, Line: int(line)}, "invalid message ID %s: %s", quote(s), idProblem(s))
+		l.errorf(Pos{File: display, Line: int(line)}, "invalid message ID %s: %s", quote(s), idProblem(s, "line"))
 		if l.diags.full(display) {
 			return entries
 		}

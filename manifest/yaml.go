@@ -339,7 +339,7 @@ func (l *loader) parseGroup(item *yaml.Node, path string) {
 		case !ok:
 			listed = false
 		case n.Tag == "!!null" || n.Value == "":
-			l.errorf(pos(path, n), "ids_from is empty: give the path of a file with one message ID per line, relative to %s", dirOf(path))
+			l.errorf(pos(path, n), "ids_from is empty: give the path of a file with one message ID per line, relative to %s", manifestDir(dirOf(path)))
 			listed = false
 		default:
 			idsFrom = n
@@ -432,7 +432,7 @@ func (l *loader) parseIDs(path string, list *yaml.Node, group string) (int, bool
 		}
 		id, err := msgid.Parse(n.Value)
 		if err != nil {
-			l.errorf(pos(path, n), "invalid message ID %s: %s", quote(n.Value), idProblem(n.Value))
+			l.errorf(pos(path, n), "invalid message ID %s: %s", quote(n.Value), idProblem(n.Value, "entry"))
 			continue
 		}
 		l.addID(id, src, uint32(n.Line), uint32(n.Column))
