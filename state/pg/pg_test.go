@@ -1,0 +1,445 @@
+package pg
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/recallhq/recall/internal/pgtest"
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/statetest"
+)
+
+var bg = context.Background()
+
+// open opens a Backend or fails the test, and closes it at the end.
+func open(t *testing.T, loc, workspace string) *Backend {
+	t.Helper()
+	b, err := Open(loc, workspace)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	t.Cleanup(func() { b.Close() })
+	return b
+}
+
+func mustRead(t *testing.T, b *Backend) *state.State {
+	t.Helper()
+	s, err := b.Read(bg)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return s
+}
+
+func TestOpen_Validation(t *testing.T) {
+	for _, tc := range []struct {
+		name, loc, ws, want string
+	}{
+		{"bad scheme", "mysql://u@h/db", "", `scheme "mysql"`},
+		{"bad workspace", "postgres://u@h/db", "no spaces", `invalid workspace name "no spaces"`},
+		{"workspace leading dot", "postgres://u@h/db", ".hidden", "invalid workspace name"},
+		{"workspace too long", "postgres://u@h/db", strings.Repeat("a", 65), "invalid workspace name"},
+		{"bad schema", "postgres://u@h/db?schema=Bad-Name", "", `invalid schema "Bad-Name"`},
+		{"bad port", "postgres://u:hunter2@h:notaport/db", "", "invalid PostgreSQL URL"},
+		{"bad sslmode", "postgres://u:hunter2@h/db?sslmode=sometimes", "", "invalid PostgreSQL URL"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Open(tc.loc, tc.ws)
+			if err == nil {
+				t.Fatalf("Open(%q, %q) succeeded, want an error containing %q", tc.loc, tc.ws, tc.want)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error %q does not contain %q", err, tc.want)
+			}
+			if strings.Contains(err.Error(), "hunter2") {
+				t.Errorf("error %q shows the password", err)
+			}
+		})
+	}
+	for _, ws := range []string{"default", "prod", "team-a.eu_1", "A", strings.Repeat("z", 64)} {
+		if _, err := Open("postgresql://u@h/db", ws); err != nil {
+			t.Errorf("Open with workspace %q: %v", ws, err)
+		}
+	}
+}
+
+func TestBackend_StringRedactsPassword(t *testing.T) {
+	for _, tc := range []struct{ loc, want string }{
+		{"postgres://alice:hunter2@db.example.com:5433/recall", `postgres://alice:xxxxx@db.example.com:5433/recall (workspace "default")`},
+		{"postgresql://alice@db.example.com/recall?sslmode=require", `postgresql://alice@db.example.com/recall?sslmode=require (workspace "default")`},
+		{"postgres://alice@db.example.com/recall?password=hunter2&sslmode=disable", `postgres://alice@db.example.com/recall?password=xxxxx&sslmode=disable (workspace "default")`},
+	} {
+		b, err := Open(tc.loc, "")
+		if err != nil {
+			t.Fatalf("Open: %v", err)
+		}
+		if got := b.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+	}
+}
+
+// closedPort returns a loopback port nothing listens on.
+func closedPort(t *testing.T) int {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	l.Close()
+	return port
+}
+
+func TestErrors_ServerDown(t *testing.T) {
+	port := closedPort(t)
+	b := open(t, fmt.Sprintf("postgres://postgres:hunter2@127.0.0.1:%d/test", port), "")
+	_, err := b.Read(bg)
+	want := fmt.Sprintf("cannot connect to PostgreSQL at 127.0.0.1:%d: connection refused; is the server running?", port)
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Read with the server down: %v, want %q", err, want)
+	}
+	if strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("error shows the password: %v", err)
+	}
+	if _, err := b.Lock(bg, state.LockRequest{Operation: "apply"}); err == nil || !strings.Contains(err.Error(), want) {
+		t.Errorf("Lock with the server down: %v, want %q", err, want)
+	}
+}
+
+func TestErrors_MissingDatabase(t *testing.T) {
+	u, _ := url.Parse(pgtest.URL(t))
+	u.Path = "/recall_no_such_database"
+	b := open(t, u.String(), "")
+	_, err := b.Read(bg)
+	if err == nil || !strings.Contains(err.Error(), `database "recall_no_such_database" does not exist`) || !strings.Contains(err.Error(), "createdb recall_no_such_database") {
+		t.Fatalf("Read of a missing database: %v, want it to say the database does not exist and how to create it", err)
+	}
+}
+
+// role creates a login role without rights and returns the test URL
+// connecting as it. The role is dropped when the test ends.
+func role(t *testing.T) (string, string) {
+	t.Helper()
+	admin := pgtest.Connect(t)
+	name := "recall_test_" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "_")
+	name = name[:min(len(name), 50)]
+	if _, err := admin.Exec(bg, `DROP ROLE IF EXISTS `+pgx.Identifier{name}.Sanitize()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := admin.Exec(bg, `CREATE ROLE `+pgx.Identifier{name}.Sanitize()+` LOGIN`); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		c, err := pgx.Connect(bg, pgtest.URL(t))
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		defer c.Close(bg)
+		for _, q := range []string{`DROP OWNED BY `, `DROP ROLE `} {
+			if _, err := c.Exec(bg, q+pgx.Identifier{name}.Sanitize()); err != nil {
+				t.Errorf("%s%s: %v", q, name, err)
+			}
+		}
+	})
+	u, _ := url.Parse(pgtest.URL(t))
+	u.User = url.User(name)
+	return u.String(), name
+}
+
+func TestErrors_RoleWithoutRights(t *testing.T) {
+	loc, name := role(t)
+	schema := pgtest.Schema(t)
+	b := open(t, pgtest.WithSchema(t, loc, schema), "")
+	_, err := b.Read(bg)
+	if err == nil {
+		t.Fatal("Read as a role that may not create the tables succeeded")
+	}
+	for _, want := range []string{fmt.Sprintf("PostgreSQL user %q lacks the rights", name), `GRANT CREATE ON DATABASE "test" TO "` + name + `"`} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+
+	// Once an owner has created the tables and granted the role what a
+	// state needs, the role works without any CREATE right.
+	owner := open(t, pgtest.WithSchema(t, pgtest.URL(t), schema), "")
+	mustRead(t, owner)
+	admin := pgtest.Connect(t)
+	for _, q := range []string{
+		`GRANT USAGE ON SCHEMA %[1]s TO %[2]s`,
+		`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %[1]s TO %[2]s`,
+	} {
+		if _, err := admin.Exec(bg, fmt.Sprintf(q, pgx.Identifier{schema}.Sanitize(), pgx.Identifier{name}.Sanitize())); err != nil {
+			t.Fatal(err)
+		}
+	}
+	user := open(t, pgtest.WithSchema(t, loc, schema), "")
+	mustRead(t, user)
+	l, err := user.Lock(bg, state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatalf("Lock as the granted role: %v", err)
+	}
+	if err := user.Commit(bg, statetest.Changes(0, 3)); err != nil {
+		t.Fatalf("Commit as the granted role: %v", err)
+	}
+	if err := l.Unlock(); err != nil {
+		t.Fatalf("Unlock: %v", err)
+	}
+	if s := mustRead(t, owner); s.Serial != 1 || len(s.Messages) != 3 {
+		t.Errorf("owner reads serial %d, %d messages; want 1, 3", s.Serial, len(s.Messages))
+	}
+}
+
+func TestSchema_NewerVersionRefused(t *testing.T) {
+	schema := pgtest.Schema(t)
+	loc := pgtest.WithSchema(t, pgtest.URL(t), schema)
+	mustRead(t, open(t, loc, ""))
+	admin := pgtest.Connect(t)
+	if _, err := admin.Exec(bg, `INSERT INTO `+pgx.Identifier{schema, "recall_schema_version"}.Sanitize()+` (version, recall_version) VALUES ($1, '9.9.9')`, SchemaVersion+1); err != nil {
+		t.Fatal(err)
+	}
+	b := open(t, loc, "")
+	_, err := b.Read(bg)
+	var ve *SchemaVersionError
+	if !errors.As(err, &ve) || ve.Found != SchemaVersion+1 || !strings.Contains(err.Error(), "upgrade recall") {
+		t.Fatalf("Read of a newer schema: %v, want a *SchemaVersionError for version %d that says to upgrade", err, SchemaVersion+1)
+	}
+	if _, err := b.Lock(bg, state.LockRequest{Operation: "apply"}); !errors.As(err, &ve) {
+		t.Errorf("Lock on a newer schema: %v, want a *SchemaVersionError", err)
+	}
+}
+
+func TestSchema_ConcurrentFirstUse(t *testing.T) {
+	schema := pgtest.Schema(t)
+	loc := pgtest.WithSchema(t, pgtest.URL(t), schema)
+	var wg sync.WaitGroup
+	errs := make([]error, 4)
+	for i := range errs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			b, err := Open(loc, fmt.Sprintf("w%d", i))
+			if err != nil {
+				errs[i] = err
+				return
+			}
+			defer b.Close()
+			if _, err := b.Read(bg); err != nil {
+				errs[i] = err
+				return
+			}
+			errs[i] = b.Commit(bg, statetest.Changes(i, 1))
+		}()
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Errorf("backend %d: %v", i, err)
+		}
+	}
+	var versions []int
+	rows, _ := pgtest.Connect(t).Query(bg, `SELECT version FROM `+pgx.Identifier{schema, "recall_schema_version"}.Sanitize()+` ORDER BY version`)
+	versions, err := pgx.CollectRows(rows, pgx.RowTo[int])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(versions) != SchemaVersion || versions[len(versions)-1] != SchemaVersion {
+		t.Errorf("schema versions recorded: %v, want 1..%d once each", versions, SchemaVersion)
+	}
+}
+
+func TestCommit_SerialConflict(t *testing.T) {
+	loc := pgtest.SchemaURL(t)
+	a, b := open(t, loc, ""), open(t, loc, "")
+	mustRead(t, a)
+	if err := a.Commit(bg, statetest.Changes(0, 2)); err != nil {
+		t.Fatal(err)
+	}
+	mustRead(t, b)
+	if err := a.Commit(bg, statetest.Changes(2, 2)); err != nil {
+		t.Fatal(err)
+	}
+	// b read serial 1; the database is at 2 now.
+	err := b.Commit(bg, statetest.Changes(100, 5))
+	var sc *SerialConflictError
+	if !errors.As(err, &sc) || sc.Expected != 1 || sc.Found != 2 {
+		t.Fatalf("Commit over another writer's commit: %v, want a *SerialConflictError expecting 1, finding 2", err)
+	}
+	got := mustRead(t, open(t, loc, ""))
+	if got.Serial != 2 || len(got.Messages) != 4 {
+		t.Errorf("after the refused commit: serial %d, %d messages; want 2, 4 (nothing written)", got.Serial, len(got.Messages))
+	}
+
+	// Two handles creating the same new state: the second is refused.
+	c, d := open(t, loc, "new"), open(t, loc, "new")
+	mustRead(t, c)
+	mustRead(t, d)
+	if err := c.Commit(bg, statetest.Changes(0, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Commit(bg, statetest.Changes(1, 1)); !errors.As(err, &sc) || sc.Expected != 0 || sc.Found != 1 || sc.Lineage == "" {
+		t.Errorf("second creation of a state: %v, want a *SerialConflictError naming the other lineage", err)
+	}
+}
+
+// countWrites installs triggers that count the rows and statements written
+// to recall_messages and recall_states, and returns a function reading the
+// counts since the last call.
+func countWrites(t *testing.T, schema string) func() (msgRows, msgStmts, stateRows int) {
+	t.Helper()
+	admin := pgtest.Connect(t)
+	q := func(s string) {
+		t.Helper()
+		s = strings.ReplaceAll(s, "{s}", pgx.Identifier{schema}.Sanitize())
+		if _, err := admin.Exec(bg, s); err != nil {
+			t.Fatalf("%s: %v", s, err)
+		}
+	}
+	q(`CREATE TABLE {s}.writes (what text PRIMARY KEY, n bigint NOT NULL DEFAULT 0)`)
+	q(`INSERT INTO {s}.writes (what) VALUES ('msg_rows'), ('msg_stmts'), ('state_rows')`)
+	q(`CREATE FUNCTION {s}.count_write() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+	UPDATE ` + pgx.Identifier{schema}.Sanitize() + `.writes SET n = n + 1 WHERE what = TG_ARGV[0];
+	RETURN NULL;
+END $$`)
+	q(`CREATE TRIGGER count_rows AFTER INSERT OR UPDATE OR DELETE ON {s}.recall_messages FOR EACH ROW EXECUTE FUNCTION {s}.count_write('msg_rows')`)
+	// INSERT … ON CONFLICT DO UPDATE fires both INSERT and UPDATE
+	// statement triggers: count INSERT and DELETE statements only.
+	q(`CREATE TRIGGER count_stmts AFTER INSERT OR DELETE ON {s}.recall_messages FOR EACH STATEMENT EXECUTE FUNCTION {s}.count_write('msg_stmts')`)
+	q(`CREATE TRIGGER count_rows AFTER INSERT OR UPDATE OR DELETE ON {s}.recall_states FOR EACH ROW EXECUTE FUNCTION {s}.count_write('state_rows')`)
+	return func() (int, int, int) {
+		t.Helper()
+		var m, s, st int
+		err := admin.QueryRow(bg, strings.ReplaceAll(`SELECT
+	(SELECT n FROM {s}.writes WHERE what = 'msg_rows'),
+	(SELECT n FROM {s}.writes WHERE what = 'msg_stmts'),
+	(SELECT n FROM {s}.writes WHERE what = 'state_rows')`, "{s}", pgx.Identifier{schema}.Sanitize())).Scan(&m, &s, &st)
+		if err != nil {
+			t.Fatal(err)
+		}
+		q(`UPDATE {s}.writes SET n = 0`)
+		return m, s, st
+	}
+}
+
+// TestCommit_WritesOnlyChanges checks, with triggers counting what the
+// server writes, that a checkpoint of N changes writes N message rows in a
+// constant number of statements, whatever the size of the state.
+func TestCommit_WritesOnlyChanges(t *testing.T) {
+	for _, size := range []int{2000, 20000} {
+		t.Run(fmt.Sprint(size), func(t *testing.T) {
+			schema := pgtest.Schema(t)
+			loc := pgtest.WithSchema(t, pgtest.URL(t), schema)
+			b := open(t, loc, "")
+			if err := statetest.WriteLarge(bg, b, size); err != nil {
+				t.Fatal(err)
+			}
+			mustRead(t, b)
+			writes := countWrites(t, schema)
+
+			// 600 new messages, 300 changed, 100 forgotten.
+			var cs []state.Change
+			cs = append(cs, statetest.Changes(size, 600)...)
+			for i := 0; i < 300; i++ {
+				r := statetest.Record(i)
+				r.Description = "changed"
+				cs = append(cs, state.Change{ID: statetest.ID(i), Record: &r})
+			}
+			for i := 300; i < 400; i++ {
+				cs = append(cs, state.Change{ID: statetest.ID(i)})
+			}
+			if err := b.Commit(bg, cs); err != nil {
+				t.Fatal(err)
+			}
+			if m, s, st := writes(); m != 1000 || s != 2 || st != 1 {
+				t.Errorf("a commit of 1000 changes on %d messages wrote %d message rows in %d statements and %d state rows; want 1000, 2, 1", size, m, s, st)
+			}
+
+			// Changes that change nothing write nothing.
+			same := statetest.Changes(size, 50)
+			same = append(same, state.Change{ID: statetest.ID(350)}) // already forgotten
+			if err := b.Commit(bg, same); err != nil {
+				t.Fatal(err)
+			}
+			if m, s, st := writes(); m != 0 || s != 0 || st != 0 {
+				t.Errorf("a commit of changes already recorded wrote %d message rows, %d statements, %d state rows; want none", m, s, st)
+			}
+
+			// More than a batch: statements grow with the changes, not the state.
+			if err := b.Commit(bg, statetest.Changes(size+1000, batchSize+1)); err != nil {
+				t.Fatal(err)
+			}
+			if m, s, st := writes(); m != batchSize+1 || s != 2 || st != 1 {
+				t.Errorf("a commit of %d new messages wrote %d rows in %d statements, %d state rows; want %d in 2, 1", batchSize+1, m, s, st, batchSize+1)
+			}
+			if got := mustRead(t, open(t, loc, "")); len(got.Messages) != size+600-100+batchSize+1 || got.Serial != 3 {
+				t.Errorf("read back %d messages at serial %d, want %d at 3", len(got.Messages), got.Serial, size+600-100+batchSize+1)
+			}
+		})
+	}
+}
+
+func TestCommit_ExactStrings(t *testing.T) {
+	loc := pgtest.SchemaURL(t)
+	b := open(t, loc, "")
+	mustRead(t, b)
+	odd := state.Record{Outcome: state.TooLate, Status: "0\x0004", Description: "nul \x00 and bad utf-8 \xff\xfe", Group: "g\x00", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	plain := state.Record{Outcome: state.Cancelled, Status: "006", Description: "Zürich 東京", Group: "g", At: odd.At}
+	id1, id2 := msgid.MustParse("360586640fe9846954897dffe6c13dfc"), msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c")
+	if err := b.Commit(bg, []state.Change{{ID: id1, Record: &odd}, {ID: id2, Record: &plain}}); err != nil {
+		t.Fatal(err)
+	}
+	got := mustRead(t, open(t, loc, ""))
+	if got.Messages[id1] != odd || got.Messages[id2] != plain {
+		t.Errorf("read back %+v and %+v, want %+v and %+v", got.Messages[id1], got.Messages[id2], odd, plain)
+	}
+	// The text columns stay readable; only the odd record uses exact.
+	rows, err := pgtest.Connect(t).Query(bg, `SELECT encode(id, 'hex'), description, exact IS NOT NULL FROM `+b.sql.messages+` ORDER BY id`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type row struct {
+		ID, Description string
+		Exact           bool
+	}
+	rs, err := pgx.CollectRows(rows, pgx.RowToStructByPos[row])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []row{{id1.String(), "nul \uFFFD and bad utf-8 \uFFFD", true}, {id2.String(), "Zürich 東京", false}}
+	if fmt.Sprint(rs) != fmt.Sprint(want) {
+		t.Errorf("rows = %+v, want %+v", rs, want)
+	}
+}
+
+func TestRead_Corrupt(t *testing.T) {
+	loc := pgtest.SchemaURL(t)
+	b := open(t, loc, "")
+	mustRead(t, b)
+	if err := b.Commit(bg, statetest.Changes(0, 3)); err != nil {
+		t.Fatal(err)
+	}
+	id := statetest.ID(1)
+	if _, err := pgtest.Connect(t).Exec(bg, `UPDATE `+b.sql.messages+` SET exact = '\x05ab'::bytea WHERE id = $1`, id[:]); err != nil {
+		t.Fatal(err)
+	}
+	c := open(t, loc, "")
+	_, err := c.Read(bg)
+	if !errors.Is(err, state.ErrCorrupt) {
+		t.Fatalf("Read of a corrupt row: %v, want state.ErrCorrupt", err)
+	}
+	if err := c.Commit(bg, statetest.Changes(10, 1)); !errors.Is(err, state.ErrCorrupt) {
+		t.Errorf("Commit after a corrupt Read: %v, want a refusal wrapping state.ErrCorrupt", err)
+	}
+}
