@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -55,6 +56,33 @@ func BenchmarkLoadIDsFrom1M(b *testing.B) {
 			b.Fatal(err)
 		}
 		if n := len(m.Groups[0].IDs); n != 1_000_000 {
+			b.Fatalf("got %d IDs", n)
+		}
+	}
+}
+
+// BenchmarkParseInline10k parses 10,000 IDs written in the YAML itself,
+// for comparison with ids_from: YAML costs far more per ID.
+func BenchmarkParseInline10k(b *testing.B) {
+	var sb strings.Builder
+	sb.WriteString("version: 1\ncancel:\n  - name: big\n    ids:\n")
+	path := filepath.Join(b.TempDir(), "ids.txt")
+	writeIDs(b, path, 10_000)
+	data, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, line := range strings.Split(strings.TrimSpace(string(data)), "\n") {
+		sb.WriteString("      - " + line + "\n")
+	}
+	manifest := sb.String()
+	b.ReportAllocs()
+	for b.Loop() {
+		m, err := Parse(strings.NewReader(manifest), "recall.yaml")
+		if err != nil {
+			b.Fatal(err)
+		}
+		if n := len(m.Groups[0].IDs); n != 10_000 {
 			b.Fatalf("got %d IDs", n)
 		}
 	}

@@ -795,3 +795,20 @@ func TestManifest_Digest(t *testing.T) {
 		seen[got] = name
 	}
 }
+
+func TestParse_IDsFromRelativeToPath(t *testing.T) {
+	inDir(t, map[string]string{
+		"team/exports/ids.txt": id2 + "\n",
+		"exports/ids.txt":      id3 + "\n", // beside the working directory: not this one
+	})
+	m, err := Parse(strings.NewReader("version: 1\ncancel:\n  - {name: a, ids_from: exports/ids.txt}\n"), "team/recall.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Groups[0].IDs; len(got) != 1 || got[0] != msgid.MustParse(id2) {
+		t.Errorf("IDs = %v, want [%s] from team/exports/ids.txt", got, id2)
+	}
+	if diff := cmp.Diff([]string{"team/recall.yaml"}, m.Files); diff != "" {
+		t.Errorf("files (-want +got):\n%s", diff)
+	}
+}
