@@ -2,17 +2,17 @@ package main
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
+	"github.com/recallhq/recall/state/pg"
 )
 
 // openBackend opens the state at loc: a postgres:// or postgresql:// URL
 // selects PostgreSQL (with workspace), anything else is a file path.
 func openBackend(loc, workspace string) (state.Backend, error) {
-	if strings.HasPrefix(loc, "postgres://") || strings.HasPrefix(loc, "postgresql://") {
-		return nil, fmt.Errorf("PostgreSQL state is not implemented yet")
+	if pg.IsURL(loc) {
+		return pg.Open(loc, workspace)
 	}
 	if loc == "" {
 		return nil, fmt.Errorf("-state: empty location; give a file path or a postgres:// URL")
