@@ -153,50 +153,45 @@ func (l *loader) scanIDs(r io.Reader, display string, size int64, group string) 
 			}
 			continue
 		}
-		// The common line: an ID and "\n".
+		var id msgid.ID
+		ok := false
 		if len(b) == msgid.Len+1 && b[msgid.Len] == '\n' {
-			if id, ok := msgid.ParseBytes(b[:msgid.Len]); ok {
+			id, ok = msgid.ParseBytes(b[:msgid.Len]) // the common line
+		}
+		if !ok {
+			if line == 1 {
+				b = bytes.TrimPrefix(b, []byte("\ufeff"))
+			}
+			if i := bytes.IndexByte(b, '#'); i >= 0 {
+				b = b[:i]
+			}
+			b = trimBlanks(b)
+			if len(b) == 0 {
+				continue
+			}
+			if id, ok = msgid.ParseBytes(b); !ok {
 				entries++
-				l.all = append(l.all, id)
-				src.lines = append(src.lines, line)
-				if len(l.all)-unchecked == idsBatch {
-					l.checkNew(src, unchecked)
-					unchecked = len(l.all)
-					if l.diags.full(display) {
-						return entries
-					}
+				if bytes.IndexByte(b, 0) >= 0 {
+					l.errorf(Pos{File: display, Line: int(line)}, "line holds a NUL byte, so this looks like a binary file: an ids file is text, one message ID per line (stopped reading here)")
+					return entries
+				}
+				s := string(b)
+				l.errorf(Pos{File: display, Line: int(line)}, "invalid message ID %s: %s", quote(s), idProblem(s, "line"))
+				if l.diags.full(display) {
+					return entries
 				}
 				continue
 			}
 		}
-		if line == 1 {
-			b = bytes.TrimPrefix(b, []byte("\ufeff"))
-		}
-		if i := bytes.IndexByte(b, '#'); i >= 0 {
-			b = b[:i]
-		}
-		b = trimBlanks(b)
-		if len(b) == 0 {
-			continue
-		}
 		entries++
-		if id, ok := msgid.ParseBytes(b); ok {
-			l.all = append(l.all, id)
-			src.lines = append(src.lines, line)
-			if len(l.all)-unchecked == idsBatch {
-				l.checkNew(src, unchecked)
-				unchecked = len(l.all)
+		l.all = append(l.all, id)
+		src.lines = append(src.lines, line)
+		if len(l.all)-unchecked == idsBatch {
+			l.checkNew(src, unchecked)
+			unchecked = len(l.all)
+			if l.diags.full(display) {
+				return entries
 			}
-			continue
-		}
-		if bytes.IndexByte(b, 0) >= 0 {
-			l.errorf(Pos{File: display, Line: int(line)}, "line holds a NUL byte, so this looks like a binary file: an ids file is text, one message ID per line (stopped reading here)")
-			return entries
-		}
-		s := string(b)
-		l.errorf(Pos{File: display, Line: int(line)}, "invalid message ID %s: %s", quote(s), idProblem(s, "line"))
-		if l.diags.full(display) {
-			return entries
 		}
 	}
 }
