@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -79,7 +80,13 @@ func FuzzParse(f *testing.F) {
 		if n := len(ve.Diagnostics); n == 0 || n > MaxErrors || ve.Truncated && n != MaxErrors {
 			t.Fatalf("%d diagnostics, truncated %v", n, ve.Truncated)
 		}
-		for _, d := range ve.Diagnostics {
+		for i, d := range ve.Diagnostics {
+			if i > 0 {
+				p := ve.Diagnostics[i-1].Pos
+				if p.File == d.Pos.File && (p.Line > d.Pos.Line || p.Line == d.Pos.Line && p.Col > d.Pos.Col) {
+					t.Errorf("diagnostics out of order: %v before %v", p, d.Pos)
+				}
+			}
 			if d.Pos.Line <= 0 || d.Pos.Col < 0 || d.Pos.File == "" {
 				t.Errorf("bad position in %q", d.Error())
 			}
@@ -130,4 +137,99 @@ func checkManifest(t *testing.T, m *Manifest, path string) {
 			}
 		}
 	}
+}
+
+// FuzzIDsFile checks the ids file reader against a plain reference: split
+// into lines, drop a leading byte order mark, cut "#" comments, trim
+// blanks, skip what is left empty; every other line must be a message ID,
+// listed once; a NUL byte in a bad line stops reading.
+func FuzzIDsFile(f *testing.F) {
+	for _, s := range []string{
+		id1 + "\n" + id2 + "\n",
+		"\ufeff" + id1 + "\r\n\r\n# comment\n  " + strings.ToUpper(id2) + "  # trailing\n",
+		id1 + "\n" + id1 + "\n",
+		"nope\n" + id1,
+		"\x00\x01\x02\n" + id1 + "\n",
+		"# only a comment\n",
+		"",
+		id1 + " " + id2 + "\n" + id1[:31] + "\n",
+	} {
+		f.Add([]byte(s))
+	}
+	dir := f.TempDir()
+	manifest := filepath.Join(dir, "recall.yaml")
+	ids := filepath.Join(dir, "ids.txt")
+	if err := os.WriteFile(manifest, []byte("version: 1\ncancel:\n  - name: a\n    ids_from: ids.txt\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		if bytes.Contains(data, []byte(strings.Repeat("x", idsFileBuffer))) || len(data) > idsFileBuffer {
+			return // long lines have their own test
+		}
+		if err := os.WriteFile(ids, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// The reference.
+		var want []msgid.ID
+		var badLines []int
+		seen := map[msgid.ID]bool{}
+		entries := 0
+		for i, line := range strings.Split(string(data), "\n") {
+			if i == 0 {
+				line = strings.TrimPrefix(line, "\ufeff")
+			}
+			if j := strings.IndexByte(line, '#'); j >= 0 {
+				line = line[:j]
+			}
+			line = strings.Trim(line, " \t\r\n\v\f")
+			if line == "" {
+				continue
+			}
+			entries++
+			id, err := msgid.Parse(line)
+			if err != nil || seen[id] {
+				badLines = append(badLines, i+1)
+				if err != nil && strings.IndexByte(line, 0) >= 0 {
+					break
+				}
+				continue
+			}
+			seen[id] = true
+			want = append(want, id)
+		}
+
+		m, err := Load(manifest)
+		switch {
+		case entries == 0:
+			var ve *ValidationError
+			if !errors.As(err, &ve) || len(ve.Diagnostics) != 1 || ve.Diagnostics[0].Pos.File != manifest {
+				t.Fatalf("no entries: got %v, want one diagnostic on the manifest", err)
+			}
+		case len(badLines) == 0:
+			if err != nil {
+				t.Fatalf("got %v, want IDs %v", err, want)
+			}
+			if got := m.Groups[0].IDs; !slices.Equal(got, want) {
+				t.Fatalf("IDs = %v, want %v", got, want)
+			}
+		default:
+			var ve *ValidationError
+			if !errors.As(err, &ve) {
+				t.Fatalf("got %v, want diagnostics at lines %v", err, badLines)
+			}
+			var got []int
+			for _, d := range ve.Diagnostics {
+				if d.Pos.File != ids || d.Pos.Col != 0 {
+					t.Fatalf("diagnostic %v, want one in %s", d, ids)
+				}
+				got = append(got, d.Pos.Line)
+			}
+			if len(badLines) > MaxErrors {
+				badLines = badLines[:MaxErrors]
+			}
+			if !slices.Equal(got, badLines) {
+				t.Fatalf("diagnostics at lines %v, want %v:\n%v", got, badLines, err)
+			}
+		}
+	})
 }
