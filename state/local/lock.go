@@ -81,6 +81,10 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 	}
 }
 
+// lockOpenedHook, when set by a test, runs between opening the lock file
+// and locking it: where another process's Unlock can come in between.
+var lockOpenedHook func()
+
 // tryLock tries once to take the lock at path. It returns the locked file,
 // or a *state.LockError describing the holder, or an error.
 func tryLock(path string) (*os.File, *state.LockError, error) {
@@ -88,6 +92,9 @@ func tryLock(path string) (*os.File, *state.LockError, error) {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
 			return nil, nil, err
+		}
+		if lockOpenedHook != nil {
+			lockOpenedHook()
 		}
 		err = flock(f, unix.LOCK_EX|unix.LOCK_NB)
 		if errors.Is(err, unix.EWOULDBLOCK) {
