@@ -192,8 +192,8 @@ func TestParse_Errors(t *testing.T) {
 		want:  []string{`recall.yaml:1:10: version must be the number 1, got the number "0"`},
 	}, {
 		name:  "newer version stops",
-		files: map[string]string{"recall.yaml": "version: 2\ncancel:\n  - whatever: {}\n"},
-		want:  []string{`recall.yaml:1:10: manifest version 2 is newer than this recall understands (1): upgrade recall`},
+		files: map[string]string{"recall.yaml": "targets: [x]\nversion: 2\ncancel:\n  - whatever: {}\n"},
+		want:  []string{`recall.yaml:2:10: manifest version 2 is newer than this recall understands (1): upgrade recall`},
 	}, {
 		name:  "unknown top-level key",
 		files: map[string]string{"recall.yaml": "version: 1\ncancels: []\n"},

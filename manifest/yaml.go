@@ -236,18 +236,21 @@ func (l *loader) parseTop(root *yaml.Node, path string) {
 		l.errorf(pos(path, root), "a manifest is a mapping with the keys version and cancel, got %s", describe(root))
 		return
 	}
+	// A newer version is the one thing worth saying about a file whose
+	// schema we do not know.
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if k, v := root.Content[i], root.Content[i+1]; k.Kind == yaml.ScalarNode && k.Value == "version" {
+			if ver, ok := intValue(v); ok && ver > 1 {
+				l.errorf(pos(path, v), "manifest version %d is newer than this recall understands (1): upgrade recall", ver)
+				return
+			}
+		}
+	}
 	f := l.fields(path, root, topKeys, "at the top level")
 	if v, ok := f["version"]; !ok {
 		l.errorf(pos(path, root), `missing "version: 1": every manifest starts with it`)
 	} else if n, ok := l.value(path, v.val); ok {
-		var ver int64
-		isInt := n.Kind == yaml.ScalarNode && n.Tag == "!!int" && n.Decode(&ver) == nil
-		switch {
-		case isInt && ver == 1:
-		case isInt && ver > 1:
-			l.errorf(pos(path, n), "manifest version %d is newer than this recall understands (1): upgrade recall", ver)
-			return // the rest follows a schema we do not know
-		default:
+		if ver, ok := intValue(n); !ok || ver != 1 {
 			l.errorf(pos(path, n), "version must be the number 1, got %s", describe(n))
 		}
 	}
@@ -266,6 +269,15 @@ func (l *loader) parseTop(root *yaml.Node, path string) {
 	for _, item := range list.Content {
 		l.parseGroup(item, path)
 	}
+}
+
+// intValue returns the value of an integer scalar.
+func intValue(n *yaml.Node) (int64, bool) {
+	var v int64
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil {
+		return 0, false
+	}
+	return v, true
 }
 
 // parseGroup validates one cancel list item and adds its IDs.
