@@ -100,6 +100,7 @@ func Open(loc, workspace string) (*Backend, error) {
 	if s := strings.ToLower(u.Scheme); s != "postgres" && s != "postgresql" {
 		return nil, fmt.Errorf("invalid PostgreSQL URL: scheme %q; want postgres:// or postgresql://", u.Scheme)
 	}
+	redacted := redact(u) // with the schema parameter, which names the state too
 	q := u.Query()
 	schema := DefaultSchema
 	if q.Has("schema") {
@@ -110,7 +111,6 @@ func Open(loc, workspace string) (*Backend, error) {
 		q.Del("schema")
 	}
 	u.RawQuery = q.Encode()
-	redacted := redact(u)
 
 	cc, err := pgx.ParseConfig(u.String())
 	if err != nil {

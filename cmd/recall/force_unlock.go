@@ -1,0 +1,100 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+const forceUnlockHelp = `
+Usage: recall force-unlock [-state LOC] [-workspace NAME] [-force] LOCK_ID
+
+  Removes a lock on the state that a run left behind. LOCK_ID is the lock
+  ID that a refused run printed ("state is locked by ... lock ID ...").
+  It changes nothing at Clickatell and nothing in the state's messages.
+
+  PostgreSQL state: a lock is held by a database session and disappears
+  when that session ends, so a killed run normally frees it within
+  seconds. A run whose machine vanished (power loss, a network cut) keeps
+  its session, and the lock, until the server notices, which by default
+  takes up to two hours. force-unlock ends that session at once
+  (pg_terminate_backend): if the run is in fact still alive, it can write
+  nothing more and fails at its next checkpoint, losing at most the
+  results since its last one (the next apply asks Clickatell again).
+
+  Local state: the operating system releases a file's lock when its holder
+  exits, so there is never a lock to force; force-unlock says who holds it.
+
+  Only unlock a run you know is gone or stuck. On a terminal,
+  force-unlock asks for confirmation; elsewhere it needs -force.
+
+Examples:
+
+  # The lock ID comes from the error of the run that was refused.
+  recall force-unlock -state postgres://recall@db.internal/recall 0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a
+
+  # In a pipeline, with another workspace, without asking.
+  recall force-unlock -force -state "$RECALL_STATE" -workspace eu 0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a
+`
+
+func init() {
+	register(&command{
+		name:     "force-unlock",
+		synopsis: "Release a stuck state lock, given its lock ID",
+		run:      runForceUnlock,
+	})
+}
+
+func runForceUnlock(ctx context.Context, e *env, args []string) error {
+	var cf commonFlags
+	var force bool
+	fs := newFlagSet(e, "force-unlock", forceUnlockHelp)
+	cf.stateFlags(fs)
+	fs.BoolVar(&force, "force", false, "do not ask for confirmation")
+	pos, err := parseInterspersed(e, fs, args)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(pos) == 0:
+		return errors.New("force-unlock: no lock ID given; it is printed by the run that was refused the lock (run 'recall force-unlock -h' for usage)")
+	case len(pos) > 1:
+		return fmt.Errorf("force-unlock: one lock ID expected, got %d arguments; run 'recall force-unlock -h' for usage", len(pos))
+	}
+	id := strings.TrimSpace(pos[0])
+	if id == "" {
+		return errors.New("force-unlock: the lock ID is empty")
+	}
+
+	b, err := openBackend(cf.state, cf.workspace)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+
+	if !force {
+		if !e.stdinTTY {
+			return fmt.Errorf("force-unlock needs confirmation, but the input is not a terminal: pass -force to unlock %s without asking", b)
+		}
+		fmt.Fprintf(e.stdout, "Do you really want to force-unlock %s (lock ID %s)?\n"+
+			"  If the run holding it is still going, it will be stopped from writing the state.\n"+
+			"  Only 'yes' will be accepted to confirm: ", b, id)
+		line, err := bufio.NewReader(e.stdin).ReadString('\n')
+		if err != nil && !errors.Is(err, io.EOF) {
+			return fmt.Errorf("reading the answer: %w", err)
+		}
+		if strings.TrimSpace(line) != "yes" {
+			return &exitError{code: 1, err: errors.New("Force-unlock cancelled; the lock was not touched.")}
+		}
+		fmt.Fprintln(e.stdout)
+	}
+
+	if err := b.ForceUnlock(ctx, id); err != nil {
+		return fmt.Errorf("force-unlock: %w", err)
+	}
+	fmt.Fprintf(e.stdout, "Lock %s on %s released. Other recall runs can now lock the state.\n", id, b)
+	return nil
+}

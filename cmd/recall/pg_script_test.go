@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/recallhq/recall/internal/pgtest"
+	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/pg"
+)
+
+// TestPostgresScripts runs the scripts in testdata/pg against the test
+// PostgreSQL server (see internal/pgtest: skipped when it is unreachable,
+// failed under CI=true). Each script gets a fresh schema: $PGURL selects
+// it, and $PGURL_PW is the same URL with a password in it (the server
+// trusts loopback, so any password works) for checking that none is ever
+// printed.
+func TestPostgresScripts(t *testing.T) {
+	base := pgtest.URL(t)
+	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){"pglock": cmdPGLock}
+	for k, v := range scriptCmds {
+		cmds[k] = v
+	}
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/pg",
+		RequireExplicitExec: true,
+		Cmds:                cmds,
+		Setup: func(env *testscript.Env) error {
+			for _, k := range []string{"CLICKATELL_TOKEN", "CLICKATELL_ENDPOINT", "NO_COLOR"} {
+				env.Setenv(k, "")
+			}
+			var b [6]byte
+			rand.Read(b[:])
+			schema := "recall_script_" + hex.EncodeToString(b[:])
+			env.Defer(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+				defer cancel()
+				if c, err := pgx.Connect(ctx, base); err == nil {
+					c.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+					c.Close(ctx)
+				}
+			})
+			u, err := url.Parse(base)
+			if err != nil {
+				return err
+			}
+			q := u.Query()
+			q.Set("schema", schema)
+			u.RawQuery = q.Encode()
+			env.Setenv("PGURL", u.String())
+			u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+			env.Setenv("PGURL_PW", u.String())
+			return nil
+		},
+	})
+}
+
+// cmdPGLock takes the lock of a PostgreSQL state in the test process (so
+// another process than the recall under test) and sets $LOCK_ID:
+// pglock URL WORKSPACE OPERATION. The lock is held until the script ends.
+func cmdPGLock(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: pglock URL WORKSPACE OPERATION")
+	}
+	b, err := pg.Open(args[0], args[1])
+	ts.Check(err)
+	l, err := b.Lock(context.Background(), state.LockRequest{Operation: args[2]})
+	ts.Check(err)
+	ts.Defer(func() {
+		l.Unlock()
+		b.Close()
+	})
+	ts.Setenv("LOCK_ID", l.Info().ID)
+}
