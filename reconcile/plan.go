@@ -491,7 +491,7 @@ func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[str
 		}
 	}
 	if partial != nil {
-		in := newIDSet(m)
+		in := manifestIDSet(m)
 		for id, r := range msgs {
 			if a := partial[r.Group]; a != nil && !in.has(id) {
 				a.og.Sample = keepSmallest(a.og.Sample, id)
@@ -521,16 +521,22 @@ type idSet struct {
 	hasZero bool // the zero ID marks empty slots, so it is kept apart
 }
 
-func newIDSet(m *manifest.Manifest) *idSet {
-	n := 0
-	for _, g := range m.Groups {
-		n += len(g.IDs)
-	}
+// newIDSet returns a set with room for n IDs.
+func newIDSet(n int) *idSet {
 	size := 16
 	for size < 2*n {
 		size <<= 1
 	}
-	s := &idSet{slots: make([]msgid.ID, size), mask: uint64(size - 1)}
+	return &idSet{slots: make([]msgid.ID, size), mask: uint64(size - 1)}
+}
+
+// manifestIDSet is the set of every ID of m.
+func manifestIDSet(m *manifest.Manifest) *idSet {
+	n := 0
+	for _, g := range m.Groups {
+		n += len(g.IDs)
+	}
+	s := newIDSet(n)
 	for _, g := range m.Groups {
 		for _, id := range g.IDs {
 			s.add(id)
@@ -548,18 +554,21 @@ func idHash(id *msgid.ID) uint64 {
 	return hi ^ lo
 }
 
-func (s *idSet) add(id msgid.ID) {
+// add adds id and reports whether it was new. The set must have been
+// made with room for every ID added.
+func (s *idSet) add(id msgid.ID) bool {
 	if id == (msgid.ID{}) {
+		added := !s.hasZero
 		s.hasZero = true
-		return
+		return added
 	}
 	for i := idHash(&id) & s.mask; ; i = (i + 1) & s.mask {
 		switch s.slots[i] {
 		case id:
-			return
+			return false
 		case msgid.ID{}:
 			s.slots[i] = id
-			return
+			return true
 		}
 	}
 }

@@ -243,3 +243,27 @@ func BenchmarkWritePlan100k(b *testing.B) {
 type discard struct{}
 
 func (discard) Write(p []byte) (int, error) { return len(p), nil }
+
+// BenchmarkReadPlan100k reads back a saved plan of 100,000 changes.
+func BenchmarkReadPlan100k(b *testing.B) {
+	p := &Plan{FormatVersion: 1, Summary: Summary{Cancel: 100000}, Groups: []GroupPlan{{Name: "g", Reason: "r", Cancel: 100000, Total: 100000}}}
+	at := time.Date(2026, 11, 28, 9, 0, 0, 0, time.UTC)
+	for i := 0; i < 100000; i++ {
+		p.Changes = append(p.Changes, Change{ID: benchID(i), Action: Cancel, Group: "g", Reason: "r", ScheduledAt: &at})
+	}
+	var buf strings.Builder
+	if err := WritePlan(&buf, p); err != nil {
+		b.Fatal(err)
+	}
+	doc := buf.String()
+	b.SetBytes(int64(len(doc)))
+	for b.Loop() {
+		q, err := ReadPlan(strings.NewReader(doc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(q.Changes) != 100000 {
+			b.Fatal(len(q.Changes))
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/recallhq/recall/msgid"
@@ -176,17 +177,17 @@ func sameTime(a, b *time.Time) bool {
 
 // planDoc is the saved plan as read.
 type planDoc struct {
-	FormatVersion  *int          `json:"format_version"`
-	RecallVersion  string        `json:"recall_version"`
-	CreatedAt      time.Time     `json:"created_at"`
-	State          StateRef      `json:"state"`
-	ManifestDigest string        `json:"manifest_digest"`
-	Targets        []string      `json:"targets"`
-	Summary        Summary       `json:"summary"`
-	Groups         []GroupPlan   `json:"groups"`
-	Warnings       []Warning     `json:"warnings"`
-	Orphaned       []OrphanGroup `json:"orphaned"`
-	Changes        []changeJSON  `json:"changes"`
+	FormatVersion  *int            `json:"format_version"`
+	RecallVersion  string          `json:"recall_version"`
+	CreatedAt      time.Time       `json:"created_at"`
+	State          StateRef        `json:"state"`
+	ManifestDigest string          `json:"manifest_digest"`
+	Targets        []string        `json:"targets"`
+	Summary        Summary         `json:"summary"`
+	Groups         []GroupPlan     `json:"groups"`
+	Warnings       []Warning       `json:"warnings"`
+	Orphaned       []OrphanGroup   `json:"orphaned"`
+	Changes        json.RawMessage `json:"changes"`
 }
 
 // PlanFormatError is returned by ReadPlan for a plan written by a newer
@@ -214,36 +215,13 @@ func malformed(format string, args ...any) error {
 // or duplicate ID, an action other than cancel, or a summary that does not
 // match the changes. Unknown fields are ignored.
 func ReadPlan(r io.Reader) (*Plan, error) {
-	dec := json.NewDecoder(bufio.NewReaderSize(r, 64<<10))
-	var d planDoc
-	if err := dec.Decode(&d); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, malformed("the file is empty")
-		}
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, malformed("not valid JSON (at byte %d: %v)", se.Offset, err)
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, malformed("field %q holds a JSON %s, which is the wrong type", te.Field, te.Value)
-		}
-		return nil, malformed("%v", err)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading the plan: %w", err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, malformed("unexpected data after the plan's JSON object")
-	}
-	if d.FormatVersion == nil {
-		return nil, malformed("no format_version: this is not a recall plan")
-	}
-	switch v := *d.FormatVersion; {
-	case v > PlanFormatVersion:
-		return nil, &PlanFormatError{Version: v}
-	case v < 1:
-		return nil, malformed("format_version %d is not valid", v)
-	}
-	if d.Changes == nil {
-		return nil, malformed("no changes list: this is not a recall plan")
+	d, changes, err := decodePlan(data)
+	if err != nil {
+		return nil, err
 	}
 	p := &Plan{
 		FormatVersion:  *d.FormatVersion,
@@ -256,7 +234,7 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		Groups:         d.Groups,
 		Warnings:       d.Warnings,
 		Orphaned:       d.Orphaned,
-		Changes:        make([]Change, len(d.Changes)),
+		Changes:        changes,
 	}
 	if p.State.Lineage == "" && p.State.Serial != 0 {
 		return nil, malformed("state serial %d without a lineage", p.State.Serial)
@@ -271,27 +249,29 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		}
 		groups[g.Name] = g
 	}
-	var err error
-	seen := make(map[msgid.ID]int, len(d.Changes))
+	seen := newIDSet(len(p.Changes))
 	perGroup := make(map[string]int, len(p.Groups))
-	for i := range d.Changes {
-		c, err := d.Changes[i].change()
-		if err != nil {
-			return nil, malformed("change %d: %v", i+1, err)
+	var (
+		lastName string
+		lastG    *GroupPlan
+	)
+	for i := range p.Changes {
+		c := &p.Changes[i]
+		if !seen.add(c.ID) {
+			first := slices.IndexFunc(p.Changes, func(o Change) bool { return o.ID == c.ID })
+			return nil, malformed("change %d: id %s is already change %d", i+1, c.ID, first+1)
 		}
-		if j, dup := seen[c.ID]; dup {
-			return nil, malformed("change %d: id %s is already change %d", i+1, c.ID, j)
-		}
-		seen[c.ID] = i + 1
 		if len(groups) > 0 {
-			g, ok := groups[c.Group]
-			if !ok {
-				return nil, malformed("change %d: group %q is not among the plan's groups", i+1, clip(c.Group))
+			if lastG == nil || c.Group != lastName {
+				g, ok := groups[c.Group]
+				if !ok {
+					return nil, malformed("change %d: group %q is not among the plan's groups", i+1, clip(c.Group))
+				}
+				lastName, lastG = c.Group, g
 			}
-			c.Group, c.Reason, c.ScheduledAt = g.Name, g.Reason, g.ScheduledAt
+			c.Group, c.Reason, c.ScheduledAt = lastG.Name, lastG.Reason, lastG.ScheduledAt
 		}
 		perGroup[c.Group]++
-		p.Changes[i] = c
 	}
 	if p.Summary.Cancel != len(p.Changes) {
 		return nil, malformed("summary says %d to cancel but the plan lists %d changes", p.Summary.Cancel, len(p.Changes))
@@ -307,6 +287,203 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		}
 	}
 	return p, nil
+}
+
+// planChangesSep is what WritePlan writes before the changes array, the
+// document's last member. A JSON string cannot hold a raw newline, so this
+// can only be structure.
+const planChangesSep = ",\n  \"changes\": "
+
+// decodePlan decodes a saved plan. A plan in WritePlan's layout is split
+// before its changes: encoding/json decodes the small head, and the
+// changes are parsed directly (a million changes in a fraction of a
+// second). Anything else is decoded by encoding/json whole.
+func decodePlan(data []byte) (*planDoc, []Change, error) {
+	if i := bytes.Index(data, []byte(planChangesSep)); i > 0 {
+		rest := bytes.TrimRight(data[i+len(planChangesSep):], " \t\r\n")
+		if len(rest) > 0 && rest[len(rest)-1] == '}' {
+			head := make([]byte, i+1)
+			copy(head, data[:i])
+			head[i] = '}'
+			var d planDoc
+			if json.Unmarshal(head, &d) == nil && d.Changes == nil {
+				if err := checkPlanVersion(&d); err != nil {
+					return nil, nil, err
+				}
+				if cs, ok := parseChangesFast(rest[:len(rest)-1]); ok {
+					return &d, cs, nil
+				}
+			}
+		}
+	}
+
+	var d planDoc
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&d); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, nil, malformed("the file is empty")
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, nil, malformed("not valid JSON (at byte %d: %v)", se.Offset, err)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, nil, malformed("field %q holds a JSON %s, which is the wrong type", te.Field, te.Value)
+		}
+		return nil, nil, malformed("%v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, nil, malformed("unexpected data after the plan's JSON object")
+	}
+	if err := checkPlanVersion(&d); err != nil {
+		return nil, nil, err
+	}
+	if len(d.Changes) == 0 || string(d.Changes) == "null" {
+		return nil, nil, malformed("no changes list: this is not a recall plan")
+	}
+	changes, err := decodeChanges(d.Changes)
+	if err != nil {
+		return nil, nil, err
+	}
+	return &d, changes, nil
+}
+
+func checkPlanVersion(d *planDoc) error {
+	if d.FormatVersion == nil {
+		return malformed("no format_version: this is not a recall plan")
+	}
+	switch v := *d.FormatVersion; {
+	case v > PlanFormatVersion:
+		return &PlanFormatError{Version: v}
+	case v < 1:
+		return malformed("format_version %d is not valid", v)
+	}
+	return nil
+}
+
+// decodeChanges decodes a saved plan's changes array. The layout WritePlan
+// writes (one change a line, id first, runs of changes with the same group
+// fields) is parsed directly, decoding each run's group fields once; any
+// other layout, and any change that does not check out, goes through
+// encoding/json, which also words the errors.
+func decodeChanges(raw []byte) ([]Change, error) {
+	if cs, ok := parseChangesFast(raw); ok {
+		return cs, nil
+	}
+	var cjs []changeJSON
+	if err := json.Unmarshal(raw, &cjs); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			return nil, malformed("changes: field %q holds a JSON %s, which is the wrong type", te.Field, te.Value)
+		}
+		return nil, malformed("changes: %v", err)
+	}
+	cs := make([]Change, len(cjs))
+	for i := range cjs {
+		c, err := cjs[i].change()
+		if err != nil {
+			return nil, malformed("change %d: %v", i+1, err)
+		}
+		cs[i] = c
+	}
+	return cs, nil
+}
+
+// parseChangesFast parses raw, a syntactically valid JSON value, when it
+// is an array of changes as WritePlan writes them; ok is false otherwise.
+func parseChangesFast(raw []byte) (cs []Change, ok bool) {
+	const prefix = `{"id":"`
+	p := skipSpace(raw, 0)
+	if p >= len(raw) || raw[p] != '[' {
+		return nil, false
+	}
+	p = skipSpace(raw, p+1)
+	if p < len(raw) && raw[p] == ']' {
+		return []Change{}, skipSpace(raw, p+1) == len(raw)
+	}
+	cs = make([]Change, 0, bytes.Count(raw, []byte(prefix)))
+	var lastTail []byte
+	var tmpl Change
+	for {
+		if !bytes.HasPrefix(raw[p:], []byte(prefix)) || len(raw)-p < len(prefix)+msgid.Len+2 {
+			return nil, false
+		}
+		p += len(prefix)
+		id, valid := msgid.ParseBytes(raw[p : p+msgid.Len])
+		if !valid {
+			return nil, false
+		}
+		p += msgid.Len
+		if raw[p] != '"' || raw[p+1] != ',' {
+			return nil, false
+		}
+		p += 2
+		// The tail: the object's other members, up to its closing brace.
+		t := p
+		depth := 0
+	scan:
+		for ; p < len(raw); p++ {
+			switch raw[p] {
+			case '"':
+				for p++; p < len(raw) && raw[p] != '"'; p++ {
+					if raw[p] == '\\' {
+						p++
+					}
+				}
+			case '{', '[':
+				depth++
+			case ']':
+				depth--
+			case '}':
+				if depth == 0 {
+					break scan
+				}
+				depth--
+			}
+		}
+		if p >= len(raw) {
+			return nil, false
+		}
+		tail := raw[t:p]
+		p++
+		if lastTail == nil || !bytes.Equal(tail, lastTail) {
+			var cj changeJSON
+			obj := make([]byte, 0, len(tail)+2)
+			obj = append(append(append(obj, '{'), tail...), '}')
+			if err := json.Unmarshal(obj, &cj); err != nil || cj.ID != "" || cj.Action != "cancel" || cj.Group == "" {
+				return nil, false
+			}
+			tmpl = Change{Action: Cancel, Group: cj.Group, Reason: cj.Reason}
+			if cj.ScheduledAt != nil {
+				at := cj.ScheduledAt.UTC()
+				tmpl.ScheduledAt = &at
+			}
+			lastTail = tail
+		}
+		c := tmpl
+		c.ID = id
+		cs = append(cs, c)
+		p = skipSpace(raw, p)
+		if p >= len(raw) {
+			return nil, false
+		}
+		switch raw[p] {
+		case ',':
+			p = skipSpace(raw, p+1)
+		case ']':
+			return cs, skipSpace(raw, p+1) == len(raw)
+		default:
+			return nil, false
+		}
+	}
+}
+
+func skipSpace(b []byte, p int) int {
+	for p < len(b) && (b[p] == ' ' || b[p] == '\n' || b[p] == '\t' || b[p] == '\r') {
+		p++
+	}
+	return p
 }
 
 // groupsFromChanges rebuilds the group list of a plan that has none (a

@@ -430,12 +430,41 @@ func TestWritePlanFile(t *testing.T) {
 
 func FuzzReadPlan(f *testing.F) {
 	f.Add([]byte(goodPlan))
+	f.Add([]byte(`{"format_version":1,"summary":{"cancel":2},"changes":[
+    {"id":"360586640fe9846954897dffe6c13dfc","action":"cancel","group":"g","reason":"a \"}\" b","scheduled_at":"2026-11-28T09:00:00Z"},
+    {"id":"b09e1b1bdb5a070c978f03b6836b955c","action":"cancel","group":"g","reason":"a \"}\" b","scheduled_at":"2026-11-28T09:00:00Z"}
+  ]}`))
 	f.Add([]byte(`{"format_version": 1, "changes": []}`))
 	f.Add([]byte(`{"format_version": 1, "summary": {"cancel": 1}, "changes": [{"id": "00000000000000000000000000000000", "action": "cancel", "group": "a"}]}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		p, err := ReadPlan(bytes.NewReader(b))
 		if err != nil {
 			return
+		}
+		// The fast changes parser must agree with encoding/json whenever
+		// it accepts the input.
+		var d struct {
+			Changes json.RawMessage `json:"changes"`
+		}
+		if json.Unmarshal(b, &d) == nil && json.Valid(d.Changes) {
+			if fast, ok := parseChangesFast(d.Changes); ok {
+				var cjs []changeJSON
+				if err := json.Unmarshal(d.Changes, &cjs); err != nil {
+					t.Fatalf("fast parser accepted what encoding/json refuses: %v", err)
+				}
+				if len(cjs) != len(fast) {
+					t.Fatalf("fast parser found %d changes, encoding/json %d", len(fast), len(cjs))
+				}
+				for i := range cjs {
+					c, err := cjs[i].change()
+					if err != nil {
+						t.Fatalf("fast parser accepted change %d that is invalid: %v", i+1, err)
+					}
+					if diff := cmp.Diff(c, fast[i]); diff != "" {
+						t.Fatalf("change %d differs (-json +fast):\n%s", i+1, diff)
+					}
+				}
+			}
 		}
 		// Whatever is accepted must survive a write and read back the same.
 		var buf bytes.Buffer
@@ -491,7 +520,7 @@ func TestIDSet(t *testing.T) {
 		{Name: "a", IDs: append(ids(0, 1000), msgid.ID{})},
 		{Name: "b", IDs: ids(5000, 5100)},
 	}}
-	s := newIDSet(m)
+	s := manifestIDSet(m)
 	for n := uint64(0); n < 6000; n++ {
 		want := n < 1000 || n >= 5000 && n < 5100
 		if got := s.has(id(n)); got != want {
@@ -501,7 +530,10 @@ func TestIDSet(t *testing.T) {
 	if !s.has(msgid.ID{}) {
 		t.Error("zero ID lost")
 	}
-	if newIDSet(&manifest.Manifest{}).has(msgid.ID{}) {
+	if !s.add(id(5000000)) || s.add(id(5000000)) || s.add(msgid.ID{}) {
+		t.Error("add does not report what was new")
+	}
+	if manifestIDSet(&manifest.Manifest{}).has(msgid.ID{}) {
 		t.Error("empty set has the zero ID")
 	}
 }
