@@ -194,7 +194,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 	}
 
 	if len(p.Warnings) > 0 || len(p.Targets) > 0 {
-		fmt.Fprintln(out)
+		fmt.Fprintln(diag) // on diag, so that stdout alone has no double blank line
 	}
 	for _, w := range p.Warnings {
 		fmt.Fprintln(diag, c.yellow("Warning:")+" "+w.Message)

@@ -120,7 +120,7 @@ func TestHumanPlanView_streams(t *testing.T) {
 	// Warnings are diagnostics: they go to the diag writer, the plan to out.
 	var out, diag bytes.Buffer
 	humanPlanView{}.render(&out, &diag, viewPlan(t, reconcile.PlanOptions{}))
-	if !strings.HasPrefix(diag.String(), "Warning: group \"welcome-series-v1\" was scheduled for 2026-11-27T08:35:00Z, 3h25m ago") {
+	if !strings.HasPrefix(diag.String(), "\nWarning: group \"welcome-series-v1\" was scheduled for 2026-11-27T08:35:00Z, 3h25m ago") {
 		t.Errorf("diag = %q", diag.String())
 	}
 	if strings.Contains(out.String(), "Warning") {
@@ -239,6 +239,16 @@ func TestShellQuote(t *testing.T) {
 	for in, want := range map[string]string{"plan.json": "plan.json", "my plan.json": "'my plan.json'", "it's": `'it'\''s'`, "": "''"} {
 		if got := shellQuote(in); got != want {
 			t.Errorf("shellQuote(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestHumanPlanView_noDoubleBlankLines(t *testing.T) {
+	for _, opts := range []reconcile.PlanOptions{{}, {Targets: []string{"promo-typo"}}} {
+		var out, diag bytes.Buffer
+		humanPlanView{}.render(&out, &diag, viewPlan(t, opts))
+		if strings.Contains(out.String(), "\n\n\n") {
+			t.Errorf("stdout alone has a double blank line:\n%s", out.String())
 		}
 	}
 }
