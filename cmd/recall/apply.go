@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strings"
 	"syscall"
 	"time"
@@ -246,6 +247,8 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		}
 	}
 
+	limitMemory(e, len(st.Messages)+len(plan.Changes), len(plan.Changes))
+
 	// From here on, signals stop the run gracefully instead of killing it.
 	runCtx, hardStop := context.WithCancel(ctx)
 	defer hardStop()
@@ -349,6 +352,24 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 	}
 	return fmt.Errorf("%v\n\nThe state was printed on stdout above. To recover, save it to a file, fix the problem above, then %s",
 		se, strings.Replace(restore, erroredStateFile, "that file", 1))
+}
+
+// limitMemory sets a soft memory limit sized to the run, unless the user
+// set GOMEMLIMIT: by default the Go runtime lets the heap grow to twice
+// what is live, and a million-message state is mostly live data (the
+// state's map and the plan), so a large apply would otherwise use twice
+// the memory it needs. Under the limit the collector simply runs more
+// often; the limit is soft, so a run that needs more still gets it.
+func limitMemory(e *env, stateSize, planSize int) {
+	if e.getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	const (
+		base       = 64 << 20
+		perMessage = 280 // the state's map entry, its sorted ID, map growth
+		perChange  = 64  // a plan change
+	)
+	debug.SetMemoryLimit(int64(base + perMessage*stateSize + perChange*planSize))
 }
 
 func isPostgres(loc string) bool {

@@ -165,28 +165,51 @@ func TestApply_Faults(t *testing.T) {
 // state and its backup always parse, and a rerun finishes the job.
 func TestApply_KillAnyInstant(t *testing.T) {
 	dir := t.TempDir()
-	list := ids('k', 3000)
-	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 2 * time.Millisecond})
+	list := ids('k', 4000)
+	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 10 * time.Millisecond})
 	writeManifest(t, dir, group{name: "kill", ids: list})
 	statePath := filepath.Join(dir, "recall.state.json")
 	seed := time.Now().UnixNano()
 	rng := rand.New(rand.NewPCG(uint64(seed), 0))
 	t.Logf("seed %d", seed)
-	for i := 0; i < 6; i++ {
+	kills := 0
+	for i := 0; i < 8; i++ {
 		before := sim.Stats().Requests
 		cmd, _, _ := startRecall(t, dir, url, "apply", "-auto-approve", "-parallelism", "8")
+		exited := make(chan struct{})
+		go func() {
+			cmd.Wait()
+			close(exited)
+		}()
 		// Kill at a random instant after it has started sending, so that
 		// checkpoints are being written.
-		waitFor(t, "the first call", func() bool { return sim.Stats().Requests > before })
-		time.Sleep(time.Duration(rng.IntN(1500)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
+		waitFor(t, "the first call", func() bool {
+			select {
+			case <-exited:
+				return true
+			default:
+				return sim.Stats().Requests > before
+			}
+		})
+		select {
+		case <-exited:
+		case <-time.After(time.Duration(rng.IntN(3000)) * time.Millisecond):
+			cmd.Process.Signal(syscall.SIGKILL)
+			<-exited
+			kills++
+		}
 		st := readState(t, statePath)
 		backup := readState(t, statePath+".backup")
-		t.Logf("kill %d: %d settled in state (serial %d), backup serial %d", i, len(st.Messages), st.Serial, backup.Serial)
+		t.Logf("run %d: %d settled in state (serial %d), backup serial %d", i, len(st.Messages), st.Serial, backup.Serial)
 		if backup.Serial > st.Serial || (backup.Lineage != "" && backup.Lineage != st.Lineage) {
 			t.Errorf("backup (lineage %s serial %d) does not precede the state (lineage %s serial %d)", backup.Lineage, backup.Serial, st.Lineage, st.Serial)
 		}
+		if len(st.Messages) == len(list) {
+			break
+		}
+	}
+	if kills == 0 {
+		t.Fatal("every run finished before it could be killed: the test proves nothing")
 	}
 	r := runRecall(t, dir, url, "apply", "-auto-approve", "-parallelism", "8")
 	if r.code != 0 {
