@@ -443,3 +443,49 @@ func TestRead_Corrupt(t *testing.T) {
 		t.Errorf("Commit after a corrupt Read: %v, want a refusal wrapping state.ErrCorrupt", err)
 	}
 }
+
+func TestPGMicros(t *testing.T) {
+	for _, tm := range []time.Time{
+		{},
+		time.Date(1999, 12, 31, 23, 59, 59, 999999000, time.UTC),
+		time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC),
+		time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC),
+		time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC),
+	} {
+		if got := fromPGMicros(pgMicros(tm)); !got.Equal(tm) {
+			t.Errorf("fromPGMicros(pgMicros(%v)) = %v", tm, got)
+		}
+	}
+	if got := pgMicros(time.Date(2000, 1, 1, 0, 0, 1, 0, time.UTC)); got != 1_000_000 {
+		t.Errorf("pgMicros(2000-01-01T00:00:01Z) = %d, want 1000000", got)
+	}
+}
+
+// TestTimes_FarDates: times far from 2000, the zero time included, survive
+// both write paths (Commit's arrays and Replace's binary COPY).
+func TestTimes_FarDates(t *testing.T) {
+	loc := pgtest.SchemaURL(t)
+	times := []time.Time{{}, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2200, 6, 1, 12, 0, 0, 0, time.UTC)}
+	src := &state.State{Lineage: "0b6d3a1e-0000-4000-8000-000000000009", Serial: 3, Messages: map[msgid.ID]state.Record{}}
+	var cs []state.Change
+	for i, tm := range times {
+		r := state.Record{Outcome: state.Cancelled, Status: "006", At: tm}
+		src.Messages[statetest.ID(i)] = r
+		cs = append(cs, state.Change{ID: statetest.ID(100 + i), Record: &r})
+	}
+	b := open(t, loc, "")
+	if err := b.Replace(bg, src); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(bg, cs); err != nil {
+		t.Fatal(err)
+	}
+	got := mustRead(t, open(t, loc, ""))
+	for i, tm := range times {
+		for _, id := range []msgid.ID{statetest.ID(i), statetest.ID(100 + i)} {
+			if at := got.Messages[id].At; !at.Equal(tm) {
+				t.Errorf("message %s: At = %v, want %v", id, at, tm)
+			}
+		}
+	}
+}

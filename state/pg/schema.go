@@ -23,10 +23,12 @@ CREATE TABLE {states} (
 	workspace      text        PRIMARY KEY,
 	lineage        text        NOT NULL CHECK (lineage <> ''),
 	serial         bigint      NOT NULL CHECK (serial >= 0),
+	messages       bigint      NOT NULL DEFAULT 0,
 	recall_version text        NOT NULL,
 	updated_at     timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE {states} IS 'recall: one state per workspace (lineage, serial); see recall_messages';
+COMMENT ON COLUMN {states}.messages IS 'how many rows recall_messages holds for the workspace, so that a read can size its map';
 
 CREATE TABLE {messages} (
 	workspace   text        NOT NULL,

@@ -42,8 +42,9 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 	defer tx.Rollback(context.Background())
 
 	s := &state.State{}
-	err = tx.QueryRow(ctx, b.expand(`SELECT lineage, serial, recall_version FROM {states} WHERE workspace = $1`), b.workspace).
-		Scan(&s.Lineage, &s.Serial, &s.RecallVersion)
+	var count int64
+	err = tx.QueryRow(ctx, b.expand(`SELECT lineage, serial, recall_version, messages FROM {states} WHERE workspace = $1`), b.workspace).
+		Scan(&s.Lineage, &s.Serial, &s.RecallVersion, &count)
 	if errors.Is(err, pgx.ErrNoRows) {
 		b.cur, b.corrupt = state.New(), nil
 		return b.cur, nil
@@ -51,7 +52,7 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 	if err != nil {
 		return nil, b.dbError("reading", err)
 	}
-	msgs, err := b.readMessages(ctx, tx)
+	msgs, err := b.readMessages(ctx, tx, int(min(max(count, 0), 1<<26)))
 	if err != nil {
 		if errors.Is(err, state.ErrCorrupt) {
 			b.corrupt = err
@@ -67,14 +68,14 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 // readMessages streams the workspace's messages. Rows arrive in the binary
 // protocol and are decoded without per-row allocations but the map's: the
 // few distinct outcomes, statuses, descriptions and groups are interned.
-func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx) (map[msgid.ID]state.Record, error) {
+func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, sizeHint int) (map[msgid.ID]state.Record, error) {
 	rows, err := tx.Query(ctx, b.expand(`SELECT id, outcome, status, description, grp, at, exact FROM {messages} WHERE workspace = $1`), b.workspace)
 	if err != nil {
 		return nil, b.dbError("reading", err)
 	}
 	defer rows.Close()
 	binaryAt := rows.FieldDescriptions()[5].Format == pgx.BinaryFormatCode
-	msgs := map[msgid.ID]state.Record{}
+	msgs := make(map[msgid.ID]state.Record, sizeHint)
 	intern := map[string]string{}
 	str := func(b []byte) string {
 		if s, ok := intern[string(b)]; ok {
@@ -104,11 +105,15 @@ func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx) (map[msgid.ID]sta
 		}
 		rec.Status, rec.Description, rec.Group = str(raw[2]), str(raw[3]), str(raw[4])
 		if binaryAt && len(raw[5]) == 8 {
-			rec.At = pgEpoch.Add(time.Duration(int64(binary.BigEndian.Uint64(raw[5]))) * time.Microsecond)
-		} else if err := rows.Scan(nil, nil, nil, nil, nil, &rec.At, nil); err != nil {
-			return nil, b.dbError("reading", err)
+			rec.At = fromPGMicros(int64(binary.BigEndian.Uint64(raw[5])))
+		} else {
+			// Text results (a pooler in simple-protocol mode).
+			var at time.Time
+			if err := rows.Scan(nil, nil, nil, nil, nil, &at, nil); err != nil {
+				return nil, b.dbError("reading", err)
+			}
+			rec.At = at.UTC()
 		}
-		rec.At = rec.At.UTC()
 		if raw[6] != nil {
 			ss, err := decodeExact(raw[6], 3)
 			if err != nil {
@@ -123,9 +128,6 @@ func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx) (map[msgid.ID]sta
 	}
 	return msgs, nil
 }
-
-// pgEpoch is the zero of PostgreSQL's binary timestamps.
-var pgEpoch = time.Date(2000, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // normalize gives a record the precision the state keeps: UTC, seconds.
 func normalize(r state.Record) state.Record {
@@ -156,15 +158,23 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 		return err
 	}
 	cur := b.cur
+	// The message count after the commit: the serial check guarantees
+	// that the database holds cur.
+	count := len(cur.Messages) - len(dels)
+	for _, c := range ups {
+		if _, ok := cur.Messages[c.ID]; !ok {
+			count++
+		}
+	}
 	err = b.inTx(ctx, w, "writing", func(tx pgx.Tx) error {
 		var tag pgconn.CommandTag
 		var err error
 		if cur.Serial == 0 {
-			tag, err = tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version) VALUES ($1, $2, 1, $3) ON CONFLICT (workspace) DO NOTHING`),
-				b.workspace, cur.Lineage, version.Version)
+			tag, err = tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version, messages) VALUES ($1, $2, 1, $3, $4) ON CONFLICT (workspace) DO NOTHING`),
+				b.workspace, cur.Lineage, version.Version, count)
 		} else {
-			tag, err = tx.Exec(ctx, b.expand(`UPDATE {states} SET serial = serial + 1, recall_version = $4, updated_at = now() WHERE workspace = $1 AND lineage = $2 AND serial = $3`),
-				b.workspace, cur.Lineage, cur.Serial, version.Version)
+			tag, err = tx.Exec(ctx, b.expand(`UPDATE {states} SET serial = serial + 1, recall_version = $4, messages = $5, updated_at = now() WHERE workspace = $1 AND lineage = $2 AND serial = $3`),
+				b.workspace, cur.Lineage, cur.Serial, version.Version, count)
 		}
 		if err != nil {
 			return err
@@ -299,9 +309,10 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 		n.Messages[id] = normalize(r)
 	}
 	err = b.inTx(ctx, w, "replacing", func(tx pgx.Tx) error {
-		_, err := tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version) VALUES ($1, $2, $3, $4)
-ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial, recall_version = EXCLUDED.recall_version, updated_at = now()`),
-			b.workspace, n.Lineage, n.Serial, n.RecallVersion)
+		_, err := tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version, messages) VALUES ($1, $2, $3, $4, $5)
+ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial,
+	recall_version = EXCLUDED.recall_version, messages = EXCLUDED.messages, updated_at = now()`),
+			b.workspace, n.Lineage, n.Serial, n.RecallVersion, len(n.Messages))
 		if err != nil {
 			return err
 		}
@@ -314,22 +325,8 @@ ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLU
 			ids = append(ids, id)
 		}
 		slices.SortFunc(ids, msgid.Compare)
-		row := make([]any, 8)
-		i := 0
-		_, err = tx.CopyFrom(ctx, pgx.Identifier{b.schema, "recall_messages"},
-			[]string{"workspace", "id", "outcome", "status", "description", "grp", "at", "exact"},
-			pgx.CopyFromFunc(func() ([]any, error) {
-				if i == len(ids) {
-					return nil, nil
-				}
-				id := &ids[i]
-				r := n.Messages[*id]
-				r2 := &r
-				i++
-				status, desc, grp, exact := b.texts(r2)
-				row[0], row[1], row[2], row[3], row[4], row[5], row[6], row[7] = b.workspace, id[:], r.Outcome.String(), status, desc, grp, r.At, exact
-				return row, nil
-			}))
+		_, err = tx.Conn().PgConn().CopyFrom(ctx, &copyReader{b: b, st: n, ids: ids},
+			b.expand(`COPY {messages} (workspace, id, outcome, status, description, grp, at, exact) FROM STDIN (FORMAT binary)`))
 		return err
 	})
 	if err != nil {
