@@ -145,6 +145,13 @@ Commands:
 		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].synopsis)
 	}
 	fmt.Fprint(w, `
+Examples:
+
+  recall validate                      # check recall.yaml
+  recall plan -out recall.plan.json    # review what would be cancelled, and save it
+  recall apply recall.plan.json        # cancel exactly that (needs CLICKATELL_TOKEN)
+  recall show                          # what has been settled so far
+
 Run 'recall <command> -h' for a command's flags and examples.
 `)
 }
@@ -167,7 +174,7 @@ func runState(ctx context.Context, e *env, args []string) error {
 		if len(args) == 0 {
 			w = e.stderr
 		}
-		fmt.Fprint(w, "Usage: recall state <subcommand> [flags]\n\nSubcommands:\n")
+		fmt.Fprint(w, "Usage: recall state <subcommand> [flags]\n\n  Inspects and changes recall's record of settled messages.\n\nSubcommands:\n")
 		names := make([]string, 0, len(stateCommands))
 		for n := range stateCommands {
 			names = append(names, n)
@@ -176,6 +183,14 @@ func runState(ctx context.Context, e *env, args []string) error {
 		for _, n := range names {
 			fmt.Fprintf(w, "  %-8s %s\n", n, stateCommands[n].synopsis)
 		}
+		fmt.Fprint(w, `
+Examples:
+
+  recall state list -outcome too_late
+  recall state rm 360586640fe9846954897dffe6c13dfc
+
+Run 'recall state <subcommand> -h' for its flags and examples.
+`)
 		if len(args) == 0 {
 			return &exitError{code: 1}
 		}

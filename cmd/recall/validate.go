@@ -38,6 +38,7 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	fs := newFlagSet(e, "validate", validateHelp)
 	cf.manifest(fs)
+	cf.color(fs) // accepted for pipelines that pass -no-color to every command
 	if err := parseFlags(e, fs, args); err != nil {
 		return err
 	}
