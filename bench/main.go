@@ -95,7 +95,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.runs, "runs", 0, "runs per row; the median is reported (default 3, or 1 with -quick)")
 	fs.StringVar(&sections, "sections", "apply,plan,throughput", "comma-separated `LIST` of sections to run")
 	fs.StringVar(&sizes, "plan-sizes", "", "comma-separated message `COUNTS` for the plan section (default 10000,100000,1000000; -quick: 10000,100000)")
-	fs.IntVar(&c.n, "n", 0, "`MESSAGES` per row of the curl comparison (default 2000; -quick: 500)")
+	fs.IntVar(&c.n, "n", 0, "`MESSAGES` per row of the curl comparison (default 1000; -quick: 300); the second table uses half")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "simulated API `LATENCY`")
 	fs.IntVar(&c.rate, "rate", 800, "simulator throttle for the main comparison, requests per `SECOND`")
 	fs.IntVar(&c.lowRate, "low-rate", 100, "simulator throttle for the second comparison (Clickatell's guidance: about 100/s)")
@@ -114,9 +114,9 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		}
 	}
 	if c.n == 0 {
-		c.n = 2000
+		c.n = 1000
 		if c.quick {
-			c.n = 500
+			c.n = 300
 		}
 	}
 	if sizes == "" {
@@ -146,7 +146,21 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	return c, nil
 }
 
+// genCommand re-executes this program as the fixture generator.
+const genCommand = "__generate-plan-fixtures"
+
 func main() {
+	if len(os.Args) == 4 && os.Args[1] == genCommand {
+		n, err := strconv.Atoi(os.Args[3])
+		if err == nil {
+			err = writePlanFixtures(os.Args[2], n)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench: generating fixtures:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	cfg, err := parseConfig(os.Args[1:], os.Stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		os.Exit(0)
@@ -158,10 +172,11 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	h := &harness{cfg: cfg, log: os.Stderr}
 	err = h.run(ctx)
+	interrupted := ctx.Err() != nil
 	stop()
 	h.cleanup()
 	if err != nil {
-		if ctx.Err() != nil {
+		if interrupted {
 			fmt.Fprintln(os.Stderr, "bench: interrupted; child processes stopped and temporary files removed")
 			os.Exit(130)
 		}
