@@ -108,7 +108,7 @@ func BenchmarkApply_1M(b *testing.B) {
 // under 1.2.
 func BenchmarkApply_100kStateBackends(b *testing.B) {
 	const n = 100_000
-	url := pgtest.URL(b)
+	url := pgtest.SchemaURL(b)
 	var file, pg []float64
 	for i := 0; i < b.N; i++ {
 		_, ep := startSim(b, simulator.Config{AnyScheduled: true})
