@@ -1,0 +1,64 @@
+package main
+
+import (
+	"io"
+	"testing"
+	"time"
+)
+
+func TestParseConfig(t *testing.T) {
+	c, err := parseConfig([]string{"-quick"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.runs != 1 || c.n != 300 || len(c.planSizes) != 2 || len(c.sections) != 3 {
+		t.Errorf("-quick: %+v", c)
+	}
+	c, err = parseConfig([]string{"-sections", "plan", "-plan-sizes", "1000, 20000", "-runs", "5"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.runs != 5 || len(c.sections) != 1 || c.planSizes[1] != 20000 {
+		t.Errorf("flags: %+v", c)
+	}
+	for _, bad := range [][]string{
+		{"-sections", "apply,nope"},
+		{"-plan-sizes", "10,abc"},
+		{"-plan-sizes", "5"},
+		{"-rate", "0"},
+		{"extra"},
+	} {
+		if _, err := parseConfig(bad, io.Discard); err == nil {
+			t.Errorf("parseConfig(%q) accepted", bad)
+		}
+	}
+}
+
+func TestNewIDs(t *testing.T) {
+	ids := newIDs(1000)
+	seen := map[string]bool{}
+	for _, id := range ids {
+		if len(id) != 32 || seen[id] {
+			t.Fatalf("bad or repeated ID %q", id)
+		}
+		seen[id] = true
+	}
+}
+
+func TestFormatting(t *testing.T) {
+	for in, want := range map[int]string{0: "0", 999: "999", 1000: "1,000", 1000000: "1,000,000"} {
+		if got := count(in); got != want {
+			t.Errorf("count(%d) = %q, want %q", in, got, want)
+		}
+	}
+	if got := ratio(30, 2); got != "15×" {
+		t.Errorf("ratio(30, 2) = %q", got)
+	}
+	if got := ratio(1, 0); got != "-" {
+		t.Errorf("ratio(1, 0) = %q", got)
+	}
+	runs := []time.Duration{3 * time.Second, 1 * time.Second, 2 * time.Second}
+	if got := median(runs, func(d time.Duration) time.Duration { return d }); got != 2*time.Second {
+		t.Errorf("median = %v", got)
+	}
+}
