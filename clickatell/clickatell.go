@@ -1,17 +1,27 @@
-// Package clickatell is a client for Clickatell's legacy REST API, limited to
-// what recall needs: stopping a scheduled message and reading its status.
-//
-// Skeleton: the exported API below is the contract other packages build on;
-// the implementation lands with the client issue.
 package clickatell
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
+	"net/url"
+	"strings"
+	"sync"
 	"time"
+
+	"github.com/recallhq/recall/internal/version"
 )
+
+// DefaultBaseURL is the API's address.
+const DefaultBaseURL = "https://api.clickatell.com"
+
+// MaxBodySize is the most of an answer's body the client reads. The API's
+// answers are a few hundred bytes; anything longer is not one of them.
+const MaxBodySize = 64 << 10
 
 // Outcome classifies an answer about one message.
 type Outcome uint8
@@ -21,7 +31,8 @@ const (
 	Cancelled Outcome = iota + 1
 	// TooLate: 200 with any other status; it can no longer be stopped.
 	TooLate
-	// NotFound: HTTP 404, or 200 with status 001 "Message unknown".
+	// NotFound: HTTP 404, or 200 with status 001 "Message unknown", or an
+	// "unknown message" error code (103, 104, 161).
 	NotFound
 )
 
@@ -43,75 +54,412 @@ type Result struct {
 	ID string
 	// Outcome classifies the answer.
 	Outcome Outcome
-	// Status is Clickatell's messageStatus ("006"); empty for a 404.
+	// Status is Clickatell's messageStatus ("006"); empty when the answer
+	// was an error (a 404).
 	Status string
 	// Description is Clickatell's description of Status or of the error.
 	Description string
+	// Code is Clickatell's error code when the answer was an error that
+	// settles the message ("161" with a 404); empty otherwise.
+	Code string
 	// HTTPStatus is the answer's HTTP status code.
 	HTTPStatus int
 }
 
-// Format is the representation asked of the API.
+// Format is the representation asked of the API. Answers are parsed in
+// either format, whatever was asked.
 type Format uint8
 
 const (
+	// JSON asks for application/json (the default).
 	JSON Format = iota
+	// XML asks for application/xml.
 	XML
 )
 
-// Disposition tells a caller what to do after an error.
-type Disposition uint8
-
-const (
-	// Retry: a transient failure (429, 5xx, timeout, dropped connection).
-	Retry Disposition = iota + 1
-	// GiveUp: this message cannot be settled in this run (other 4xx,
-	// malformed answer); try it again next run.
-	GiveUp
-	// Stop: the whole run must stop (401; errors 001, 007, 165, 166).
-	Stop
-)
-
-// APIError is an error answer from the API.
-type APIError struct {
-	// HTTPStatus is the answer's status code.
-	HTTPStatus int
-	// Code is Clickatell's error code ("001"), if the body had one.
-	Code string
-	// Description is Clickatell's description, if any.
-	Description string
-	// RetryAfter is the Retry-After header's delay; 0 if absent.
-	RetryAfter time.Duration
-}
-
-func (e *APIError) Error() string {
-	return fmt.Sprintf("clickatell: HTTP %d, error %s: %s", e.HTTPStatus, e.Code, e.Description)
+func (f Format) String() string {
+	switch f {
+	case JSON:
+		return "json"
+	case XML:
+		return "xml"
+	}
+	return fmt.Sprintf("Format(%d)", uint8(f))
 }
 
 // Option configures a Client.
 type Option func(*Client) error
 
 // Client talks to the API. It is safe for concurrent use.
+//
+// Its token is kept out of every string the package makes: errors,
+// String, GoString and fmt verbs show "[REDACTED]" or nothing.
 type Client struct {
-	baseURL    string
+	baseURL    string // no trailing slash
+	msgURL     string // baseURL + "/rest/message/"
 	token      string
 	httpClient *http.Client
 	userAgent  string
 	format     Format
 	timeout    time.Duration
+	maxConns   int
+	now        func() time.Time // reads Retry-After dates; tests replace it
+
+	// Header values, built once and shared read-only by every request.
+	hAuth, hAccept, hUA []string
 }
 
-// New returns a Client; options are validated.
+// Header values that never change.
+var hVersion = []string{"1"}
+
+// New returns a Client; options are validated, and WithToken is required.
 func New(opts ...Option) (*Client, error) {
-	return nil, errors.New("clickatell: not implemented")
+	c := &Client{
+		baseURL:   DefaultBaseURL,
+		userAgent: "recall/" + version.Version,
+		now:       time.Now,
+	}
+	for _, opt := range opts {
+		if opt == nil {
+			continue
+		}
+		if err := opt(c); err != nil {
+			return nil, err
+		}
+	}
+	if c.token == "" {
+		return nil, errors.New("clickatell: no API token: pass WithToken (recall reads it from CLICKATELL_TOKEN)")
+	}
+	if c.httpClient == nil {
+		c.httpClient = &http.Client{Transport: NewTransport(c.maxConns)}
+	} else {
+		// A copy, so that the caller's client is left as it was, that
+		// never follows redirects: Go would turn a redirected DELETE
+		// into a GET (whose answer would read as a settled status) and
+		// could carry the token to another host.
+		hc := *c.httpClient
+		c.httpClient = &hc
+	}
+	c.httpClient.CheckRedirect = noRedirects
+	c.msgURL = c.baseURL + "/rest/message/"
+	c.hAuth = []string{"Bearer " + c.token}
+	c.hUA = []string{c.userAgent}
+	if c.format == XML {
+		c.hAccept = []string{"application/xml"}
+	} else {
+		c.hAccept = []string{"application/json"}
+	}
+	return c, nil
 }
 
-// StopMessage sends DELETE /rest/message/{id}.
+func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+
+// WithBaseURL sets the API's address (default DefaultBaseURL), e.g.
+// "https://api.clickatell.com" or a simulator's "http://127.0.0.1:8080".
+// Plain http:// is refused unless the host is loopback (127.0.0.0/8, ::1,
+// localhost), since the token would cross the network in clear text.
+// A path is kept as a prefix ("https://proxy.example/clickatell").
+func WithBaseURL(raw string) Option {
+	return func(c *Client) error {
+		u, err := parseBaseURL(raw)
+		if err != nil {
+			return err
+		}
+		c.baseURL = u
+		return nil
+	}
+}
+
+func parseBaseURL(raw string) (string, error) {
+	s := strings.TrimSpace(raw)
+	if s == "" {
+		return "", errors.New("clickatell: empty API base URL: give one like https://api.clickatell.com")
+	}
+	u, err := url.Parse(s)
+	if err != nil {
+		// url.Error quotes the input, which is the caller's own text.
+		return "", fmt.Errorf("clickatell: API base URL %q is not a URL: give one like https://api.clickatell.com", truncate(s, 80))
+	}
+	shown := u.Redacted()
+	switch {
+	case u.Scheme != "http" && u.Scheme != "https":
+		return "", fmt.Errorf("clickatell: API base URL %q: scheme must be https (or http for a loopback simulator), like https://api.clickatell.com", truncate(shown, 80))
+	case u.Host == "" || u.Hostname() == "":
+		return "", fmt.Errorf("clickatell: API base URL %q has no host: give one like https://api.clickatell.com", truncate(shown, 80))
+	case u.User != nil:
+		return "", fmt.Errorf("clickatell: API base URL %q must not hold a user name or password: the token goes in CLICKATELL_TOKEN", truncate(shown, 80))
+	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
+		return "", fmt.Errorf("clickatell: API base URL %q must not have a query or fragment", truncate(shown, 80))
+	case u.Opaque != "":
+		return "", fmt.Errorf("clickatell: API base URL %q is not a URL: give one like https://api.clickatell.com", truncate(shown, 80))
+	}
+	if p := u.Port(); p != "" {
+		if n, err := parsePort(p); err != nil || n == 0 {
+			return "", fmt.Errorf("clickatell: API base URL %q: port %q is not a number from 1 to 65535", truncate(shown, 80), p)
+		}
+	}
+	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
+		return "", fmt.Errorf("clickatell: refusing plain http:// API base URL %q: the token would cross the network unencrypted; use https://, or http:// only to a loopback host (127.0.0.1, ::1, localhost)", truncate(shown, 80))
+	}
+	u.Scheme = strings.ToLower(u.Scheme)
+	u.Path = strings.TrimRight(u.Path, "/")
+	u.RawPath = ""
+	return strings.TrimRight(u.String(), "/"), nil
+}
+
+func parsePort(p string) (int, error) {
+	n := 0
+	if len(p) > 5 {
+		return 0, errors.New("too long")
+	}
+	for _, r := range p {
+		if r < '0' || r > '9' {
+			return 0, errors.New("not a number")
+		}
+		n = n*10 + int(r-'0')
+	}
+	if n > 65535 {
+		return 0, errors.New("too large")
+	}
+	return n, nil
+}
+
+// isLoopback reports whether host is localhost or a loopback address.
+// Names other than "localhost" are not resolved: what a name resolves to
+// can change between the check and the call.
+func isLoopback(host string) bool {
+	h := strings.TrimSuffix(strings.ToLower(host), ".")
+	if h == "localhost" || strings.HasSuffix(h, ".localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
+
+// WithToken sets the API token (required). It must be non-empty and hold
+// no whitespace or control characters; the error never repeats it.
+func WithToken(token string) Option {
+	return func(c *Client) error {
+		if token == "" {
+			return errors.New("clickatell: empty API token: set CLICKATELL_TOKEN to the token from Clickatell's portal")
+		}
+		if len(token) > 4096 {
+			return fmt.Errorf("clickatell: API token is %d bytes long, more than 4096: is CLICKATELL_TOKEN the token itself?", len(token))
+		}
+		for i := 0; i < len(token); i++ {
+			b := token[i]
+			if b <= ' ' || b == 0x7f {
+				what := "a control character"
+				if b == ' ' || b == '\t' || b == '\n' || b == '\r' {
+					what = "whitespace"
+				}
+				return fmt.Errorf("clickatell: API token holds %s at byte %d of %d: remove it from CLICKATELL_TOKEN (a trailing newline from a file is a common cause)", what, i+1, len(token))
+			}
+		}
+		c.token = token
+		return nil
+	}
+}
+
+// WithHTTPClient sets the HTTP client (default: one with NewTransport).
+// The client is copied, and the copy never follows redirects.
+func WithHTTPClient(hc *http.Client) Option {
+	return func(c *Client) error {
+		if hc == nil {
+			return errors.New("clickatell: WithHTTPClient: nil *http.Client")
+		}
+		c.httpClient = hc
+		return nil
+	}
+}
+
+// WithUserAgent sets the User-Agent header (default "recall/" + version).
+func WithUserAgent(ua string) Option {
+	return func(c *Client) error {
+		if strings.TrimSpace(ua) == "" {
+			return errors.New("clickatell: empty User-Agent")
+		}
+		for i := 0; i < len(ua); i++ {
+			if b := ua[i]; b < ' ' || b == 0x7f {
+				return fmt.Errorf("clickatell: User-Agent %q holds a control character", truncate(ua, 80))
+			}
+		}
+		c.userAgent = ua
+		return nil
+	}
+}
+
+// WithFormat sets the representation asked for (default JSON). Answers in
+// the other format are understood all the same.
+func WithFormat(f Format) Option {
+	return func(c *Client) error {
+		if f != JSON && f != XML {
+			return fmt.Errorf("clickatell: unknown format %v: use JSON or XML", f)
+		}
+		c.format = f
+		return nil
+	}
+}
+
+// WithTimeout bounds each request, from sending it to reading the whole
+// answer (0, the default: no bound beyond the caller's context). A request
+// that runs out of time fails with a *TransportError that Classify retries.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return fmt.Errorf("clickatell: negative timeout %v", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithMaxConns sizes the default transport's connection pool for n calls
+// in flight at once (default DefaultMaxConns). It has no effect with
+// WithHTTPClient, whose transport is the caller's.
+func WithMaxConns(n int) Option {
+	return func(c *Client) error {
+		if n < 0 {
+			return fmt.Errorf("clickatell: negative connection count %d", n)
+		}
+		c.maxConns = n
+		return nil
+	}
+}
+
+// BaseURL returns the API address the client calls.
+func (c *Client) BaseURL() string { return c.baseURL }
+
+// String describes the client without its token.
+func (c *Client) String() string {
+	if c == nil {
+		return "clickatell.Client(nil)"
+	}
+	return fmt.Sprintf("clickatell.Client{%s, %s, token [REDACTED]}", c.baseURL, c.format)
+}
+
+// GoString is String: %#v must not print the token either.
+func (c *Client) GoString() string { return c.String() }
+
+// Format makes every fmt verb, on a Client or a pointer to one, print
+// String, so that the token cannot leak through %v or %+v.
+func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
+
+// StopMessage sends DELETE /rest/message/{id}: it asks Clickatell to stop a
+// scheduled message. A settled answer (cancelled, too late, not found) is a
+// Result; anything else is an error for Classify: *APIError,
+// *DecodeError, *TransportError, or the context's error when ctx ended.
 func (c *Client) StopMessage(ctx context.Context, id string) (*Result, error) {
-	return nil, errors.New("clickatell: not implemented")
+	return c.do(ctx, http.MethodDelete, id)
 }
 
-// MessageStatus sends GET /rest/message/{id}.
+// MessageStatus sends GET /rest/message/{id}: it reads a message's status
+// without changing it. Its Result's Outcome reads like StopMessage's:
+// Cancelled only for status 006.
 func (c *Client) MessageStatus(ctx context.Context, id string) (*Result, error) {
-	return nil, errors.New("clickatell: not implemented")
+	return c.do(ctx, http.MethodGet, id)
 }
+
+// validID accepts what could be an apiMessageId and is safe in a path:
+// letters, digits, '-' and '_', at most 128 of them.
+func validID(id string) error {
+	if id == "" {
+		return errors.New("clickatell: empty message ID")
+	}
+	if len(id) > 128 {
+		return fmt.Errorf("clickatell: message ID %q… is %d characters long; an apiMessageId is 32", id[:32], len(id))
+	}
+	for i := 0; i < len(id); i++ {
+		b := id[i]
+		if !('0' <= b && b <= '9' || 'a' <= b && b <= 'z' || 'A' <= b && b <= 'Z' || b == '-' || b == '_') {
+			return fmt.Errorf("clickatell: message ID %q holds %q: an apiMessageId is 32 hexadecimal characters", truncate(safeText(id), 40), rune(b))
+		}
+	}
+	return nil
+}
+
+var bufPool = sync.Pool{New: func() any { return bytes.NewBuffer(make([]byte, 0, 1024)) }}
+
+func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
+	if err := validID(id); err != nil {
+		return nil, err
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("clickatell: %s message %s: %w", method, id, err)
+	}
+	reqCtx := ctx
+	if c.timeout > 0 {
+		var cancel context.CancelFunc
+		reqCtx, cancel = context.WithTimeout(ctx, c.timeout)
+		defer cancel()
+	}
+	req, err := http.NewRequestWithContext(reqCtx, method, c.msgURL+id, nil)
+	if err != nil {
+		return nil, c.redactErr(fmt.Errorf("clickatell: %s message %s: %w", method, id, err))
+	}
+	req.Header = http.Header{
+		"X-Version":     hVersion,
+		"Authorization": c.hAuth,
+		"Accept":        c.hAccept,
+		"User-Agent":    c.hUA,
+	}
+	resp, err := c.httpClient.Do(req)
+	if err != nil {
+		return nil, c.transportErr(ctx, reqCtx, method, id, err)
+	}
+	buf := bufPool.Get().(*bytes.Buffer)
+	buf.Reset()
+	defer func() {
+		if buf.Cap() <= 2*MaxBodySize {
+			bufPool.Put(buf)
+		}
+	}()
+	n, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxBodySize+1))
+	resp.Body.Close()
+	if err != nil && n <= MaxBodySize {
+		return nil, c.transportErr(ctx, reqCtx, method, id, err)
+	}
+	return c.decode(resp.StatusCode, resp.Header, buf.Bytes(), id)
+}
+
+// transportErr builds the error for a call that got no complete answer.
+func (c *Client) transportErr(ctx, reqCtx context.Context, method, id string, err error) error {
+	if ctxErr := ctx.Err(); ctxErr != nil {
+		// The caller's context ended: its error, not the transport's.
+		return fmt.Errorf("clickatell: %s message %s: %w", method, id, ctxErr)
+	}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		// Its URL is ours; the cause is what matters.
+		err = ue.Err
+	}
+	te := &TransportError{Method: method, ID: id, Err: err}
+	if reqCtx.Err() != nil {
+		te.Timeout, te.After = true, c.timeout
+	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
+		te.Timeout = true
+	}
+	return c.redactErr(te)
+}
+
+// redactErr makes sure err's message does not hold the token. The token is
+// only ever sent in a header, so this is a guard, not an expected case.
+func (c *Client) redactErr(err error) error {
+	if err == nil || c.token == "" || !strings.Contains(err.Error(), c.token) {
+		return err
+	}
+	return &redactedError{msg: strings.ReplaceAll(err.Error(), c.token, redacted), err: err}
+}
+
+const redacted = "[REDACTED]"
+
+// redactedError is err with the token cut from its message. Unwrap keeps
+// errors.Is and errors.As working (timeouts, resets); the wrapped error's
+// own message is never used by this package.
+type redactedError struct {
+	msg string
+	err error
+}
+
+func (e *redactedError) Error() string { return e.msg }
+func (e *redactedError) Unwrap() error { return e.err }

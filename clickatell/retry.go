@@ -3,13 +3,20 @@ package clickatell
 import (
 	"context"
 	"errors"
+	"fmt"
+	"math/rand/v2"
 	"time"
+)
+
+// Defaults for RetryPolicy's zero fields.
+const (
+	DefaultBaseDelay = 100 * time.Millisecond
+	DefaultMaxDelay  = 30 * time.Second
 )
 
 // RetryPolicy retries transient failures with capped exponential backoff and
 // full jitter, honouring Retry-After, bounded by MaxRetries and the context.
-//
-// Skeleton: implemented with the client issue.
+// The zero value makes one attempt and no retries.
 type RetryPolicy struct {
 	// MaxRetries is how many retries follow the first attempt.
 	MaxRetries int
@@ -20,35 +27,123 @@ type RetryPolicy struct {
 	// Throttle, if set, is told about every throttled and every successful
 	// call, and is waited on before every attempt.
 	Throttle *Throttle
+	// Sleep waits d or until ctx ends, returning ctx's error then (nil: a
+	// timer). Tests replace it to run without waiting.
+	Sleep func(ctx context.Context, d time.Duration) error
 }
 
 // Do calls fn until it succeeds, fails with an error whose Disposition is
 // not Retry, the retries are spent, or ctx ends. It returns how many
-// attempts were made and the last error.
+// attempts were made (at most 1+MaxRetries; 0 when ctx ended first) and the
+// last error. When ctx ends between attempts, the error wraps both the last
+// attempt's error and ctx's.
+//
+// The wait before retry n (n = 1, 2, …) is drawn uniformly from
+// [0, min(MaxDelay, BaseDelay·2ⁿ⁻¹)] ("full jitter", which spreads retries
+// of many workers apart), and is at least the answer's Retry-After, capped
+// at MaxDelay.
 func (p RetryPolicy) Do(ctx context.Context, fn func(context.Context) error) (attempts int, err error) {
-	return 0, errors.New("clickatell: not implemented")
+	base, maxDelay := p.delays()
+	sleep := p.Sleep
+	if sleep == nil {
+		sleep = sleepCtx
+	}
+	for {
+		if t := p.Throttle; t != nil {
+			if werr := t.Wait(ctx); werr != nil {
+				return attempts, stopped(err, werr)
+			}
+		} else if cerr := ctx.Err(); cerr != nil {
+			return attempts, stopped(err, cerr)
+		}
+		attempts++
+		err = fn(ctx)
+		ra := p.report(err, maxDelay)
+		if err == nil || attempts > p.MaxRetries || Classify(err) != Retry {
+			return attempts, err
+		}
+		d := backoff(base, maxDelay, attempts)
+		if ra > d {
+			d = ra
+		}
+		if serr := sleep(ctx, d); serr != nil {
+			return attempts, stopped(err, serr)
+		}
+	}
 }
 
-// Classify tells what to do after err from a Client call.
-func Classify(err error) Disposition {
-	return GiveUp
+func (p RetryPolicy) delays() (base, maxDelay time.Duration) {
+	base, maxDelay = p.BaseDelay, p.MaxDelay
+	if base <= 0 {
+		base = DefaultBaseDelay
+	}
+	if maxDelay <= 0 {
+		maxDelay = DefaultMaxDelay
+	}
+	return base, max(base, maxDelay)
 }
 
-// Throttle is a request-rate limiter shared by all workers of a run: it
-// enforces an optional hard cap, and lowers the rate when the API keeps
-// answering 429 (and raises it again, slowly, when it stops), so that many
-// workers do not all hammer a throttled API.
-type Throttle struct{}
+// backoff is the full-jitter wait before retry n.
+func backoff(base, maxDelay time.Duration, n int) time.Duration {
+	ceil := maxDelay
+	if n <= 62 {
+		if d := base << (n - 1); d > 0 && d < maxDelay && d>>(n-1) == base {
+			ceil = d
+		}
+	}
+	return time.Duration(rand.Int64N(int64(ceil) + 1))
+}
 
-// NewThrottle returns a Throttle capped at limit requests per second
-// (0: no cap until the API throttles).
-func NewThrottle(limit float64) *Throttle { return &Throttle{} }
+// report tells the Throttle about an attempt's answer, and returns its
+// Retry-After capped at maxDelay.
+func (p RetryPolicy) report(err error, maxDelay time.Duration) time.Duration {
+	var ra time.Duration
+	var ae *APIError
+	isAPI := err != nil && errors.As(err, &ae)
+	if isAPI {
+		ra = min(ae.RetryAfter, maxDelay)
+	}
+	t := p.Throttle
+	if t == nil {
+		return ra
+	}
+	var de *DecodeError
+	switch {
+	case err == nil:
+		t.Succeeded()
+	case isAPI && ae.HTTPStatus == 429:
+		t.Throttled(ra)
+	case isAPI && ae.HTTPStatus >= 500:
+		// Not a sign of the rate, but an overloaded server asking for a
+		// pause is asking every worker.
+		if ra > 0 {
+			t.Pause(ra)
+		}
+	case isAPI, errors.As(err, &de):
+		t.Succeeded()
+	}
+	return ra
+}
 
-// Wait blocks until a request may be sent, or ctx ends.
-func (t *Throttle) Wait(ctx context.Context) error { return nil }
+// stopped is the error when ctx ended before an attempt or a retry.
+func stopped(last, ctxErr error) error {
+	if last == nil {
+		return fmt.Errorf("clickatell: not sent: %w", ctxErr)
+	}
+	return fmt.Errorf("%w (retries stopped: %w)", last, ctxErr)
+}
 
-// Throttled records a 429 answer (retryAfter 0 if none was sent).
-func (t *Throttle) Throttled(retryAfter time.Duration) {}
-
-// Succeeded records an answer that was not a 429.
-func (t *Throttle) Succeeded() {}
+// sleepCtx waits d, or until ctx ends.
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return ctx.Err()
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

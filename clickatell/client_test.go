@@ -1,0 +1,651 @@
+package clickatell
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// testToken is the token every test client holds. Every error and result
+// a test sees is checked not to contain it (see noToken).
+const testToken = "tok-S3cr3t-9f2a1c"
+
+const id1 = "360586640fe9846954897dffe6c13dfc"
+
+// noToken fails the test if any of the strings made from v hold the token.
+func noToken(t *testing.T, vs ...any) {
+	t.Helper()
+	for _, v := range vs {
+		if v == nil {
+			continue
+		}
+		if e, ok := v.(error); ok && e == nil {
+			continue
+		}
+		for _, s := range []string{fmt.Sprint(v), fmt.Sprintf("%+v", v), fmt.Sprintf("%#v", v)} {
+			if strings.Contains(s, testToken) {
+				t.Fatalf("the token leaked: %s", s)
+			}
+		}
+		if e, ok := v.(error); ok {
+			for u := errors.Unwrap(e); u != nil; u = errors.Unwrap(u) {
+				if strings.Contains(u.Error(), testToken) {
+					t.Fatalf("the token leaked from a wrapped error: %s", u.Error())
+				}
+			}
+		}
+	}
+}
+
+// newTestClient returns a client of srv with the test token.
+func newTestClient(t *testing.T, srv *httptest.Server, opts ...Option) *Client {
+	t.Helper()
+	all := append([]Option{WithBaseURL(srv.URL), WithToken(testToken), WithHTTPClient(srv.Client())}, opts...)
+	c, err := New(all...)
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	noToken(t, c)
+	return c
+}
+
+// stop calls StopMessage and checks its outcome for the token.
+func stop(t *testing.T, c *Client, id string) (*Result, error) {
+	t.Helper()
+	res, err := c.StopMessage(context.Background(), id)
+	noToken(t, res, err)
+	return res, err
+}
+
+func jsonData(status, desc, id string) string {
+	return fmt.Sprintf(`{"data":{"messageStatus":"%s","description":"%s","apiMessageId":"%s"}}`, status, desc, id)
+}
+
+func xmlData(status, desc, id string) string {
+	return fmt.Sprintf("<?xml version=\"1.0\"?>\n<response>\n    <data>\n    <messageStatus>%s</messageStatus>\n    <description>%s</description>\n    <apiMessageId>%s</apiMessageId>\n    </data>\n</response>\n", status, desc, id)
+}
+
+func jsonErr(code, desc string) string {
+	return fmt.Sprintf(`{"error":{"code":"%s","description":"%s","documentation":"http://www.clickatell.com/help/apidocs/error/%s.htm"}}`, code, desc, code)
+}
+
+func xmlErr(code, desc string) string {
+	return fmt.Sprintf("<?xml version=\"1.0\"?>\n<response>\n  <error>\n    <code>%s</code>\n    <description>%s</description>\n  </error>\n</response>\n", code, desc)
+}
+
+// canned answers one fixed answer to every request.
+type canned struct {
+	status int
+	header map[string]string
+	body   string
+}
+
+func (a canned) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	for k, v := range a.header {
+		w.Header().Set(k, v)
+	}
+	w.WriteHeader(a.status)
+	io.WriteString(w, a.body)
+}
+
+// TestClient_StopMessage_Answers covers every answer shape the reference
+// documents, or that a proxy could plausibly give, in JSON and in XML.
+func TestClient_StopMessage_Answers(t *testing.T) {
+	type want struct {
+		res        *Result // nil: an error
+		disp       Disposition
+		errType    string // "api", "decode"
+		code       string // APIError.Code
+		retryAfter time.Duration
+		errHas     string
+	}
+	type shape struct {
+		name   string
+		status int
+		header map[string]string
+		json   string // "" with xml "": the same empty body
+		xml    string
+		want   want
+	}
+	res := func(o Outcome, status, desc, code string, http int) *Result {
+		return &Result{ID: id1, Outcome: o, Status: status, Description: desc, Code: code, HTTPStatus: http}
+	}
+	shapes := []shape{
+		{name: "200 006 cancelled", status: 200,
+			json: jsonData("006", "User cancelled message delivery", id1), xml: xmlData("006", "User cancelled message delivery", id1),
+			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+		{name: "200 001 unknown", status: 200,
+			json: jsonData("001", "Message unknown", id1), xml: xmlData("001", "Message unknown", id1),
+			want: want{res: res(NotFound, "001", "Message unknown", "", 200)}},
+		{name: "200 004 delivered", status: 200,
+			json: jsonData("004", "Received by recipient", id1), xml: xmlData("004", "Received by recipient", id1),
+			want: want{res: res(TooLate, "004", "Received by recipient", "", 200)}},
+		{name: "200 011 scheduled", status: 200,
+			json: jsonData("011", "Message scheduled for later delivery", id1), xml: xmlData("011", "Message scheduled for later delivery", id1),
+			want: want{res: res(TooLate, "011", "Message scheduled for later delivery", "", 200)}},
+		{name: "200 006 upper-case ID echoed", status: 200,
+			json: jsonData("006", "User cancelled message delivery", strings.ToUpper(id1)), xml: xmlData("006", "User cancelled message delivery", strings.ToUpper(id1)),
+			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+		{name: "200 006 without apiMessageId", status: 200,
+			json: `{"data":{"messageStatus":"006","description":"User cancelled message delivery"}}`,
+			xml:  `<response><data><messageStatus>006</messageStatus><description>User cancelled message delivery</description></data></response>`,
+			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+		{name: "202 with data", status: 202,
+			json: jsonData("006", "User cancelled message delivery", id1), xml: xmlData("006", "User cancelled message delivery", id1),
+			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 202)}},
+		{name: "207 with data", status: 207,
+			json: jsonData("004", "Received by recipient", id1), xml: xmlData("004", "Received by recipient", id1),
+			want: want{res: res(TooLate, "004", "Received by recipient", "", 207)}},
+		{name: "200 about another message", status: 200,
+			json: jsonData("006", "User cancelled message delivery", "b09e1b1bdb5a070c978f03b6836b955c"), xml: xmlData("006", "User cancelled message delivery", "b09e1b1bdb5a070c978f03b6836b955c"),
+			want: want{disp: GiveUp, errType: "decode", errHas: "not " + id1}},
+		{name: "200 without messageStatus", status: 200,
+			json: `{"data":{"description":"User cancelled message delivery"}}`,
+			xml:  `<response><data><description>User cancelled message delivery</description></data></response>`,
+			want: want{disp: GiveUp, errType: "decode", errHas: "no messageStatus"}},
+		{name: "200 with a word for a status", status: 200,
+			json: `{"data":{"messageStatus":"cancelled"}}`,
+			xml:  `<response><data><messageStatus>cancelled</messageStatus></data></response>`,
+			want: want{disp: GiveUp, errType: "decode", errHas: `messageStatus "cancelled" is not a status code`}},
+		{name: "200 with neither data nor error", status: 200,
+			json: `{"ok":true}`, xml: `<response><ok/></response>`,
+			want: want{disp: GiveUp, errType: "decode", errHas: "neither data nor error"}},
+		{name: "200 empty", status: 200,
+			want: want{disp: GiveUp, errType: "decode", errHas: "empty answer"}},
+		{name: "200 truncated", status: 200,
+			json: `{"data":{"messageStatus":"006","descrip`, xml: "<response><data><messageStatus>006</messageStatus><descr",
+			want: want{disp: GiveUp, errType: "decode", errHas: "malformed"}},
+		{name: "200 with error 001", status: 200,
+			json: jsonErr("001", "Authentication failed"), xml: xmlErr("001", "Authentication failed"),
+			want: want{disp: Stop, errType: "api", code: "001"}},
+		{name: "404 error 161", status: 404,
+			json: jsonErr("161", "Resource does not exist"), xml: xmlErr("161", "Resource does not exist"),
+			want: want{res: res(NotFound, "", "Resource does not exist", "161", 404)}},
+		{name: "404 error 103", status: 404,
+			json: jsonErr("103", "Unknown API message ID"), xml: xmlErr("103", "Unknown API message ID"),
+			want: want{res: res(NotFound, "", "Unknown API message ID", "103", 404)}},
+		{name: "404 no body", status: 404,
+			want: want{res: res(NotFound, "", "", "", 404)}},
+		{name: "404 with data 001", status: 404,
+			json: jsonData("001", "Message unknown", id1), xml: xmlData("001", "Message unknown", id1),
+			want: want{res: res(NotFound, "001", "Message unknown", "", 404)}},
+		{name: "400 error 103", status: 400,
+			json: jsonErr("103", "Unknown API message ID"), xml: xmlErr("103", "Unknown API message ID"),
+			want: want{res: res(NotFound, "", "Unknown API message ID", "103", 400)}},
+		{name: "400 error 104", status: 400,
+			json: jsonErr("104", "Unknown client message ID"), xml: xmlErr("104", "Unknown client message ID"),
+			want: want{res: res(NotFound, "", "Unknown client message ID", "104", 400)}},
+		{name: "400 error 101", status: 400,
+			json: jsonErr("101", "Invalid or missing parameters"), xml: xmlErr("101", "Invalid or missing parameters"),
+			want: want{disp: GiveUp, errType: "api", code: "101"}},
+		{name: "400 error 165", status: 400,
+			json: jsonErr("165", "Invalid or no version header"), xml: xmlErr("165", "Invalid or no version header"),
+			want: want{disp: Stop, errType: "api", code: "165"}},
+		{name: "400 error 166", status: 400,
+			json: jsonErr("166", "Invalid accept header"), xml: xmlErr("166", "Invalid accept header"),
+			want: want{disp: Stop, errType: "api", code: "166"}},
+		{name: "401 error 001", status: 401,
+			json: jsonErr("001", "Authentication failed"), xml: xmlErr("001", "Authentication failed"),
+			want: want{disp: Stop, errType: "api", code: "001", errHas: "HTTP 401 Unauthorized, error 001: Authentication failed"}},
+		{name: "401 error 007", status: 401,
+			json: jsonErr("007", "IP lockdown violation"), xml: xmlErr("007", "IP lockdown violation"),
+			want: want{disp: Stop, errType: "api", code: "007"}},
+		{name: "401 no body", status: 401,
+			want: want{disp: Stop, errType: "api"}},
+		{name: "402 error 301", status: 402,
+			json: jsonErr("301", "No credit left"), xml: xmlErr("301", "No credit left"),
+			want: want{disp: Stop, errType: "api", code: "301"}},
+		{name: "404 error 001", status: 404,
+			json: jsonErr("001", "Authentication failed"), xml: xmlErr("001", "Authentication failed"),
+			want: want{disp: Stop, errType: "api", code: "001"}},
+		{name: "405 error 160", status: 405,
+			json: jsonErr("160", "HTTP method not supported on this resource"), xml: xmlErr("160", "HTTP method not supported on this resource"),
+			want: want{disp: GiveUp, errType: "api", code: "160"}},
+		{name: "410 error 128", status: 410,
+			json: jsonErr("128", "Number delisted"), xml: xmlErr("128", "Number delisted"),
+			want: want{disp: GiveUp, errType: "api", code: "128"}},
+		{name: "429 without Retry-After", status: 429,
+			json: jsonErr("429", "Too many requests"), xml: xmlErr("429", "Too many requests"),
+			want: want{disp: Retry, errType: "api", code: "429"}},
+		{name: "429 Retry-After seconds", status: 429, header: map[string]string{"Retry-After": "3"},
+			json: jsonErr("429", "Too many requests"), xml: xmlErr("429", "Too many requests"),
+			want: want{disp: Retry, errType: "api", code: "429", retryAfter: 3 * time.Second, errHas: "Retry-After 3s"}},
+		{name: "429 Retry-After date", status: 429, header: map[string]string{"Retry-After": "Fri, 27 Nov 2026 10:00:07 GMT"},
+			want: want{disp: Retry, errType: "api", retryAfter: 7 * time.Second}},
+		{name: "429 Retry-After garbage", status: 429, header: map[string]string{"Retry-After": "soon"},
+			want: want{disp: Retry, errType: "api"}},
+		{name: "503 error 901", status: 503,
+			json: jsonErr("901", "Internal error, please retry"), xml: xmlErr("901", "Internal error, please retry"),
+			want: want{disp: Retry, errType: "api", code: "901"}},
+		{name: "500 error 901 in a 200", status: 200,
+			json: jsonErr("901", "Internal error, please retry"), xml: xmlErr("901", "Internal error, please retry"),
+			want: want{disp: Retry, errType: "api", code: "901"}},
+		{name: "502 HTML page", status: 502, header: map[string]string{"Content-Type": "text/html"},
+			json: "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body><center><h1>502 Bad Gateway</h1></center><hr><center>nginx</center></body>\r\n</html>\r\n",
+			xml:  "<!DOCTYPE html><html><head><title>Service \n Unavailable</title></head><body>down</body></html>",
+			want: want{disp: Retry, errType: "api", errHas: "got an HTML page, not an API answer"}},
+		{name: "404 HTML page", status: 404, header: map[string]string{"Content-Type": "text/html; charset=utf-8"},
+			json: "<!doctype html><title>Not Found</title><p>nothing here",
+			xml:  "<html><body>Not Found</body></html>",
+			want: want{disp: GiveUp, errType: "api", errHas: "got an HTML page"}},
+		{name: "404 plain text from another server", status: 404, header: map[string]string{"Content-Type": "text/plain"},
+			json: "404 page not found\n", xml: "404 page not found\n",
+			want: want{disp: GiveUp, errType: "api", errHas: "neither JSON nor XML"}},
+		{name: "200 HTML page", status: 200, header: map[string]string{"Content-Type": "text/html"},
+			json: "<html><head><title>Login</title></head></html>", xml: "<HTML><BODY>captive portal</BODY></HTML>",
+			want: want{disp: GiveUp, errType: "decode", errHas: "got an HTML page"}},
+		{name: "504 garbage", status: 504,
+			json: "upstream timed out\x00\x1b[31m", xml: "upstream timed out\x00\x1b[31m",
+			want: want{disp: Retry, errType: "api", errHas: `the body starts "upstream timed out??[31m"`}},
+		{name: "wrong content type", status: 200, header: map[string]string{"Content-Type": "text/plain"},
+			json: jsonData("006", "User cancelled message delivery", id1), xml: xmlData("006", "User cancelled message delivery", id1),
+			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+		{name: "crossed content type", status: 200, header: map[string]string{"Content-Type": "application/xml"},
+			json: jsonData("004", "Received by recipient", id1), xml: xmlData("004", "Received by recipient", id1),
+			want: want{res: res(TooLate, "004", "Received by recipient", "", 200)}},
+		{name: "301 redirect", status: 301, header: map[string]string{"Location": "https://elsewhere.example/rest/message/" + id1},
+			want: want{disp: GiveUp, errType: "api", errHas: "unexpected redirect to \"https://elsewhere.example/rest/message/"}},
+		{name: "echo of the token", status: 400, header: map[string]string{"Content-Type": "text/plain"},
+			json: "Authorization: Bearer " + testToken + "\nX-Version: 1", xml: "you sent " + testToken,
+			want: want{disp: GiveUp, errType: "api", errHas: "[REDACTED]"}},
+	}
+	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	for _, f := range []Format{JSON, XML} {
+		for _, sh := range shapes {
+			t.Run(f.String()+"/"+sh.name, func(t *testing.T) {
+				body, ct := sh.json, "application/json"
+				if f == XML {
+					body, ct = sh.xml, "application/xml"
+				}
+				h := map[string]string{}
+				if body != "" {
+					h["Content-Type"] = ct
+				}
+				for k, v := range sh.header {
+					h[k] = v
+				}
+				srv := httptest.NewServer(canned{status: sh.status, header: h, body: body})
+				defer srv.Close()
+				c := newTestClient(t, srv, WithFormat(f))
+				c.now = func() time.Time { return now }
+				res, err := stop(t, c, id1)
+				if sh.want.res != nil {
+					if err != nil {
+						t.Fatalf("got error %v, want %+v", err, sh.want.res)
+					}
+					if diff := cmp.Diff(sh.want.res, res); diff != "" {
+						t.Fatalf("result (-want +got):\n%s", diff)
+					}
+					return
+				}
+				if err == nil {
+					t.Fatalf("got %+v, want an error", res)
+				}
+				if d := Classify(err); d != sh.want.disp {
+					t.Errorf("Classify(%v) = %v, want %v", err, d, sh.want.disp)
+				}
+				var ae *APIError
+				var de *DecodeError
+				switch sh.want.errType {
+				case "api":
+					if !errors.As(err, &ae) {
+						t.Fatalf("error %T %v is not an *APIError", err, err)
+					}
+					if ae.HTTPStatus != sh.status || ae.Code != sh.want.code || ae.RetryAfter != sh.want.retryAfter {
+						t.Errorf("APIError{HTTPStatus: %d, Code: %q, RetryAfter: %v}, want {%d, %q, %v}", ae.HTTPStatus, ae.Code, ae.RetryAfter, sh.status, sh.want.code, sh.want.retryAfter)
+					}
+				case "decode":
+					if errors.As(err, &ae) || !errors.As(err, &de) {
+						t.Fatalf("error %T %v is not a bare *DecodeError", err, err)
+					}
+					if de.HTTPStatus != sh.status {
+						t.Errorf("DecodeError.HTTPStatus = %d, want %d", de.HTTPStatus, sh.status)
+					}
+				}
+				if !strings.Contains(err.Error(), sh.want.errHas) {
+					t.Errorf("error %q does not say %q", err, sh.want.errHas)
+				}
+				if strings.ContainsAny(err.Error(), "\x00\x1b\r\n") {
+					t.Errorf("error %q holds control characters", err)
+				}
+			})
+		}
+	}
+}
+
+// TestClient_StopMessage_Request checks what is sent.
+func TestClient_StopMessage_Request(t *testing.T) {
+	for _, f := range []Format{JSON, XML} {
+		t.Run(f.String(), func(t *testing.T) {
+			var mu sync.Mutex
+			var got *http.Request
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				got = r.Clone(context.Background())
+				mu.Unlock()
+				io.WriteString(w, jsonData("006", "User cancelled message delivery", id1))
+			}))
+			defer srv.Close()
+			c, err := New(WithBaseURL(srv.URL+"/prefix/"), WithToken(testToken), WithFormat(f), WithUserAgent("recall/9.9.9 (test)"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, err := stop(t, c, id1); err != nil {
+				t.Fatal(err)
+			}
+			mu.Lock()
+			accept := map[Format]string{JSON: "application/json", XML: "application/xml"}[f]
+			wantHeaders := map[string]string{
+				"X-Version":     "1",
+				"Authorization": "Bearer " + testToken,
+				"Accept":        accept,
+				"User-Agent":    "recall/9.9.9 (test)",
+			}
+			for k, v := range wantHeaders {
+				if g := got.Header.Values(k); len(g) != 1 || g[0] != v {
+					t.Errorf("header %s = %q, want %q", k, g, v)
+				}
+			}
+			if got.Method != http.MethodDelete || got.URL.Path != "/prefix/rest/message/"+id1 {
+				t.Errorf("request %s %s, want DELETE /prefix/rest/message/%s", got.Method, got.URL.Path, id1)
+			}
+			mu.Unlock()
+			if res, err := c.MessageStatus(context.Background(), id1); err != nil || res.Outcome != Cancelled {
+				t.Fatalf("MessageStatus = %+v, %v", res, err)
+			}
+			mu.Lock()
+			defer mu.Unlock()
+			if got.Method != http.MethodGet {
+				t.Errorf("MessageStatus sent %s, want GET", got.Method)
+			}
+		})
+	}
+}
+
+func TestClient_DefaultUserAgent(t *testing.T) {
+	c, err := New(WithToken(testToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(c.hUA[0], "recall/") || c.BaseURL() != DefaultBaseURL {
+		t.Errorf("defaults: User-Agent %q, base %q", c.hUA[0], c.BaseURL())
+	}
+}
+
+func TestClient_KeepAlive(t *testing.T) {
+	var mu sync.Mutex
+	conns := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		conns[r.RemoteAddr] = true
+		mu.Unlock()
+		io.WriteString(w, jsonData("006", "User cancelled message delivery", id1))
+	}))
+	defer srv.Close()
+	c, err := New(WithBaseURL(srv.URL), WithToken(testToken))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 20; i++ {
+		if _, err := stop(t, c, id1); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(conns) != 1 {
+		t.Errorf("20 sequential calls used %d connections, want 1", len(conns))
+	}
+}
+
+// hijack answers by cutting the connection, after writing head (if any).
+func hijack(head string) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		conn, buf, err := http.NewResponseController(w).Hijack()
+		if err != nil {
+			panic(err)
+		}
+		if head != "" {
+			buf.WriteString(head)
+			buf.Flush()
+		}
+		conn.Close()
+	}
+}
+
+func TestClient_StopMessage_Transport(t *testing.T) {
+	tests := []struct {
+		name    string
+		handler http.Handler
+		errHas  string
+	}{
+		{"dropped before answering", hijack(""), "EOF"},
+		{"dropped mid-body", hijack("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 120\r\n\r\n{\"data\":{\"messageStatus\":\"006\""), "connection closed before the whole answer arrived"},
+		{"dropped mid-header", hijack("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"), "EOF"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			srv := httptest.NewServer(tt.handler)
+			defer srv.Close()
+			c := newTestClient(t, srv)
+			res, err := stop(t, c, id1)
+			var te *TransportError
+			if !errors.As(err, &te) {
+				t.Fatalf("got %+v, %v; want a *TransportError", res, err)
+			}
+			if Classify(err) != Retry {
+				t.Errorf("Classify(%v) = %v, want retry", err, Classify(err))
+			}
+			if !strings.Contains(err.Error(), tt.errHas) {
+				t.Errorf("error %q does not say %q", err, tt.errHas)
+			}
+		})
+	}
+}
+
+func TestClient_StopMessage_Oversized(t *testing.T) {
+	for _, status := range []int{200, 502} {
+		t.Run(fmt.Sprint(status), func(t *testing.T) {
+			big := `{"data":{"messageStatus":"006","description":"` + strings.Repeat("x", MaxBodySize) + `"}}`
+			srv := httptest.NewServer(canned{status: status, header: map[string]string{"Content-Type": "application/json"}, body: big})
+			defer srv.Close()
+			_, err := stop(t, newTestClient(t, srv), id1)
+			var de *DecodeError
+			if !errors.As(err, &de) || !strings.Contains(err.Error(), "longer than 64 KiB") {
+				t.Fatalf("got %v, want a *DecodeError about the size", err)
+			}
+			if want := map[int]Disposition{200: GiveUp, 502: Retry}[status]; Classify(err) != want {
+				t.Errorf("Classify = %v, want %v", Classify(err), want)
+			}
+			if len(err.Error()) > 400 {
+				t.Errorf("error is %d bytes long: %.100q…", len(err.Error()), err)
+			}
+		})
+	}
+}
+
+func TestClient_StopMessage_Timeout(t *testing.T) {
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := newTestClient(t, srv, WithTimeout(20*time.Millisecond))
+	_, err := stop(t, c, id1)
+	var te *TransportError
+	if !errors.As(err, &te) || !te.Timeout || Classify(err) != Retry {
+		t.Fatalf("got %v (%T), want a timed-out *TransportError that is retried", err, err)
+	}
+	if !strings.Contains(err.Error(), "no answer within 20ms") {
+		t.Errorf("error %q does not say how long it waited", err)
+	}
+}
+
+func TestClient_StopMessage_ContextEnded(t *testing.T) {
+	started := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		started <- struct{}{}
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	}))
+	defer srv.Close()
+	defer close(release)
+	c := newTestClient(t, srv)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-started
+		cancel()
+	}()
+	res, err := c.StopMessage(ctx, id1)
+	noToken(t, res, err)
+	if !errors.Is(err, context.Canceled) || Classify(err) != GiveUp {
+		t.Fatalf("got %v, want context.Canceled, given up", err)
+	}
+
+	// Already ended: nothing is sent.
+	_, err = c.StopMessage(ctx, id1)
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("got %v, want context.Canceled", err)
+	}
+	select {
+	case <-started:
+		t.Error("a call was sent with an ended context")
+	default:
+	}
+}
+
+func TestClient_StopMessage_BadID(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		t.Errorf("a request was sent: %s", r.URL)
+	}))
+	defer srv.Close()
+	c := newTestClient(t, srv)
+	for _, id := range []string{"", "../admin", "a/b", "a b", "abc?x=1", "%2e%2e", strings.Repeat("a", 129), "ü"} {
+		if _, err := stop(t, c, id); err == nil || Classify(err) != GiveUp {
+			t.Errorf("StopMessage(%q) = %v, want an error, given up", id, err)
+		}
+	}
+}
+
+func TestClient_NeverFollowsRedirects(t *testing.T) {
+	var other int
+	target := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		other++
+		if r.Header.Get("Authorization") != "" {
+			t.Error("the token was sent to the redirect's target")
+		}
+		io.WriteString(w, jsonData("006", "x", id1))
+	}))
+	defer target.Close()
+	for _, code := range []int{301, 302, 303, 307, 308} {
+		srv := httptest.NewServer(http.RedirectHandler(target.URL+"/rest/message/"+id1, code))
+		hc := &http.Client{}
+		c, err := New(WithBaseURL(srv.URL), WithToken(testToken), WithHTTPClient(hc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = stop(t, c, id1)
+		if Classify(err) != GiveUp || !strings.Contains(fmt.Sprint(err), "redirect") {
+			t.Errorf("%d: got %v, want a redirect error", code, err)
+		}
+		if hc.CheckRedirect != nil {
+			t.Error("the caller's http.Client was changed")
+		}
+		srv.Close()
+	}
+	if other != 0 {
+		t.Errorf("%d redirects were followed", other)
+	}
+}
+
+func TestClient_String(t *testing.T) {
+	c, err := New(WithToken(testToken), WithBaseURL("http://127.0.0.1:1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{fmt.Sprint(c), fmt.Sprintf("%v %+v %#v %s", c, c, c, c), fmt.Sprintf("%v %+v %#v", *c, *c, *c)} {
+		if strings.Contains(s, testToken) || !strings.Contains(s, "[REDACTED]") {
+			t.Errorf("%q", s)
+		}
+	}
+}
+
+func TestNew_Options(t *testing.T) {
+	tests := []struct {
+		name    string
+		opts    []Option
+		errHas  string // "": valid
+		wantURL string
+	}{
+		{"defaults", nil, "", DefaultBaseURL},
+		{"https", []Option{WithBaseURL("https://api.clickatell.com/")}, "", "https://api.clickatell.com"},
+		{"https with path", []Option{WithBaseURL("https://proxy.example:8443/clickatell/")}, "", "https://proxy.example:8443/clickatell"},
+		{"http 127.0.0.1", []Option{WithBaseURL("http://127.0.0.1:8080")}, "", "http://127.0.0.1:8080"},
+		{"http 127.8.9.10", []Option{WithBaseURL("http://127.8.9.10:8080")}, "", "http://127.8.9.10:8080"},
+		{"http ::1", []Option{WithBaseURL("http://[::1]:8080")}, "", "http://[::1]:8080"},
+		{"http localhost", []Option{WithBaseURL("http://localhost:8080")}, "", "http://localhost:8080"},
+		{"http LOCALHOST.", []Option{WithBaseURL("HTTP://LOCALHOST.:8080")}, "", "http://LOCALHOST.:8080"},
+		{"http remote", []Option{WithBaseURL("http://api.clickatell.com")}, "refusing plain http://", ""},
+		{"http 10.0.0.1", []Option{WithBaseURL("http://10.0.0.1:8080")}, "refusing plain http://", ""},
+		{"http localhost lookalike", []Option{WithBaseURL("http://localhost.evil.example")}, "refusing plain http://", ""},
+		{"http 127 in a name", []Option{WithBaseURL("http://127.0.0.1.nip.io")}, "refusing plain http://", ""},
+		{"http ::ffff:10.0.0.1", []Option{WithBaseURL("http://[::ffff:10.0.0.1]")}, "refusing plain http://", ""},
+		{"ftp", []Option{WithBaseURL("ftp://api.clickatell.com")}, "scheme must be https", ""},
+		{"no scheme", []Option{WithBaseURL("api.clickatell.com")}, "scheme must be https", ""},
+		{"no host", []Option{WithBaseURL("https:///rest")}, "has no host", ""},
+		{"empty", []Option{WithBaseURL("  ")}, "empty API base URL", ""},
+		{"user info", []Option{WithBaseURL("https://user:pw@api.clickatell.com")}, "must not hold a user name", ""},
+		{"query", []Option{WithBaseURL("https://api.clickatell.com/?x=1")}, "must not have a query", ""},
+		{"fragment", []Option{WithBaseURL("https://api.clickatell.com/#x")}, "must not have a query or fragment", ""},
+		{"bad port", []Option{WithBaseURL("https://api.clickatell.com:99999")}, "port", ""},
+		{"not a URL", []Option{WithBaseURL("https://[::1")}, "is not a URL", ""},
+		{"empty token", []Option{WithToken("")}, "empty API token", ""},
+		{"token with newline", []Option{WithToken(testToken + "\n")}, "holds whitespace at byte 18 of 18", ""},
+		{"token with space", []Option{WithToken("tok " + testToken)}, "holds whitespace", ""},
+		{"token with control", []Option{WithToken(testToken + "\x00")}, "holds a control character", ""},
+		{"nil http client", []Option{WithHTTPClient(nil)}, "nil *http.Client", ""},
+		{"empty user agent", []Option{WithUserAgent(" ")}, "empty User-Agent", ""},
+		{"user agent with newline", []Option{WithUserAgent("recall\r\nX-Evil: 1")}, "control character", ""},
+		{"format", []Option{WithFormat(Format(7))}, "unknown format", ""},
+		{"negative timeout", []Option{WithTimeout(-time.Second)}, "negative timeout", ""},
+		{"zero timeout", []Option{WithTimeout(0)}, "", DefaultBaseURL},
+		{"negative conns", []Option{WithMaxConns(-1)}, "negative connection count", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			opts := append([]Option{WithToken(testToken)}, tt.opts...)
+			c, err := New(opts...)
+			noToken(t, c, err)
+			if tt.errHas == "" {
+				if err != nil {
+					t.Fatalf("New: %v", err)
+				}
+				if c.BaseURL() != tt.wantURL {
+					t.Errorf("BaseURL() = %q, want %q", c.BaseURL(), tt.wantURL)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.errHas) {
+				t.Fatalf("New: %v, want an error saying %q", err, tt.errHas)
+			}
+		})
+	}
+	if _, err := New(); err == nil || !strings.Contains(err.Error(), "no API token") {
+		t.Errorf("New() without a token: %v", err)
+	}
+}

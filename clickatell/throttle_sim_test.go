@@ -1,0 +1,197 @@
+package clickatell
+
+import (
+	"fmt"
+	"container/heap"
+	"math/rand/v2"
+	"testing"
+	"time"
+)
+
+// gcra is the API's throttle in the simulations below: a token bucket of
+// burst requests refilled at rate per second, kept as the theoretical
+// arrival time of the next request (the simulator package's algorithm).
+type gcra struct {
+	interval, tolerance time.Duration
+	tat                 time.Duration
+}
+
+func newGCRA(rate float64, burst int) *gcra {
+	iv := time.Duration(float64(time.Second) / rate)
+	return &gcra{interval: iv, tolerance: time.Duration(burst-1) * iv}
+}
+
+func (g *gcra) allow(t time.Duration) bool {
+	next := max(g.tat, t)
+	if next-t > g.tolerance {
+		return false
+	}
+	g.tat = next + g.interval
+	return true
+}
+
+// window is a throttle answering 429 past n requests in each whole second.
+type window struct {
+	n     int
+	sec   time.Duration
+	count int
+}
+
+func (w *window) allow(t time.Duration) bool {
+	if s := t.Truncate(time.Second); s != w.sec {
+		w.sec, w.count = s, 0
+	}
+	w.count++
+	return w.count <= w.n
+}
+
+type event struct {
+	at     time.Duration
+	worker int
+	kind   uint8 // 0: wants to send, 1: sends, 2: answer arrives
+	ok     bool
+	seq    int
+}
+
+type eventQueue []event
+
+func (q eventQueue) Len() int { return len(q) }
+func (q eventQueue) Less(i, j int) bool {
+	if q[i].at != q[j].at {
+		return q[i].at < q[j].at
+	}
+	return q[i].seq < q[j].seq
+}
+func (q eventQueue) Swap(i, j int) { q[i], q[j] = q[j], q[i] }
+func (q *eventQueue) Push(x any)   { *q = append(*q, x.(event)) }
+func (q *eventQueue) Pop() any {
+	old := *q
+	e := old[len(old)-1]
+	*q = old[:len(old)-1]
+	return e
+}
+
+// maxRetriesSim is apply's default retry budget.
+const maxRetriesSim = 5
+
+type simResult struct {
+	trace     []string // per second: limit, successes, 429s
+	rate      float64 // successes per second after warm-up
+	share429  float64 // 429s among all answers
+	answers   int
+	finalRate float64
+}
+
+// simulate runs workers against allow for d of virtual time, each worker
+// sending a call as soon as the Throttle lets it, the answer arriving
+// latency later; a 429'd call is retried after a full-jitter backoff, as
+// RetryPolicy does. Successes are counted after warm.
+func simulate(th *Throttle, workers int, latency time.Duration, allow func(time.Duration) bool, retryAfter time.Duration, d, warm time.Duration, seed uint64) simResult {
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	rng := rand.New(rand.NewPCG(seed, seed))
+	var q eventQueue
+	seq := 0
+	push := func(e event) { seq++; e.seq = seq; heap.Push(&q, e) }
+	tries := make([]int, workers)
+	for w := 0; w < workers; w++ {
+		push(event{at: 0, worker: w})
+	}
+	var ok, thr, okAfterWarm int
+	var trace []string
+	sec, secOK, secThr := time.Duration(0), 0, 0
+	for q.Len() > 0 {
+		e := heap.Pop(&q).(event)
+		if e.at > d {
+			break
+		}
+		if e.at >= sec+time.Second {
+			trace = append(trace, fmt.Sprintf("%v: limit %.0f, %d ok, %d 429", sec, th.Limit(), secOK, secThr))
+			sec, secOK, secThr = e.at.Truncate(time.Second), 0, 0
+		}
+		if e.kind == 2 {
+			if e.ok {
+				secOK++
+			} else {
+				secThr++
+			}
+		}
+		now := start.Add(e.at)
+		switch e.kind {
+		case 0:
+			push(event{at: e.at + th.reserve(now), worker: e.worker, kind: 1})
+		case 1:
+			if p := th.reserveIfPaused(now); p > 0 {
+				push(event{at: e.at + p, worker: e.worker, kind: 1})
+				continue
+			}
+			jit := time.Duration(rng.Int64N(int64(latency)/5 + 1))
+			push(event{at: e.at + latency + jit, worker: e.worker, kind: 2, ok: allow(e.at)})
+		case 2:
+			if e.ok {
+				th.succeededAt(now)
+				ok++
+				if e.at >= warm {
+					okAfterWarm++
+				}
+				tries[e.worker] = 0
+				push(event{at: e.at, worker: e.worker})
+				continue
+			}
+			th.throttledAt(now, retryAfter)
+			thr++
+			tries[e.worker]++
+			if tries[e.worker] > maxRetriesSim {
+				tries[e.worker] = 0 // the message failed; the worker takes the next
+				push(event{at: e.at, worker: e.worker})
+				continue
+			}
+			wait := max(retryAfter, backoff(DefaultBaseDelay, DefaultMaxDelay, tries[e.worker]))
+			push(event{at: e.at + wait, worker: e.worker})
+		}
+	}
+	return simResult{
+		trace:     trace,
+		rate:      float64(okAfterWarm) / (d - warm).Seconds(),
+		share429:  float64(thr) / float64(ok+thr),
+		answers:   ok + thr,
+		finalRate: th.Limit(),
+	}
+}
+
+func TestThrottle_ConvergesSimulated(t *testing.T) {
+	const capacity = 800.0
+	tests := []struct {
+		name       string
+		cap        float64
+		latency    time.Duration
+		allow      func() func(time.Duration) bool
+		retryAfter time.Duration
+		minShare   float64
+	}{
+		{"bucket burst 80, 2ms", 0, 2 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, 0, 0.85},
+		{"bucket burst 2, 2ms", 0, 2 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 2).allow }, 0, 0.85},
+		{"bucket burst 80, 40ms", 0, 40 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, 0, 0.85},
+		{"fixed window, 5ms", 0, 5 * time.Millisecond, func() func(time.Duration) bool { return (&window{n: capacity}).allow }, 0, 0.85},
+		{"cap above capacity", 2000, 2 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, 0, 0.85},
+		{"Retry-After 1s", 0, 2 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, time.Second, 0.6},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			th := NewThrottle(tt.cap)
+			r := simulate(th, 64, tt.latency, tt.allow(), tt.retryAfter, 30*time.Second, 3*time.Second, 1)
+			t.Logf("%.0f calls/s (%.1f%% of %v), %.2f%% answered 429, %d answers, final limit %.0f/s, %d cuts",
+				r.rate, 100*r.rate/capacity, capacity, 100*r.share429, r.answers, r.finalRate, th.cuts)
+			if testing.Verbose() {
+				for _, l := range r.trace {
+					t.Log(l)
+				}
+			}
+			if r.rate < tt.minShare*capacity {
+				t.Errorf("throughput %.0f/s, want >= %.0f%% of %v/s", r.rate, 100*tt.minShare, capacity)
+			}
+			if r.share429 > 0.10 {
+				t.Errorf("%.1f%% of answers were 429, want <= 10%%", 100*r.share429)
+			}
+		})
+	}
+}
