@@ -32,6 +32,9 @@ func (l *pgLock) Info() state.LockInfo { return l.info }
 // (with backoff, at most a second apart) or ctx ends. A lock held by
 // another process gives a *state.LockError naming the holder.
 func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("locking %s: %w", b, err)
+	}
 	b.mu.Lock()
 	if b.lock != nil {
 		id := b.lock.info.ID
@@ -67,6 +70,9 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 	deadline := time.Now().Add(req.Timeout)
 	delay := 50 * time.Millisecond
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, fmt.Errorf("locking %s: %w", b, err)
+		}
 		var ok bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
 			return nil, b.dbError("locking", err)
