@@ -40,9 +40,15 @@
 // lock's connection: a holder whose session was ended by force-unlock can
 // no longer write, so two writers can never interleave.
 //
-// ForceUnlock is for a holder the server has not noticed is gone (a machine
-// that lost power or its network keeps its TCP session, and so the lock,
-// until the server's TCP keepalive gives up, two hours by default). Unlike
+// A holder whose machine vanished without closing its connection (power
+// loss, a network cut) keeps its session, and so the lock, until the server
+// notices. The lock's session sets the server's TCP keepalives
+// (tcp_keepalives_idle 60s, interval 10s, count 6, unless the URL sets
+// them) so that this takes about two minutes rather than the server
+// default's two hours.
+//
+// ForceUnlock is for a holder that is stuck, or gone and not yet noticed
+// (through a proxy or pooler, keepalives see the proxy, not the client). Unlike
 // Terraform's pg backend, whose force-unlock calls pg_advisory_unlock from a
 // session that does not hold the lock and so cannot release it, recall ends
 // the holder's server session with pg_terminate_backend, which frees the

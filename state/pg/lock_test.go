@@ -241,3 +241,28 @@ func TestLock_StaleRow(t *testing.T) {
 		t.Errorf("%d lock rows after Unlock, want 0", n)
 	}
 }
+
+// TestLock_Keepalives: the lock's session asks the server to probe its
+// client, so that the lock of a vanished machine is released in minutes;
+// a URL's own setting wins.
+func TestLock_Keepalives(t *testing.T) {
+	loc := pgtest.SchemaURL(t)
+	for _, tc := range []struct{ loc, want string }{
+		{loc, "60"},
+		{loc + "&tcp_keepalives_idle=30", "30"},
+	} {
+		b := open(t, tc.loc, "")
+		l, err := b.Lock(bg, state.LockRequest{Operation: "apply"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var idle string
+		if err := b.lock.conn.QueryRow(bg, `SHOW tcp_keepalives_idle`).Scan(&idle); err != nil {
+			t.Fatal(err)
+		}
+		if idle != tc.want {
+			t.Errorf("%s: the lock session's tcp_keepalives_idle = %s, want %s", tc.loc, idle, tc.want)
+		}
+		l.Unlock()
+	}
+}
