@@ -200,3 +200,24 @@ func TestParseInterspersed(t *testing.T) {
 }
 
 func mustID(s string) msgid.ID { return msgid.MustParse(s) }
+
+// TestREADMEQuickStart keeps the README honest: the quick start's plan
+// output is what recall prints for examples/quickstart today.
+func TestREADMEQuickStart(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, out, errb := testEnv(nil, false)
+	args := []string{"plan", "-f", "../../examples/quickstart", "-state", filepath.Join(t.TempDir(), "s.json")}
+	if code := Main(context.Background(), args, e); code != 0 {
+		t.Fatalf("exit %d: %s", code, errb)
+	}
+	if !strings.Contains(string(readme), out.String()) {
+		t.Errorf("README.md's quick start does not show the current plan output; update it to:\n%s", out)
+	}
+	e, out, _ = testEnv(nil, false)
+	if code := Main(context.Background(), []string{"validate", "-f", "../../examples/quickstart"}, e); code != 0 || !strings.Contains(string(readme), strings.TrimSpace(out.String())) {
+		t.Errorf("README.md does not show validate's output %q", out)
+	}
+}
