@@ -91,6 +91,19 @@ func markdownPlan(p *reconcile.Plan) string {
 		b.WriteString("\n")
 	}
 
+	if len(p.Orphaned) > 0 {
+		names := make([]string, 0, len(p.Orphaned))
+		for _, og := range p.Orphaned {
+			name := og.Group
+			if name == "" {
+				name = "(no group)"
+			}
+			names = append(names, fmt.Sprintf("`%s` (%s)", strings.ReplaceAll(mdText(name, 64), "`", "'"), commas(og.Count)))
+		}
+		fmt.Fprintf(&b, "%s in state %s in no group of the manifest (orphaned) and will not be touched, recorded under: %s.\n\n",
+			plural(s.Orphaned, "message", "messages"), map[bool]string{true: "is", false: "are"}[s.Orphaned == 1], listNames(names, 10))
+	}
+
 	if len(p.Changes) > 0 {
 		fmt.Fprintf(&b, "<details><summary>%s to cancel</summary>\n\n", plural(len(p.Changes), "message", "messages"))
 		foot := fmt.Sprintf("\nPlanned by recall %s at %s against state %s.\n", mdText(p.RecallVersion, 40), p.CreatedAt.UTC().Format(time.RFC3339), stateRefText(p.State))
