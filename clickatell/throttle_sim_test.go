@@ -1,8 +1,8 @@
 package clickatell
 
 import (
-	"fmt"
 	"container/heap"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -76,8 +76,8 @@ const maxRetriesSim = 5
 
 type simResult struct {
 	trace     []string // per second: limit, successes, 429s
-	rate      float64 // successes per second after warm-up
-	share429  float64 // 429s among all answers
+	rate      float64  // successes per second after warm-up
+	share429  float64  // 429s among all answers
 	answers   int
 	finalRate float64
 }
