@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/reconcile"
+	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
 
@@ -72,6 +73,13 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	}
 	defer b.Close()
 	if format == "json" {
+		if !s.Exists() {
+			// No lineage yet: an empty document, not the random lineage
+			// a first write would get.
+			fmt.Fprintf(e.stderr, "No state at %s yet.\n", b.String())
+			_, err := fmt.Fprintf(e.stdout, "{\n  \"format_version\": %d,\n  \"lineage\": \"\",\n  \"serial\": 0,\n  \"recall_version\": \"\",\n  \"messages\": {}\n}\n", state.FormatVersion)
+			return err
+		}
 		return local.Encode(e.stdout, s)
 	}
 	renderStateHuman(e.stdout, b.String(), s, c)
