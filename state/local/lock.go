@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/user"
@@ -13,7 +14,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"golang.org/x/sys/unix"
 
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/state"
@@ -96,15 +96,15 @@ func tryLock(path string) (*os.File, *state.LockError, error) {
 		if lockOpenedHook != nil {
 			lockOpenedHook()
 		}
-		err = flock(f, unix.LOCK_EX|unix.LOCK_NB)
-		if errors.Is(err, unix.EWOULDBLOCK) {
+		err = tryLockFile(f)
+		if errors.Is(err, errWouldBlock) {
 			le := readHolder(f, path)
 			f.Close()
 			return nil, le, nil
 		}
 		if err != nil {
 			f.Close()
-			return nil, nil, fmt.Errorf("flock %s: %w (the file system may not support locks)", path, err)
+			return nil, nil, fmt.Errorf("locking %s: %w (the file system may not support locks)", path, err)
 		}
 		// A holder unlinks the file on Unlock just before releasing it: if
 		// we opened the file before that and locked it after, we hold a
@@ -121,28 +121,24 @@ func tryLock(path string) (*os.File, *state.LockError, error) {
 	}
 }
 
-func flock(f *os.File, how int) error {
-	for {
-		err := unix.Flock(int(f.Fd()), how)
-		if err != unix.EINTR {
-			return err
-		}
-	}
-}
+// errWouldBlock is tryLockFile's answer when another process holds the
+// lock.
+var errWouldBlock = errors.New("lock held by another process")
 
 // samePath reports whether path still names the file f.
 func samePath(f *os.File, path string) (bool, error) {
-	var a, b unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &a); err != nil {
+	a, err := f.Stat()
+	if err != nil {
 		return false, err
 	}
-	if err := unix.Stat(path, &b); err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return false, nil
-		}
+	b, err := os.Stat(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
 		return false, err
 	}
-	return a.Dev == b.Dev && a.Ino == b.Ino, nil
+	return os.SameFile(a, b), nil
 }
 
 // readHolder reads the holder's LockInfo from the lock file. The holder
@@ -192,21 +188,6 @@ func writeInfo(f *os.File, info state.LockInfo) error {
 		return err
 	}
 	_, err = f.WriteAt(data, 0)
-	return err
-}
-
-// unlockFile removes the lock file while still holding the lock, then
-// releases it by closing the file.
-func unlockFile(f *os.File, path string) error {
-	var err error
-	if same, serr := samePath(f, path); serr == nil && same {
-		if rerr := os.Remove(path); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
-			err = rerr
-		}
-	}
-	if cerr := f.Close(); cerr != nil && err == nil {
-		err = cerr
-	}
 	return err
 }
 

@@ -6,31 +6,25 @@ import (
 	"io"
 	"os"
 	"strconv"
-	"syscall"
-	"time"
 
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
 )
 
 // identity tells whether the file at a path is still the one this Backend
-// last read or wrote.
+// last read or wrote: the same file (os.SameFile), size and modification
+// time.
 type identity struct {
-	dev, ino uint64
-	size     int64
-	mtime    time.Time
+	fi os.FileInfo
 }
 
 func (a identity) equal(b identity) bool {
-	return a.dev == b.dev && a.ino == b.ino && a.size == b.size && a.mtime.Equal(b.mtime)
+	return a.fi != nil && b.fi != nil && os.SameFile(a.fi, b.fi) &&
+		a.fi.Size() == b.fi.Size() && a.fi.ModTime().Equal(b.fi.ModTime())
 }
 
 func identityOf(fi os.FileInfo) (identity, bool) {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return identity{}, false
-	}
-	return identity{dev: uint64(st.Dev), ino: uint64(st.Ino), size: fi.Size(), mtime: fi.ModTime()}, true
+	return identity{fi}, fi != nil
 }
 
 // errNoMerge means the old file is not what the merge expected: the

@@ -1,3 +1,5 @@
+//go:build unix
+
 package local
 
 import (
@@ -403,7 +405,7 @@ func TestLock_UnreadableInfo(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	if err := flock(f, syscall.LOCK_EX); err != nil {
+	if err := tryLockFile(f); err != nil {
 		t.Fatal(err)
 	}
 	_, err = New(path).Lock(ctx, state.LockRequest{Operation: "apply"})
