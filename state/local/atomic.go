@@ -63,10 +63,17 @@ func (w *fileWriter) Write(p []byte) (int, error) {
 // file at path is never opened for writing, so a crash at any instant
 // leaves either the old or the new content there.
 //
+// If path is a symbolic link, the file it points to is replaced (in its
+// own directory) and the link is kept; the backup stays beside the link.
+//
 // renamed reports whether path now holds the new content; it can be true
 // with an error when only the final directory sync failed. fi describes the
 // new file.
 func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renamed bool, fi os.FileInfo, err error) {
+	backupPath := path + BackupSuffix
+	if path, err = resolveLinks(path); err != nil {
+		return false, nil, err
+	}
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -116,8 +123,8 @@ func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renam
 		return false, nil, err
 	}
 	if backup {
-		if err := keepBackup(path); err != nil {
-			return false, nil, fmt.Errorf("keeping the previous version as %s: %w", path+BackupSuffix, err)
+		if err := keepBackup(path, backupPath); err != nil {
+			return false, nil, fmt.Errorf("keeping the previous version as %s: %w", backupPath, err)
 		}
 	}
 	if err := at(stepRename); err != nil {
@@ -135,13 +142,33 @@ func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renam
 	return true, fi, nil
 }
 
-// keepBackup makes the current file at path (if any) path.backup: a hard
+// resolveLinks follows symbolic links from path to the file they name,
+// which need not exist yet.
+func resolveLinks(path string) (string, error) {
+	for i := 0; i < 40; i++ {
+		fi, err := os.Lstat(path)
+		if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
+			return path, nil
+		}
+		target, err := os.Readlink(path)
+		if err != nil {
+			return "", err
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(path), target)
+		}
+		path = target
+	}
+	return "", fmt.Errorf("%s: too many levels of symbolic links", path)
+}
+
+// keepBackup makes the current file at path (if any) the backup: a hard
 // link to a temporary name renamed into place, so the backup is the exact
 // old file and never a half-written one; a copy where links are not
 // supported.
-func keepBackup(path string) error {
-	dir, base := filepath.Split(path)
-	tmp := filepath.Join(dir, "."+base+BackupSuffix+".tmp-"+randomSuffix())
+func keepBackup(path, backup string) error {
+	dir, base := filepath.Split(backup)
+	tmp := filepath.Join(dir, "."+base+".tmp-"+randomSuffix())
 	if err := at(stepBackupLink); err != nil {
 		return err
 	}
@@ -161,7 +188,7 @@ func keepBackup(path string) error {
 		os.Remove(tmp)
 		return err
 	}
-	if err := os.Rename(tmp, path+BackupSuffix); err != nil {
+	if err := os.Rename(tmp, backup); err != nil {
 		os.Remove(tmp)
 		return err
 	}

@@ -342,3 +342,52 @@ func TestReplace_SetsVersion(t *testing.T) {
 		t.Errorf("recall_version after Replace = %q, want this recall's %q", got.RecallVersion, version.Version)
 	}
 }
+
+// TestCommit_Symlink: a state path that is a symbolic link keeps pointing
+// at the file it names, which is replaced atomically in its directory.
+func TestCommit_Symlink(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "volume"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	target := filepath.Join(dir, "volume", "state.json")
+	link := filepath.Join(dir, "recall.state.json")
+	if err := os.Symlink(filepath.Join("volume", "state.json"), link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	b := New(link)
+	s := mustRead(t, b)
+	mustCommit(t, b, statetest.Changes(0, 3)...)
+	mustCommit(t, b, statetest.Changes(3, 3)...)
+	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
+		t.Fatalf("the link was replaced: %v, %v", fi.Mode(), err)
+	}
+	checkCanonical(t, target, s)
+	if got := mustRead(t, New(link)); got.Serial != 2 || len(got.Messages) != 6 {
+		t.Errorf("read through the link: serial %d, %d messages", got.Serial, len(got.Messages))
+	}
+	bak, err := Decode(bytes.NewReader(readFile(t, link+BackupSuffix)), "backup")
+	if err != nil || bak.Serial != 1 {
+		t.Errorf("backup beside the link: %v", err)
+	}
+}
+
+// TestLock_Symlink: naming the state through a link or directly takes the
+// same lock.
+func TestLock_Symlink(t *testing.T) {
+	dir := t.TempDir()
+	target := filepath.Join(dir, "state.json")
+	link := filepath.Join(dir, "recall.state.json")
+	if err := os.Symlink("state.json", link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	l, err := New(link).Lock(ctx, state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	var le *state.LockError
+	if _, err := New(target).Lock(ctx, state.LockRequest{Operation: "apply"}); !errors.As(err, &le) {
+		t.Errorf("Lock through the target while locked through the link: %v", err)
+	}
+}

@@ -71,8 +71,15 @@ func (b *Backend) Path() string { return b.path }
 // BackupPath returns the path of the copy of the previous version.
 func (b *Backend) BackupPath() string { return b.path + BackupSuffix }
 
-// LockPath returns the path of the lock file.
-func (b *Backend) LockPath() string { return b.path + LockSuffix }
+// LockPath returns the path of the lock file: beside the state file, or,
+// when the state's path is a symbolic link, beside the file it points to,
+// so that processes naming the state either way exclude each other.
+func (b *Backend) LockPath() string {
+	if p, err := resolveLinks(b.path); err == nil {
+		return p + LockSuffix
+	}
+	return b.path + LockSuffix
+}
 
 // Read reads the state file. A missing file is a new state (state.New());
 // a file that cannot be parsed is an error wrapping state.ErrCorrupt that

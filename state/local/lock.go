@@ -42,20 +42,21 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 	}
 	deadline := time.Now().Add(req.Timeout)
 	backoff := lockMinBackoff
+	lockPath := b.LockPath()
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
 		}
-		f, holder, err := tryLock(b.LockPath())
+		f, holder, err := tryLock(lockPath)
 		if err != nil {
 			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
 		}
 		if f != nil {
 			if err := writeInfo(f, info); err != nil {
-				unlockFile(f, b.LockPath())
-				return nil, fmt.Errorf("locking state %s: writing %s: %w", b.path, b.LockPath(), err)
+				unlockFile(f, lockPath)
+				return nil, fmt.Errorf("locking state %s: writing %s: %w", b.path, lockPath, err)
 			}
-			return &fileLock{f: f, path: b.LockPath(), info: info}, nil
+			return &fileLock{f: f, path: lockPath, info: info}, nil
 		}
 		wait := time.Until(deadline)
 		if wait <= 0 {
@@ -223,7 +224,8 @@ func (b *Backend) ForceUnlock(ctx context.Context, id string) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	f, holder, err := tryLock(b.LockPath())
+	lockPath := b.LockPath()
+	f, holder, err := tryLock(lockPath)
 	if err != nil {
 		return fmt.Errorf("checking the lock on %s: %w", b.path, err)
 	}
@@ -236,7 +238,7 @@ func (b *Backend) ForceUnlock(ctx context.Context, id string) error {
 		return holder
 	}
 	stale, _ := readInfo(f)
-	unlockFile(f, b.LockPath())
+	unlockFile(f, lockPath)
 	if stale.ID == id {
 		return fmt.Errorf("state %s is not locked: the process that held lock %s (%s, %q) has exited and the operating system released its lock; nothing to unlock", b.path, id, stale.Who, stale.Operation)
 	}
