@@ -17,13 +17,14 @@ Usage: recall force-unlock [-state LOC] [-workspace NAME] [-force] LOCK_ID
   It changes nothing at Clickatell and nothing in the state's messages.
 
   PostgreSQL state: a lock is held by a database session and disappears
-  when that session ends, so a killed run normally frees it within
-  seconds. A run whose machine vanished (power loss, a network cut) keeps
-  its session, and the lock, until the server notices, which by default
-  takes up to two hours. force-unlock ends that session at once
-  (pg_terminate_backend): if the run is in fact still alive, it can write
-  nothing more and fails at its next checkpoint, losing at most the
-  results since its last one (the next apply asks Clickatell again).
+  when that session ends, so a killed run frees it at once. A run whose
+  machine vanished (power loss, a network cut) keeps its session, and the
+  lock, until the server notices: about two minutes, longer through a
+  proxy or connection pooler. A run that hangs keeps it for good.
+  force-unlock ends the holder's session at once (pg_terminate_backend):
+  if the run is in fact still alive, it can write nothing more and fails
+  at its next checkpoint, losing at most the results since its last one
+  (the next apply asks Clickatell about those messages again).
 
   Local state: the operating system releases a file's lock when its holder
   exits, so there is never a lock to force; force-unlock says who holds it.

@@ -9,6 +9,9 @@ import (
 	"github.com/recallhq/recall/state"
 )
 
+// copyMessages is the statement copyReader feeds.
+const copyMessages = `COPY {messages} (workspace, id, outcome, status, description, grp, at, exact) FROM STDIN (FORMAT binary)`
+
 // copyReader streams messages in PostgreSQL's binary COPY format
 // (https://www.postgresql.org/docs/current/sql-copy.html#id-1.9.3.55.9.4),
 // for the columns workspace, id, outcome, status, description, grp, at,
@@ -16,11 +19,11 @@ import (
 // free of per-row allocations.
 type copyReader struct {
 	b   *Backend
-	st  *state.State
-	ids []msgid.ID // in the order to write
-	i   int        // next row
-	buf []byte     // encoded, not yet read
-	end bool       // trailer written
+	n   int                                   // rows
+	row func(i int) (msgid.ID, *state.Record) // the i-th row
+	i   int                                   // next row
+	buf []byte                                // encoded, not yet read
+	end bool                                  // trailer written
 }
 
 var copyHeader = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
@@ -30,12 +33,12 @@ func (r *copyReader) Read(p []byte) (int, error) {
 		r.buf = append(make([]byte, 0, 64<<10), copyHeader...)
 	}
 	for len(r.buf) < len(p) && !r.end {
-		if r.i == len(r.ids) {
+		if r.i == r.n {
 			r.buf = binary.BigEndian.AppendUint16(r.buf, 0xffff) // trailer: -1
 			r.end = true
 			break
 		}
-		r.buf = r.appendRow(r.buf, r.ids[r.i])
+		r.buf = r.appendRow(r.buf, r.i)
 		r.i++
 	}
 	if len(r.buf) == 0 && r.end {
@@ -46,9 +49,9 @@ func (r *copyReader) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-func (r *copyReader) appendRow(b []byte, id msgid.ID) []byte {
-	rec := r.st.Messages[id]
-	status, desc, grp, exact := r.b.texts(&rec)
+func (r *copyReader) appendRow(b []byte, i int) []byte {
+	id, rec := r.row(i)
+	status, desc, grp, exact := r.b.texts(rec)
 	b = binary.BigEndian.AppendUint16(b, 8)
 	b = appendField(b, r.b.workspace)
 	b = binary.BigEndian.AppendUint32(b, uint32(len(id)))

@@ -116,6 +116,8 @@ func (b *Backend) dbError(op string, err error) error {
 		case "42501": // insufficient_privilege
 			return fmt.Errorf("%s %s: PostgreSQL user %q lacks the rights: %s; grant SELECT, INSERT, UPDATE, DELETE on the tables in schema %q (and USAGE on the schema) to it",
 				op, b, b.cfg.User, pgErr.Message, b.schema)
+		case "23505": // unique_violation
+			return fmt.Errorf("%s %s: %s, although the serial is unchanged: were the tables edited by hand? Nothing was written; run again to read the state afresh", op, b, pgErr.Message)
 		case "25006": // read_only_sql_transaction
 			return fmt.Errorf("%s %s: the server is read-only (%s); point the URL at the primary", op, b, pgErr.Message)
 		}
