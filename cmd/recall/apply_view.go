@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -36,13 +37,18 @@ type applyView struct {
 	// bar is set when a progress bar is drawn on stderr.
 	bar   bool
 	drawn bool // a bar line is on screen
-	enc   *json.Encoder
+	// enc writes JSON events to bw, which is flushed after every event
+	// but the per-message ones (a million of those make a million writes
+	// otherwise), and at the end.
+	enc *json.Encoder
+	bw  *bufio.Writer
 }
 
 func newApplyView(e *env, a *applyArgs) *applyView {
 	v := &applyView{e: e, json: a.format == "json", color: a.common.useColor(e)}
 	if v.json {
-		v.enc = json.NewEncoder(e.stdout)
+		v.bw = bufio.NewWriterSize(e.stdout, 64<<10)
+		v.enc = json.NewEncoder(v.bw)
 	} else {
 		v.bar = isTerminal(e.stderr) && e.getenv("TERM") != "dumb"
 	}
@@ -71,6 +77,9 @@ func (v *applyView) event(ev reconcile.Event) {
 	defer v.mu.Unlock()
 	if v.json {
 		v.enc.Encode(ev)
+		if ev.Type != reconcile.EventMessage {
+			v.bw.Flush()
+		}
 		return
 	}
 	switch ev.Type {
@@ -140,6 +149,9 @@ func (v *applyView) finish() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.clearBar()
+	if v.bw != nil {
+		v.bw.Flush()
+	}
 }
 
 func (v *applyView) interrupting() {
@@ -166,6 +178,7 @@ func (v *applyView) interrupted(remaining int) {
 			Severity: reconcile.SeverityError,
 			Summary:  msg,
 		}})
+		v.bw.Flush()
 	}
 	fmt.Fprintln(v.e.stderr, msg)
 }
@@ -179,6 +192,7 @@ func (v *applyView) noChanges(p *reconcile.Plan) {
 			Failures: []reconcile.FailureGroup{},
 			State:    p.State,
 		}})
+		v.bw.Flush()
 		return
 	}
 	if err := renderHumanPlan(v.e, p, v.color); err != nil {
@@ -254,6 +268,7 @@ func (v *applyView) jsonError(err error) {
 		Summary:  summary,
 		Detail:   detail,
 	}})
+	v.bw.Flush()
 }
 
 // clock formats d as 00m10s, or 1h02m10s past an hour.
