@@ -221,3 +221,29 @@ func TestREADMEQuickStart(t *testing.T) {
 		t.Errorf("README.md does not show validate's output %q", out)
 	}
 }
+
+// TestPlanWhileLocked: plan reads without the lock, so a running apply
+// (here: the lock held by this process) does not block it.
+func TestPlanWhileLocked(t *testing.T) {
+	dir := t.TempDir()
+	manifestPath := filepath.Join(dir, "recall.yaml")
+	os.WriteFile(manifestPath, []byte("version: 1\ncancel:\n  - name: g\n    ids: [360586640fe9846954897dffe6c13dfc]\n"), 0o644)
+	path := filepath.Join(dir, "s.json")
+	s := state.New()
+	s.Serial = 1
+	if err := local.WriteFile(path, s); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := local.New(path).Lock(context.Background(), state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lock.Unlock()
+	e, out, errb := testEnv(nil, false)
+	if code := Main(context.Background(), []string{"plan", "-f", manifestPath, "-state", path, "-detailed-exitcode"}, e); code != 2 {
+		t.Fatalf("exit %d, want 2; stderr:\n%s", code, errb)
+	}
+	if !strings.Contains(out.String(), "Plan: 1 to cancel") {
+		t.Errorf("stdout:\n%s", out)
+	}
+}
