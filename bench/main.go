@@ -732,7 +732,7 @@ func (t *table) String() string {
 	return b.String() + "\n"
 }
 
-func secs(d time.Duration) string {
+func fmtSecs(d time.Duration) string {
 	s := d.Seconds()
 	switch {
 	case s >= 100:

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"testing"
 	"time"
@@ -60,5 +61,28 @@ func TestFormatting(t *testing.T) {
 	runs := []time.Duration{3 * time.Second, 1 * time.Second, 2 * time.Second}
 	if got := median(runs, func(d time.Duration) time.Duration { return d }); got != 2*time.Second {
 		t.Errorf("median = %v", got)
+	}
+}
+
+func TestSteadyRate(t *testing.T) {
+	// 100 messages: the first half over 10 s (a slow ramp-up), the second
+	// half 10 ms apart: the steady rate is 100/s, whatever the ramp did.
+	var out []byte
+	start := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+	at := start
+	for i := 0; i < 100; i++ {
+		if i < 50 {
+			at = at.Add(200 * time.Millisecond)
+		} else {
+			at = at.Add(10 * time.Millisecond)
+		}
+		out = append(out, fmt.Sprintf(`{"type":"message","time":%q,"message":{"id":"x","outcome":"cancelled"}}`+"\n", at.Format(time.RFC3339Nano))...)
+	}
+	out = append(out, `{"type":"summary","time":"2026-11-27T10:00:20Z","summary":{}}`+"\n"...)
+	if got := steadyRate(out); got < 99 || got > 101 {
+		t.Errorf("steadyRate = %.1f, want 100", got)
+	}
+	if got := steadyRate([]byte(`{"type":"progress"}`)); got != 0 {
+		t.Errorf("no message events: steadyRate = %v, want 0", got)
 	}
 }

@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -26,6 +28,7 @@ type spec struct {
 	kind  toolKind
 	p     int  // -parallelism, or xargs -P
 	retry bool // curl --retry 5
+	json  bool // recall apply -format json, to time the steady rate
 }
 
 func (s spec) name() string {
@@ -50,6 +53,39 @@ type applyRun struct {
 	calls      int64 // API requests the simulator saw
 	throttled  int64 // of which answered 429
 	rerunCalls int64 // requests sent by a second recall apply (recall only)
+	// steady is the cancellation rate over the second half of the run's
+	// messages, from the time stamps of -format json message events (0
+	// when not measured): the rate once any ramp-up is over.
+	steady float64
+}
+
+// steadyRate reads recall apply -format json output and returns the rate
+// at which the second half of the cancelled messages settled.
+func steadyRate(out []byte) float64 {
+	var times []time.Time
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var ev struct {
+			Type    string    `json:"type"`
+			Time    time.Time `json:"time"`
+			Message *struct {
+				Outcome string `json:"outcome"`
+			} `json:"message"`
+		}
+		if json.Unmarshal(line, &ev) != nil || ev.Type != "message" || ev.Message == nil || ev.Message.Outcome != "cancelled" {
+			continue
+		}
+		times = append(times, ev.Time)
+	}
+	if len(times) < 20 {
+		return 0
+	}
+	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
+	half := len(times) / 2
+	d := times[len(times)-1].Sub(times[half]).Seconds()
+	if d <= 0 {
+		return 0
+	}
+	return float64(len(times)-1-half) / d
 }
 
 // The reference page's sample, once per message: the documented way. The
@@ -74,13 +110,22 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	}
 	logPath := filepath.Join(dir, "run.log")
 	var res result
+	var steady float64
 	switch sp.kind {
 	case kindRecall:
 		if err := writeManifest(filepath.Join(dir, "recall.yaml"), "bench", "ids.txt", nil); err != nil {
 			return applyRun{}, err
 		}
-		res, err = h.measure(ctx, env, dir, nil, logPath, h.recall, "apply", "-auto-approve",
-			"-f", "recall.yaml", "-state", "state.json", "-parallelism", strconv.Itoa(sp.p))
+		args := []string{"apply", "-auto-approve", "-f", "recall.yaml", "-state", "state.json", "-parallelism", strconv.Itoa(sp.p)}
+		var out *bytes.Buffer
+		if sp.json {
+			out = new(bytes.Buffer)
+			args = append(args, "-format", "json")
+			res, err = h.measure(ctx, env, dir, out, logPath, h.recall, args...)
+			steady = steadyRate(out.Bytes())
+		} else {
+			res, err = h.measure(ctx, env, dir, nil, logPath, h.recall, args...)
+		}
 	case kindCurlSeq:
 		script := `while IFS= read -r id; do ` + curlCall + ` "$CLICKATELL_ENDPOINT/rest/message/$id"; done < ids.txt`
 		res, err = h.measure(ctx, env, dir, nil, logPath, "bash", "-c", script)
@@ -103,7 +148,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	if err != nil {
 		return applyRun{}, err
 	}
-	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1}
+	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1, steady: steady}
 	if sp.kind == kindRecall {
 		if res.exit != 0 {
 			h.logf("%s exited %d; last lines of %s:\n%s", sp.name(), res.exit, logPath, tail(logPath, 8))
@@ -188,10 +233,10 @@ func (h *harness) sectionApply(ctx context.Context) error {
 			if sp.kind == kindRecall && m.res.exit != 0 {
 				name += fmt.Sprintf(" (exit %d)", m.res.exit)
 			}
-			t.add(name, secs(m.res.wall),
+			t.add(name, fmtSecs(m.res.wall),
 				fmt.Sprintf("%.0f", float64(m.n-m.left)/m.res.wall.Seconds()),
 				count(m.left), count(int(m.calls)), count(int(m.throttled)),
-				secs(m.res.cpu()),
+				fmtSecs(m.res.cpu()),
 				ratio(m.res.wall.Seconds(), ref.res.wall.Seconds()),
 				ratio(m.res.cpu().Seconds(), ref.res.cpu().Seconds()))
 			if sp.kind == kindRecall {
@@ -252,9 +297,9 @@ func (h *harness) sectionPlan(ctx context.Context) error {
 					return err
 				}
 				t.add(count(size), v.label, fileSize(dir, v.manifest, v.naiveInput), fileSize(dir, "state.json"),
-					"refused¹", secs(nv.res.wall), "-", mib(refused.res.maxRSS), mib(nv.res.maxRSS), "-")
+					"refused¹", fmtSecs(nv.res.wall), "-", mib(refused.res.maxRSS), mib(nv.res.maxRSS), "-")
 				refusals = append(refusals, fmt.Sprintf("¹ %s messages inline: recall refused the manifest in %s, as designed: %q",
-					count(size), secs(refused.res.wall), refused.msg))
+					count(size), fmtSecs(refused.res.wall), refused.msg))
 				continue
 			}
 			if err != nil {
@@ -271,7 +316,7 @@ func (h *harness) sectionPlan(ctx context.Context) error {
 					count(size), v.label, rec.count, nv.count, want)
 			}
 			t.add(count(size), v.label, fileSize(dir, v.manifest, v.naiveInput), fileSize(dir, "state.json"),
-				secs(rec.res.wall), secs(nv.res.wall), ratio(rec.res.wall.Seconds(), nv.res.wall.Seconds()),
+				fmtSecs(rec.res.wall), fmtSecs(nv.res.wall), ratio(rec.res.wall.Seconds(), nv.res.wall.Seconds()),
 				mib(rec.res.maxRSS), mib(nv.res.maxRSS), ratio(float64(rec.res.maxRSS), float64(nv.res.maxRSS)))
 		}
 		if !h.cfg.keep {
@@ -424,16 +469,17 @@ func fileSize(dir string, names ...string) string {
 
 func (h *harness) sectionThroughput(ctx context.Context) error {
 	c := h.cfg
-	span := 3 * time.Second
+	span := 5 * time.Second
 	if c.quick {
 		span = 2 * time.Second
 	}
 	h.emit("## 3. recall apply throughput against the ideal\n\n")
 	h.emit(fmt.Sprintf("clickatell-sim with %v latency. The ideal is parallelism / latency; with a throttle the target "+
-		"is the smaller of the ideal and the cap. Each run cancels about %v worth of messages at the target rate; "+
-		"wall time is end to end (process start, plan, calls, state writes), so short runs understate the steady rate.\n\n",
+		"is the smaller of the ideal and the cap. Each run cancels about %v worth of messages at the target rate (twice that "+
+		"under the throttle, to see past the ramp-up), with `-format json`. \"average\" is end to end (process start, plan, "+
+		"calls, state writes); \"steady\" is the rate at which the second half of the messages settled, from the events' time stamps.\n\n",
 		c.latency, span))
-	t := &table{header: []string{"parallelism", "throttle", "ideal/s", "target/s", "messages", "wall", "achieved/s", "of target", "429s", "max in flight"}}
+	t := &table{header: []string{"parallelism", "throttle", "ideal/s", "target/s", "messages", "wall", "average/s", "steady/s", "steady of target", "429s", "max in flight"}}
 	for _, rate := range []int{0, c.rate} {
 		args := []string{"-latency", c.latency.String()}
 		label := "none"
@@ -451,12 +497,16 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 			if rate > 0 {
 				target = min(ideal, float64(rate))
 			}
-			n := min(max(int(target*span.Seconds()), 100), 20000)
+			secs := span.Seconds()
+			if rate > 0 {
+				secs *= 2
+			}
+			n := min(max(int(target*secs), 100), 20000)
 			var all []applyRun
 			var maxIn int64
 			for i := 0; i < c.runs; i++ {
 				h.logf("throughput: -parallelism %d, throttle %s, %d messages (run %d/%d)", p, label, n, i+1, c.runs)
-				r, err := h.runSpec(ctx, s, spec{kind: kindRecall, p: p}, n)
+				r, err := h.runSpec(ctx, s, spec{kind: kindRecall, p: p, json: true}, n)
 				if err != nil {
 					h.stopSim(s)
 					return err
@@ -468,11 +518,18 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 				}
 				maxIn = st.MaxInFlight
 				all = append(all, r)
+				if r.res.wall > 10*time.Second {
+					break
+				}
 			}
 			m := median(all, func(r applyRun) time.Duration { return r.res.wall })
 			achieved := float64(m.n-m.left) / m.res.wall.Seconds()
+			steady := "-"
+			if m.steady > 0 {
+				steady = fmt.Sprintf("%.0f", m.steady)
+			}
 			t.add(strconv.Itoa(p), label, fmt.Sprintf("%.0f", ideal), fmt.Sprintf("%.0f", target), count(n),
-				secs(m.res.wall), fmt.Sprintf("%.0f", achieved), pct(achieved, target),
+				fmtSecs(m.res.wall), fmt.Sprintf("%.0f", achieved), steady, pct(m.steady, target),
 				fmt.Sprintf("%s (%s)", count(int(m.throttled)), pct(float64(m.throttled), float64(m.calls))),
 				strconv.FormatInt(maxIn, 10))
 		}
