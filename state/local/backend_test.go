@@ -391,3 +391,32 @@ func TestLock_Symlink(t *testing.T) {
 		t.Errorf("Lock through the target while locked through the link: %v", err)
 	}
 }
+
+// TestLock_RemovesStaleTemps: taking the lock removes what writers killed
+// mid-write left behind, and nothing else.
+func TestLock_RemovesStaleTemps(t *testing.T) {
+	path := statePath(t)
+	dir := filepath.Dir(path)
+	stale := []string{".recall.state.json.tmp-123", ".recall.state.json.backup.tmp-abc"}
+	keep := []string{"recall.state.json", "recall.state.json.backup", ".recall.state.json.tmp", ".other.json.tmp-1", "recall.state.json.tmp-1"}
+	for _, n := range append(stale, keep...) {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := New(path).Lock(ctx, state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	for _, n := range stale {
+		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there (%v)", n, err)
+		}
+	}
+	for _, n := range keep {
+		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
+			t.Errorf("%s was removed: %v", n, err)
+		}
+	}
+}

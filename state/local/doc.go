@@ -40,7 +40,7 @@
 // are not supported, copied) to <state>.backup, so the backup is always
 // the exact previous version. A write that fails removes its temporary
 // file; a process killed mid-write may leave a ".<state>.tmp-*" file
-// behind, which is never read and can be deleted.
+// behind, which is never read and which the next Lock removes.
 //
 // # Locking
 //
