@@ -22,13 +22,22 @@
 //	recall_locks           the holder of each workspace's lock, for error messages and force-unlock
 //	recall_schema_version  the migrations applied
 //
+// The lock needs a session of its own for the whole run: connect to the
+// server directly, or through a pooler in session mode. A transaction-mode
+// pooler (PgBouncer's pool_mode=transaction) hands the session to others
+// between statements, which breaks session advisory locks.
+//
 // # Writes
 //
-// Commit writes only the changes, as one INSERT … ON CONFLICT of unnested
-// arrays and one DELETE per batch, and bumps the serial in the same
-// transaction with a compare-and-set: if another writer changed the serial
-// since this Backend read it, the commit fails and nothing is written.
-// Replace (for moving state) rewrites a workspace with COPY.
+// Commit writes only the changes: the messages new to the state in one
+// binary COPY, changed ones with UPDATE … FROM unnest(arrays) and
+// forgotten ones with DELETE … = ANY(array), 10,000 to a statement, and
+// bumps the serial in the same transaction with a compare-and-set: if
+// another writer changed the serial since this Backend read it, the commit
+// fails with a *SerialConflictError and nothing is written. A checkpoint
+// of N changes costs O(N), whatever the size of the state. Replace (for
+// moving state) rewrites a workspace with COPY. Read streams the rows in
+// the binary protocol into a map sized from a count kept with the serial.
 //
 // # Locking
 //
