@@ -58,12 +58,33 @@ func (cj *changeJSON) change() (Change, error) {
 	if cj.Group == "" {
 		return Change{}, fmt.Errorf("id %s: no group", id)
 	}
+	if !validGroupName(cj.Group) {
+		return Change{}, fmt.Errorf("id %s: group %q is not a valid group name", id, clip(cj.Group))
+	}
 	c := Change{ID: id, Action: Cancel, Group: cj.Group, Reason: cj.Reason}
 	if cj.ScheduledAt != nil {
 		t := cj.ScheduledAt.UTC()
 		c.ScheduledAt = &t
 	}
 	return c, nil
+}
+
+// validGroupName reports whether s is a group name a manifest accepts:
+// [a-z0-9][a-z0-9._-]{0,63}.
+func validGroupName(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 func clip(s string) string {
@@ -244,6 +265,9 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 	groups := make(map[string]*GroupPlan, len(p.Groups))
 	for i := range p.Groups {
 		g := &p.Groups[i]
+		if !validGroupName(g.Name) {
+			return nil, malformed("groups: %q is not a valid group name", clip(g.Name))
+		}
 		if _, dup := groups[g.Name]; dup {
 			return nil, malformed("group %q is listed twice", g.Name)
 		}
@@ -451,7 +475,7 @@ func parseChangesFast(raw []byte) (cs []Change, ok bool) {
 			var cj changeJSON
 			obj := make([]byte, 0, len(tail)+2)
 			obj = append(append(append(obj, '{'), tail...), '}')
-			if err := json.Unmarshal(obj, &cj); err != nil || cj.ID != "" || cj.Action != "cancel" || cj.Group == "" {
+			if err := json.Unmarshal(obj, &cj); err != nil || cj.ID != "" || cj.Action != "cancel" || !validGroupName(cj.Group) {
 				return nil, false
 			}
 			tmpl = Change{Action: Cancel, Group: cj.Group, Reason: cj.Reason}

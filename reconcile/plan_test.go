@@ -216,6 +216,17 @@ func TestKeepSmallest(t *testing.T) {
 	}
 }
 
+func TestValidGroupName(t *testing.T) {
+	for s, want := range map[string]bool{
+		"a": true, "black-friday_2026.v1": true, "0": true, strings.Repeat("a", 64): true,
+		"": false, "-a": false, ".a": false, "A": false, "a b": false, strings.Repeat("a", 65): false, "ü": false,
+	} {
+		if got := validGroupName(s); got != want {
+			t.Errorf("validGroupName(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
+
 func TestAgo(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		12 * time.Second:                     "12s",
@@ -384,6 +395,8 @@ func TestReadPlan_errors(t *testing.T) {
 		{"dup id", strings.Replace(goodPlan, "b09e1b1bdb5a070c978f03b6836b955c", "360586640fe9846954897dffe6c13dfc", 1), "change 2: id 360586640fe9846954897dffe6c13dfc is already change 1"},
 		{"action", strings.Replace(goodPlan, `"action": "cancel"`, `"action": "resend"`, 1), `action "resend" is not one this recall knows`},
 		{"no group", strings.Replace(goodPlan, `"group": "g"`, `"group": ""`, 1), "no group"},
+		{"bad group", strings.Replace(goodPlan, `"group": "g"`, `"group": "G\u001b[31m"`, 1), `group "G\x1b[31m" is not a valid group name`},
+		{"bad group in groups", strings.Replace(goodPlan, `"changes"`, `"groups": [{"name": "Bad Name", "cancel": 2}], "changes"`, 1), `groups: "Bad Name" is not a valid group name`},
 		{"summary mismatch", strings.Replace(goodPlan, `"cancel": 2`, `"cancel": 3`, 1), "summary says 3 to cancel but the plan lists 2 changes"},
 		{"wrong type", strings.Replace(goodPlan, `"serial": 7`, `"serial": "7"`, 1), `field "state.serial"`},
 		{"serial without lineage", strings.Replace(goodPlan, `"lineage": "lin-1"`, `"lineage": ""`, 1), "serial 7 without a lineage"},
@@ -479,6 +492,43 @@ func FuzzReadPlan(f *testing.F) {
 			t.Fatalf("changes differ after a round trip: %s", diff)
 		}
 	})
+}
+
+func TestReadPlan_fastPathRefusals(t *testing.T) {
+	// Plans in WritePlan's own layout take the fast path; what it refuses
+	// must still be refused, with encoding/json's path wording the error.
+	p, err := NewPlan(testManifest(), testState(), PlanOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := WritePlan(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	doc := buf.String()
+	if !strings.Contains(doc, `    {"id":"ab000000000000000000000000000002","action":"cancel","group":"black-friday"`) {
+		t.Fatalf("layout changed; update this test:\n%s", doc)
+	}
+	tests := []struct{ name, old, new, want string }{
+		{"bad id", `{"id":"ab000000000000000000000000000003"`, `{"id":"ab00000000000000000000000000000z"`, `change 2: id "ab00000000000000000000000000000z": invalid message ID`},
+		{"bad group", `"group":"late-blast"`, `"group":"Late Blast"`, `group "Late Blast" is not a valid group name`},
+		{"bad action", `"action":"cancel","group":"late-blast"`, `"action":"resend","group":"late-blast"`, `action "resend"`},
+		{"dup id", `{"id":"ab000000000000000000000000000003"`, `{"id":"ab000000000000000000000000000002"`, "change 2: id ab000000000000000000000000000002 is already change 1"},
+		{"second id key", `{"id":"ab000000000000000000000000000003",`, `{"id":"ab000000000000000000000000000003","id":"ab000000000000000000000000000002",`, "change 2: id ab000000000000000000000000000002 is already change 1"},
+		{"trailing garbage", "  ]\n}\n", "  ]\n}\n}", "unexpected data after"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bad := strings.Replace(doc, tt.old, tt.new, 1)
+			if bad == doc {
+				t.Fatalf("%q not in the document", tt.old)
+			}
+			_, err := ReadPlan(strings.NewReader(bad))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Errorf("err = %v, want it to contain %q", err, tt.want)
+			}
+		})
+	}
 }
 
 func TestReadPlan_inconsistentGroup(t *testing.T) {

@@ -97,11 +97,11 @@ func showPlan(e *env, path, format string, c palette) error {
 	if format == "json" {
 		return reconcile.WritePlan(e.stdout, p)
 	}
-	fmt.Fprintf(e.stdout, "Saved plan %s, made %s by recall %s\n", path, p.CreatedAt.UTC().Format(time.RFC3339), p.RecallVersion)
+	fmt.Fprintf(e.stdout, "Saved plan %s, made %s by recall %s\n", path, p.CreatedAt.UTC().Format(time.RFC3339), oneLine(p.RecallVersion, 40))
 	if p.State.Lineage == "" {
 		fmt.Fprintln(e.stdout, "against a state that did not exist yet.")
 	} else {
-		fmt.Fprintf(e.stdout, "against state lineage %s, serial %d.\n", p.State.Lineage, p.State.Serial)
+		fmt.Fprintf(e.stdout, "against state lineage %s, serial %d.\n", oneLine(p.State.Lineage, 100), p.State.Serial)
 	}
 	fmt.Fprintln(e.stdout)
 	humanPlanView{color: c}.render(e.stdout, e.stderr, p)

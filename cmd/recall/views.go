@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/recallhq/recall/reconcile"
 )
@@ -176,7 +178,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 				fmt.Fprintf(out, "  ... and %s more\n", plural(len(p.Orphaned)-i, "group", "groups"))
 				break
 			}
-			name := og.Group
+			name := oneLine(og.Group, 64)
 			if name == "" {
 				name = "(no group)"
 			}
@@ -197,7 +199,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		fmt.Fprintln(diag) // on diag, so that stdout alone has no double blank line
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintln(diag, c.yellow("Warning:")+" "+w.Message)
+		fmt.Fprintln(diag, c.yellow("Warning:")+" "+oneLine(w.Message, 1000))
 	}
 	if len(p.Targets) > 0 {
 		fmt.Fprintln(diag, c.yellow("Warning:")+" -target is in effect: only "+listNames(p.Targets, 10)+
@@ -216,7 +218,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 // oneLine flattens s to one line of at most max bytes (on a rune
 // boundary), so free text cannot break a layout.
 func oneLine(s string, max int) string {
-	s = strings.Join(strings.Fields(s), " ")
+	s = strings.Join(strings.Fields(clean(s)), " ")
 	if len(s) <= max {
 		return s
 	}
@@ -228,3 +230,26 @@ func oneLine(s string, max int) string {
 }
 
 func utf8RuneStart(b byte) bool { return b&0xC0 != 0x80 }
+
+// clean replaces control characters other than whitespace (escape
+// sequences could rewrite a reviewer's terminal) and invalid UTF-8 with
+// U+FFFD. Text from files (reasons, a saved plan, a state) goes through it
+// before it is printed.
+func clean(s string) string {
+	ok := true
+	for _, r := range s {
+		if r == utf8.RuneError || unicode.IsControl(r) && !unicode.IsSpace(r) {
+			ok = false
+			break
+		}
+	}
+	if ok {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		if r == utf8.RuneError || unicode.IsControl(r) && !unicode.IsSpace(r) {
+			return '\uFFFD'
+		}
+		return r
+	}, strings.ToValidUTF8(s, "\uFFFD"))
+}

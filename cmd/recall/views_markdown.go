@@ -94,7 +94,7 @@ func markdownPlan(p *reconcile.Plan) string {
 	if len(p.Orphaned) > 0 {
 		names := make([]string, 0, len(p.Orphaned))
 		for _, og := range p.Orphaned {
-			name := og.Group
+			name := oneLine(og.Group, 64)
 			if name == "" {
 				name = "(no group)"
 			}

@@ -59,10 +59,10 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 		}
 	}
 	fmt.Fprintf(w, "%s %s\n", c.bold("State:"), loc)
-	fmt.Fprintf(w, "  lineage:        %s\n", s.Lineage)
+	fmt.Fprintf(w, "  lineage:        %s\n", oneLine(s.Lineage, 100))
 	fmt.Fprintf(w, "  serial:         %d\n", s.Serial)
 	if s.RecallVersion != "" {
-		fmt.Fprintf(w, "  written by:     recall %s\n", s.RecallVersion)
+		fmt.Fprintf(w, "  written by:     recall %s\n", oneLine(s.RecallVersion, 40))
 	}
 	fmt.Fprintf(w, "  messages:       %s settled: %s cancelled, %s too late, %s not found\n",
 		commas(len(s.Messages)), commas(total.cancelled), commas(total.tooLate), commas(total.notFound))
@@ -89,7 +89,7 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "GROUP\tCANCELLED\tTOO LATE\tNOT FOUND\tLAST SETTLED\t")
 	for _, g := range rows {
-		name := g.group
+		name := oneLine(g.group, 64)
 		if name == "" {
 			name = "(no group)"
 		}

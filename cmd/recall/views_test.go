@@ -252,3 +252,21 @@ func TestHumanPlanView_noDoubleBlankLines(t *testing.T) {
 		}
 	}
 }
+
+func TestClean(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text":              "plain text",
+		"tab\tand\nnewline":       "tab\tand\nnewline",
+		"red \x1b[31mtext\x1b[0m": "red \uFFFD[31mtext\uFFFD[0m",
+		"bell\a":                  "bell\uFFFD",
+		"bad \xff utf8":           "bad \uFFFD utf8",
+		"ünïcode ⚠️":              "ünïcode ⚠️",
+	} {
+		if got := clean(in); got != want {
+			t.Errorf("clean(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := oneLine("a\x1b[2J\n  b", 100); got != "a\uFFFD[2J b" {
+		t.Errorf("oneLine = %q", got)
+	}
+}
