@@ -530,6 +530,15 @@ func TestGitLabPipelineEndToEnd(t *testing.T) {
 		t.Errorf("a merge request without changes: exit %d, %d notes; want 0, 0", res.exit, len(gl.botNotes("8")))
 	}
 
+	// Without the GitLab token the plan still runs and passes; it is only
+	// not posted.
+	noToken := env("9")
+	delete(noToken, "RECALL_GITLAB_TOKEN")
+	if res := runBash(t, repo, path, planScript, noToken); res.exit != 0 || !strings.Contains(res.stderr, "RECALL_GITLAB_TOKEN is not set") ||
+		!strings.Contains(res.stdout, "No changes") {
+		t.Errorf("plan without RECALL_GITLAB_TOKEN: exit %d\n%s\n%s", res.exit, res.stdout, res.stderr)
+	}
+
 	// A broken manifest fails the job, and the note says why, with the position.
 	bad := filepath.Join(repo, "teams", "support", "appointment-reminders.yaml")
 	if err := os.WriteFile(bad, []byte(readFile(t, bad)+"      - not-an-id\n"), 0o644); err != nil {
