@@ -24,6 +24,10 @@ const (
 	DefaultProgressInterval   = time.Second
 )
 
+// MaxMessageErrors bounds ApplyResult.Errors, so that a run where every
+// one of a million calls fails does not hold a million errors.
+const MaxMessageErrors = 1000
+
 // Stopper stops one scheduled message. *clickatell.Client satisfies it.
 type Stopper interface {
 	StopMessage(ctx context.Context, id string) (*clickatell.Result, error)
@@ -79,7 +83,9 @@ type ApplyResult struct {
 	Interrupted bool
 	// Failures are the failed messages grouped by cause, largest first.
 	Failures []FailureGroup
-	// Errors holds one *MessageError per failed message (nil if none).
+	// Errors holds one *MessageError per failed message, for the first
+	// MaxMessageErrors failures (nil if none); Failures and Failed count
+	// them all.
 	Errors *multierror.Error
 	// State is the state as last written (or as read, if nothing was).
 	State StateRef
@@ -553,7 +559,9 @@ func (r *run) settle(s settled) {
 	if s.err != nil {
 		r.counts.Failed++
 		me := &MessageError{ID: c.ID, Group: c.Group, Attempts: s.calls, Err: s.err}
-		r.errs = multierror.Append(r.errs, me)
+		if r.errs == nil || r.errs.Len() < MaxMessageErrors {
+			r.errs = multierror.Append(r.errs, me)
+		}
 		cause := r.addFailure(c.ID, s.err)
 		ev.Outcome, ev.Cause, ev.Error = "failed", cause, s.err.Error()
 		r.emit(Event{Type: EventMessage, Message: ev})

@@ -518,3 +518,19 @@ func TestFormatCount(t *testing.T) {
 		}
 	}
 }
+
+// TestApply_ErrorsCapped: a run where every call fails keeps at most
+// MaxMessageErrors errors, and still counts every failure.
+func TestApply_ErrorsCapped(t *testing.T) {
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameter"}
+	})
+	n := MaxMessageErrors + 150
+	res, err := Apply(context.Background(), testPlan(n), newMemBackend(), st, fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Failed != n || res.Errors.Len() != MaxMessageErrors || len(res.Failures) != 1 || res.Failures[0].Count != n {
+		t.Errorf("failed %d, %d errors kept, groups %+v", res.Failed, res.Errors.Len(), res.Failures)
+	}
+}
