@@ -124,9 +124,23 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 		return lockError(err)
 	}
 	defer lock.Unlock()
+	target := b
 	dst, err := b.Read(ctx)
 	if err != nil {
-		return stateReadError(b, err)
+		if !errors.Is(err, state.ErrCorrupt) {
+			return stateReadError(b, err)
+		}
+		if !force {
+			return fmt.Errorf("state push: %w\nTo replace the corrupt state with %s, pass -force", err, pos[0])
+		}
+		// b refuses to write over a state it could not read; a fresh
+		// handle, under b's lock, may.
+		if target, err = openBackend(cf.state, cf.workspace); err != nil {
+			return err
+		}
+		defer target.Close()
+		fmt.Fprintf(e.stderr, "Warning: overwriting the corrupt state at %s (-force).\n", b)
+		dst = state.New()
 	}
 
 	push := *src
@@ -155,7 +169,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 	if push.Serial == 0 {
 		push.Serial = 1 // a pushed state exists
 	}
-	if err := b.Replace(ctx, &push); err != nil {
+	if err := target.Replace(ctx, &push); err != nil {
 		return fmt.Errorf("state push: %w; the state at %s is unchanged", err, b)
 	}
 	if err := lock.Unlock(); err != nil {

@@ -137,7 +137,7 @@ func Open(loc, workspace string) (*Backend, error) {
 }
 
 // redact returns u as text with any password replaced by xxxxx, in the
-// user info and in a password query parameter.
+// user info and in query parameters (password, sslpassword).
 func redact(u *url.URL) string {
 	c := *u
 	if c.User != nil {
@@ -146,8 +146,14 @@ func redact(u *url.URL) string {
 		}
 	}
 	q := c.Query()
-	if q.Has("password") {
-		q.Set("password", "xxxxx")
+	changed := false
+	for k := range q {
+		if strings.Contains(strings.ToLower(k), "password") { // password, sslpassword
+			q.Set(k, "xxxxx")
+			changed = true
+		}
+	}
+	if changed {
 		c.RawQuery = q.Encode()
 	}
 	return c.String()

@@ -78,6 +78,7 @@ func TestBackend_StringRedactsPassword(t *testing.T) {
 		{"postgres://alice:hunter2@db.example.com:5433/recall", `postgres://alice:xxxxx@db.example.com:5433/recall (workspace "default")`},
 		{"postgresql://alice@db.example.com/recall?sslmode=require", `postgresql://alice@db.example.com/recall?sslmode=require (workspace "default")`},
 		{"postgres://alice@db.example.com/recall?password=hunter2&sslmode=disable", `postgres://alice@db.example.com/recall?password=xxxxx&sslmode=disable (workspace "default")`},
+		{"postgres://alice@db.example.com/recall?sslpassword=hunter2&schema=team_a", `postgres://alice@db.example.com/recall?schema=team_a&sslpassword=xxxxx (workspace "default")`},
 	} {
 		b, err := Open(tc.loc, "")
 		if err != nil {
@@ -448,6 +449,16 @@ func TestRead_Corrupt(t *testing.T) {
 	}
 	if err := c.Commit(bg, statetest.Changes(10, 1)); !errors.Is(err, state.ErrCorrupt) {
 		t.Errorf("Commit after a corrupt Read: %v, want a refusal wrapping state.ErrCorrupt", err)
+	}
+	if err := c.Replace(bg, statetest.LargeState(2)); !errors.Is(err, state.ErrCorrupt) {
+		t.Errorf("Replace after a corrupt Read: %v, want a refusal wrapping state.ErrCorrupt", err)
+	}
+	// A handle that has not read may restore a good state over it.
+	if err := open(t, loc, "").Replace(bg, statetest.LargeState(2)); err != nil {
+		t.Fatalf("Replace by a fresh handle: %v", err)
+	}
+	if got := mustRead(t, c); statetest.Diff(statetest.LargeState(2), got) != "" {
+		t.Errorf("after restoring: %s", statetest.Diff(statetest.LargeState(2), got))
 	}
 }
 

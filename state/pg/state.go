@@ -314,12 +314,17 @@ func (b *Backend) conflict(ctx context.Context, tx pgx.Tx, cur *state.State) err
 
 // Replace writes s as the whole state of the workspace, with its lineage
 // and serial, in one transaction: the old messages are deleted and the new
-// ones copied in with COPY.
+// ones copied in with COPY. Like Commit, it refuses after a Read that found
+// the state corrupt; a Backend that has not read may replace a corrupt
+// state (state push -force does, to restore a backup).
 func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if s == nil || s.Lineage == "" {
 		return fmt.Errorf("replace %s: the state has no lineage", b)
+	}
+	if b.corrupt != nil {
+		return fmt.Errorf("refusing to write %s: %w", b, b.corrupt)
 	}
 	w, err := b.writer(ctx)
 	if err != nil {
