@@ -308,7 +308,7 @@ func TestApply_SecondInterrupt(t *testing.T) {
 func TestApply_Locked(t *testing.T) {
 	dir := t.TempDir()
 	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 20 * time.Millisecond})
-	writeManifest(t, dir, group{name: "lock", ids: ids('l', 150)})
+	writeManifest(t, dir, group{name: "lock", ids: ids('l', 400)})
 	first, _, _ := startRecall(t, dir, url, "apply", "-auto-approve", "-parallelism", "2")
 	waitFor(t, "the first apply to send", func() bool { return sim.Stats().Requests > 0 })
 
@@ -328,8 +328,8 @@ func TestApply_Locked(t *testing.T) {
 	if r.code != 0 || !strings.Contains(r.stdout, "No changes.") {
 		t.Errorf("waiting apply: exit %d\nstdout:\n%s\nstderr:\n%s", r.code, r.stdout, r.stderr)
 	}
-	if got := sim.Stats().Requests; got != 150 {
-		t.Errorf("%d calls for 150 messages", got)
+	if got := sim.Stats().Requests; got != 400 {
+		t.Errorf("%d calls for 400 messages", got)
 	}
 }
 
@@ -413,7 +413,7 @@ func makeWritable(t *testing.T, dir string) {
 // directory, and the error says how to recover; following it works.
 func TestApply_UnwritableState(t *testing.T) {
 	work, stateDir := t.TempDir(), t.TempDir()
-	list := ids('w', 400)
+	list := ids('w', 800)
 	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 5 * time.Millisecond})
 	writeManifest(t, work, group{name: "disk", ids: list})
 	statePath := filepath.Join(stateDir, "recall.state.json")
