@@ -71,6 +71,7 @@ type Backend struct {
 	ready   bool         // tables exist and are current
 	utf8    bool         // the server's encoding is UTF-8
 	cur     *state.State // the state last read or written
+	exists  bool         // cur has a row in recall_states
 	corrupt error        // set when Read found the state corrupt: never write then
 	lock    *pgLock      // the lock this Backend holds, if any
 }

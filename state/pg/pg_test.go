@@ -507,3 +507,27 @@ func TestTimes_FarDates(t *testing.T) {
 		}
 	}
 }
+
+func TestCommit_Edges(t *testing.T) {
+	loc := pgtest.SchemaURL(t)
+	b := open(t, loc, "")
+	// A replaced state of serial 0 exists: the next commit makes it 1.
+	if err := b.Replace(bg, &state.State{Lineage: "0b6d3a1e-0000-4000-8000-00000000000a", Messages: map[msgid.ID]state.Record{}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(bg, statetest.Changes(0, 1)); err != nil {
+		t.Fatalf("Commit after Replace of serial 0: %v", err)
+	}
+	if got := mustRead(t, open(t, loc, "")); got.Serial != 1 || len(got.Messages) != 1 {
+		t.Errorf("serial %d, %d messages; want 1, 1", got.Serial, len(got.Messages))
+	}
+	// An invalid outcome is refused before anything is sent.
+	bad := state.Record{Outcome: 0, Status: "006"}
+	err := b.Commit(bg, []state.Change{{ID: statetest.ID(5), Record: &bad}, statetest.Changes(6, 1)[0]})
+	if err == nil || !strings.Contains(err.Error(), "invalid outcome") {
+		t.Errorf("Commit of an invalid outcome: %v, want a refusal", err)
+	}
+	if got := mustRead(t, open(t, loc, "")); got.Serial != 1 {
+		t.Errorf("serial %d after a refused commit, want 1", got.Serial)
+	}
+}

@@ -47,7 +47,7 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 	err = tx.QueryRow(ctx, b.expand(`SELECT lineage, serial, recall_version, messages FROM {states} WHERE workspace = $1`), b.workspace).
 		Scan(&s.Lineage, &s.Serial, &s.RecallVersion, &count)
 	if errors.Is(err, pgx.ErrNoRows) {
-		b.cur, b.corrupt = state.New(), nil
+		b.cur, b.corrupt, b.exists = state.New(), nil, false
 		return b.cur, nil
 	}
 	if err != nil {
@@ -62,7 +62,7 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 		return nil, err
 	}
 	s.Messages = msgs
-	b.cur, b.corrupt = s, nil
+	b.cur, b.corrupt, b.exists = s, nil, true
 	return s, nil
 }
 
@@ -150,7 +150,10 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	if b.cur == nil {
 		return fmt.Errorf("commit to %s: Read must come before Commit", b)
 	}
-	ups, dels := b.effective(changes)
+	ups, dels, err := b.effective(changes)
+	if err != nil {
+		return fmt.Errorf("commit to %s: %w; nothing was written", b, err)
+	}
 	if len(ups) == 0 && len(dels) == 0 {
 		return nil
 	}
@@ -170,9 +173,9 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	err = b.inTx(ctx, w, "writing", func(tx pgx.Tx) error {
 		var tag pgconn.CommandTag
 		var err error
-		if cur.Serial == 0 {
-			tag, err = tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version, messages) VALUES ($1, $2, 1, $3, $4) ON CONFLICT (workspace) DO NOTHING`),
-				b.workspace, cur.Lineage, version.Version, count)
+		if !b.exists {
+			tag, err = tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version, messages) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace) DO NOTHING`),
+				b.workspace, cur.Lineage, cur.Serial+1, version.Version, count)
 		} else {
 			tag, err = tx.Exec(ctx, b.expand(`UPDATE {states} SET serial = serial + 1, recall_version = $4, messages = $5, updated_at = now() WHERE workspace = $1 AND lineage = $2 AND serial = $3`),
 				b.workspace, cur.Lineage, cur.Serial, version.Version, count)
@@ -196,13 +199,14 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	}
 	cur.Serial++
 	cur.RecallVersion = version.Version
+	b.exists = true
 	return nil
 }
 
 // effective reduces changes to those that change the state: the last
 // change of each ID wins, and re-recording an identical record or
 // forgetting an unknown ID is dropped.
-func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []msgid.ID) {
+func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []msgid.ID, err error) {
 	last := make(map[msgid.ID]int, len(changes))
 	for i, c := range changes {
 		last[c.ID] = i
@@ -219,12 +223,15 @@ func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []
 			continue
 		}
 		r := normalize(*c.Record)
+		if r.Outcome < state.Cancelled || r.Outcome > state.NotFound {
+			return nil, nil, fmt.Errorf("message %s has invalid outcome %d", c.ID, r.Outcome)
+		}
 		if had && old.Outcome == r.Outcome && old.Status == r.Status && old.Description == r.Description && old.Group == r.Group && old.At.Equal(r.At) {
 			continue
 		}
 		ups = append(ups, state.Change{ID: c.ID, Record: &r})
 	}
-	return ups, dels
+	return ups, dels, nil
 }
 
 // writeChanges writes the effective changes against cur, which the
@@ -363,7 +370,7 @@ ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLU
 	if err != nil {
 		return err
 	}
-	b.cur, b.corrupt = n, nil
+	b.cur, b.corrupt, b.exists = n, nil, true
 	return nil
 }
 
