@@ -97,3 +97,56 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzFastDecode checks that the fast paths, wherever they answer, answer
+// as the full decoders do.
+func FuzzFastDecode(f *testing.F) {
+	for _, s := range []string{
+		jsonData("006", "User cancelled message delivery", id1),
+		jsonErr("161", "Resource does not exist"),
+		`{"data":{"messageStatus":"006","charge":"0.8","Description":"x"}}`,
+		`{"error":{"code":"001"},"data":{"messageStatus":"004"}}`,
+		`{}`,
+		xmlData("006", "User cancelled message delivery", id1),
+		xmlErr("001", "Authentication failed"),
+		"<response><data><messageStatus>006</messageStatus><charge>1</charge></data></response>",
+		"<?xml version=\"1.1\"?><response><error><code>1</code></error></response>",
+		"<response><data><MessageStatus>006</MessageStatus></data></response>",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast, full answer
+		if fastJSON(b, &fast) {
+			if err := parseJSONFull(b, &full); err != nil || fast != full {
+				t.Fatalf("JSON %q: fast %+v, full %+v, %v", b, fast, full, err)
+			}
+		}
+		fast, full = answer{}, answer{}
+		if fastXML(b, &fast) {
+			if err := parseXMLFull(b, &full); err != nil || fast != full {
+				t.Fatalf("XML %q: fast %+v, full %+v, %v", b, fast, full, err)
+			}
+		}
+	})
+}
+
+func TestFastDecode_TakesTheUsualAnswers(t *testing.T) {
+	for _, b := range []string{
+		jsonData("006", "User cancelled message delivery", id1),
+		jsonErr("161", "Resource does not exist"),
+		`{"error":{"code":"429","description":"Too many requests"}}`,
+	} {
+		if !fastJSON([]byte(b), &answer{}) {
+			t.Errorf("the JSON fast path passed on %s", b)
+		}
+	}
+	for _, b := range []string{
+		xmlData("006", "User cancelled message delivery", id1),
+		xmlErr("161", "Resource does not exist"),
+	} {
+		if !fastXML([]byte(b), &answer{}) {
+			t.Errorf("the XML fast path passed on %s", b)
+		}
+	}
+}
