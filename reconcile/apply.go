@@ -265,6 +265,9 @@ type run struct {
 	pending   []state.Change // settled, not yet handed to the writer
 	unwritten []state.Change // handed to a write that failed; retried
 	samples   []sample       // recent progress samples, for the rate
+	// writeFailing is set while checkpoints fail, so that a failing disk
+	// gets one warning, not one a second.
+	writeFailing bool
 }
 
 type sample struct {
@@ -501,12 +504,22 @@ func (r *run) written(res writeResult) {
 		// Keep the changes for the next write: Commit applies them as
 		// idempotent updates, so sending them again is harmless.
 		r.unwritten = res.batch
+		if !r.writeFailing {
+			r.writeFailing = true
+			r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
+				Severity: SeverityWarning,
+				Summary:  "Could not write a state checkpoint; will keep trying",
+				Detail:   res.err.Error(),
+			}})
+		}
+		return
+	}
+	if r.writeFailing {
+		r.writeFailing = false
 		r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
 			Severity: SeverityWarning,
-			Summary:  "Could not write a state checkpoint; will try again",
-			Detail:   res.err.Error(),
+			Summary:  "State checkpoints are being written again",
 		}})
-		return
 	}
 	r.serial = r.st.Serial
 }

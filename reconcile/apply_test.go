@@ -460,8 +460,8 @@ func TestApply_FinalWriteFails(t *testing.T) {
 		t.Errorf("unsaved state: lineage %s serial %d with %d messages; want lineage %s serial 8 with 51",
 			se.State.Lineage, se.State.Serial, len(se.State.Messages), p.State.Lineage)
 	}
-	if warnings == 0 {
-		t.Error("no diagnostic for the failed checkpoints")
+	if warnings != 1 {
+		t.Errorf("%d diagnostics for the failed checkpoints, want one", warnings)
 	}
 }
 
@@ -477,6 +477,12 @@ func TestApply_CheckpointRecovers(t *testing.T) {
 	}
 	opts := fastOpts()
 	opts.CheckpointInterval = time.Millisecond
+	var diags []string
+	opts.OnEvent = func(ev Event) {
+		if ev.Type == EventDiagnostic {
+			diags = append(diags, ev.Diagnostic.Summary)
+		}
+	}
 	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
 		time.Sleep(100 * time.Microsecond)
 		return cancelled(id), nil
@@ -484,6 +490,10 @@ func TestApply_CheckpointRecovers(t *testing.T) {
 	res, err := Apply(context.Background(), testPlan(200), b, st, opts)
 	if err != nil {
 		t.Fatal(err)
+	}
+	want := []string{"Could not write a state checkpoint; will keep trying", "State checkpoints are being written again"}
+	if diff := cmp.Diff(want, diags); diff != "" {
+		t.Errorf("diagnostics (-want +got):\n%s", diff)
 	}
 	if len(b.st.Messages) != 200 || !res.Complete() {
 		t.Errorf("%d in state, counts %+v", len(b.st.Messages), res.Counts)

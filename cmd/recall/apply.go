@@ -334,16 +334,17 @@ func confirm(e *env, a *applyArgs) error {
 // recall.state.errored.json in the working directory (or to stdout if even
 // that fails), and returns an error saying how to recover.
 func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.SaveError) error {
-	restore := fmt.Sprintf("copy it over %s", a.common.state)
+	restore := fmt.Sprintf("run 'recall state push -state %s %s' (or copy it over %s)", a.common.state, erroredStateFile, a.common.state)
 	if isPostgres(a.common.state) {
-		restore = fmt.Sprintf("run 'recall state push -state <your state URL> -workspace %s %s'", a.common.workspace, erroredStateFile)
+		// The URL may hold a password: the user knows it, we do not print it.
+		restore = fmt.Sprintf("run 'recall state push -state <the same -state URL> -workspace %s %s'", a.common.workspace, erroredStateFile)
 	}
 	se.State.RecallVersion = version.Version
 	werr := local.WriteFile(erroredStateFile, se.State)
 	if werr == nil {
 		return fmt.Errorf("%v\n\nThe state, with every message settled in this run, was written to %s instead. "+
 			"To recover, fix the problem above, then %s before running recall again; "+
-			"until then a new apply would send the calls for those messages again",
+			"until then a new apply would send the calls for those messages again.",
 			se, erroredStateFile, restore)
 	}
 	fmt.Fprintln(e.stderr, "Error: could not write "+erroredStateFile+" either ("+werr.Error()+"); the state follows on stdout.")

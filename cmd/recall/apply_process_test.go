@@ -424,7 +424,7 @@ func TestApply_UnwritableState(t *testing.T) {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	msg := stderr.String()
-	for _, want := range []string{"failed to save state to " + statePath, "recall.state.errored.json", "copy it over " + statePath} {
+	for _, want := range []string{"failed to save state to " + statePath, "recall state push -state " + statePath + " recall.state.errored.json", "copy it over " + statePath} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, msg)
 		}
@@ -439,14 +439,10 @@ func TestApply_UnwritableState(t *testing.T) {
 	assertNoToken(t, "output", stdout.String()+msg)
 	assertNoTokenInDir(t, work)
 
-	// Recover as told: copy it over the state, then apply sends nothing.
+	// Recover as told: push it over the state, then apply sends nothing.
 	makeWritable(t, stateDir)
-	b, err := os.ReadFile(filepath.Join(work, "recall.state.errored.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(statePath, b, 0o644); err != nil {
-		t.Fatal(err)
+	if r := runRecall(t, work, url, "state", "push", "-state", statePath, "recall.state.errored.json"); r.code != 0 {
+		t.Fatalf("state push: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	before := sim.Stats().Requests
 	r := runRecall(t, work, url, "apply", "-auto-approve", "-state", statePath)
