@@ -221,42 +221,101 @@ func (d *fast) decode(size int64) (*state.State, []msgid.ID, error) {
 		return nil, nil, errLayout
 	}
 
-	hint := d.estimate(size)
+	m, ids, err := d.messages(d.estimate(size))
+	if err != nil {
+		return nil, nil, err
+	}
+	st.Messages = m
+	return st, ids, nil
+}
+
+// batch is a run of parsed messages on its way to the map.
+type batch struct {
+	ids  []msgid.ID
+	recs []state.Record
+}
+
+const (
+	batchSize = 4096
+	batches   = 4
+)
+
+// messages reads the message lines and the end of the file. Parsing runs
+// in a goroutine of its own and hands batches to this one, which fills the
+// map: on a million messages the two take about as long as each other,
+// and the map's inserts are mostly waiting on memory.
+func (d *fast) messages(hint int) (map[msgid.ID]state.Record, []msgid.ID, error) {
 	m := make(map[msgid.ID]state.Record, hint)
+	full := make(chan *batch, batches)
+	free := make(chan *batch, batches)
+	for i := 0; i < batches; i++ {
+		free <- &batch{ids: make([]msgid.ID, 0, batchSize), recs: make([]state.Record, 0, batchSize)}
+	}
+	var ids []msgid.ID
+	var err error
+	go func() {
+		defer close(full)
+		ids, err = d.parseMessages(hint, full, free)
+	}()
+	for b := range full {
+		for i, id := range b.ids {
+			m[id] = b.recs[i]
+		}
+		b.ids, b.recs = b.ids[:0], b.recs[:0]
+		free <- b
+	}
+	// The parser is done: close(full) orders its results before this.
+	if err != nil {
+		return nil, nil, err
+	}
+	return m, ids, nil
+}
+
+// parseMessages parses message lines into batches sent on full, taking
+// empty ones from free, and returns the IDs in order.
+func (d *fast) parseMessages(hint int, full, free chan *batch) ([]msgid.ID, error) {
 	ids := make([]msgid.ID, 0, hint)
+	cur := <-free
 	comma := true // the previous message line ended with a comma
 	for {
 		b, err := d.line()
 		if err != nil {
-			return nil, nil, layoutOr(err)
+			return nil, layoutOr(err)
 		}
 		if string(b) == "  }" {
 			if len(ids) == 0 || comma {
-				return nil, nil, errLayout
+				return nil, errLayout
 			}
 			break
 		}
 		if !comma {
-			return nil, nil, errLayout
+			return nil, errLayout
 		}
 		id, r, c, err := d.record(b)
 		if err != nil {
-			return nil, nil, err
+			return nil, err
 		}
 		// IDs must be in strictly increasing order: this also rules out
 		// duplicates, which the strict decoder reports.
 		if len(ids) > 0 && msgid.Compare(ids[len(ids)-1], id) >= 0 {
-			return nil, nil, errLayout
+			return nil, errLayout
 		}
 		ids = append(ids, id)
-		m[id] = r
+		cur.ids = append(cur.ids, id)
+		cur.recs = append(cur.recs, r)
+		if len(cur.ids) == batchSize {
+			full <- cur
+			cur = <-free
+		}
 		comma = c
 	}
-	if err := d.expect("}"); err != nil {
-		return nil, nil, err
+	if len(cur.ids) > 0 {
+		full <- cur
 	}
-	st.Messages = m
-	return st, ids, d.end()
+	if err := d.expect("}"); err != nil {
+		return nil, err
+	}
+	return ids, d.end()
 }
 
 // estimate guesses the number of messages from the file's size and the

@@ -50,19 +50,19 @@ func helperFail(err error) {
 	os.Exit(3)
 }
 
-// batch is how many messages each writer commit adds.
-const batch = 400
+// writerBatch is how many messages each writer commit adds.
+const writerBatch = 400
 
 // writerChanges is the commit that takes the writer's state from serial
-// s-1 to s: it adds a batch of messages, rewrites the first one, and
-// removes one message of the previous batch.
+// s-1 to s: it adds a writerBatch of messages, rewrites the first one, and
+// removes one message of the previous writerBatch.
 func writerChanges(s int) []state.Change {
-	cs := statetest.Changes(batch*(s-1), batch)
+	cs := statetest.Changes(writerBatch*(s-1), writerBatch)
 	r := statetest.Record(0)
 	r.Description = fmt.Sprintf("rewritten by commit %d", s)
 	cs = append(cs, state.Change{ID: statetest.ID(0), Record: &r})
 	if s > 1 {
-		cs = append(cs, state.Change{ID: statetest.ID(batch*(s-2) + 7)})
+		cs = append(cs, state.Change{ID: statetest.ID(writerBatch*(s-2) + 7)})
 	}
 	return cs
 }
@@ -77,12 +77,12 @@ func checkWriterState(st *state.State) error {
 		}
 		return nil
 	}
-	if want := batch*s - (s - 1); len(st.Messages) != want {
+	if want := writerBatch*s - (s - 1); len(st.Messages) != want {
 		return fmt.Errorf("serial %d has %d messages, want %d", s, len(st.Messages), want)
 	}
-	for i := 0; i < batch*s; i++ {
+	for i := 0; i < writerBatch*s; i++ {
 		r, ok := st.Messages[statetest.ID(i)]
-		removed := i%batch == 7 && i/batch < s-1
+		removed := i%writerBatch == 7 && i/writerBatch < s-1
 		switch {
 		case removed && ok:
 			return fmt.Errorf("serial %d: message %d should have been removed", s, i)
