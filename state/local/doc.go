@@ -40,7 +40,19 @@
 // are not supported, copied) to <state>.backup, so the backup is always
 // the exact previous version. A write that fails removes its temporary
 // file; a process killed mid-write may leave a ".<state>.tmp-*" file
-// behind, which is never read and which the next Lock removes.
+// behind, which is never read and which the next Lock removes. A state
+// path that is a symbolic link keeps pointing where it did: the file it
+// names is replaced, in its own directory.
+//
+// A commit that follows a read (or a commit) of a canonical file copies
+// the file's unchanged lines and encodes only the changed messages, so a
+// checkpoint of a million-message state costs one sequential read and
+// write of the file rather than a million map lookups. It checks first
+// that the file is still the one it read (same file, size and
+// modification time), and encodes the whole state otherwise.
+//
+// If a write fails, the State keeps the changes, one serial past the
+// file's, and the next Commit (even one with no changes) writes them.
 //
 // # Locking
 //
@@ -52,5 +64,7 @@
 // the lock; a process that opened the file just before that notices the
 // file it locked is no longer the one the path names and starts again.
 // flock(2) locks are local to a machine: keep a state shared between
-// machines in PostgreSQL (state/pg), not on a network file system.
+// machines in PostgreSQL (state/pg), not on a network file system. On
+// Windows the lock is a LockFileEx byte-range lock, and the emptied lock
+// file stays after Unlock.
 package local
