@@ -21,6 +21,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/internal/pgtest"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -486,4 +487,49 @@ func tail(s string) string {
 		lines = lines[len(lines)-15:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// TestApply_PostgresState: apply on PostgreSQL state: a second apply on
+// the same workspace is refused naming the holder; kill -9 of the holder
+// frees the lock; the next apply finishes the job, and a rerun sends
+// nothing.
+func TestApply_PostgresState(t *testing.T) {
+	loc := pgtest.SchemaURL(t)
+	dir := t.TempDir()
+	list := ids('g', 400)
+	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 20 * time.Millisecond})
+	writeManifest(t, dir, group{name: "pg", ids: list})
+	args := []string{"apply", "-auto-approve", "-state", loc, "-workspace", "apply-test"}
+
+	first, _, _ := startRecall(t, dir, url, append(args, "-parallelism", "2")...)
+	waitFor(t, "the first apply to send", func() bool { return sim.Stats().Requests > 0 })
+	r := runRecall(t, dir, url, args...)
+	if r.code != 1 || !strings.Contains(r.stderr, "state is locked by") || !strings.Contains(r.stderr, `operation "apply"`) {
+		t.Errorf("second apply: exit %d, stderr:\n%s", r.code, r.stderr)
+	}
+	// Let a checkpoint or two land, then kill the holder.
+	waitFor(t, "150 calls", func() bool { return sim.Stats().Requests >= 150 })
+	first.Process.Signal(syscall.SIGKILL)
+	first.Wait()
+
+	r = runRecall(t, dir, url, append(args, "-lock-timeout", "1m")...)
+	if r.code != 0 {
+		t.Fatalf("apply after the kill: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
+	}
+	m := regexp.MustCompile(`Apply complete! Messages: (\d+) cancelled, 0 too late, 0 not found, 0 failed\.`).FindStringSubmatch(r.stdout)
+	if m == nil {
+		t.Fatalf("stdout:\n%s", tail(r.stdout))
+	}
+	if n, _ := strconv.Atoi(m[1]); n >= len(list) {
+		t.Errorf("the run after the kill cancelled %d of %d: nothing the killed run settled was saved", n, len(list))
+	}
+	r = runRecall(t, dir, url, args...)
+	if r.code != 0 || !strings.Contains(r.stdout, "No changes.") {
+		t.Errorf("rerun: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, id := range list {
+		if sim.Calls(id) < 1 {
+			t.Fatalf("%s never sent", id)
+		}
+	}
 }
