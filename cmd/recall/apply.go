@@ -184,6 +184,13 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return fmt.Errorf("CLICKATELL_ENDPOINT: %w", err)
 	}
 
+	if a.planFile == "" && !a.autoApprove {
+		// Refuse before locking or planning: nobody can say yes.
+		if err := canConfirm(e, a); err != nil {
+			return err
+		}
+	}
+
 	var plan *reconcile.Plan
 	if a.planFile != "" {
 		if plan, err = reconcile.ReadPlanFile(a.planFile); err != nil {
@@ -310,13 +317,22 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	return nil
 }
 
+// canConfirm says why apply cannot ask for confirmation, if it cannot.
+func canConfirm(e *env, a *applyArgs) error {
+	switch {
+	case a.format == "json":
+		// A prompt in the middle of a JSON stream helps nobody.
+		return errors.New("apply -format json needs -auto-approve, or a saved plan: it does not ask for confirmation. Review the plan with 'recall plan -out FILE', then run 'recall apply -format json FILE'")
+	case !e.stdinTTY:
+		return errors.New("apply needs confirmation, but the input is not a terminal: pass -auto-approve to apply without asking, or save a reviewed plan with 'recall plan -out FILE' and run 'recall apply FILE'")
+	}
+	return nil
+}
+
 // confirm asks for 'yes' on a terminal.
 func confirm(e *env, a *applyArgs) error {
-	if !e.stdinTTY {
-		if a.format == "json" {
-			return errors.New("apply -format json needs -auto-approve, or a saved plan: there is no one to ask for confirmation. Review the plan with 'recall plan -out FILE', then run 'recall apply FILE'")
-		}
-		return errors.New("apply needs confirmation, but the input is not a terminal: pass -auto-approve to apply without asking, or save a reviewed plan with 'recall plan -out FILE' and run 'recall apply FILE'")
+	if err := canConfirm(e, a); err != nil {
+		return err
 	}
 	fmt.Fprint(e.stdout, "\nDo you want to cancel these messages? Only 'yes' will be accepted: ")
 	line, err := bufio.NewReader(e.stdin).ReadString('\n')
