@@ -138,8 +138,8 @@ func BenchmarkThrottle_Simulator(b *testing.B) {
 				rate := float64(st.Cancelled) / el.Seconds()
 				rates = append(rates, rate)
 				shares = append(shares, float64(st.Throttled)/float64(st.Requests))
-				b.Logf("%d messages in %v: %.0f cancelled/s (%.0f%% of %v), %d requests, %.1f%% answered 429, %d failed, final limit %.0f/s",
-					messages, el.Round(time.Millisecond), rate, 100*rate/capacity, capacity, st.Requests, 100*shares[len(shares)-1], failed.Load(), th.Limit())
+				b.Logf("%d messages in %v: %.0f cancelled/s (%.0f%% of %v), %d requests, %.1f%% answered 429, %d failed, throttle %+v",
+					messages, el.Round(time.Millisecond), rate, 100*rate/capacity, capacity, st.Requests, 100*shares[len(shares)-1], failed.Load(), th.Stats())
 				c.httpClient.CloseIdleConnections()
 				srv.Close()
 			}

@@ -76,7 +76,7 @@ type Throttle struct {
 	count   float64
 	metered time.Duration
 
-	throttled, cuts int64
+	throttled, cuts, pauses int64
 
 	now   func() time.Time
 	sleep func(ctx context.Context, d time.Duration) error
@@ -99,6 +99,25 @@ func (t *Throttle) Limit() float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	return t.limit
+}
+
+// ThrottleStats is what a Throttle did, for progress reports.
+type ThrottleStats struct {
+	// Limit is the rate in force (0: none).
+	Limit float64
+	// Throttled is how many 429 answers it was told of.
+	Throttled int64
+	// Cuts is how many times it lowered the rate.
+	Cuts int64
+	// Pauses is how many Retry-After pauses it imposed.
+	Pauses int64
+}
+
+// Stats returns what the Throttle did so far.
+func (t *Throttle) Stats() ThrottleStats {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return ThrottleStats{Limit: t.limit, Throttled: t.throttled, Cuts: t.cuts, Pauses: t.pauses}
 }
 
 // Wait blocks until a request may be sent, or ctx ends.
@@ -221,13 +240,22 @@ func (t *Throttle) Pause(d time.Duration) {
 	t.pauseLocked(t.now(), d)
 }
 
+// pauseLocked starts a pause of d, unless one as long is in force: a 429 that
+// arrives during a pause answers a call sent before it began, which the
+// pause already answers (and the call's own retry waits its own
+// Retry-After). Extending the pause for each of them would stretch one
+// Retry-After into as many as there were calls in flight.
 func (t *Throttle) pauseLocked(now time.Time, d time.Duration) {
-	if until := now.Add(d); until.After(t.pausedUntil) {
-		if !now.Before(t.pausedUntil) {
-			t.pauseStart = now
+	if now.Before(t.pausedUntil) {
+		// A longer pause asked for (a 503 for maintenance, say) is
+		// taken all the same.
+		if d > t.pausedUntil.Sub(t.pauseStart) && now.Add(d).After(t.pausedUntil) {
+			t.pausedUntil = now.Add(d)
 		}
-		t.pausedUntil = until
+		return
 	}
+	t.pauseStart, t.pausedUntil = now, now.Add(d)
+	t.pauses++
 }
 
 // Succeeded records an answer that was not a 429.

@@ -147,9 +147,17 @@ func TestThrottle_OpeningBurstDoesNotCut(t *testing.T) {
 
 func TestThrottle_RetryAfterPausesEveryone(t *testing.T) {
 	th, clock := fakeThrottle(0)
-	th.Throttled(2 * time.Second)
-	// A shorter pause does not shorten it.
+	th.Throttled(time.Second)
+	// A shorter pause does not shorten it, nor does one as long extend
+	// it, but a longer one does.
+	th.Pause(time.Second / 2)
+	*clock = clock.Add(time.Second / 2)
 	th.Pause(time.Second)
+	if th.pausedUntil != t0.Add(time.Second) {
+		t.Fatalf("a second 1 s pause moved the end to %v", th.pausedUntil.Sub(t0))
+	}
+	th.Pause(1500 * time.Millisecond)
+	*clock = t0
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for i := 0; i < 8; i++ {

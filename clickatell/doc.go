@@ -1,0 +1,85 @@
+// Package clickatell is a client for Clickatell's legacy REST API, limited to
+// what recall needs: stopping a scheduled message (StopMessage, DELETE
+// /rest/message/{id}) and reading its status (MessageStatus, GET).
+//
+//	c, err := clickatell.New(clickatell.WithToken(token))
+//	res, err := c.StopMessage(ctx, "360586640fe9846954897dffe6c13dfc")
+//
+// # Requests
+//
+// Every request carries X-Version: 1, Authorization: Bearer {token},
+// Accept: application/json (or application/xml with WithFormat(XML)) and
+// User-Agent: recall/{version}. The base URL must be https://, or http://
+// to a loopback host (127.0.0.0/8, ::1, localhost) for a simulator; it may
+// not hold credentials, a query or a fragment. Connections are kept alive
+// and pooled (NewTransport); redirects are never followed, since Go would
+// turn a redirected DELETE into a GET, whose answer would read as a settled
+// status.
+//
+// # Answers
+//
+// Bodies are read up to MaxBodySize (64 KiB). JSON and XML are both
+// understood whatever was asked for: the first byte decides, not
+// Content-Type, which proxies get wrong. Where Clickatell's documentation
+// is silent (see the project's reference notes), every plausible answer is
+// mapped, erring towards "not settled": a message settled wrongly is never
+// tried again, while one left unsettled is tried again next run.
+//
+//	answer                                              result
+//	--------------------------------------------------  ------------------------
+//	2xx (200, 202, 207), data, messageStatus 006        Result Cancelled
+//	2xx, data, messageStatus 001                        Result NotFound
+//	2xx, data, any other status (004, 011, …)           Result TooLate, status kept
+//	2xx, data about another apiMessageId                *DecodeError (give up)
+//	2xx, data without a 1-3 digit messageStatus         *DecodeError (give up)
+//	2xx, empty, truncated or malformed body, HTML page  *DecodeError (give up)
+//	404, error 161, 103 or any other non-fatal code     Result NotFound, code kept
+//	404, no body                                        Result NotFound
+//	404, data (any status)                              Result NotFound
+//	404, HTML page or text that is not an answer        *APIError (give up): a
+//	                                                    proxy or a wrong endpoint,
+//	                                                    not Clickatell
+//	2xx or 4xx, error 103, 104 or 161 (unknown message) Result NotFound
+//	401 or 402 (any body); error 001, 007, 165, 166,    *APIError (stop the run)
+//	167 or 301 at any status
+//	429 (any body), 408                                 *APIError (retry), with
+//	                                                    RetryAfter
+//	5xx but 501 and 505 (any body: error 901, an HTML   *APIError (retry)
+//	page from a proxy, garbage); error 901 at any status
+//	3xx                                                 *APIError (give up),
+//	                                                    naming the Location
+//	any other status or error code                      *APIError (give up)
+//	no complete answer: refused, reset or dropped       *TransportError (retry)
+//	connection, io.ErrUnexpectedEOF, timeout
+//	untrusted TLS certificate, HTTP from an HTTPS host  *TransportError (give up)
+//	the caller's context ended                          its error, wrapped (give up)
+//
+// Classify turns any of these errors into a Disposition: Retry, GiveUp or
+// Stop. Error 301 and HTTP 402 (no credit) stop the run like 401: credit
+// belongs to the account, not to a message, so every further call would
+// fail the same way, and one clear error beats thousands of identical ones.
+// Status 011 "scheduled for later delivery" after a stop call is TooLate as
+// the contract says (any status but 006 and 001), and its status is kept so
+// that it can be seen.
+//
+// # The token
+//
+// The token is sent in the Authorization header only. It never appears in
+// an error, a Stringer or a fmt verb on the Client: errors from the
+// transport are scanned for it, and bodies quoted in errors (an echo
+// server, a debugging proxy) have it, and anything after "Bearer ", cut
+// out before they are shortened.
+//
+// # Retries and throttling
+//
+// RetryPolicy.Do retries what Classify calls Retry, at most MaxRetries
+// times, waiting a full-jitter exponential backoff (BaseDelay 100 ms,
+// doubling, capped at MaxDelay 30 s) or the answer's Retry-After
+// (delta-seconds or an HTTP date), whichever is longer, capped at
+// MaxDelay; it stops as soon as its context ends. A Throttle shared by all
+// workers paces their calls (an optional hard cap), pauses all of them for
+// a Retry-After, and adapts: the first 429s set the rate just under what
+// the API was accepting, sustained 429s cut it further, and calls that
+// succeed raise it again, quickly back towards that rate and then slowly
+// beyond it, never above the cap.
+package clickatell
