@@ -277,6 +277,9 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 				} else {
 					out.stoppingNow()
 					hardStop()
+					// A third signal kills the process outright, should
+					// the final save itself hang.
+					signal.Stop(sigs)
 					return
 				}
 			case <-sigDone:
