@@ -649,3 +649,79 @@ func TestNew_Options(t *testing.T) {
 		t.Errorf("New() without a token: %v", err)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// TestClient_RedactsTransportErrors: a transport (a proxy library, say)
+// that quotes the request's Authorization header in its error must not
+// carry the token into recall's output.
+func TestClient_RedactsTransportErrors(t *testing.T) {
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return nil, fmt.Errorf("proxy refused request with %s: %w", r.Header.Get("Authorization"), io.ErrUnexpectedEOF)
+	})}
+	c, err := New(WithToken(testToken), WithHTTPClient(hc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.StopMessage(context.Background(), id1)
+	if err == nil {
+		t.Fatalf("got %+v, want an error", res)
+	}
+	if strings.Contains(err.Error(), testToken) || !strings.Contains(err.Error(), "Bearer [REDACTED]") {
+		t.Errorf("error %q", err)
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) || Classify(err) != Retry {
+		t.Errorf("redaction lost the cause: Is(ErrUnexpectedEOF) %v, Classify %v", errors.Is(err, io.ErrUnexpectedEOF), Classify(err))
+	}
+}
+
+// TestClient_ConnectionPool: parallel calls share a bounded pool of
+// kept-alive connections.
+func TestClient_ConnectionPool(t *testing.T) {
+	for _, maxConns := range []int{4, 64} {
+		t.Run(fmt.Sprint(maxConns), func(t *testing.T) {
+			var mu sync.Mutex
+			conns := map[string]bool{}
+			inFlight, most := 0, 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				conns[r.RemoteAddr] = true
+				inFlight++
+				most = max(most, inFlight)
+				mu.Unlock()
+				time.Sleep(time.Millisecond)
+				mu.Lock()
+				inFlight--
+				mu.Unlock()
+				io.WriteString(w, jsonData("006", "User cancelled message delivery", id1))
+			}))
+			defer srv.Close()
+			c, err := New(WithBaseURL(srv.URL), WithToken(testToken), WithMaxConns(maxConns))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var wg sync.WaitGroup
+			for w := 0; w < 2*maxConns; w++ {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					for i := 0; i < 10; i++ {
+						if _, err := stop(t, c, id1); err != nil {
+							t.Error(err)
+							return
+						}
+					}
+				}()
+			}
+			wg.Wait()
+			if len(conns) > maxConns {
+				t.Errorf("%d connections for %d calls at once, want at most %d", len(conns), 2*maxConns, maxConns)
+			}
+			if most > maxConns {
+				t.Errorf("%d calls in flight, want at most %d", most, maxConns)
+			}
+		})
+	}
+}
