@@ -203,7 +203,7 @@ func parseBaseURL(raw string) (string, error) {
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Path = strings.TrimRight(u.Path, "/")
-	u.RawPath = ""
+	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return strings.TrimRight(u.String(), "/"), nil
 }
 
@@ -367,7 +367,7 @@ func validID(id string) error {
 		return errors.New("clickatell: empty message ID")
 	}
 	if len(id) > 128 {
-		return fmt.Errorf("clickatell: message ID %q… is %d characters long; an apiMessageId is 32", id[:32], len(id))
+		return fmt.Errorf("clickatell: message ID %q is %d characters long; an apiMessageId is 32", truncate(safeText(id), 32), len(id))
 	}
 	for i := 0; i < len(id); i++ {
 		b := id[i]

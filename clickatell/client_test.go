@@ -725,3 +725,13 @@ func TestClient_ConnectionPool(t *testing.T) {
 		})
 	}
 }
+
+func TestWithBaseURL_KeepsAnEscapedPrefix(t *testing.T) {
+	c, err := New(WithToken(testToken), WithBaseURL("https://proxy.example/a%2Fb/"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.BaseURL() != "https://proxy.example/a%2Fb" {
+		t.Errorf("BaseURL() = %q", c.BaseURL())
+	}
+}
