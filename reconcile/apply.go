@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"time"
 
@@ -183,6 +183,8 @@ type settled struct {
 	res   *clickatell.Result // nil on failure
 	err   error
 	calls int
+	// unsettled: neither settled nor failed; the run stopped first.
+	unsettled bool
 }
 
 // Apply sends the plan's cancellations through stopper and records every
@@ -242,14 +244,15 @@ func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopp
 	return r.run(ctx)
 }
 
-// run is one Apply in progress. Fields below the workers' line are owned
-// by the collecting goroutine.
+// run is one Apply in progress.
 type run struct {
 	plan    *Plan
 	backend state.Backend
 	stopper Stopper
 	opts    ApplyOptions
 
+	// fatal is the first answer that stopped the run, set once by a
+	// worker and read by the collector after the workers are done.
 	fatalOnce sync.Once
 	fatal     error
 
@@ -294,15 +297,17 @@ func order(changes []Change) []int32 {
 	for i := range idx {
 		idx[i] = int32(i)
 	}
-	sort.SliceStable(idx, func(a, b int) bool {
-		x, y := changes[idx[a]].ScheduledAt, changes[idx[b]].ScheduledAt
+	slices.SortStableFunc(idx, func(a, b int32) int {
+		x, y := changes[a].ScheduledAt, changes[b].ScheduledAt
 		switch {
+		case x == nil && y == nil:
+			return 0
 		case x == nil:
-			return false
+			return 1
 		case y == nil:
-			return true
+			return -1
 		}
-		return x.Before(*y)
+		return x.Compare(*y)
 	})
 	return idx
 }
@@ -400,9 +405,10 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 	return res, err
 }
 
-// cancelOne sends the calls for change i. ok is false when the message was
-// never sent, or its calls were cut short by the run stopping: it stays
-// unsettled without being a failure of its own.
+// cancelOne sends the calls for change i. The result's unsettled flag is
+// set when the message was not settled for a reason of the run's, not its
+// own (the run stopped, or a fatal answer): it stays unsettled without
+// being a failure. ok is false when no call was sent.
 func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.RetryPolicy, i int32, cancelCalls func()) (s settled, ok bool) {
 	if stopCtx.Err() != nil {
 		return s, false
@@ -421,24 +427,27 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 		res, err = r.stopper.StopMessage(callCtx, id)
 		return err
 	})
+	s = settled{idx: i, calls: calls}
 	switch {
-	case err == nil && res != nil:
-		return settled{idx: i, res: res, calls: calls}, true
-	case err == nil:
-		err = errors.New("no answer")
 	case calls == 0:
 		return s, false
+	case err == nil && res != nil:
+		s.res = res
+	case err == nil:
+		s.err = errors.New("no answer")
 	case clickatell.Classify(err) == clickatell.Stop:
 		r.fatalOnce.Do(func() {
 			r.fatal = err
 			cancelCalls()
 		})
-		return s, false
+		s.unsettled = true
 	case stopCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, errNotSent) || clickatell.Classify(err) == clickatell.Retry):
 		// Cut short by the stop: it would have been tried again.
-		return s, false
+		s.unsettled = true
+	default:
+		s.err = err
 	}
-	return settled{idx: i, err: err, calls: calls}, true
+	return s, true
 }
 
 // collect receives results until the workers are done, checkpointing as it
@@ -568,6 +577,14 @@ func (r *run) intern(s string) string {
 func (r *run) settle(s settled) {
 	c := &r.plan.Changes[s.idx]
 	r.counts.Calls += s.calls
+	if s.unsettled {
+		return
+	}
+	if s.res != nil && (s.res.Outcome < clickatell.Cancelled || s.res.Outcome > clickatell.NotFound) {
+		// A client that settles with an outcome we do not know is a bug;
+		// count it as a failure rather than record nonsense.
+		s.res, s.err = nil, fmt.Errorf("unexpected outcome %v", s.res.Outcome)
+	}
 	ev := &MessageEvent{ID: c.ID.String(), Group: c.Group, Attempts: s.calls}
 	if s.err != nil {
 		r.counts.Failed++
@@ -591,12 +608,6 @@ func (r *run) settle(s settled) {
 	case clickatell.NotFound:
 		out = state.NotFound
 		r.counts.NotFound++
-	default:
-		// A client that settles with an outcome we do not know is a bug;
-		// count it as a failure rather than record nonsense.
-		s.res, s.err = nil, fmt.Errorf("unexpected outcome %v", s.res.Outcome)
-		r.settle(s)
-		return
 	}
 	rec := &state.Record{
 		Outcome:     out,

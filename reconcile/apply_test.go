@@ -307,6 +307,9 @@ func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
 	if res.Failed != 0 || len(res.Failures) != 0 {
 		t.Errorf("fatal stop reported as %d per-message failures: %+v", res.Failed, res.Failures)
 	}
+	if res.Calls != int(calls.Load()) {
+		t.Errorf("result counts %d calls, the API saw %d", res.Calls, calls.Load())
+	}
 	if res.Cancelled != 49 || len(b.st.Messages) != 49 {
 		t.Errorf("cancelled %d, %d in state; want the 49 answered before the revoke", res.Cancelled, len(b.st.Messages))
 	}
@@ -400,6 +403,9 @@ func TestApply_InterruptWaitsForCallsInFlight(t *testing.T) {
 	}
 	if res.Cancelled != sent || len(b.st.Messages) != sent {
 		t.Errorf("%d calls sent, %d cancelled, %d in state: calls in flight were not waited for and saved", sent, res.Cancelled, len(b.st.Messages))
+	}
+	if res.Calls != sent {
+		t.Errorf("result counts %d calls, %d were sent", res.Calls, sent)
 	}
 	if res.Remaining() != 500-sent {
 		t.Errorf("remaining %d, want %d", res.Remaining(), 500-sent)
