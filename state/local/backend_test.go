@@ -126,9 +126,9 @@ func TestCommit_MergeMatchesEncode(t *testing.T) {
 	}
 }
 
-// TestCommit_FileChangedUnderneath: if the file is no longer the one the
-// Backend read, a commit encodes its whole state rather than merging into
-// someone else's file.
+// TestCommit_FileChangedUnderneath: a commit never overwrites what another
+// process wrote since this Backend read the file; a file that was only
+// reformatted (same lineage and serial) is rewritten whole, not merged into.
 func TestCommit_FileChangedUnderneath(t *testing.T) {
 	path := statePath(t)
 	a := New(path)
@@ -138,14 +138,40 @@ func TestCommit_FileChangedUnderneath(t *testing.T) {
 	other := New(path)
 	mustRead(t, other)
 	mustCommit(t, other, statetest.Changes(100, 50)...)
+	written := readFile(t, path)
 
-	mustCommit(t, a, statetest.Changes(200, 1)...)
-	if a.merged {
-		t.Error("merged into a file another Backend wrote")
+	err := a.Commit(ctx, statetest.Changes(200, 1))
+	if err == nil || !strings.Contains(err.Error(), "serial 1 then, 2 now") {
+		t.Fatalf("Commit over another process's write: %v", err)
+	}
+	if !bytes.Equal(readFile(t, path), written) {
+		t.Fatal("the refused commit changed the file")
+	}
+
+	// Reformatted by hand, same content: the commit goes ahead.
+	b := New(path)
+	s = mustRead(t, b)
+	reformatted := strings.ReplaceAll(string(written), "\n    ", "\n\t")
+	if err := os.WriteFile(path, []byte(reformatted), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	mustCommit(t, b, statetest.Changes(300, 1)...)
+	if b.merged {
+		t.Error("merged into a file that changed since it was read")
 	}
 	checkCanonical(t, path, s)
-	if got := mustRead(t, New(path)); len(got.Messages) != 101 || got.Serial != 2 {
-		t.Errorf("read back %d messages, serial %d; want a's 101 and serial 2", len(got.Messages), got.Serial)
+
+	// A file replaced by another lineage, or removed, is not written over.
+	if err := New(path).Replace(ctx, statetest.LargeState(1)); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Commit(ctx, statetest.Changes(400, 1)); err == nil || !strings.Contains(err.Error(), "replaced by another process") {
+		t.Errorf("Commit over another lineage: %v", err)
+	}
+	mustRead(t, b)
+	os.Remove(path)
+	if err := b.Commit(ctx, statetest.Changes(400, 1)); err == nil || !strings.Contains(err.Error(), "disappeared") {
+		t.Errorf("Commit after the file was removed: %v", err)
 	}
 }
 

@@ -169,6 +169,9 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 			return fmt.Errorf("message %s: invalid outcome %d", c.ID, r.Outcome)
 		}
 	}
+	if err := b.checkUnchanged(); err != nil {
+		return err
+	}
 	b.apply(changes)
 	b.dirty = true
 	b.st.Serial = b.diskSerial + 1
@@ -197,6 +200,36 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	}
 	if err != nil {
 		return fmt.Errorf("writing state %s: %w", b.path, err)
+	}
+	return nil
+}
+
+// checkUnchanged refuses to write over a file that another process wrote
+// since this Backend read it: its changes would be lost. (The lock keeps
+// writers apart; this catches those that did not take it.)
+func (b *Backend) checkUnchanged() error {
+	fi, err := os.Stat(b.path)
+	if errors.Is(err, fs.ErrNotExist) {
+		if b.diskSerial == 0 {
+			return nil
+		}
+		return fmt.Errorf("state %s has disappeared since it was read (at serial %d); nothing was written", b.path, b.diskSerial)
+	}
+	if err != nil {
+		return fmt.Errorf("writing state %s: %w", b.path, err)
+	}
+	if ident, ok := identityOf(fi); ok && ident.equal(b.ident) {
+		return nil
+	}
+	now, _, err := b.read()
+	if err != nil {
+		return fmt.Errorf("state %s changed since it was read, and cannot be read now; nothing was written: %w", b.path, err)
+	}
+	if now.st.Lineage != b.st.Lineage {
+		return fmt.Errorf("state %s was replaced by another process since it was read (lineage %s then, %s now); nothing was written", b.path, b.st.Lineage, now.st.Lineage)
+	}
+	if now.st.Serial != b.diskSerial {
+		return fmt.Errorf("state %s was written by another process since it was read (serial %d then, %d now); nothing was written: run the command again", b.path, b.diskSerial, now.st.Serial)
 	}
 	return nil
 }

@@ -12,6 +12,11 @@
 //		})
 //	}
 //
+// For a large local state file (benchmarks of plans), write
+// LargeState through the backend: statetest.WriteLarge(ctx,
+// local.New(path), 1_000_000); ID(i) gives the IDs for a matching
+// manifest.
+//
 // Every handle the suite opens is closed by the suite. Two handles on the
 // same state stand for two processes: the suite checks that what one writes
 // the other reads, and that their locks exclude each other.
@@ -51,6 +56,7 @@ func Run(t *testing.T, open func(t *testing.T) func() state.Backend) {
 		{"Removals", testRemovals},
 		{"LaterChangeWins", testLaterChangeWins},
 		{"ReadIsFresh", testReadIsFresh},
+		{"StaleCommitRefused", testStaleCommit},
 		{"Replace", testReplace},
 		{"ReplaceThenCommit", testReplaceThenCommit},
 		{"ReplaceEmpty", testReplaceEmpty},
@@ -437,6 +443,31 @@ func testReadIsFresh(t *testing.T, h *harness) {
 	got := h.read(reader)
 	if got.Serial != 1 || len(got.Messages) != 5 {
 		t.Errorf("second Read on the same handle: serial %d, %d messages; want 1, 5", got.Serial, len(got.Messages))
+	}
+}
+
+// testStaleCommit: a handle whose Read is older than another handle's
+// write must not overwrite it (the lock keeps writers apart; this catches
+// one that did not take it).
+func testStaleCommit(t *testing.T, h *harness) {
+	a, b := h.handle(), h.handle()
+	h.read(a)
+	h.commit(a, Changes(0, 2)...)
+	h.read(a)
+	h.read(b)
+	h.commit(b, Changes(2, 3)...)
+	if err := a.Commit(context.Background(), Changes(10, 1)); err == nil {
+		t.Error("a Commit based on serial 1 succeeded over another handle's serial 2")
+	}
+	got := h.read(h.handle())
+	if got.Serial != 2 || len(got.Messages) != 5 {
+		t.Errorf("after the stale commit: serial %d, %d messages; want the other handle's 2, 5", got.Serial, len(got.Messages))
+	}
+	// Reading again makes it current.
+	h.read(a)
+	h.commit(a, Changes(10, 1)...)
+	if got := h.read(h.handle()); got.Serial != 3 || len(got.Messages) != 6 {
+		t.Errorf("after re-reading and committing: serial %d, %d messages; want 3, 6", got.Serial, len(got.Messages))
 	}
 }
 
