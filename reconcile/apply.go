@@ -156,6 +156,28 @@ func fatalHint(err error) string {
 	return ""
 }
 
+// GaveUpError is returned when so many messages failed in a row, none
+// settling in between, that the API or the network is taken to be down:
+// the run stops instead of spending every message's retries on it.
+type GaveUpError struct {
+	// Failed is how many messages failed in a row.
+	Failed int
+	// Cause is the last one's cause.
+	Cause string
+	// Remaining is how many messages were left unsettled.
+	Remaining int
+}
+
+func (e *GaveUpError) Error() string {
+	return fmt.Sprintf("the last %d messages all failed, none settling in between (the last: %s), so the run stopped rather than work through the rest: "+
+		"check CLICKATELL_ENDPOINT, the network and Clickatell's status, then run apply again. %s not yet cancelled.",
+		e.Failed, e.Cause, countMessages(e.Remaining))
+}
+
+// giveUpAfter is how many messages failing in a row stop the run: more
+// than the calls in flight at once, so that one bad moment does not.
+func (r *run) giveUpAfter() int { return max(25, 2*r.opts.Parallelism) }
+
 // SaveError is returned when the final state write failed. State is the
 // whole state that should have been written (lineage kept, serial one past
 // the last write that succeeded), for the caller to save elsewhere.
@@ -271,6 +293,11 @@ type run struct {
 	// writeFailing is set while checkpoints fail, so that a failing disk
 	// gets one warning, not one a second.
 	writeFailing bool
+	// failStreak counts messages failed in a row; at giveUpAfter the run
+	// stops (gaveUp) through stop, which ends new calls.
+	failStreak int
+	gaveUp     *GaveUpError
+	stop       context.CancelFunc
 }
 
 type sample struct {
@@ -328,6 +355,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 	defer cancelCalls()
 	stopCtx, stop := context.WithCancel(callCtx)
 	defer stop()
+	r.stop = stop
 	if r.opts.Interrupt != nil {
 		go func() {
 			select {
@@ -379,7 +407,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 
 	res := &ApplyResult{
 		Counts:      r.counts,
-		Interrupted: stopCtx.Err() != nil && r.fatal == nil && r.counts.Done() < r.counts.Total,
+		Interrupted: stopCtx.Err() != nil && r.fatal == nil && r.gaveUp == nil && r.counts.Done() < r.counts.Total,
 		Failures:    r.failureGroups(),
 		Errors:      r.errs,
 		State:       r.ref(),
@@ -393,8 +421,13 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		State:       res.State,
 	}
 	var err error
-	if r.fatal != nil {
+	switch {
+	case r.fatal != nil:
 		err = &FatalError{Err: r.fatal, Remaining: res.Remaining()}
+		sum.Stopped = err.Error()
+	case r.gaveUp != nil:
+		r.gaveUp.Remaining = res.Remaining()
+		err = r.gaveUp
 		sum.Stopped = err.Error()
 	}
 	if saveErr != nil {
@@ -595,8 +628,13 @@ func (r *run) settle(s settled) {
 		cause := r.addFailure(c.ID, s.err)
 		ev.Outcome, ev.Cause, ev.Error = "failed", cause, s.err.Error()
 		r.emit(Event{Type: EventMessage, Message: ev})
+		if r.failStreak++; r.failStreak >= r.giveUpAfter() && r.gaveUp == nil {
+			r.gaveUp = &GaveUpError{Failed: r.failStreak, Cause: cause}
+			r.stop()
+		}
 		return
 	}
+	r.failStreak = 0
 	var out state.Outcome
 	switch s.res.Outcome {
 	case clickatell.Cancelled:

@@ -535,18 +535,52 @@ func TestFormatCount(t *testing.T) {
 	}
 }
 
-// TestApply_ErrorsCapped: a run where every call fails keeps at most
+// TestApply_ErrorsCapped: a run where many calls fail keeps at most
 // MaxMessageErrors errors, and still counts every failure.
 func TestApply_ErrorsCapped(t *testing.T) {
+	var failed atomic.Int64
 	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		var n int
+		fmt.Sscanf(id, "%x", &n)
+		if n%2 == 0 {
+			return cancelled(id), nil
+		}
+		failed.Add(1)
 		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameter"}
 	})
-	n := MaxMessageErrors + 150
+	n := 2 * (MaxMessageErrors + 150)
 	res, err := Apply(context.Background(), testPlan(n), newMemBackend(), st, fastOpts())
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Failed != n || res.Errors.Len() != MaxMessageErrors || len(res.Failures) != 1 || res.Failures[0].Count != n {
+	if f := int(failed.Load()); f != n/2 || res.Failed != f || res.Errors.Len() != MaxMessageErrors || len(res.Failures) != 1 || res.Failures[0].Count != f {
 		t.Errorf("failed %d, %d errors kept, groups %+v", res.Failed, res.Errors.Len(), res.Failures)
+	}
+}
+
+// TestApply_GivesUpWhenEverythingFails: when message after message fails
+// (a dead endpoint, an outage), the run stops instead of spending every
+// remaining message's retries, with one error saying so.
+func TestApply_GivesUpWhenEverythingFails(t *testing.T) {
+	const p = 4
+	var calls atomic.Int64
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		calls.Add(1)
+		return nil, &clickatell.APIError{HTTPStatus: 503, Code: "901", Description: "Internal error, please retry"}
+	})
+	opts := fastOpts()
+	opts.Parallelism = p
+	opts.MaxRetries = 2
+	res, err := Apply(context.Background(), testPlan(10000), newMemBackend(), st, opts)
+	var ge *GaveUpError
+	if !errors.As(err, &ge) {
+		t.Fatalf("err = %v, want *GaveUpError", err)
+	}
+	limit := 25 + p // the streak, and the messages in flight when it ended
+	if res.Failed < 25 || res.Failed > limit || int(calls.Load()) > limit*(1+opts.MaxRetries) {
+		t.Errorf("%d failed, %d calls; want the run to stop after 25 failures", res.Failed, calls.Load())
+	}
+	if res.Interrupted || ge.Remaining != 10000 || !strings.Contains(err.Error(), "HTTP 503, error 901") || !strings.Contains(err.Error(), "10,000 messages not yet cancelled") {
+		t.Errorf("interrupted=%v, error %q", res.Interrupted, err)
 	}
 }
