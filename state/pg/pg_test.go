@@ -531,3 +531,43 @@ func TestCommit_Edges(t *testing.T) {
 		t.Errorf("serial %d after a refused commit, want 1", got.Serial)
 	}
 }
+
+// TestSchema_Migrates: tables left by an older release (schema version 1)
+// are migrated on first use, data kept, and recorded as current.
+func TestSchema_Migrates(t *testing.T) {
+	schema := pgtest.Schema(t)
+	loc := pgtest.WithSchema(t, pgtest.URL(t), schema)
+	old := open(t, loc, "")
+	// What release 1 created and wrote.
+	admin := pgtest.Connect(t)
+	sql := []string{
+		`CREATE SCHEMA ` + pgx.Identifier{schema}.Sanitize(),
+		old.expand(`CREATE TABLE {version} (version integer PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now(), recall_version text NOT NULL)`),
+		old.expand(migrations[0]),
+		old.expand(`INSERT INTO {version} (version, recall_version) VALUES (1, '0.0.9')`),
+		old.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version) VALUES ('default', '0b6d3a1e-0000-4000-8000-00000000000b', 7, '0.0.9')`),
+	}
+	for _, q := range sql {
+		if _, err := admin.Exec(bg, q); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+	}
+	id1, id2 := statetest.ID(1), statetest.ID(2)
+	for _, id := range [][]byte{id1[:], id2[:]} {
+		if _, err := admin.Exec(bg, old.expand(`INSERT INTO {messages} VALUES ('default', $1, 'cancelled', '006', 'd', 'g', now(), NULL)`), id); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	s := mustRead(t, open(t, loc, ""))
+	if s.Serial != 7 || len(s.Messages) != 2 {
+		t.Errorf("after migrating: serial %d, %d messages; want 7, 2", s.Serial, len(s.Messages))
+	}
+	var v, count int
+	if err := admin.QueryRow(bg, old.expand(`SELECT (SELECT max(version) FROM {version}), (SELECT messages FROM {states})`)).Scan(&v, &count); err != nil {
+		t.Fatal(err)
+	}
+	if v != SchemaVersion || count != 2 {
+		t.Errorf("schema version %d, message count %d; want %d, 2", v, count, SchemaVersion)
+	}
+}

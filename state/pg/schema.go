@@ -23,12 +23,10 @@ CREATE TABLE {states} (
 	workspace      text        PRIMARY KEY,
 	lineage        text        NOT NULL CHECK (lineage <> ''),
 	serial         bigint      NOT NULL CHECK (serial >= 0),
-	messages       bigint      NOT NULL DEFAULT 0,
 	recall_version text        NOT NULL,
 	updated_at     timestamptz NOT NULL DEFAULT now()
 );
 COMMENT ON TABLE {states} IS 'recall: one state per workspace (lineage, serial); see recall_messages';
-COMMENT ON COLUMN {states}.messages IS 'how many rows recall_messages holds for the workspace, so that a read can size its map';
 
 CREATE TABLE {messages} (
 	workspace   text        NOT NULL,
@@ -55,6 +53,12 @@ CREATE TABLE {locks} (
 	pid       integer     NOT NULL
 );
 COMMENT ON TABLE {locks} IS 'recall: who holds each workspace''s lock; the lock itself is a session advisory lock, a row whose lock is free is stale';
+`,
+	// 2: a message count per state, so that a read sizes its map once.
+	`
+ALTER TABLE {states} ADD COLUMN messages bigint NOT NULL DEFAULT 0;
+UPDATE {states} s SET messages = (SELECT count(*) FROM {messages} m WHERE m.workspace = s.workspace);
+COMMENT ON COLUMN {states}.messages IS 'how many rows recall_messages holds for the workspace, so that a read can size its map';
 `,
 }
 
