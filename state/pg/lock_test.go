@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/recallhq/recall/internal/pgtest"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
@@ -264,5 +266,45 @@ func TestLock_Keepalives(t *testing.T) {
 			t.Errorf("%s: the lock session's tcp_keepalives_idle = %s, want %s", tc.loc, idle, tc.want)
 		}
 		l.Unlock()
+	}
+}
+
+// TestForceUnlock_NoRightToTerminate: a role that may not end the holder's
+// session (another role, not a superuser nor in pg_signal_backend) gets an
+// error saying who can, and the lock stays.
+func TestForceUnlock_NoRightToTerminate(t *testing.T) {
+	schema := pgtest.Schema(t)
+	owner := open(t, pgtest.WithSchema(t, pgtest.URL(t), schema), "")
+	mustRead(t, owner)
+	admin := pgtest.Connect(t)
+	var locs []string
+	for _, suffix := range []string{"holder", "other"} {
+		loc, name := roleNamed(t, "recall_test_fu_"+suffix)
+		for _, q := range []string{
+			`GRANT USAGE ON SCHEMA %[1]s TO %[2]s`,
+			`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %[1]s TO %[2]s`,
+		} {
+			if _, err := admin.Exec(bg, fmt.Sprintf(q, pgx.Identifier{schema}.Sanitize(), pgx.Identifier{name}.Sanitize())); err != nil {
+				t.Fatal(err)
+			}
+		}
+		locs = append(locs, pgtest.WithSchema(t, loc, schema))
+	}
+	holder, other := open(t, locs[0], ""), open(t, locs[1], "")
+	l, err := holder.Lock(bg, state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	err = other.ForceUnlock(bg, l.Info().ID)
+	if err == nil || !strings.Contains(err.Error(), "pg_signal_backend") || !strings.Contains(err.Error(), "SELECT pg_terminate_backend(") {
+		t.Fatalf("ForceUnlock by a role without the right: %v, want an error saying who may end the session", err)
+	}
+	if _, err := other.Lock(bg, state.LockRequest{Operation: "apply"}); err == nil {
+		t.Error("the lock was released by a refused force-unlock")
+	}
+	// The holder's own role may.
+	if err := open(t, locs[0], "").ForceUnlock(bg, l.Info().ID); err != nil {
+		t.Errorf("ForceUnlock by the holder's role: %v", err)
 	}
 }

@@ -131,9 +131,14 @@ func TestErrors_MissingDatabase(t *testing.T) {
 // connecting as it. The role is dropped when the test ends.
 func role(t *testing.T) (string, string) {
 	t.Helper()
-	admin := pgtest.Connect(t)
 	name := "recall_test_" + strings.ReplaceAll(strings.ToLower(t.Name()), "/", "_")
-	name = name[:min(len(name), 50)]
+	return roleNamed(t, name[:min(len(name), 50)])
+}
+
+// roleNamed is role with a given name.
+func roleNamed(t *testing.T, name string) (string, string) {
+	t.Helper()
+	admin := pgtest.Connect(t)
 	if _, err := admin.Exec(bg, `DROP ROLE IF EXISTS `+pgx.Identifier{name}.Sanitize()); err != nil {
 		t.Fatal(err)
 	}
