@@ -300,6 +300,7 @@ func TestForceUnlock_NoRightToTerminate(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "pg_signal_backend") || !strings.Contains(err.Error(), "SELECT pg_terminate_backend(") {
 		t.Fatalf("ForceUnlock by a role without the right: %v, want an error saying who may end the session", err)
 	}
+	t.Logf("refused: %v", err)
 	if _, err := other.Lock(bg, state.LockRequest{Operation: "apply"}); err == nil {
 		t.Error("the lock was released by a refused force-unlock")
 	}
