@@ -480,7 +480,7 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 		"calls, state writes); \"steady\" is the rate at which the second half of the messages settled, from the events' time stamps.\n\n",
 		c.latency, span))
 	t := &table{header: []string{"parallelism", "throttle", "ideal/s", "target/s", "messages", "wall", "average/s", "steady/s", "steady of target", "429s", "max in flight"}}
-	for _, rate := range []int{0, c.rate} {
+	for _, rate := range []int{0, c.rate, c.lowRate} {
 		args := []string{"-latency", c.latency.String()}
 		label := "none"
 		if rate > 0 {
@@ -493,6 +493,9 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 		}
 		for _, p := range []int{1, 10, 64} {
 			ideal := float64(p) / c.latency.Seconds()
+			if rate == c.lowRate && rate != c.rate && ideal <= float64(rate) {
+				continue // below the low cap it would repeat the rows above
+			}
 			target := ideal
 			if rate > 0 {
 				target = min(ideal, float64(rate))
