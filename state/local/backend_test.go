@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -260,6 +261,10 @@ func TestCommit_Refusals(t *testing.T) {
 	if err := b.Commit(ctx, []state.Change{{ID: statetest.ID(1), Record: &bad}}); err == nil {
 		t.Error("Commit of a record without an outcome succeeded")
 	}
+	farFuture := state.Record{Outcome: state.Cancelled, At: t0.AddDate(10000, 0, 0)}
+	if err := b.Commit(ctx, []state.Change{{ID: statetest.ID(1), Record: &farFuture}}); err == nil {
+		t.Error("Commit of a record dated after the year 9999 succeeded")
+	}
 	if _, err := os.Stat(path); !errors.Is(err, os.ErrNotExist) {
 		t.Error("a refused commit wrote the file")
 	}
@@ -443,6 +448,48 @@ func TestLock_RemovesStaleTemps(t *testing.T) {
 	for _, n := range keep {
 		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
 			t.Errorf("%s was removed: %v", n, err)
+		}
+	}
+}
+
+// TestDecode_Sources: Decode reads files from where they stand and pipes
+// (which cannot seek back for the strict decoder) in full.
+func TestDecode_Sources(t *testing.T) {
+	reformatted := strings.ReplaceAll(specExampleText, "\n    ", "\n\t")
+	for _, text := range []string{specExampleText, reformatted} {
+		r, w, err := os.Pipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() {
+			w.WriteString(text)
+			w.Close()
+		}()
+		s, err := Decode(r, "stdin")
+		r.Close()
+		if err != nil {
+			t.Fatalf("Decode from a pipe: %v", err)
+		}
+		if d := statetest.Diff(specExample(), s); d != "" {
+			t.Errorf("Decode from a pipe (-want +got):\n%s", d)
+		}
+
+		path := statePath(t)
+		if err := os.WriteFile(path, []byte("prefix"+text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.Seek(int64(len("prefix")), io.SeekStart)
+		s, err = Decode(f, path)
+		f.Close()
+		if err != nil {
+			t.Fatalf("Decode from a file: %v", err)
+		}
+		if d := statetest.Diff(specExample(), s); d != "" {
+			t.Errorf("Decode from a file (-want +got):\n%s", d)
 		}
 	}
 }

@@ -17,19 +17,27 @@ import (
 	"github.com/recallhq/recall/state"
 )
 
-// Decode reads a state in the file format from r; name (a path) is used in
-// error messages. Errors are as for Backend.Read.
+// Decode reads a state in the file format from r; name (a path, or
+// "stdin") is used in error messages. Errors are as for Backend.Read. A
+// file is read in place; anything else that cannot seek (a pipe) is read
+// into memory first.
 func Decode(r io.Reader, name string) (*state.State, error) {
-	rs, ok := r.(io.ReadSeeker)
-	size := int64(-1)
-	if !ok {
-		data, err := io.ReadAll(r)
-		if err != nil {
-			return nil, err
+	if ra, ok := r.(interface {
+		io.ReaderAt
+		io.Seeker
+	}); ok {
+		if start, err := ra.Seek(0, io.SeekCurrent); err == nil {
+			if end, err := ra.Seek(0, io.SeekEnd); err == nil {
+				res, err := decode(io.NewSectionReader(ra, start, end-start), end-start, name)
+				return res.st, err
+			}
 		}
-		rs, size = bytes.NewReader(data), int64(len(data))
 	}
-	res, err := decode(rs, size, name)
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return nil, fmt.Errorf("reading state %s: %w", name, err)
+	}
+	res, err := decode(bytes.NewReader(data), int64(len(data)), name)
 	return res.st, err
 }
 

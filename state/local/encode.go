@@ -78,12 +78,20 @@ func check(s *state.State) error {
 		return errors.New("state has no lineage")
 	}
 	for id, r := range s.Messages {
-		if r.Outcome < state.Cancelled || r.Outcome > state.NotFound {
-			return fmt.Errorf("message %s: invalid outcome %d", id, r.Outcome)
+		if err := checkRecord(id, &r); err != nil {
+			return err
 		}
-		if y := r.At.UTC().Year(); y < 0 || y > 9999 {
-			return fmt.Errorf("message %s: time %v is outside years 0-9999", id, r.At)
-		}
+	}
+	return nil
+}
+
+// checkRecord refuses a record the file format cannot hold.
+func checkRecord(id msgid.ID, r *state.Record) error {
+	if r.Outcome < state.Cancelled || r.Outcome > state.NotFound {
+		return fmt.Errorf("message %s: invalid outcome %d", id, r.Outcome)
+	}
+	if y := r.At.UTC().Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("message %s: time %v is outside the years 0 to 9999", id, r.At)
 	}
 	return nil
 }

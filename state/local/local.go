@@ -165,8 +165,10 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 		return nil
 	}
 	for _, c := range changes {
-		if r := c.Record; r != nil && (r.Outcome < state.Cancelled || r.Outcome > state.NotFound) {
-			return fmt.Errorf("message %s: invalid outcome %d", c.ID, r.Outcome)
+		if c.Record != nil {
+			if err := checkRecord(c.ID, c.Record); err != nil {
+				return fmt.Errorf("writing state %s: %w", b.path, err)
+			}
 		}
 	}
 	if err := b.checkUnchanged(); err != nil {

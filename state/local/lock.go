@@ -64,11 +64,11 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		wait := time.Until(deadline)
 		if wait <= 0 {
 			if req.Timeout > 0 {
-				holder.Err = fmt.Errorf("gave up after waiting %s", req.Timeout)
+				holder.Err = joinCause(holder.Err, fmt.Errorf("gave up after waiting %s", req.Timeout))
 			}
 			return nil, holder
 		}
-		// Full jitter over [backoff/2, backoff).
+		// Jitter over [backoff/2, backoff).
 		d := backoff/2 + rand.N(backoff/2)
 		if d > wait {
 			d = wait
@@ -77,7 +77,7 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		select {
 		case <-ctx.Done():
 			t.Stop()
-			holder.Err = ctx.Err()
+			holder.Err = joinCause(holder.Err, ctx.Err())
 			return nil, holder
 		case <-t.C:
 		}
@@ -88,6 +88,14 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 // lockOpenedHook, when set by a test, runs between opening the lock file
 // and locking it: where another process's Unlock can come in between.
 var lockOpenedHook func()
+
+// joinCause adds err to a LockError's cause, keeping err for errors.Is.
+func joinCause(cause, err error) error {
+	if cause == nil {
+		return err
+	}
+	return fmt.Errorf("%v; %w", cause, err)
+}
 
 // tryLock tries once to take the lock at path. It returns the locked file,
 // or a *state.LockError describing the holder, or an error.
