@@ -78,15 +78,17 @@ func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renam
 	if dir == "" {
 		dir = "."
 	}
-	mode := fs.FileMode(0o644)
+	// A new state is created 0644 less the umask, like any file; a
+	// rewritten one keeps its mode.
+	var keepMode fs.FileMode
 	if old, err := os.Stat(path); err == nil {
-		mode = old.Mode().Perm()
+		keepMode = old.Mode().Perm()
 	}
 
 	if err := at(stepCreate); err != nil {
 		return false, nil, err
 	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	f, err := createTemp(filepath.Join(dir, "."+base+".tmp-"))
 	if err != nil {
 		return false, nil, err
 	}
@@ -100,8 +102,10 @@ func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renam
 			os.Remove(tmp)
 		}
 	}()
-	if err := f.Chmod(mode); err != nil {
-		return false, nil, err
+	if keepMode != 0 {
+		if err := f.Chmod(keepMode); err != nil {
+			return false, nil, err
+		}
 	}
 	if err := write(&fileWriter{f}); err != nil {
 		return false, nil, err
@@ -140,6 +144,18 @@ func writeAtomic(path string, backup bool, write func(*fileWriter) error) (renam
 		return true, fi, fmt.Errorf("syncing directory %s: %w", dir, err)
 	}
 	return true, fi, nil
+}
+
+// createTemp creates a new file named prefix and a random suffix, mode
+// 0644 less the umask (os.CreateTemp's files are 0600).
+func createTemp(prefix string) (*os.File, error) {
+	for try := 0; ; try++ {
+		f, err := os.OpenFile(prefix+randomSuffix(), os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o644)
+		if errors.Is(err, fs.ErrExist) && try < 100 {
+			continue
+		}
+		return f, err
+	}
 }
 
 // resolveLinks follows symbolic links from path to the file they name,

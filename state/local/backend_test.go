@@ -241,6 +241,9 @@ func TestCommit_KeepsMode(t *testing.T) {
 	b := New(path)
 	mustRead(t, b)
 	mustCommit(t, b, statetest.Changes(0, 1)...)
+	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&^0o644 != 0 || fi.Mode().Perm()&0o600 != 0o600 {
+		t.Errorf("a new state's mode: %v, %v; want 0644 less the umask", fi.Mode(), err)
+	}
 	if err := os.Chmod(path, 0o600); err != nil {
 		t.Fatal(err)
 	}
