@@ -8,15 +8,17 @@ import (
 )
 
 // The Throttle's tuning. The rate is cut to cutFactor of the success rate
-// measured when 429s arrive, at most once per cutEvery (answers to calls
-// sent before a cut still come back 429 for a while, and must not cut it
-// again). It is raised every raiseEvery while calls succeed: quickly
-// (×fastRaise) up to recoverShare of the ceiling (the rate the API
-// accepted when it last throttled), then slowly (+probeStep of itself,
-// and a fifth of that when the API asks for pauses with Retry-After, as
-// each 429 then costs a pause), and, once past the ceiling without a 429,
-// faster and faster (the step doubling up to fastRaise): the ceiling was
-// too low, or the API has more room now.
+// measured when 429s arrive (never more than halved at once), at most once
+// per cutEvery (answers to calls sent before a cut still come back 429 for
+// a while, and must not cut it again). It is raised every raiseEvery while
+// calls succeed: quickly (×fastRaise) up to recoverShare of the ceiling
+// (the rate that drew the 429s), then slowly (+probeStep of itself), and,
+// once past the ceiling without a 429, faster and faster (the step
+// doubling up to maxProbe): the ceiling was too low, or the API has more
+// room now. When the API asks for pauses with Retry-After, every 429
+// costs a pause of all workers, so the rate only creeps up (pausedProbe,
+// doubling every 2 s) from a cut. The constants were chosen with the
+// virtual-time simulation in throttle_sim_test.go.
 const (
 	cutFactor    = 0.8
 	cutEvery     = 200 * time.Millisecond
@@ -25,7 +27,12 @@ const (
 	recoverShare = 0.92
 	probeStep    = 0.005
 	pausedProbe  = probeStep / 5
-	minRate      = 1.0
+	maxProbe     = 0.05
+	// pausedCut is the cut when the API sent a Retry-After, after which
+	// the rate creeps up from the cut with no quick recovery: every 429
+	// then costs a pause of all workers, so fewer, deeper cuts pay.
+	pausedCut = 0.8
+	minRate   = 1.0
 	// meterTau is the success meter's memory: successes count with weight
 	// e^(-age/meterTau), age counted in time not paused.
 	meterTau = 250 * time.Millisecond
@@ -61,7 +68,8 @@ type Throttle struct {
 	// pausedUntil is when the last Retry-After ends.
 	pausedUntil time.Time
 	pauseStart  time.Time
-	// ceiling is the success rate measured at the last cut.
+	// ceiling is the rate that drew the last cut's 429s: the success rate
+	// measured then, or the limit in force if lower.
 	ceiling   float64
 	lastCut   time.Time
 	lastRaise time.Time
@@ -213,12 +221,16 @@ func (t *Throttle) throttledAt(now time.Time, retryAfter time.Duration) {
 		// let the raises find the rate.
 		base = 10
 	}
-	if accepted > 0 {
-		t.ceiling = accepted
-	} else {
-		t.ceiling = base
-	}
+	// The ceiling is what the API accepted, but no more than the limit
+	// that drew the 429s: right after a pause the API's bucket is full,
+	// and a short count of successes reads high.
+	t.ceiling = base
 	l := base * cutFactor
+	if retryAfter > 0 {
+		// No quick recovery either: the creep starts from the cut.
+		l = base * pausedCut
+		t.ceiling = l
+	}
 	if t.limit > 0 {
 		l = math.Max(l, t.limit*maxCut)
 	}
@@ -276,14 +288,18 @@ func (t *Throttle) succeededAt(now time.Time) {
 	}
 	l := t.limit
 	switch {
+	case t.pausing:
+		// Every 429 costs a pause of all workers: creep up, the step
+		// doubling every 2 s without one.
+		step := math.Min(pausedProbe*math.Exp2(float64(t.above)/20), maxProbe)
+		t.above++
+		l += math.Max(minRate, l*step)
 	case t.ceiling > 0 && l < recoverShare*t.ceiling:
 		l = math.Min(l*fastRaise, recoverShare*t.ceiling)
-	case l < t.ceiling && t.pausing:
-		l += math.Max(minRate, l*pausedProbe)
 	case l < t.ceiling:
 		l += math.Max(minRate, l*probeStep)
 	default:
-		step := math.Min(probeStep*math.Exp2(float64(t.above)), fastRaise-1)
+		step := math.Min(probeStep*math.Exp2(float64(t.above)), maxProbe)
 		t.above++
 		l += math.Max(minRate, l*step)
 	}

@@ -173,7 +173,7 @@ func TestThrottle_ConvergesSimulated(t *testing.T) {
 		{"bucket burst 80, 40ms", 0, 40 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, 0, 0.85},
 		{"fixed window, 5ms", 0, 5 * time.Millisecond, func() func(time.Duration) bool { return (&window{n: capacity}).allow }, 0, 0.85},
 		{"cap above capacity", 2000, 2 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, 0, 0.85},
-		{"Retry-After 1s", 0, 2 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, time.Second, 0.6},
+		{"Retry-After 1s", 0, 2 * time.Millisecond, func() func(time.Duration) bool { return newGCRA(capacity, 80).allow }, time.Second, 0.75},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
