@@ -11,6 +11,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/user"
 	"time"
 
 	"github.com/google/uuid"
@@ -198,6 +200,24 @@ type LockInfo struct {
 	Created time.Time `json:"created"`
 	// Path is the state's location as the holder named it.
 	Path string `json:"path"`
+}
+
+// Who returns user@host for LockInfo.Who: the login name (from the
+// user database, else $USER) and the host name, with "unknown" for either
+// when it cannot be found.
+func Who() string {
+	name := os.Getenv("USER")
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	if name == "" {
+		name = "unknown"
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return name + "@" + host
 }
 
 // LockError is returned when the lock is held by someone else.

@@ -29,16 +29,7 @@ func encode(w io.Writer, s *state.State, ids []msgid.ID) error {
 	if !ok {
 		bw = bufio.NewWriterSize(w, 1<<20)
 	}
-	buf := make([]byte, 0, 4096)
-	buf = append(buf, "{\n  \"format_version\": "...)
-	buf = strconv.AppendInt(buf, state.FormatVersion, 10)
-	buf = append(buf, ",\n  \"lineage\": "...)
-	buf = appendString(buf, s.Lineage)
-	buf = append(buf, ",\n  \"serial\": "...)
-	buf = strconv.AppendUint(buf, s.Serial, 10)
-	buf = append(buf, ",\n  \"recall_version\": "...)
-	buf = appendString(buf, s.RecallVersion)
-	buf = append(buf, ",\n  \"messages\": {"...)
+	buf := appendHeader(make([]byte, 0, 4096), s)
 	if len(ids) == 0 {
 		buf = append(buf, "}\n}\n"...)
 		_, err := bw.Write(buf)
@@ -67,6 +58,20 @@ func encode(w io.Writer, s *state.State, ids []msgid.ID) error {
 		return err
 	}
 	return bw.Flush()
+}
+
+// appendHeader appends the lines before the first message, up to and
+// including the messages object's opening brace.
+func appendHeader(buf []byte, s *state.State) []byte {
+	buf = append(buf, "{\n  \"format_version\": "...)
+	buf = strconv.AppendInt(buf, state.FormatVersion, 10)
+	buf = append(buf, ",\n  \"lineage\": "...)
+	buf = appendString(buf, s.Lineage)
+	buf = append(buf, ",\n  \"serial\": "...)
+	buf = strconv.AppendUint(buf, s.Serial, 10)
+	buf = append(buf, ",\n  \"recall_version\": "...)
+	buf = appendString(buf, s.RecallVersion)
+	return append(buf, ",\n  \"messages\": {"...)
 }
 
 // check refuses a state that could not be read back.

@@ -9,7 +9,6 @@ import (
 	"io/fs"
 	"math/rand/v2"
 	"os"
-	"os/user"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -37,7 +36,7 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 	info := state.LockInfo{
 		ID:        uuid.NewString(),
 		Operation: req.Operation,
-		Who:       who(),
+		Who:       state.Who(),
 		Version:   version.Version,
 		Created:   time.Now().UTC().Truncate(time.Second),
 		Path:      b.path,
@@ -275,20 +274,4 @@ func removeStaleTemps(path string) {
 			os.Remove(filepath.Join(dir, n))
 		}
 	}
-}
-
-// who returns user@host for LockInfo.
-func who() string {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	if name == "" {
-		name = "unknown"
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "unknown-host"
-	}
-	return name + "@" + host
 }

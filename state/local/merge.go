@@ -5,7 +5,6 @@ import (
 	"errors"
 	"io"
 	"os"
-	"strconv"
 
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
@@ -42,16 +41,7 @@ var errNoMerge = errors.New("old state file does not match; encoding the whole s
 func merge(w io.Writer, old io.Reader, st *state.State, touched []msgid.ID) error {
 	br := bufio.NewReaderSize(old, 256<<10)
 	bw := bufio.NewWriterSize(w, 1<<20)
-	buf := make([]byte, 0, 4096)
-	buf = append(buf, "{\n  \"format_version\": "...)
-	buf = strconv.AppendInt(buf, state.FormatVersion, 10)
-	buf = append(buf, ",\n  \"lineage\": "...)
-	buf = appendString(buf, st.Lineage)
-	buf = append(buf, ",\n  \"serial\": "...)
-	buf = strconv.AppendUint(buf, st.Serial, 10)
-	buf = append(buf, ",\n  \"recall_version\": "...)
-	buf = appendString(buf, st.RecallVersion)
-	buf = append(buf, ",\n  \"messages\": {"...)
+	buf := appendHeader(make([]byte, 0, 4096), st)
 
 	// Skip the old header.
 	empty := false
@@ -68,26 +58,20 @@ func merge(w io.Writer, old io.Reader, st *state.State, touched []msgid.ID) erro
 		}
 	}
 
-	n := 0
-	emit := func(line []byte) {
+	n := 0 // messages written
+	sep := func() {
 		if n == 0 {
 			buf = append(buf, '\n')
 		} else {
 			buf = append(buf, ",\n"...)
 		}
-		buf = append(buf, line...)
 		n++
 	}
 	t := 0 // next touched ID
 	emitTouched := func(id msgid.ID) {
 		if r, ok := st.Messages[id]; ok {
-			if n == 0 {
-				buf = append(buf, '\n')
-			} else {
-				buf = append(buf, ",\n"...)
-			}
+			sep()
 			buf = appendRecord(buf, id, &r)
-			n++
 		}
 	}
 	var prev msgid.ID
@@ -120,7 +104,8 @@ func merge(w io.Writer, old io.Reader, st *state.State, touched []msgid.ID) erro
 			if body[len(body)-1] == ',' {
 				body = body[:len(body)-1]
 			}
-			emit(body)
+			sep()
+			buf = append(buf, body...)
 		}
 		if len(buf) > 3072 {
 			if _, err := bw.Write(buf); err != nil {
