@@ -3,7 +3,9 @@ package clickatell
 import (
 	"context"
 	"fmt"
+	"io"
 	"net/http"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -163,4 +165,29 @@ func median(xs []float64) float64 {
 		return 0
 	}
 	return s[len(s)/2]
+}
+
+// BenchmarkStopMessage_ClientOnly measures the client's own cost per call:
+// the transport is a function handing back a canned answer, so no network
+// or server time is counted (its own 3 allocations are).
+func BenchmarkStopMessage_ClientOnly(b *testing.B) {
+	body := jsonData("006", "User cancelled message delivery", id1)
+	hc := &http.Client{Transport: roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		return &http.Response{StatusCode: 200, Header: http.Header{"Content-Type": {"application/json"}},
+			Body: io.NopCloser(strings.NewReader(body))}, nil
+	})}
+	for _, timeout := range []time.Duration{0, time.Second} {
+		c, err := New(WithToken(testToken), WithHTTPClient(hc), WithTimeout(timeout))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.Run("timeout="+timeout.String(), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := c.StopMessage(context.Background(), id1); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
