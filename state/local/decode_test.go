@@ -373,3 +373,42 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+func TestEncode_ParallelMatchesSequential(t *testing.T) {
+	for _, n := range []int{2*encodeChunk + 1, 3 * encodeChunk, 3*encodeChunk + 1, 5*encodeChunk - 1} {
+		s := statetest.LargeState(n)
+		ids := sortedIDs(s.Messages)
+		want := appendRecords(nil, s, ids, true)
+		for _, workers := range []int{2, 3, 4} {
+			var got bytes.Buffer
+			if err := encodeParallel(&got, s, ids, workers); err != nil {
+				t.Fatal(err)
+			}
+			if !bytes.Equal(got.Bytes(), want) {
+				t.Fatalf("%d messages, %d workers: parallel encoding differs:\n%s", n, workers, lineDiff(string(want), got.String()))
+			}
+		}
+	}
+}
+
+// failingWriter fails once more than limit bytes have been written.
+type failingWriter struct{ n, limit int }
+
+func (w *failingWriter) Write(p []byte) (int, error) {
+	w.n += len(p)
+	if w.n > w.limit {
+		return 0, errors.New("disk full")
+	}
+	return len(p), nil
+}
+
+func TestEncode_ParallelWriteError(t *testing.T) {
+	s := statetest.LargeState(20 * encodeChunk)
+	ids := sortedIDs(s.Messages)
+	for _, limit := range []int{0, 1 << 20, 5 << 20} {
+		err := encodeParallel(&failingWriter{limit: limit}, s, ids, 3)
+		if err == nil || err.Error() != "disk full" {
+			t.Errorf("limit %d: %v, want the writer's error", limit, err)
+		}
+	}
+}

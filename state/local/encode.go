@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime"
 	"slices"
 	"strconv"
 	"time"
@@ -17,47 +18,110 @@ import (
 // Encode writes s to w in the canonical file format: the same content
 // always gives the same bytes. See the package documentation for the layout.
 func Encode(w io.Writer, s *state.State) error {
-	return encode(w, s, sortedIDs(s.Messages))
-}
-
-// encode writes s with its message IDs already in order.
-func encode(w io.Writer, s *state.State, ids []msgid.ID) error {
 	if err := check(s); err != nil {
 		return err
 	}
-	bw, ok := w.(*bufio.Writer)
-	if !ok {
-		bw = bufio.NewWriterSize(w, 1<<20)
-	}
+	return encode(w, s, sortedIDs(s.Messages))
+}
+
+// encodeChunk is how many messages one goroutine encodes at a time.
+const encodeChunk = 4096
+
+// encode writes s, whose message IDs are ids in order. Large states are
+// encoded in chunks by several goroutines and written in order: looking
+// the records up in the map is most of the work, and it parallelises.
+func encode(w io.Writer, s *state.State, ids []msgid.ID) error {
+	bw := bufio.NewWriterSize(w, 1<<20)
 	buf := appendHeader(make([]byte, 0, 4096), s)
 	if len(ids) == 0 {
 		buf = append(buf, "}\n}\n"...)
-		_, err := bw.Write(buf)
-		if err == nil {
-			err = bw.Flush()
-		}
-		return err
-	}
-	buf = append(buf, '\n')
-	for i, id := range ids {
-		r := s.Messages[id]
-		buf = appendRecord(buf, id, &r)
-		if i < len(ids)-1 {
-			buf = append(buf, ',')
-		}
+	} else {
 		buf = append(buf, '\n')
-		if len(buf) > 3072 {
-			if _, err := bw.Write(buf); err != nil {
-				return err
-			}
-			buf = buf[:0]
-		}
 	}
-	buf = append(buf, "  }\n}\n"...)
 	if _, err := bw.Write(buf); err != nil {
 		return err
 	}
+	if len(ids) > 0 {
+		var err error
+		if workers := min(runtime.GOMAXPROCS(0), 4); workers > 1 && len(ids) > 2*encodeChunk {
+			err = encodeParallel(bw, s, ids, workers)
+		} else {
+			_, err = bw.Write(appendRecords(buf[:0], s, ids, true))
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := bw.WriteString("  }\n}\n"); err != nil {
+			return err
+		}
+	}
 	return bw.Flush()
+}
+
+// appendRecords appends the message lines of ids, each but the very last
+// of the file (last) followed by a comma.
+func appendRecords(buf []byte, s *state.State, ids []msgid.ID, last bool) []byte {
+	for i, id := range ids {
+		r := s.Messages[id]
+		buf = appendRecord(buf, id, &r)
+		if !last || i < len(ids)-1 {
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '\n')
+	}
+	return buf
+}
+
+// encodeParallel writes the message lines of ids to w, encoded in chunks
+// by workers goroutines and written in order.
+func encodeParallel(w io.Writer, s *state.State, ids []msgid.ID, workers int) error {
+	type job struct {
+		lo, hi int
+		out    chan []byte
+	}
+	jobs := make(chan job)
+	inOrder := make(chan job, 2*workers) // bounds the chunks in memory
+	stop := make(chan struct{})
+	free := make(chan []byte, 3*workers)
+	go func() {
+		defer close(inOrder)
+		defer close(jobs)
+		for lo := 0; lo < len(ids); lo += encodeChunk {
+			j := job{lo: lo, hi: min(lo+encodeChunk, len(ids)), out: make(chan []byte, 1)}
+			select {
+			case inOrder <- j:
+			case <-stop:
+				return
+			}
+			jobs <- j
+		}
+	}()
+	for i := 0; i < workers; i++ {
+		go func() {
+			for j := range jobs {
+				var buf []byte
+				select {
+				case buf = <-free:
+				default:
+				}
+				j.out <- appendRecords(buf[:0], s, ids[j.lo:j.hi], j.hi == len(ids))
+			}
+		}()
+	}
+	var err error
+	for j := range inOrder {
+		buf := <-j.out
+		if err == nil {
+			if _, err = w.Write(buf); err != nil {
+				close(stop)
+			}
+		}
+		select {
+		case free <- buf:
+		default:
+		}
+	}
+	return err
 }
 
 // appendHeader appends the lines before the first message, up to and
