@@ -1,0 +1,57 @@
+package state
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestOutcome_Text(t *testing.T) {
+	for _, o := range []Outcome{Cancelled, TooLate, NotFound} {
+		text, err := o.MarshalText()
+		if err != nil {
+			t.Fatalf("%v.MarshalText: %v", o, err)
+		}
+		var back Outcome
+		if err := back.UnmarshalText(text); err != nil || back != o {
+			t.Errorf("UnmarshalText(%q) = %v, %v; want %v", text, back, err, o)
+		}
+	}
+	if _, err := Outcome(0).MarshalText(); err == nil {
+		t.Error("the zero Outcome marshals")
+	}
+	if _, err := ParseOutcome("canceled"); err == nil || !strings.Contains(err.Error(), "cancelled, too_late or not_found") {
+		t.Errorf("ParseOutcome(\"canceled\"): %v", err)
+	}
+}
+
+func TestLockError_Error(t *testing.T) {
+	e := &LockError{Info: LockInfo{ID: "3f1c", Operation: "apply", Who: "ci@runner-7", Version: "0.1.0", Created: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}}
+	want := `state is locked by ci@runner-7 (operation "apply", since 2026-11-27T10:00:00Z, recall 0.1.0, lock ID 3f1c)`
+	if e.Error() != want {
+		t.Errorf("got  %s\nwant %s", e.Error(), want)
+	}
+	cause := errors.New("gave up after waiting 5s")
+	e.Err = cause
+	if !strings.HasSuffix(e.Error(), ": gave up after waiting 5s") || !errors.Is(e, cause) {
+		t.Errorf("with a cause: %s", e.Error())
+	}
+}
+
+func TestWho(t *testing.T) {
+	who := Who()
+	if i := strings.Index(who, "@"); i <= 0 || i == len(who)-1 {
+		t.Errorf("Who() = %q, want user@host", who)
+	}
+}
+
+func TestNew(t *testing.T) {
+	a, b := New(), New()
+	if a.Lineage == "" || a.Lineage == b.Lineage {
+		t.Errorf("lineages %q and %q: want fresh, different ones", a.Lineage, b.Lineage)
+	}
+	if a.Exists() || a.Messages == nil {
+		t.Errorf("New(): Exists %v, Messages %v", a.Exists(), a.Messages)
+	}
+}
