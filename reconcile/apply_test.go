@@ -584,3 +584,35 @@ func TestApply_GivesUpWhenEverythingFails(t *testing.T) {
 		t.Errorf("interrupted=%v, error %q", res.Interrupted, err)
 	}
 }
+
+// TestApply_Progress: progress events come while the run goes, with counts
+// that only grow, and a rate once there is something to measure.
+func TestApply_Progress(t *testing.T) {
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		time.Sleep(2 * time.Millisecond)
+		return cancelled(id), nil
+	})
+	opts := fastOpts()
+	opts.Parallelism = 2
+	opts.ProgressInterval = 10 * time.Millisecond
+	var progress []ProgressEvent
+	opts.OnEvent = func(ev Event) {
+		if ev.Type == EventProgress {
+			progress = append(progress, *ev.Progress)
+		}
+	}
+	if _, err := Apply(context.Background(), testPlan(100), newMemBackend(), st, opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(progress) < 2 {
+		t.Fatalf("%d progress events in a run of 100 calls of 2ms, 2 at a time, every 10ms", len(progress))
+	}
+	for i, p := range progress {
+		if p.Total != 100 || (i > 0 && p.Done() < progress[i-1].Done()) || p.Elapsed <= 0 {
+			t.Errorf("progress %d: %+v", i, p)
+		}
+	}
+	if last := progress[len(progress)-1]; last.Done() == 0 || last.Rate <= 0 {
+		t.Errorf("last progress %+v: want something done at some rate", last)
+	}
+}
