@@ -89,7 +89,8 @@ type ApplyResult struct {
 	Errors *multierror.Error
 	// State is the state as last written (or as read, if nothing was).
 	State StateRef
-	// Elapsed is the time from the first call to the end of the last.
+	// Elapsed is the run's duration, from its first call to its final
+	// state write.
 	Elapsed time.Duration
 }
 

@@ -125,12 +125,13 @@ type FailureGroup struct {
 // SummaryEvent closes a run.
 type SummaryEvent struct {
 	Counts
-	// Elapsed is the time since the first call.
+	// Elapsed is the run's duration, final state write included.
 	Elapsed Seconds `json:"elapsed_seconds"`
 	// Interrupted is set when the run was stopped by the caller before
 	// every message was tried.
 	Interrupted bool `json:"interrupted"`
-	// Stopped is the fatal error that stopped the run, if any.
+	// Stopped says why the run stopped early of its own accord (an answer
+	// no call can get past, or message after message failing), if it did.
 	Stopped string `json:"stopped,omitempty"`
 	// Failures are the failed messages grouped by cause, largest first.
 	Failures []FailureGroup `json:"failures"`
