@@ -188,13 +188,10 @@ func keepBackup(path, backup string) error {
 	if err := at(stepBackupLink); err != nil {
 		return err
 	}
-	err := os.Link(path, tmp)
-	if errors.Is(err, fs.ErrNotExist) {
-		if _, serr := os.Lstat(path); errors.Is(serr, fs.ErrNotExist) {
-			return nil // first write: nothing to keep
-		}
+	if _, err := os.Lstat(path); errors.Is(err, fs.ErrNotExist) {
+		return nil // first write: nothing to keep
 	}
-	if err != nil {
+	if err := linkFile(path, tmp); err != nil {
 		if err := copyFile(path, tmp); err != nil {
 			os.Remove(tmp)
 			return err
@@ -210,6 +207,9 @@ func keepBackup(path, backup string) error {
 	}
 	return nil
 }
+
+// linkFile is os.Link; tests replace it to take the copying path.
+var linkFile = os.Link
 
 // copyFile copies src to a new file dst and syncs it.
 func copyFile(src, dst string) error {

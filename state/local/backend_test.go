@@ -496,3 +496,24 @@ func TestDecode_Sources(t *testing.T) {
 		}
 	}
 }
+
+// TestCommit_BackupByCopy: where hard links fail (some file systems), the
+// backup is a copy of the previous file.
+func TestCommit_BackupByCopy(t *testing.T) {
+	linkFile = func(string, string) error { return &os.LinkError{Op: "link", Err: errors.ErrUnsupported} }
+	defer func() { linkFile = os.Link }()
+	path := statePath(t)
+	b := New(path)
+	mustRead(t, b)
+	mustCommit(t, b, statetest.Changes(0, 10)...)
+	before := readFile(t, path)
+	mustCommit(t, b, statetest.Changes(10, 10)...)
+	if got := readFile(t, b.BackupPath()); !bytes.Equal(got, before) {
+		t.Fatal("the copied backup is not the previous file")
+	}
+	a, err1 := os.Stat(path)
+	c, err2 := os.Stat(b.BackupPath())
+	if err1 != nil || err2 != nil || os.SameFile(a, c) || c.Mode() != a.Mode() {
+		t.Errorf("backup: %v %v; want a separate file with the state's mode", err1, err2)
+	}
+}
