@@ -43,14 +43,13 @@ type crashed struct{ step string }
 // third commit's changes, large enough that the file is written in several
 // pieces.
 type atomicFixture struct {
-	path         string
-	b            *Backend
-	st           *state.State
-	v1, v2       []byte
-	next         []state.Change
-	v3           string // the file the third commit should write
-	dir          string
-	wantBackupV2 bool
+	path   string
+	b      *Backend
+	st     *state.State
+	v1, v2 []byte
+	next   []state.Change
+	v3     string // the file the third commit should write
+	dir    string
 }
 
 func newAtomicFixture(t *testing.T) *atomicFixture {
@@ -211,7 +210,7 @@ func TestCommit_CrashAtEveryStep(t *testing.T) {
 	}
 }
 
-// TestWriteAtomic_NoBackupOnFirstWrite: the first write of a state has no
+// TestWriteAtomic_FirstWrite: the first write of a state has no
 // previous version to keep, and a failed first write leaves no file.
 func TestWriteAtomic_FirstWrite(t *testing.T) {
 	path := statePath(t)
