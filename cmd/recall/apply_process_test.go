@@ -103,7 +103,9 @@ func TestApply_Faults(t *testing.T) {
 		FailRate:      0.03,
 		DropRate:      0.01,
 		DropAfterRate: 0.01,
-		Rate:          400,
+		Rate:          600,
+		Latency:       5 * time.Millisecond,
+		Jitter:        5 * time.Millisecond,
 	})
 	writeManifest(t, dir,
 		group{name: "late", scheduledAt: "2099-12-01T10:00:00Z", ids: append(append([]string{}, late...), unknown...)},
@@ -259,6 +261,9 @@ func TestApply_Interrupt(t *testing.T) {
 			stats := sim.Stats()
 			if len(st.Messages)+remaining != len(list) || remaining == 0 {
 				t.Errorf("%d in state + %d remaining, want %d in all, some remaining", len(st.Messages), remaining, len(list))
+			}
+			if stats.MaxInFlight > 4 {
+				t.Errorf("%d calls in flight at once, want at most 4", stats.MaxInFlight)
 			}
 			// Every call the API acted on was waited for and recorded.
 			if int(stats.Cancelled) != len(st.Messages) {
