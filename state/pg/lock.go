@@ -4,8 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"os/user"
 	"sync"
 	"time"
 
@@ -62,7 +60,7 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 	info := state.LockInfo{
 		ID:        uuid.NewString(),
 		Operation: req.Operation,
-		Who:       who(),
+		Who:       state.Who(),
 		Version:   version.Version,
 		Path:      b.String(),
 	}
@@ -289,20 +287,4 @@ func (b *Backend) deleteLockRow(ctx context.Context, conn *pgx.Conn, id string) 
 		return b.dbError("force-unlocking", err)
 	}
 	return nil
-}
-
-// who returns user@host for lock records.
-func who() string {
-	name := os.Getenv("USER")
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	if name == "" {
-		name = "unknown"
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "unknown-host"
-	}
-	return name + "@" + host
 }
