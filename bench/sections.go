@@ -29,11 +29,15 @@ type spec struct {
 	p     int  // -parallelism, or xargs -P
 	retry bool // curl --retry 5
 	json  bool // recall apply -format json, to time the steady rate
+	rate  int  // recall apply -rate (0: none)
 }
 
 func (s spec) name() string {
 	switch s.kind {
 	case kindRecall:
+		if s.rate > 0 {
+			return fmt.Sprintf("recall apply -parallelism %d -rate %d", s.p, s.rate)
+		}
 		return fmt.Sprintf("recall apply -parallelism %d", s.p)
 	case kindCurlSeq:
 		return "curl, one after another"
@@ -88,6 +92,15 @@ func steadyRate(out []byte) float64 {
 	return float64(len(times)-1-half) / d
 }
 
+// recallApplyArgs is the recall command line of a spec, without -format.
+func recallApplyArgs(sp spec) []string {
+	args := []string{"apply", "-auto-approve", "-f", "recall.yaml", "-state", "state.json", "-parallelism", strconv.Itoa(sp.p)}
+	if sp.rate > 0 {
+		args = append(args, "-rate", strconv.Itoa(sp.rate))
+	}
+	return args
+}
+
 // The reference page's sample, once per message: the documented way. The
 // answer goes to stdout (the run's log), as in the sample; with
 // -o /dev/null, curl --retry cannot retry at all (it fails with exit 23,
@@ -116,7 +129,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 		if err := writeManifest(filepath.Join(dir, "recall.yaml"), "bench", "ids.txt", nil); err != nil {
 			return applyRun{}, err
 		}
-		args := []string{"apply", "-auto-approve", "-f", "recall.yaml", "-state", "state.json", "-parallelism", strconv.Itoa(sp.p)}
+		args := recallApplyArgs(sp)
 		var out *bytes.Buffer
 		if sp.json {
 			out = new(bytes.Buffer)
@@ -154,8 +167,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 			h.logf("%s exited %d; last lines of %s:\n%s", sp.name(), res.exit, logPath, tail(logPath, 8))
 		}
 		// A rerun must find nothing to do and send nothing.
-		r2, err := h.measure(ctx, env, dir, nil, filepath.Join(dir, "rerun.log"), h.recall, "apply", "-auto-approve",
-			"-f", "recall.yaml", "-state", "state.json", "-parallelism", strconv.Itoa(sp.p))
+		r2, err := h.measure(ctx, env, dir, nil, filepath.Join(dir, "rerun.log"), h.recall, recallApplyArgs(sp)...)
 		if err != nil {
 			return applyRun{}, err
 		}
@@ -186,7 +198,7 @@ func (h *harness) sectionApply(ctx context.Context) error {
 			{kind: kindCurlSeq}, {kind: kindCurlXargs, p: 16},
 		}, "the issue's reference throttle"},
 		{c.lowRate, max(c.n/2, 10), []spec{
-			{kind: kindRecall, p: 16},
+			{kind: kindRecall, p: 16}, {kind: kindRecall, p: 16, rate: max(c.lowRate*95/100, 1)},
 			{kind: kindCurlXargs, p: 16}, {kind: kindCurlXargs, p: 16, retry: true},
 		}, "below what 16 curls send, so curl meets 429s"},
 	}
