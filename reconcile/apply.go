@@ -408,7 +408,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 
 	res := &ApplyResult{
 		Counts:      r.counts,
-		Interrupted: stopCtx.Err() != nil && r.fatal == nil && r.gaveUp == nil && r.counts.Done() < r.counts.Total,
+		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.counts.Done() < r.counts.Total,
 		Failures:    r.failureGroups(),
 		Errors:      r.errs,
 		State:       r.ref(),
@@ -444,7 +444,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 // own (the run stopped, or a fatal answer): it stays unsettled without
 // being a failure. ok is false when no call was sent.
 func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.RetryPolicy, i int32, cancelCalls func()) (s settled, ok bool) {
-	if stopCtx.Err() != nil {
+	if r.stopping(stopCtx) {
 		return s, false
 	}
 	id := r.plan.Changes[i].ID.String()
@@ -453,7 +453,7 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 	_, err := policy.Do(stopCtx, func(context.Context) error {
 		// The attempt's context is not used for the call: an interrupt
 		// stops new calls but lets the ones in flight finish.
-		if stopCtx.Err() != nil {
+		if r.stopping(stopCtx) {
 			return errNotSent
 		}
 		calls++
@@ -475,13 +475,29 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 			cancelCalls()
 		})
 		s.unsettled = true
-	case stopCtx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, errNotSent) || clickatell.Classify(err) == clickatell.Retry):
+	case r.stopping(stopCtx) && (errors.Is(err, context.Canceled) || errors.Is(err, errNotSent) || clickatell.Classify(err) == clickatell.Retry):
 		// Cut short by the stop: it would have been tried again.
 		s.unsettled = true
 	default:
 		s.err = err
 	}
 	return s, true
+}
+
+// stopping reports whether new calls must not be sent. The interrupt is
+// checked here as well as through stopCtx: the goroutine that turns it into
+// a cancelled stopCtx may not have run yet, and no call may start once the
+// caller has closed it.
+func (r *run) stopping(stopCtx context.Context) bool {
+	if stopCtx.Err() != nil {
+		return true
+	}
+	select {
+	case <-r.opts.Interrupt:
+		return true
+	default:
+		return false
+	}
 }
 
 // collect receives results until the workers are done, checkpointing as it
