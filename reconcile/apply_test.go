@@ -207,16 +207,28 @@ func TestApply_StalePlanSendsNothing(t *testing.T) {
 func TestApply_BoundedParallelism(t *testing.T) {
 	const p = 7
 	var inFlight, peak atomic.Int64
+	// The first calls wait until p are in flight at once, so the run must
+	// reach its bound (a run one call at a time would not pass) while the
+	// peak shows it never goes past it.
+	full := make(chan struct{})
+	var fullOnce sync.Once
 	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
 		n := inFlight.Add(1)
+		defer inFlight.Add(-1)
 		for {
 			old := peak.Load()
 			if n <= old || peak.CompareAndSwap(old, n) {
 				break
 			}
 		}
-		time.Sleep(time.Millisecond)
-		inFlight.Add(-1)
+		if n >= p {
+			fullOnce.Do(func() { close(full) })
+		}
+		select {
+		case <-full:
+		case <-time.After(30 * time.Second):
+			return nil, &clickatell.APIError{HTTPStatus: 400, Description: "never " + fmt.Sprint(p) + " calls in flight at once"}
+		}
 		return cancelled(id), nil
 	})
 	opts := fastOpts()
@@ -228,8 +240,8 @@ func TestApply_BoundedParallelism(t *testing.T) {
 	if !res.Complete() {
 		t.Errorf("not complete: %+v", res.Counts)
 	}
-	if got := peak.Load(); got > p {
-		t.Errorf("%d calls in flight at once, want at most %d", got, p)
+	if got := peak.Load(); got != p {
+		t.Errorf("at most %d calls in flight at once, want %d", got, p)
 	}
 }
 
@@ -268,16 +280,13 @@ func TestApply_CheckpointsWhileRunning(t *testing.T) {
 func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
 	const p = 5
 	var calls atomic.Int64
-	var revoked atomic.Bool
 	var afterRevoke atomic.Int64
 	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		n := calls.Add(1)
-		if n == 50 {
-			revoked.Store(true)
-		}
-		if revoked.Load() {
+		// The token is revoked from the 50th call on. Deciding by the
+		// call's number, not by a flag set by the 50th, keeps calls 1-49
+		// answered 006 however the workers interleave.
+		if calls.Add(1) >= 50 {
 			afterRevoke.Add(1)
-			time.Sleep(time.Millisecond)
 			return nil, &clickatell.APIError{HTTPStatus: 401, Code: "001", Description: "Authentication failed"}
 		}
 		return cancelled(id), nil
@@ -475,8 +484,10 @@ func TestApply_FinalWriteFails(t *testing.T) {
 // with the next one, and nothing is lost.
 func TestApply_CheckpointRecovers(t *testing.T) {
 	b := newMemBackend()
+	firstTried := make(chan struct{})
 	b.fail = func(n int) error {
 		if n == 1 {
+			close(firstTried)
 			return errors.New("transient")
 		}
 		return nil
@@ -489,8 +500,17 @@ func TestApply_CheckpointRecovers(t *testing.T) {
 			diags = append(diags, ev.Diagnostic.Summary)
 		}
 	}
+	// The last message waits for the failed checkpoint, so that the run
+	// cannot end (and make its final write the first) before one failed.
+	last := testID(199).String()
 	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		time.Sleep(100 * time.Microsecond)
+		if id == last {
+			select {
+			case <-firstTried:
+			case <-time.After(30 * time.Second):
+				return nil, errors.New("no checkpoint tried while the run was going")
+			}
+		}
 		return cancelled(id), nil
 	})
 	res, err := Apply(context.Background(), testPlan(200), b, st, opts)
@@ -576,7 +596,10 @@ func TestApply_GivesUpWhenEverythingFails(t *testing.T) {
 	if !errors.As(err, &ge) {
 		t.Fatalf("err = %v, want *GaveUpError", err)
 	}
-	limit := 25 + p // the streak, and the messages in flight when it ended
+	// The streak, the results already queued for the collector (its
+	// buffer holds 4p) and the messages in flight when it ended: those
+	// failed before the run stopped, and count.
+	limit := 25 + 4*p + p
 	if res.Failed < 25 || res.Failed > limit || int(calls.Load()) > limit*(1+opts.MaxRetries) {
 		t.Errorf("%d failed, %d calls; want the run to stop after 25 failures", res.Failed, calls.Load())
 	}
