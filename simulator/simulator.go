@@ -412,7 +412,8 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.serveAdmin(w, r)
 		return
 	}
-	s.requests.Add(1)
+	// In flight before counted: whoever sees Requests reach n knows that
+	// those n requests are already counted in MaxInFlight's measure.
 	n := s.inFlight.Add(1)
 	defer s.inFlight.Add(-1)
 	for {
@@ -421,6 +422,7 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			break
 		}
 	}
+	s.requests.Add(1)
 
 	throttled := s.limiter != nil && !s.limiter.allow()
 
