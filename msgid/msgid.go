@@ -7,6 +7,7 @@
 package msgid
 
 import (
+	"bytes"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -110,14 +111,4 @@ func (id *ID) UnmarshalText(b []byte) error {
 }
 
 // Compare orders IDs the way their text forms sort.
-func Compare(a, b ID) int {
-	for i := range a {
-		if a[i] != b[i] {
-			if a[i] < b[i] {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
-}
+func Compare(a, b ID) int { return bytes.Compare(a[:], b[:]) }
