@@ -13,7 +13,7 @@ import "bytes"
 
 // fastJSON reads {"data":{…}} or {"error":{…}}.
 func fastJSON(b []byte, a *answer) (ok bool) {
-	p := jsonScanner{b: b}
+	p := jsonScanner{scanner{b: b}}
 	if !p.byte('{') {
 		return false
 	}
@@ -50,12 +50,14 @@ func fastJSON(b []byte, a *answer) (ok bool) {
 	return p.i == len(p.b)
 }
 
-type jsonScanner struct {
+// scanner is a position in a document, for both fast paths.
+type scanner struct {
 	b []byte
 	i int
 }
 
-func (p *jsonScanner) ws() {
+// ws skips white space (the same four bytes in JSON and XML).
+func (p *scanner) ws() {
 	for p.i < len(p.b) {
 		switch p.b[p.i] {
 		case ' ', '\t', '\r', '\n':
@@ -65,6 +67,8 @@ func (p *jsonScanner) ws() {
 		}
 	}
 }
+
+type jsonScanner struct{ scanner }
 
 // byte skips white space and c, reporting whether c was there.
 func (p *jsonScanner) byte(c byte) bool {
@@ -152,7 +156,7 @@ func (p *jsonScanner) object(a *answer, data bool) bool {
 // an optional <?xml version="1.0"?> declaration, every child a plain
 // element holding plain text.
 func fastXML(b []byte, a *answer) bool {
-	p := xmlScanner{b: b}
+	p := xmlScanner{scanner{b: b}}
 	p.ws()
 	if bytes.HasPrefix(p.b[p.i:], []byte("<?xml")) {
 		end := bytes.Index(p.b[p.i:], []byte("?>"))
@@ -196,21 +200,7 @@ func fastXML(b []byte, a *answer) bool {
 	return p.i == len(p.b)
 }
 
-type xmlScanner struct {
-	b []byte
-	i int
-}
-
-func (p *xmlScanner) ws() {
-	for p.i < len(p.b) {
-		switch p.b[p.i] {
-		case ' ', '\t', '\r', '\n':
-			p.i++
-		default:
-			return
-		}
-	}
-}
+type xmlScanner struct{ scanner }
 
 // open reads <name>.
 func (p *xmlScanner) open(name string) bool {
