@@ -120,7 +120,11 @@ func TestClient_Simulator_Faults(t *testing.T) {
 func TestRetryPolicy_Simulator(t *testing.T) {
 	sim, srv := simServer(t, simulator.Config{AnyScheduled: true, DropRate: 0.15, DropAfterRate: 0.15, FailRate: 0.3, Seed: 7})
 	c := newTestClient(t, srv)
-	const maxRetries = 20
+	// With 60% of attempts failing, a message fails all of 1+n attempts
+	// with probability 0.6^(1+n): at n = 20 one run in a hundred lost one
+	// of its 400 messages (the workers' interleaving decides which draws
+	// each message meets); at n = 40, one in three million.
+	const maxRetries = 40
 	p := RetryPolicy{MaxRetries: maxRetries, BaseDelay: time.Microsecond, MaxDelay: time.Microsecond, Throttle: NewThrottle(0)}
 	ids := make(chan string)
 	go func() {
