@@ -4,7 +4,9 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"regexp"
 	"strings"
+	"time"
 )
 
 // newFlagSet returns a FlagSet for a subcommand whose -h prints help (the
@@ -36,9 +38,48 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
 	}
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
-		return fmt.Errorf("%s: %v; run 'recall %s -h' for usage", fs.Name(), err, fs.Name())
+		return fmt.Errorf("%s: %s; run 'recall %s -h' for usage", fs.Name(), flagError(fs, err), fs.Name())
 	}
 	return nil
+}
+
+// badValue matches the flag package's errors for a value it cannot parse.
+var badValue = regexp.MustCompile(`^(invalid (?:boolean )?value "(?:[^"\\]|\\.)*" for (?:flag )?-([^:]+)): (parse error|value out of range)$`)
+
+// flagError rewrites the flag package's "parse error" for a bad value into
+// what the flag wants, e.g. 'invalid value "5" for flag -timeout: want a
+// duration such as 30s, 5m or 1h30m'.
+func flagError(fs *flag.FlagSet, err error) string {
+	msg := err.Error()
+	m := badValue.FindStringSubmatch(msg)
+	if m == nil {
+		return msg
+	}
+	f := fs.Lookup(m[2])
+	if f == nil {
+		return msg
+	}
+	g, ok := f.Value.(flag.Getter)
+	if !ok {
+		return msg
+	}
+	var want string
+	switch g.Get().(type) {
+	case time.Duration:
+		want = "want a duration such as 30s, 5m or 1h30m"
+	case int:
+		want = "want a whole number"
+		if m[3] == "value out of range" {
+			want = "the number is too large"
+		}
+	case float64:
+		want = "want a number, such as 100 or 2.5"
+	case bool:
+		want = "want true or false"
+	default:
+		return msg
+	}
+	return m[1] + ": " + want
 }
 
 // stringsFlag is a repeatable string flag (-f, -target).
