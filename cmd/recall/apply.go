@@ -172,6 +172,11 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	if a.apiFormat == "xml" {
 		apiFormat = clickatell.XML
 	}
+	// The token alone first, so that its errors are not blamed on the
+	// endpoint.
+	if _, err := clickatell.New(clickatell.WithToken(token)); err != nil {
+		return fmt.Errorf("CLICKATELL_TOKEN: %s", strings.TrimPrefix(err.Error(), "clickatell: "))
+	}
 	client, err := clickatell.New(
 		clickatell.WithBaseURL(endpoint),
 		clickatell.WithToken(token),
@@ -181,7 +186,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		clickatell.WithMaxConns(a.parallelism),
 	)
 	if err != nil {
-		return fmt.Errorf("CLICKATELL_ENDPOINT: %w", err)
+		return fmt.Errorf("CLICKATELL_ENDPOINT: %s", strings.TrimPrefix(err.Error(), "clickatell: "))
 	}
 
 	if a.planFile == "" && !a.autoApprove {
