@@ -198,7 +198,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 
 	var plan *reconcile.Plan
 	if a.planFile != "" {
-		if plan, err = reconcile.ReadPlanFile(a.planFile); err != nil {
+		if plan, err = readPlanFile("apply", a.planFile); err != nil {
 			return err
 		}
 	}

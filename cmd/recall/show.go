@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/recallhq/recall/reconcile"
@@ -87,10 +90,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 }
 
 func showPlan(e *env, path, format string, c palette) error {
-	p, err := reconcile.ReadPlanFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("show: no plan file at %s", path)
-	}
+	p, err := readPlanFile("show", path)
 	if err != nil {
 		return err
 	}
@@ -106,4 +106,25 @@ func showPlan(e *env, path, format string, c palette) error {
 	fmt.Fprintln(e.stdout)
 	humanPlanView{color: c}.render(e.stdout, e.stderr, p)
 	return nil
+}
+
+// readPlanFile reads the saved plan PLANFILE of cmd (apply, show), with a
+// hint when the file is missing or is a manifest rather than a plan.
+func readPlanFile(cmd, path string) (*reconcile.Plan, error) {
+	fi, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil, fmt.Errorf("%s: no plan file at %s; save one with 'recall plan -out %s'", cmd, path, shellQuote(path))
+	case err == nil && fi.IsDir():
+		return nil, fmt.Errorf("%s: %s is a directory, not a plan saved by 'recall plan -out'; to read the manifests in it, use -f %s", cmd, path, shellQuote(path))
+	case err == nil && isManifestName(path):
+		return nil, fmt.Errorf("%s: %s is a manifest, not a plan saved by 'recall plan -out'; to read it, use -f %s", cmd, path, shellQuote(path))
+	}
+	return reconcile.ReadPlanFile(path)
+}
+
+// isManifestName reports whether path is named like a manifest.
+func isManifestName(path string) bool {
+	ext := strings.ToLower(filepath.Ext(path))
+	return ext == ".yaml" || ext == ".yml"
 }
