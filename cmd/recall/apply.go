@@ -211,11 +211,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 
 	lock, err := backend.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: a.lockTimeout})
 	if err != nil {
-		var le *state.LockError
-		if errors.As(err, &le) {
-			return fmt.Errorf("could not take the state lock: %w\n\nAnother recall is applying or changing this state. Wait for it to finish, or pass -lock-timeout to wait for it (e.g. -lock-timeout 5m)", err)
-		}
-		return fmt.Errorf("could not take the state lock: %w", err)
+		return lockError(err, a.lockTimeout)
 	}
 	defer func() {
 		if err := lock.Unlock(); err != nil {

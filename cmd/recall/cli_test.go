@@ -162,13 +162,30 @@ func TestStateRmLocked(t *testing.T) {
 		t.Fatalf("exit %d, want 1; stderr:\n%s", code, errb)
 	}
 	msg := errb.String()
-	for _, want := range []string{"Error: ", "state is locked by", `operation "apply"`, lock.Info().ID, "-lock-timeout"} {
+	for _, want := range []string{"Error: ", "state is locked by", `operation "apply"`, lock.Info().ID, "pass a longer -lock-timeout"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("stderr does not mention %q:\n%s", want, msg)
 		}
 	}
 	if out.Len() != 0 {
 		t.Errorf("stdout: %q", out)
+	}
+
+	// Without -lock-timeout, state rm and state push fail at once and
+	// suggest one, in the same words as apply.
+	pushed := filepath.Join(dir, "pushed.json")
+	if err := local.WriteFile(pushed, s); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"state", "rm", "-state", path, id}, {"state", "push", "-state", path, pushed}} {
+		e, _, errb := testEnv(nil, false)
+		if code := Main(context.Background(), args, e); code != 1 {
+			t.Fatalf("%v: exit %d, want 1; stderr:\n%s", args, code, errb)
+		}
+		want := "Error: state is locked by "
+		if msg := errb.String(); !strings.HasPrefix(msg, want) || !strings.Contains(msg, "\n\nAnother recall run is applying or changing this state. Wait for it to finish, or pass -lock-timeout to wait for it (e.g. -lock-timeout=5m)\n") {
+			t.Errorf("%v: stderr:\n%s", args, msg)
+		}
 	}
 	after, _ := os.ReadFile(path)
 	if !bytes.Equal(before, after) {

@@ -36,13 +36,17 @@ func stateReadError(b state.Backend, err error) error {
 	return err
 }
 
-// lockError adds what to do to a refused lock.
-func lockError(err error) error {
+// lockError adds what to do to a refused lock; waited is the
+// -lock-timeout the run gave.
+func lockError(err error, waited time.Duration) error {
 	var le *state.LockError
-	if errors.As(err, &le) {
-		return fmt.Errorf("%w\nWait for that run to finish, or pass -lock-timeout (e.g. -lock-timeout=5m) to wait for it", err)
+	if !errors.As(err, &le) {
+		return fmt.Errorf("could not take the state lock: %w", err)
 	}
-	return err
+	if waited > 0 {
+		return fmt.Errorf("%w\n\nAnother recall run is still applying or changing this state. Wait for it to finish, or pass a longer -lock-timeout", err)
+	}
+	return fmt.Errorf("%w\n\nAnother recall run is applying or changing this state. Wait for it to finish, or pass -lock-timeout to wait for it (e.g. -lock-timeout=5m)", err)
 }
 
 const stateListHelp = `
@@ -175,7 +179,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	defer b.Close()
 	lock, err := b.Lock(ctx, state.LockRequest{Operation: "state rm", Timeout: lockTimeout})
 	if err != nil {
-		return lockError(err)
+		return lockError(err, lockTimeout)
 	}
 	defer lock.Unlock()
 	s, err := b.Read(ctx)

@@ -121,7 +121,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 	defer b.Close()
 	lock, err := b.Lock(ctx, state.LockRequest{Operation: "state push", Timeout: lockTimeout})
 	if err != nil {
-		return lockError(err)
+		return lockError(err, lockTimeout)
 	}
 	defer lock.Unlock()
 	target := b
