@@ -87,13 +87,15 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	})
 	fmt.Fprintln(w)
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "GROUP\tCANCELLED\tTOO LATE\tNOT FOUND\tLAST SETTLED\t")
+	// The last column ends the line: no tab after it, so no trailing
+	// padding.
+	fmt.Fprintln(tw, "GROUP\tCANCELLED\tTOO LATE\tNOT FOUND\tLAST SETTLED")
 	for _, g := range rows {
 		name := oneLine(g.group, 64)
 		if name == "" {
 			name = "(no group)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t\n", name, strconv.Itoa(g.cancelled), strconv.Itoa(g.tooLate), strconv.Itoa(g.notFound), g.last.UTC().Format(time.RFC3339))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, strconv.Itoa(g.cancelled), strconv.Itoa(g.tooLate), strconv.Itoa(g.notFound), g.last.UTC().Format(time.RFC3339))
 	}
 	tw.Flush()
 }

@@ -25,6 +25,16 @@ var viewNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
 // golden compares got with testdata/name.golden, or rewrites it with -update.
 func golden(t *testing.T, name string, got []byte) {
 	t.Helper()
+	// Output no one would write by hand: trailing blanks, or two blank
+	// lines in a row.
+	for i, line := range strings.Split(string(got), "\n") {
+		if strings.TrimRight(line, " \t") != line {
+			t.Errorf("%s: line %d ends in white space: %q", name, i+1, line)
+		}
+	}
+	if strings.Contains(string(got), "\n\n\n") {
+		t.Errorf("%s: two blank lines in a row", name)
+	}
 	path := filepath.Join("testdata", name+".golden")
 	if *update {
 		if err := os.WriteFile(path, got, 0o644); err != nil {
