@@ -11,6 +11,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/user"
 	"time"
@@ -111,6 +112,18 @@ type State struct {
 // only in memory until a backend writes it.
 func New() *State {
 	return &State{Lineage: uuid.NewString(), Messages: map[msgid.ID]Record{}}
+}
+
+// Clone returns a copy of s whose Messages map is its own (never nil), for
+// callers that must not share a backend's State, which Commit updates in
+// place.
+func (s *State) Clone() *State {
+	c := *s
+	c.Messages = maps.Clone(s.Messages)
+	if c.Messages == nil {
+		c.Messages = map[msgid.ID]Record{}
+	}
+	return &c
 }
 
 // Exists reports whether the state has ever been written.

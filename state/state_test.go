@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/recallhq/recall/msgid"
 )
 
 func TestOutcome_Text(t *testing.T) {
@@ -53,5 +55,24 @@ func TestNew(t *testing.T) {
 	}
 	if a.Exists() || a.Messages == nil {
 		t.Errorf("New(): Exists %v, Messages %v", a.Exists(), a.Messages)
+	}
+}
+
+// TestState_Clone: the copy shares no map with the original, and a state
+// without messages clones to an empty map, not nil.
+func TestState_Clone(t *testing.T) {
+	id := msgid.MustParse("360586640fe9846954897dffe6c13dfc")
+	s := &State{Lineage: "l", Serial: 3, RecallVersion: "0.1.0", Messages: map[msgid.ID]Record{id: {Outcome: Cancelled, Group: "g"}}}
+	c := s.Clone()
+	c.Messages[id] = Record{Outcome: TooLate}
+	c.Serial = 4
+	if s.Messages[id].Outcome != Cancelled || s.Serial != 3 {
+		t.Errorf("changing the clone changed the original: %+v", s)
+	}
+	if c.Lineage != "l" || c.RecallVersion != "0.1.0" {
+		t.Errorf("clone %+v", c)
+	}
+	if e := (&State{Lineage: "l"}).Clone(); e.Messages == nil {
+		t.Error("a state without messages cloned to a nil map")
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
 )
@@ -62,22 +61,13 @@ func newAtomicFixture(t *testing.T) *atomicFixture {
 	mustCommit(t, f.b, statetest.Changes(8000, 100)...)
 	f.v2 = readFile(t, f.path)
 	f.next = statetest.Changes(20000, 100)
-	s3 := copyState(f.st)
+	s3 := f.st.Clone()
 	for _, c := range f.next {
 		s3.Messages[c.ID] = *c.Record
 	}
 	s3.Serial = 3
 	f.v3 = encodeString(t, s3)
 	return f
-}
-
-func copyState(s *state.State) *state.State {
-	c := *s
-	c.Messages = make(map[msgid.ID]state.Record, len(s.Messages))
-	for id, r := range s.Messages {
-		c.Messages[id] = r
-	}
-	return &c
 }
 
 // checkDisk asserts that the state file is the old or the new version

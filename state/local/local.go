@@ -330,15 +330,8 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	if err := check(s); err != nil {
 		return fmt.Errorf("replacing state %s: %w", b.path, err)
 	}
-	c := &state.State{
-		Lineage:       s.Lineage,
-		Serial:        s.Serial,
-		RecallVersion: version.Version,
-		Messages:      make(map[msgid.ID]state.Record, len(s.Messages)),
-	}
-	for id, r := range s.Messages {
-		c.Messages[id] = r
-	}
+	c := s.Clone()
+	c.RecallVersion = version.Version
 	ids := sortedIDs(c.Messages)
 
 	b.mu.Lock()

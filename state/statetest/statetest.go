@@ -225,17 +225,6 @@ func Diff(want, got *state.State) string {
 	return cmp.Diff(w, g)
 }
 
-// copyState returns a deep copy, so that tests compare against what they
-// meant rather than against the backend's own (updated in place) State.
-func copyState(s *state.State) *state.State {
-	c := *s
-	c.Messages = make(map[msgid.ID]state.Record, len(s.Messages))
-	for id, r := range s.Messages {
-		c.Messages[id] = r
-	}
-	return &c
-}
-
 func apply(s *state.State, changes ...state.Change) {
 	for _, c := range changes {
 		if c.Record == nil {
@@ -302,7 +291,7 @@ func testFirstCommit(t *testing.T, h *harness) {
 
 func testRoundTrip(t *testing.T, h *harness) {
 	b := h.handle()
-	want := copyState(h.read(b))
+	want := h.read(b).Clone()
 	changes := []state.Change{
 		{ID: msgid.MustParse("360586640fe9846954897dffe6c13dfc"), Record: rec(state.Cancelled, "006", "User cancelled message delivery", "black-friday-wrong-price", t0)},
 		{ID: msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"), Record: rec(state.TooLate, "004", "Received by recipient", "black-friday-wrong-price", t0.Add(time.Second))},
@@ -384,7 +373,7 @@ func testCommitUpdatesReadState(t *testing.T, h *harness) {
 
 func testRemovals(t *testing.T, h *harness) {
 	b := h.handle()
-	want := copyState(h.read(b))
+	want := h.read(b).Clone()
 	add := Changes(0, 10)
 	h.commit(b, add...)
 	apply(want, add...)
@@ -480,7 +469,7 @@ func testReplace(t *testing.T, h *harness) {
 	src.Lineage = "f3c1a5e2-6a0b-4c89-8d1e-000000000007"
 	src.Serial = 41
 	delete(src.Messages, ID(7))
-	want := copyState(src)
+	want := src.Clone()
 
 	b2 := h.handle()
 	if err := b2.Replace(context.Background(), src); err != nil {
@@ -730,7 +719,7 @@ func testForceUnlockNoLock(t *testing.T, h *harness) {
 func testLargeCommit(t *testing.T, h *harness) {
 	const n = 10000
 	b := h.handle()
-	want := copyState(h.read(b))
+	want := h.read(b).Clone()
 	add := Changes(0, n)
 	h.commit(b, add...)
 	apply(want, add...)
