@@ -264,3 +264,23 @@ func TestPlanWhileLocked(t *testing.T) {
 		t.Errorf("stdout:\n%s", out)
 	}
 }
+
+// TestStateArgs: the apply command plan prints names the plan's state, so
+// that it is applied against the state it was made against; a password
+// in a URL is not repeated.
+func TestStateArgs(t *testing.T) {
+	for _, tc := range []struct {
+		state, workspace, want string
+	}{
+		{defaultState, defaultWorkspace, ""},
+		{"s.json", defaultWorkspace, " -state s.json"},
+		{"my state.json", defaultWorkspace, " -state 'my state.json'"},
+		{"postgres://recall@db/recall?sslmode=disable", "eu", " -state 'postgres://recall@db/recall?sslmode=disable' -workspace eu"},
+		{"postgresql://recall:s3cret@db/recall", defaultWorkspace, " -state <the same -state URL>"},
+	} {
+		c := commonFlags{state: tc.state, workspace: tc.workspace}
+		if got := c.stateArgs(); got != tc.want {
+			t.Errorf("state %q workspace %q: got %q, want %q", tc.state, tc.workspace, got, tc.want)
+		}
+	}
+}

@@ -92,6 +92,12 @@ func (s *stringsFlag) Set(v string) error {
 	return nil
 }
 
+// The defaults of -state and -workspace.
+const (
+	defaultState     = "recall.state.json"
+	defaultWorkspace = "default"
+)
+
 // commonFlags are shared by the commands that read manifests and state.
 type commonFlags struct {
 	files     stringsFlag
@@ -105,8 +111,8 @@ func (c *commonFlags) manifest(fs *flag.FlagSet) {
 }
 
 func (c *commonFlags) stateFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.state, "state", "recall.state.json", "state `LOC`: a file path, or a postgres:// URL")
-	fs.StringVar(&c.workspace, "workspace", "default", "`NAME` of the state workspace (PostgreSQL state only)")
+	fs.StringVar(&c.state, "state", defaultState, "state `LOC`: a file path, or a postgres:// URL")
+	fs.StringVar(&c.workspace, "workspace", defaultWorkspace, "`NAME` of the state workspace (PostgreSQL state only)")
 }
 
 func (c *commonFlags) color(fs *flag.FlagSet) {

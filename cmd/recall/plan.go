@@ -3,13 +3,16 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
+	"strings"
 
 	"github.com/recallhq/recall/reconcile"
 )
 
 const planHelp = `
-Usage: recall plan [-f PATH]... [-state LOC] [-out FILE] [-format human|json|markdown]
-                   [-detailed-exitcode] [-target GROUP]... [-no-color]
+Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
+                   [-format human|json|markdown] [-detailed-exitcode]
+                   [-target GROUP]... [-no-color]
 
   Compares the manifest with the state and shows what 'apply' would do:
   every listed message is either to cancel (not settled yet: a DELETE will
@@ -118,13 +121,33 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintf(w, "\nSaved the plan to: %s\n", a.out)
 		if p.HasChanges() && a.format == "human" {
-			fmt.Fprintf(w, "\nTo cancel exactly these messages, run:\n  recall apply %s\n", shellQuote(a.out))
+			fmt.Fprintf(w, "\nTo cancel exactly these messages, run:\n  recall apply%s %s\n", a.stateArgs(), shellQuote(a.out))
 		}
 	}
 	if a.detailedExitcode && p.HasChanges() {
 		return &exitError{code: 2}
 	}
 	return nil
+}
+
+// stateArgs are the -state and -workspace flags, when not the defaults,
+// for a command printed for the user to run: ' -state LOC -workspace W',
+// or "". A URL holding a password is not repeated.
+func (c *commonFlags) stateArgs() string {
+	var b strings.Builder
+	if c.state != defaultState {
+		loc := shellQuote(c.state)
+		if u, err := url.Parse(c.state); err == nil && isPostgres(c.state) {
+			if _, ok := u.User.Password(); ok {
+				loc = "<the same -state URL>"
+			}
+		}
+		b.WriteString(" -state " + loc)
+	}
+	if c.workspace != defaultWorkspace {
+		b.WriteString(" -workspace " + shellQuote(c.workspace))
+	}
+	return b.String()
 }
 
 // renderPlan writes p in format to stdout, and its warnings to stderr
