@@ -244,6 +244,8 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 			if err := confirm(e, a); err != nil {
 				return err
 			}
+		} else if a.format != "json" {
+			fmt.Fprintln(e.stdout) // as after a 'yes': the plan, a blank line, the run
 		}
 	} else {
 		if err := plan.CheckStale(st); err != nil {
