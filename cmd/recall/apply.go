@@ -23,31 +23,47 @@ import (
 )
 
 const applyHelp = `
-Usage: recall apply [PLANFILE] [flags]
+Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-auto-approve]
+                    [-parallelism N] [-rate N] [-max-retries N] [-timeout D]
+                    [-format human|json] [-lock-timeout D] [-target GROUP]...
+                    [-api-format json|xml] [-no-color]
 
-Cancels the outstanding messages with Clickatell's stop-message call and
-records every settled message in the state.
+  Cancels the outstanding messages with Clickatell's stop-message call and
+  records every settled message in the state.
 
-Without PLANFILE, apply makes a plan first and shows it; on a terminal it
-asks for 'yes' before sending anything, elsewhere it needs -auto-approve.
-With PLANFILE (saved by 'recall plan -out'), it applies exactly that plan
-without asking, and refuses it if the state has changed since.
+  Without PLANFILE, apply makes a plan first and shows it; on a terminal it
+  asks for 'yes' before sending anything, elsewhere it needs -auto-approve.
+  With PLANFILE (saved by 'recall plan -out'), it applies exactly that plan
+  without asking, and refuses it if the state has changed since.
 
-The state is locked for the whole run and written as results arrive, so an
-apply that is interrupted or killed loses at most the calls in flight: run
-it again to finish. Messages go out earliest scheduled_at first.
+  The state is locked for the whole run and written as results arrive, so
+  an apply that is interrupted or killed loses at most the calls in flight:
+  run it again to finish. Messages go out earliest scheduled_at first.
 
-Needs CLICKATELL_TOKEN (the API token; never printed) and optionally
-CLICKATELL_ENDPOINT (default https://api.clickatell.com).
+  Needs CLICKATELL_TOKEN (the API token; never printed) and optionally
+  CLICKATELL_ENDPOINT (default https://api.clickatell.com).
 
-Exit status: 0 when every planned message ended cancelled; 1 otherwise
-(failed calls, messages too late or not found, an interrupt, an error).
+Exit codes:
+  0  every planned message ended cancelled (or there was nothing to do)
+  1  anything else: failed calls, messages too late or not found, an
+     interrupt, an error
 
 Examples:
+
+  # Plan, review on the terminal, type 'yes'.
   recall apply
-  recall plan -out cancel.plan && recall apply cancel.plan
+
+  # Apply exactly the plan that was reviewed.
+  recall plan -out cancel.plan
+  recall apply cancel.plan
+
+  # In CI: no prompt, more calls at once, at most 200 a second.
   recall apply -auto-approve -parallelism 32 -rate 200
+
+  # One JSON event per line, for another program.
   recall apply -auto-approve -format json > apply.jsonl
+
+  # Only one group of the manifest.
   recall apply -target black-friday-wrong-price
 `
 
@@ -90,9 +106,9 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	a.common.stateFlags(fs)
 	a.common.color(fs)
 	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for confirmation")
-	fs.IntVar(&a.parallelism, "parallelism", reconcile.DefaultParallelism, "most calls in flight at once, `N`")
-	fs.Float64Var(&a.rate, "rate", 0, "most requests per second, `N`, retries included (0: no cap)")
-	fs.IntVar(&a.maxRetries, "max-retries", reconcile.DefaultMaxRetries, "retries of a failed call, `N`, per message")
+	fs.IntVar(&a.parallelism, "parallelism", reconcile.DefaultParallelism, "send at most `N` calls at once")
+	fs.Float64Var(&a.rate, "rate", 0, "send at most `N` requests per second, retries included (0: no cap)")
+	fs.IntVar(&a.maxRetries, "max-retries", reconcile.DefaultMaxRetries, "retry a failed call at most `N` times per message")
 	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on a call after `D` without an answer (then retried)")
 	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human or json (one event per line)")
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `D` for a state lock held by someone else")
