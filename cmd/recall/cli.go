@@ -115,6 +115,11 @@ func run(ctx context.Context, args []string, e *env) error {
 	name := args[0]
 	switch name {
 	case "-h", "-help", "--help", "help":
+		if len(args) > 1 && !isHelp(args[1]) {
+			// 'recall help plan', 'recall -help state rm': that
+			// command's help.
+			return run(ctx, append(args[1:len(args):len(args)], "-h"), e)
+		}
 		usage(e.stdout)
 		return nil
 	case "-v", "-version", "--version":
@@ -125,6 +130,15 @@ func run(ctx context.Context, args []string, e *env) error {
 		return fmt.Errorf("unknown command %q; run 'recall -help' for the list of commands", name)
 	}
 	return c.run(ctx, e, args[1:])
+}
+
+// isHelp reports whether arg asks for help.
+func isHelp(arg string) bool {
+	switch arg {
+	case "-h", "-help", "--help", "help":
+		return true
+	}
+	return false
 }
 
 func usage(w io.Writer) {
@@ -169,7 +183,7 @@ func init() {
 }
 
 func runState(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || args[0] == "-h" || args[0] == "-help" || args[0] == "--help" {
+	if len(args) == 0 || isHelp(args[0]) {
 		w := e.stdout
 		if len(args) == 0 {
 			w = e.stderr
