@@ -196,8 +196,12 @@ func (l *pgLock) unlock() error {
 	// Closing the connection releases the advisory lock whatever happens
 	// to the statements.
 	defer l.conn.Close(ctx)
-	lost := func(err error) error {
-		return fmt.Errorf("unlock %s: %w (ID %s): its connection to PostgreSQL had ended, by force-unlock or a network failure", b, ErrLockLost, l.info.ID)
+	lost := func(cause error) error {
+		err := fmt.Errorf("unlock %s: %w (ID %s): its connection to PostgreSQL had ended, by force-unlock or a network failure", b, ErrLockLost, l.info.ID)
+		if cause != nil {
+			err = fmt.Errorf("%w (%v)", err, cause)
+		}
+		return err
 	}
 	if l.conn.IsClosed() {
 		return lost(nil)
