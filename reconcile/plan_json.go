@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"slices"
 	"time"
+	"unicode/utf8"
 
 	"github.com/recallhq/recall/msgid"
 )
@@ -87,12 +88,17 @@ func validGroupName(s string) bool {
 	return true
 }
 
+// clip shortens text from a plan file for an error message: at most 40
+// bytes, cut where a character starts so that the message stays UTF-8.
 func clip(s string) string {
-	const n = 40
-	if len(s) > n {
-		return s[:n] + "…"
+	n := 40
+	if len(s) <= n {
+		return s
 	}
-	return s
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n] + "…"
 }
 
 // planHeader is a Plan without its changes; WritePlan marshals it with

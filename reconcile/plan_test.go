@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/recallhq/recall/manifest"
@@ -585,5 +586,22 @@ func TestIDSet(t *testing.T) {
 	}
 	if manifestIDSet(&manifest.Manifest{}).has(msgid.ID{}) {
 		t.Error("empty set has the zero ID")
+	}
+}
+
+// TestClip: long text from a plan file is cut for messages, never inside a
+// character.
+func TestClip(t *testing.T) {
+	for in, want := range map[string]string{
+		"short":                       "short",
+		strings.Repeat("a", 40):       strings.Repeat("a", 40),
+		strings.Repeat("a", 41):       strings.Repeat("a", 40) + "…",
+		strings.Repeat("a", 38) + "é": strings.Repeat("a", 38) + "é", // 40 bytes
+		strings.Repeat("a", 39) + "é": strings.Repeat("a", 39) + "…", // the cut falls inside é
+	} {
+		got := clip(in)
+		if got != want || !utf8.ValidString(got) {
+			t.Errorf("clip(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
