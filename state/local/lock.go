@@ -38,7 +38,6 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		Operation: req.Operation,
 		Who:       state.Who(),
 		Version:   version.Version,
-		Created:   time.Now().UTC().Truncate(time.Second),
 		Path:      b.path,
 	}
 	deadline := time.Now().Add(req.Timeout)
@@ -53,6 +52,9 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
 		}
 		if f != nil {
+			// Since when it is held, not since when it was asked for:
+			// the wait for another holder may have been long.
+			info.Created = time.Now().UTC().Truncate(time.Second)
 			if err := writeInfo(f, info); err != nil {
 				unlockFile(f, lockPath)
 				return nil, fmt.Errorf("locking state %s: writing %s: %w", b.path, lockPath, err)
