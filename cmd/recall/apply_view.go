@@ -200,13 +200,29 @@ func (v *applyView) noChanges(p *reconcile.Plan) {
 	}
 }
 
-// showPlan renders the plan about to be applied (human output only: in
-// JSON the apply_start event says what will be sent).
+// showPlan renders the plan about to be applied. In JSON the apply_start
+// event says what will be sent, and the plan's warnings (past
+// scheduled_at, -target) are diagnostic events, as they are lines on
+// stderr in human output.
 func (v *applyView) showPlan(p *reconcile.Plan) error {
-	if v.json {
-		return nil
+	if !v.json {
+		return renderHumanPlan(v.e, p, v.color)
 	}
-	return renderHumanPlan(v.e, p, v.color)
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	warn := func(msg string) {
+		v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
+			Severity: reconcile.SeverityWarning,
+			Summary:  msg,
+		}})
+	}
+	for _, w := range p.Warnings {
+		warn(oneLine(w.Message, 1000))
+	}
+	if len(p.Targets) > 0 {
+		warn(targetWarning(p))
+	}
+	return v.bw.Flush()
 }
 
 // summary prints the closing lines. In JSON, the engine's summary event

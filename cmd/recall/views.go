@@ -202,8 +202,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		fmt.Fprintln(diag, c.yellow("Warning:")+" "+oneLine(w.Message, 1000))
 	}
 	if len(p.Targets) > 0 {
-		fmt.Fprintln(diag, c.yellow("Warning:")+" -target is in effect: only "+listNames(p.Targets, 10)+
-			" planned; other groups' messages are neither counted nor cancelled.")
+		fmt.Fprintln(diag, c.yellow("Warning:")+" "+targetWarning(p))
 	}
 
 	fmt.Fprintln(out)
@@ -213,6 +212,12 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 	} else {
 		fmt.Fprintln(out, c.green(line))
 	}
+}
+
+// targetWarning is the warning of a plan limited by -target.
+func targetWarning(p *reconcile.Plan) string {
+	return "-target is in effect: only " + listNames(p.Targets, 10) +
+		" planned; other groups' messages are neither counted nor cancelled."
 }
 
 // oneLine flattens s to one line of at most max bytes (on a rune
