@@ -169,7 +169,9 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 	}
 
 	if o := p.Summary.Orphaned; o > 0 {
-		fmt.Fprintln(out)
+		if p.Summary.Cancel > 0 || len(settledOnly) > 0 {
+			fmt.Fprintln(out) // no blank first line when nothing came before
+		}
 		fmt.Fprintf(out, "%s in state %s in no group of the manifest (orphaned). recall never touches them:\n",
 			plural(o, "message", "messages"), map[bool]string{true: "is", false: "are"}[o == 1])
 		const maxOrphanGroups = 10

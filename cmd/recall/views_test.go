@@ -263,6 +263,29 @@ func TestHumanPlanView_noDoubleBlankLines(t *testing.T) {
 	}
 }
 
+// TestHumanPlanView_orphansOnly: a manifest that lists nothing the state
+// holds: the orphans come first, with no blank line above them.
+func TestHumanPlanView_orphansOnly(t *testing.T) {
+	m := &manifest.Manifest{Digest: "sha256:0d1f"}
+	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 1, Messages: map[msgid.ID]state.Record{
+		vid(9, 0): {Outcome: state.Cancelled, Status: "006", Group: "summer-sale-2025", At: viewNow},
+	}}
+	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Now: func() time.Time { return viewNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	humanPlanView{}.render(&out, &out, p)
+	want := "1 message in state is in no group of the manifest (orphaned). recall never touches them:\n" +
+		"  summer-sale-2025: 1 (" + vid(9, 0).String() + ")\n" +
+		"Use 'recall state list' to see them, 'recall state rm' to forget them.\n" +
+		"\n" +
+		"No changes. Every listed message is already settled.\n"
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+}
+
 func TestClean(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain text":              "plain text",
