@@ -375,10 +375,14 @@ func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 		if g.ScheduledAt == nil || g.Cancel == 0 || !g.ScheduledAt.Before(now) {
 			continue
 		}
+		which := fmt.Sprintf("some of its %d messages to cancel", g.Cancel)
+		if g.Cancel == 1 {
+			which = "its 1 message to cancel"
+		}
 		ws = append(ws, Warning{
 			Group: g.Name,
-			Message: fmt.Sprintf("group %q was scheduled for %s, %s ago; some of its %d messages to cancel may already have been delivered and will end too_late.",
-				g.Name, g.ScheduledAt.Format(time.RFC3339), Ago(now.Sub(*g.ScheduledAt)), g.Cancel),
+			Message: fmt.Sprintf("group %q was scheduled for %s, %s ago; %s may already have been delivered and will end too_late.",
+				g.Name, g.ScheduledAt.Format(time.RFC3339), Ago(now.Sub(*g.ScheduledAt)), which),
 		})
 	}
 	return ws

@@ -286,6 +286,24 @@ func TestHumanPlanView_orphansOnly(t *testing.T) {
 	}
 }
 
+// TestPastWarningOneMessage: the past scheduled_at warning of a group with
+// one message to cancel is in the singular.
+func TestPastWarningOneMessage(t *testing.T) {
+	m := &manifest.Manifest{Digest: "sha256:0d1f", Groups: []*manifest.Group{
+		{Name: "old", ScheduledAt: viewNow.Add(-2 * time.Hour), IDs: groupIDs(1, 1)},
+	}}
+	p, err := reconcile.NewPlan(m, state.New(), reconcile.PlanOptions{Now: func() time.Time { return viewNow }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out, diag bytes.Buffer
+	humanPlanView{}.render(&out, &diag, p)
+	want := "\nWarning: group \"old\" was scheduled for 2026-11-27T10:00:00Z, 2h ago; its 1 message to cancel may already have been delivered and will end too_late.\n"
+	if diag.String() != want {
+		t.Errorf("diag = %q, want %q", diag.String(), want)
+	}
+}
+
 func TestClean(t *testing.T) {
 	for in, want := range map[string]string{
 		"plain text":              "plain text",
