@@ -67,6 +67,7 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 	key := lockKey(b.schema, b.workspace)
 	deadline := time.Now().Add(req.Timeout)
 	delay := 50 * time.Millisecond
+	retried := false // a lock found free after a failed try was tried again at once
 	for {
 		if err := ctx.Err(); err != nil {
 			return nil, fmt.Errorf("locking %s: %w", b, err)
@@ -96,9 +97,14 @@ ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, operation = EX
 		if err != nil {
 			return nil, b.dbError("locking", err)
 		}
-		if h.pid == 0 {
-			continue // released between the two queries: try again at once
+		if h.pid == 0 && !retried {
+			// Released between the two queries: try again at once, but
+			// only once per wait, so that a holder pg_locks does not show
+			// cannot turn this into a busy loop past the timeout.
+			retried = true
+			continue
 		}
+		retried = false
 		remaining := time.Until(deadline)
 		if remaining <= 0 {
 			return nil, h.lockError(req.Timeout)
