@@ -598,18 +598,19 @@ func (r *run) finish(w *writer) error {
 	if res.err == nil {
 		return nil
 	}
-	// Build the whole state as it should have been written. The backend's
-	// copy may or may not hold some of the batch; applying it again is
-	// harmless.
+	// Build the whole state as it should have been written, on a copy: the
+	// backend owns r.st and may be used again. Its copy may or may not hold
+	// some of the batch; applying it again is harmless.
+	st := r.st.Clone()
 	for _, c := range batch {
 		if c.Record == nil {
-			delete(r.st.Messages, c.ID)
+			delete(st.Messages, c.ID)
 		} else {
-			r.st.Messages[c.ID] = *c.Record
+			st.Messages[c.ID] = *c.Record
 		}
 	}
-	r.st.Serial = r.serial + 1
-	return &SaveError{Location: r.backend.String(), Err: res.err, State: r.st}
+	st.Serial = r.serial + 1
+	return &SaveError{Location: r.backend.String(), Err: res.err, State: st}
 }
 
 // intern returns one shared copy of s: a million records share a handful

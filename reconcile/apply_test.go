@@ -478,6 +478,10 @@ func TestApply_FinalWriteFails(t *testing.T) {
 	if warnings != 1 {
 		t.Errorf("%d diagnostics for the failed checkpoints, want one", warnings)
 	}
+	// The backend owns the State it read: the unsaved one is a copy.
+	if len(b.st.Messages) != 1 || b.st.Serial != 7 {
+		t.Errorf("the backend's State was changed: serial %d, %d messages; want 7, 1", b.st.Serial, len(b.st.Messages))
+	}
 }
 
 // TestApply_CheckpointRecovers: a checkpoint that fails once is retried
