@@ -4,8 +4,10 @@ import (
 	"context"
 	"fmt"
 	"net/url"
+	"os"
 	"strings"
 
+	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/reconcile"
 )
 
@@ -98,6 +100,9 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	if err := checkPlanOut(a, m); err != nil {
+		return err
+	}
 	_, s, err := loadState(ctx, &a.commonFlags)
 	if err != nil {
 		return err
@@ -126,6 +131,33 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	}
 	if a.detailedExitcode && p.HasChanges() {
 		return &exitError{code: 2}
+	}
+	return nil
+}
+
+// checkPlanOut refuses an -out that would overwrite the state (or its
+// backup or lock) or a manifest file with the plan: a typo there would
+// destroy the record of what was cancelled.
+func checkPlanOut(a *planArgs, m *manifest.Manifest) error {
+	if a.out == "" {
+		return nil
+	}
+	out, err := os.Stat(a.out)
+	if err != nil {
+		return nil // a new file
+	}
+	type file struct{ path, desc string }
+	var what []file
+	if !isPostgres(a.state) {
+		what = append(what, file{a.state, "the state file"}, file{a.state + ".backup", "the state's backup"}, file{a.state + ".lock", "the state's lock file"})
+	}
+	for _, f := range m.Files {
+		what = append(what, file{f, "a manifest file"})
+	}
+	for _, w := range what {
+		if fi, err := os.Stat(w.path); err == nil && os.SameFile(out, fi) {
+			return fmt.Errorf("plan: -out %s is %s; the plan would overwrite it. Save the plan to another file, e.g. -out recall.plan.json", a.out, w.desc)
+		}
 	}
 	return nil
 }
