@@ -455,6 +455,36 @@ func TestLock_RemovesStaleTemps(t *testing.T) {
 	}
 }
 
+// TestLock_RemovesStaleTempsThroughLink: for a state named through a
+// link, the temps beside the target (the state's) and beside the link (the
+// backup's) are both removed.
+func TestLock_RemovesStaleTempsThroughLink(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Mkdir(filepath.Join(dir, "volume"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "recall.state.json")
+	if err := os.Symlink(filepath.Join("volume", "state.json"), link); err != nil {
+		t.Skip("no symlinks:", err)
+	}
+	stale := []string{filepath.Join(dir, "volume", ".state.json.tmp-123"), filepath.Join(dir, ".recall.state.json.backup.tmp-abc")}
+	for _, p := range stale {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l, err := New(link).Lock(ctx, state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Unlock()
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there (%v)", p, err)
+		}
+	}
+}
+
 // TestDecode_Sources: Decode reads files from where they stand and pipes
 // (which cannot seek back for the strict decoder) in full.
 func TestDecode_Sources(t *testing.T) {

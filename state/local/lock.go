@@ -59,7 +59,13 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 				unlockFile(f, lockPath)
 				return nil, fmt.Errorf("locking state %s: writing %s: %w", b.path, lockPath, err)
 			}
-			removeStaleTemps(strings.TrimSuffix(lockPath, LockSuffix))
+			// A state named through a link is written beside its target,
+			// and its backup beside the link: both places may hold temps.
+			target := strings.TrimSuffix(lockPath, LockSuffix)
+			removeStaleTemps(target)
+			if target != b.path {
+				removeStaleTemps(b.path)
+			}
 			return &fileLock{f: f, path: lockPath, info: info}, nil
 		}
 		wait := time.Until(deadline)
