@@ -382,15 +382,15 @@ func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 		ws = append(ws, Warning{
 			Group: g.Name,
 			Message: fmt.Sprintf("group %q was scheduled for %s, %s ago; %s may already have been delivered and will end too_late.",
-				g.Name, g.ScheduledAt.Format(time.RFC3339), Ago(now.Sub(*g.ScheduledAt)), which),
+				g.Name, g.ScheduledAt.Format(time.RFC3339), ago(now.Sub(*g.ScheduledAt)), which),
 		})
 	}
 	return ws
 }
 
-// Ago formats a positive duration the way people say it: "3h5m", "2d4h",
+// ago formats a positive duration the way people say it: "3h5m", "2d4h",
 // "45s".
-func Ago(d time.Duration) string {
+func ago(d time.Duration) string {
 	d = d.Round(time.Second)
 	switch {
 	case d < time.Minute:

@@ -240,8 +240,8 @@ func TestAgo(t *testing.T) {
 		47*time.Hour + 59*time.Minute:        "47h59m",
 		2*time.Minute + 600*time.Millisecond: "2m",
 	} {
-		if got := Ago(d); got != want {
-			t.Errorf("Ago(%v) = %q, want %q", d, got, want)
+		if got := ago(d); got != want {
+			t.Errorf("ago(%v) = %q, want %q", d, got, want)
 		}
 	}
 }
