@@ -131,31 +131,33 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	case 1:
 		a.planFile = positional[0]
 	default:
-		return nil, fmt.Errorf("apply takes at most one plan file, got %d arguments (%s); run 'recall apply -h' for usage", len(positional), strings.Join(positional, " "))
+		return nil, fmt.Errorf("apply: expected at most one plan file, got %d arguments (%s); run 'recall apply -h' for usage", len(positional), strings.Join(positional, " "))
 	}
 
 	switch {
 	case a.parallelism < 1 || a.parallelism > 1000:
-		return nil, fmt.Errorf("-parallelism must be between 1 and 1000, got %d", a.parallelism)
+		return nil, fmt.Errorf("apply: -parallelism must be between 1 and 1000, got %d", a.parallelism)
 	case a.rate < 0:
-		return nil, fmt.Errorf("-rate must be 0 (no cap) or more, got %g", a.rate)
+		return nil, fmt.Errorf("apply: -rate must be 0 (no cap) or more, got %g", a.rate)
 	case a.maxRetries < 0 || a.maxRetries > 100:
-		return nil, fmt.Errorf("-max-retries must be between 0 and 100, got %d", a.maxRetries)
+		return nil, fmt.Errorf("apply: -max-retries must be between 0 and 100, got %d", a.maxRetries)
 	case a.timeout <= 0:
-		return nil, fmt.Errorf("-timeout must be positive, got %s", a.timeout)
+		return nil, fmt.Errorf("apply: -timeout must be positive, got %s", a.timeout)
 	case a.lockTimeout < 0:
-		return nil, fmt.Errorf("-lock-timeout must be 0 or more, got %s", a.lockTimeout)
-	case a.format != "human" && a.format != "json":
-		return nil, fmt.Errorf("-format must be human or json, got %q", a.format)
-	case a.apiFormat != "json" && a.apiFormat != "xml":
-		return nil, fmt.Errorf("-api-format must be json or xml, got %q", a.apiFormat)
+		return nil, fmt.Errorf("apply: -lock-timeout must be 0 or more, got %s", a.lockTimeout)
+	}
+	if err := oneOf("format", a.format, "human", "json"); err != nil {
+		return nil, fmt.Errorf("apply: %v", err)
+	}
+	if err := oneOf("api-format", a.apiFormat, "json", "xml"); err != nil {
+		return nil, fmt.Errorf("apply: %v", err)
 	}
 	if a.planFile != "" {
 		if len(a.common.files) > 0 {
-			return nil, errors.New("-f cannot be used with a saved plan: the plan already holds its messages; run 'recall plan -f ... -out FILE' to make a new one")
+			return nil, errors.New("apply: -f cannot be used with a saved plan: the plan already holds its messages; run 'recall plan -f ... -out FILE' to make a new one")
 		}
 		if len(a.targets) > 0 {
-			return nil, errors.New("-target cannot be used with a saved plan: the plan already records its targets; run 'recall plan -target ... -out FILE' to make a new one")
+			return nil, errors.New("apply: -target cannot be used with a saved plan: the plan already records its targets; run 'recall plan -target ... -out FILE' to make a new one")
 		}
 	}
 	return a, nil
