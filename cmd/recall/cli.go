@@ -127,7 +127,7 @@ func run(ctx context.Context, args []string, e *env) error {
 	}
 	c, ok := commands[name]
 	if !ok {
-		return fmt.Errorf("unknown command %q; run 'recall -help' for the list of commands", name)
+		return fmt.Errorf("unknown command %q%s; run 'recall -help' for the list of commands", name, didYouMean("", name, commands))
 	}
 	return c.run(ctx, e, args[1:])
 }
@@ -212,7 +212,55 @@ Run 'recall state <subcommand> -h' for its flags and examples.
 	}
 	c, ok := stateCommands[args[0]]
 	if !ok {
-		return fmt.Errorf("unknown command \"state %s\"; run 'recall state -h' for the list", args[0])
+		return fmt.Errorf("unknown command \"state %s\"%s; run 'recall state -h' for the list", args[0], didYouMean("state ", args[0], stateCommands))
 	}
 	return c.run(ctx, e, args[1:])
+}
+
+// didYouMean suggests the command closest to a mistyped name, as
+// terraform does: ` (did you mean "plan"?)`, or "" when none is close:
+// two edits away at most, one for short names (so "ls" is not taken
+// for "rm").
+func didYouMean(prefix, name string, cmds map[string]*command) string {
+	maxDist := 2
+	if len(name) <= 4 {
+		maxDist = 1
+	}
+	best, bestDist := "", maxDist+1
+	for n := range cmds {
+		if d := editDistance(name, n); d < bestDist || d == bestDist && n < best {
+			best, bestDist = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", prefix+best)
+}
+
+// editDistance is the Levenshtein distance between a and b, counting a
+// swap of two neighbours as one edit.
+func editDistance(a, b string) int {
+	ra, rb := []rune(a), []rune(b)
+	d := make([][]int, len(ra)+1)
+	for i := range d {
+		d[i] = make([]int, len(rb)+1)
+		d[i][0] = i
+	}
+	for j := range d[0] {
+		d[0][j] = j
+	}
+	for i := 1; i <= len(ra); i++ {
+		for j := 1; j <= len(rb); j++ {
+			cost := 1
+			if ra[i-1] == rb[j-1] {
+				cost = 0
+			}
+			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
+			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
+				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
+			}
+		}
+	}
+	return d[len(ra)][len(rb)]
 }
