@@ -321,16 +321,16 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	out.finish()
 	var se *reconcile.SaveError
 	if errors.As(err, &se) {
-		out.summary(res)
+		out.summary(res, false)
 		return savedElsewhere(e, a, backend, se)
 	}
 	if err != nil {
 		if res != nil {
-			out.summary(res)
+			out.summary(res, true)
 		}
 		return err
 	}
-	out.summary(res)
+	out.summary(res, true)
 	switch {
 	case res.Interrupted:
 		out.interrupted(res.Remaining())

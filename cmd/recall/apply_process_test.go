@@ -435,6 +435,10 @@ func TestApply_UnwritableState(t *testing.T) {
 			t.Errorf("stderr lacks %q:\n%s", want, msg)
 		}
 	}
+	// Not "Apply complete!" above an error saying the state is lost.
+	if want := "\nApply finished, but the state could not be saved! Messages: 800 cancelled, 0 too late, 0 not found, 0 failed.\n"; !strings.Contains(stdout.String(), want) || strings.Contains(stdout.String(), "Apply complete!") {
+		t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
+	}
 	errored := readState(t, filepath.Join(work, "recall.state.errored.json"))
 	if got := errored.outcomes()["cancelled"]; got != len(list) {
 		t.Errorf("errored state holds %v, want %d cancelled", errored.outcomes(), len(list))

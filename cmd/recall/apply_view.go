@@ -225,9 +225,9 @@ func (v *applyView) showPlan(p *reconcile.Plan) error {
 	return v.bw.Flush()
 }
 
-// summary prints the closing lines. In JSON, the engine's summary event
-// has said it all.
-func (v *applyView) summary(r *reconcile.ApplyResult) {
+// summary prints the closing lines; saved says whether the state was
+// saved. In JSON, the engine's summary event has said it all.
+func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.json || r == nil {
@@ -236,6 +236,9 @@ func (v *applyView) summary(r *reconcile.ApplyResult) {
 	w := v.e.stdout
 	head := "Apply complete!"
 	switch {
+	case !saved:
+		// Not "complete": the error that follows says how to recover.
+		head = "Apply finished, but the state could not be saved!"
 	case r.Interrupted:
 		head = "Apply interrupted!"
 	case r.Remaining() > r.Failed:
@@ -243,7 +246,7 @@ func (v *applyView) summary(r *reconcile.ApplyResult) {
 	}
 	if v.color {
 		color := "\x1b[1;32m"
-		if !r.Complete() {
+		if !r.Complete() || !saved {
 			color = "\x1b[1;33m"
 		}
 		head = color + head + "\x1b[0m"

@@ -139,7 +139,7 @@ func TestApplyView_Human(t *testing.T) {
 			{Cause: "HTTP 429 (throttled)", Count: 12, Examples: []string{"360586640fe9846954897dffe6c13dfc", "b09e1b1bdb5a070c978f03b6836b955c", "0c2a7f3e9b1d4c5a8e6f7a9b0c1d2e3f"}},
 			{Cause: "timeout (no answer within 30s)", Count: 3, Examples: []string{"ffffffffffffffffffffffffffffffff"}},
 		},
-	})
+	}, true)
 	got := out.String()
 	for _, line := range []string{
 		"Cancelling 10,000 messages (at most 10 at a time, 200 per second)...\n",
@@ -168,7 +168,7 @@ func TestApplyView_JSON(t *testing.T) {
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	v.event(reconcile.Event{Type: reconcile.EventMessage, Time: at, Message: &reconcile.MessageEvent{ID: "360586640fe9846954897dffe6c13dfc", Group: "g", Outcome: "too_late", Status: "004", Description: "Received by recipient", Attempts: 2}})
 	v.event(reconcile.Event{Type: reconcile.EventProgress, Time: at, Progress: &reconcile.ProgressEvent{Counts: reconcile.Counts{Total: 2, TooLate: 1, Calls: 2}, Elapsed: reconcile.Seconds(1500 * time.Millisecond), Rate: 0.5, ETA: reconcile.Seconds(2 * time.Second)}})
-	v.summary(&reconcile.ApplyResult{}) // the engine's summary event says it all
+	v.summary(&reconcile.ApplyResult{}, true) // the engine's summary event says it all
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	want := []string{
 		`{"type":"message","time":"2026-11-27T10:00:00Z","message":{"id":"360586640fe9846954897dffe6c13dfc","group":"g","outcome":"too_late","status":"004","description":"Received by recipient","attempts":2}}`,
