@@ -178,6 +178,15 @@ func runApply(ctx context.Context, e *env, args []string) error {
 
 // applyMain is apply after its arguments are parsed.
 func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error {
+	// The manifest first, as plan reads it: its mistakes are reported
+	// before anything else is needed (token, lock, state).
+	var m *manifest.Manifest
+	if a.planFile == "" {
+		var err error
+		if m, err = loadManifest(&a.common); err != nil {
+			return err
+		}
+	}
 	token := e.getenv("CLICKATELL_TOKEN")
 	if token == "" {
 		return errors.New("CLICKATELL_TOKEN is not set: apply needs a Clickatell API token to cancel messages (plan does not). Set it in the environment, e.g. from your CI's secret store")
@@ -243,10 +252,6 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	}
 
 	if plan == nil {
-		m, err := manifest.Load(a.common.manifestPaths()...)
-		if err != nil {
-			return err
-		}
 		plan, err = reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 		if err != nil {
 			return err
