@@ -20,6 +20,7 @@ import (
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
+	"github.com/recallhq/recall/state/pg"
 )
 
 const applyHelp = `
@@ -418,6 +419,4 @@ func limitMemory(e *env, stateSize, planSize int) {
 	debug.SetMemoryLimit(int64(base + perMessage*stateSize + perChange*planSize))
 }
 
-func isPostgres(loc string) bool {
-	return strings.HasPrefix(loc, "postgres://") || strings.HasPrefix(loc, "postgresql://")
-}
+func isPostgres(loc string) bool { return pg.IsURL(loc) }

@@ -277,6 +277,7 @@ func TestStateArgs(t *testing.T) {
 		{"my state.json", defaultWorkspace, " -state 'my state.json'"},
 		{"postgres://recall@db/recall?sslmode=disable", "eu", " -state 'postgres://recall@db/recall?sslmode=disable' -workspace eu"},
 		{"postgresql://recall:s3cret@db/recall", defaultWorkspace, " -state <the same -state URL>"},
+		{"POSTGRES://recall:s3cret@db/recall", defaultWorkspace, " -state <the same -state URL>"},
 	} {
 		c := commonFlags{state: tc.state, workspace: tc.workspace}
 		if got := c.stateArgs(); got != tc.want {
