@@ -134,6 +134,10 @@ type Plan struct {
 	State StateRef `json:"state"`
 	// ManifestDigest is the manifest's Digest.
 	ManifestDigest string `json:"manifest_digest"`
+	// ManifestPaths are the manifest paths the plan was made from, as
+	// given to -f (relative to the working directory). Applying the plan
+	// loads them again and refuses the plan if their digest changed.
+	ManifestPaths []string `json:"manifest_paths,omitempty"`
 	// Targets are the -target group names the plan was limited to; empty
 	// means every group.
 	Targets []string `json:"targets,omitempty"`
@@ -623,6 +627,29 @@ func (e *StaleError) Error() string {
 
 // Is makes errors.Is(err, ErrStale) true.
 func (e *StaleError) Is(target error) bool { return target == ErrStale }
+
+// CheckManifest returns a *StaleError when m, the manifest loaded again
+// from ManifestPaths, is not the one the plan was made from. A reviewed
+// plan applied after the manifest changed (a group removed because the
+// campaign must go out after all, say) would cancel what the team no
+// longer wants cancelled, and a cancellation cannot be undone.
+func (p *Plan) CheckManifest(m *manifest.Manifest) error {
+	if p.ManifestDigest == "" || m.Digest == p.ManifestDigest {
+		return nil
+	}
+	return &StaleError{Plan: p.State, Now: p.State, Reason: fmt.Sprintf(
+		"the manifest (%s) changed since the plan was made (digest %s, now %s)",
+		strings.Join(p.ManifestPaths, ", "), shortDigest(p.ManifestDigest), shortDigest(m.Digest))}
+}
+
+// shortDigest keeps "sha256:" and the first 12 hex digits, enough to tell
+// two digests apart in a message.
+func shortDigest(d string) string {
+	if len(d) > len("sha256:")+12 {
+		return d[:len("sha256:")+12]
+	}
+	return d
+}
 
 // CheckStale returns a *StaleError (text starting "Saved plan is stale")
 // when s is not the state the plan was made against: another lineage, or

@@ -109,6 +109,7 @@ type planHeader struct {
 	CreatedAt      time.Time     `json:"created_at"`
 	State          StateRef      `json:"state"`
 	ManifestDigest string        `json:"manifest_digest"`
+	ManifestPaths  []string      `json:"manifest_paths,omitempty"`
 	Targets        []string      `json:"targets,omitempty"`
 	Summary        Summary       `json:"summary"`
 	Groups         []GroupPlan   `json:"groups"`
@@ -127,6 +128,7 @@ func WritePlan(w io.Writer, p *Plan) error {
 		CreatedAt:      p.CreatedAt.UTC(),
 		State:          p.State,
 		ManifestDigest: p.ManifestDigest,
+		ManifestPaths:  p.ManifestPaths,
 		Targets:        p.Targets,
 		Summary:        p.Summary,
 		Groups:         p.Groups,
@@ -209,6 +211,7 @@ type planDoc struct {
 	CreatedAt      time.Time       `json:"created_at"`
 	State          StateRef        `json:"state"`
 	ManifestDigest string          `json:"manifest_digest"`
+	ManifestPaths  []string        `json:"manifest_paths"`
 	Targets        []string        `json:"targets"`
 	Summary        Summary         `json:"summary"`
 	Groups         []GroupPlan     `json:"groups"`
@@ -256,6 +259,7 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		CreatedAt:      d.CreatedAt.UTC(),
 		State:          d.State,
 		ManifestDigest: d.ManifestDigest,
+		ManifestPaths:  d.ManifestPaths,
 		Targets:        d.Targets,
 		Summary:        d.Summary,
 		Groups:         d.Groups,

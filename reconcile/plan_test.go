@@ -246,6 +246,36 @@ func TestAgo(t *testing.T) {
 	}
 }
 
+func TestPlan_CheckManifest(t *testing.T) {
+	m := testManifest()
+	p, err := NewPlan(m, testState(), PlanOptions{Now: fixedNow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.ManifestPaths = []string{"recall.yaml"}
+	if err := p.CheckManifest(m); err != nil {
+		t.Errorf("same manifest: %v", err)
+	}
+	changed := testManifest()
+	changed.Groups = changed.Groups[1:]
+	changed.Digest = "sha256:0123456789abcdef0123456789abcdef"
+	err = p.CheckManifest(changed)
+	if !errors.Is(err, ErrStale) {
+		t.Fatalf("changed manifest: got %v, want a stale-plan error", err)
+	}
+	for _, want := range []string{"Saved plan is stale: the manifest (recall.yaml) changed", "now sha256:0123456789ab)", "nothing was cancelled"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not contain %q", err, want)
+		}
+	}
+	// A plan written before manifest digests were recorded has nothing to
+	// compare.
+	p.ManifestDigest = ""
+	if err := p.CheckManifest(changed); err != nil {
+		t.Errorf("plan without a digest: %v", err)
+	}
+}
+
 func TestPlan_CheckStale(t *testing.T) {
 	planned := func(s *state.State) *Plan {
 		p, err := NewPlan(testManifest(), s, PlanOptions{Now: fixedNow})
@@ -295,6 +325,7 @@ func TestWritePlan_roundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	p.ManifestPaths = []string{"recall.yaml", "teams/support"}
 	var buf bytes.Buffer
 	if err := WritePlan(&buf, p); err != nil {
 		t.Fatal(err)
