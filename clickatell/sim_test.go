@@ -70,6 +70,29 @@ func TestClient_Simulator(t *testing.T) {
 	}
 }
 
+// A wrong base URL (here ".../api", so the calls go to
+// /api/rest/message/ID) reaches no API: the simulator answers like a
+// generic web server, a plain-text 404, and the client settles nothing:
+// every call is an error to give up on, never a NotFound outcome.
+func TestClient_Simulator_WrongBasePath(t *testing.T) {
+	for _, f := range []Format{JSON, XML} {
+		t.Run(f.String(), func(t *testing.T) {
+			sim, srv := simServer(t, simulator.Config{Scheduled: []string{scheduledID}})
+			c := newTestClient(t, srv, WithFormat(f), WithBaseURL(srv.URL+"/api"))
+			for _, id := range []string{scheduledID, unknownID} {
+				res, err := stop(t, c, id)
+				var ae *APIError
+				if res != nil || !errors.As(err, &ae) || ae.HTTPStatus != 404 || ae.Code != "" || Classify(err) != GiveUp {
+					t.Fatalf("stop of %s at a wrong base path: %+v, %v; want a 404 error to give up on", id, res, err)
+				}
+			}
+			if st, _ := sim.Status(scheduledID); st != simulator.StatusScheduled {
+				t.Errorf("the simulator holds status %q, want it still scheduled", st)
+			}
+		})
+	}
+}
+
 func TestClient_Simulator_Faults(t *testing.T) {
 	fixed := func() time.Time { return t0 }
 	tests := []struct {

@@ -14,7 +14,7 @@ import (
 
 // FuzzServe feeds the handler arbitrary methods, paths and headers: it
 // never panics, answers only with the statuses it documents, and every
-// answer parses in the format it claims.
+// answer parses in the format it claims (outside the API: a plain-text 404).
 func FuzzServe(f *testing.F) {
 	f.Add("DELETE", "/rest/message/"+scheduled, "application/json", "1", "Bearer "+token)
 	f.Add("GET", "/rest/message/"+strings.ToUpper(delivered), "application/xml;q=0.9, */*;q=0.1", "1", "bearer "+token)
@@ -57,6 +57,11 @@ func FuzzServe(f *testing.F) {
 			}
 			if err := xml.Unmarshal(w.Body.Bytes(), &x); err != nil || (x.Data == nil) == (x.Error == nil) {
 				t.Fatalf("XML answer %q: %v", w.Body, err)
+			}
+		case "text/plain; charset=utf-8":
+			// Outside the API: a generic web server's page.
+			if strings.HasPrefix(path, "/rest/message/") || w.Code != 404 || w.Body.String() != "404 page not found\n" {
+				t.Fatalf("plain-text answer %d %q to %q", w.Code, w.Body, path)
 			}
 		default:
 			t.Fatalf("Content-Type %q", ct)

@@ -14,14 +14,17 @@
 // answer to a delivered or unknown ID, the 429 body), the choice is written
 // down next to the code that makes it.
 //
-// Every request is handled in this order:
+// A path outside /rest/message/ and /_sim/ gets what a generic web server
+// answers, a plain-text "404 page not found" (no Clickatell error code), so
+// a client configured with a wrong base URL cannot mistake it for an
+// unknown message. Every API request is handled in this order:
 //
 //  1. Throttling (Config.Rate), decided on arrival like a gateway in front of
 //     the API: every API request counts against the rate, whatever its
 //     headers. Throttled: 429.
 //  2. Latency and jitter, honouring the request's context: a client that
 //     gives up while waiting changes nothing.
-//  3. Accept (400, error 166), path (404, error 161), method (405, error 160),
+//  3. Accept (400, error 166), method (405, error 160),
 //     X-Version (400, error 165), token (401, error 001), message ID (400,
 //     error 109 when missing; 404, error 161 when malformed).
 //  4. Faults (Config.DropRate, Config.FailRate): the connection is cut, or
@@ -117,7 +120,8 @@ type Stats struct {
 	NotStopped int64 `json:"not_stopped"`
 	// Lookups is status queries (GET) answered 200.
 	Lookups int64 `json:"lookups"`
-	// NotFound is calls answered 404 (unknown or malformed ID, wrong path).
+	// NotFound is calls answered 404 (unknown or malformed ID, and paths
+	// outside the API, answered with a plain-text page).
 	NotFound int64 `json:"not_found"`
 	// BadRequest is calls answered 400 or 405 (headers, missing ID, method).
 	BadRequest int64 `json:"bad_request"`
@@ -424,13 +428,23 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	s.requests.Add(1)
 
+	if !strings.HasPrefix(path, apiPrefix) {
+		// Outside the API, as a generic web server answers: a plain-text
+		// 404 with no Clickatell error in it. A client pointed at the
+		// wrong base URL (".../api" + "/rest/message/…") must not read
+		// this as "message unknown" and settle its messages.
+		s.notFound.Add(1)
+		http.NotFound(w, r)
+		return
+	}
+
 	throttled := s.limiter != nil && !s.limiter.allow()
 
 	isDelete := r.Method == http.MethodDelete
-	idText, onPath := strings.CutPrefix(path, apiPrefix)
+	idText := path[len(apiPrefix):]
 	id, idErr := msgid.Parse(idText)
 	// Only stop calls with a well-formed ID are counted per ID.
-	count := isDelete && onPath && idErr == nil
+	count := isDelete && idErr == nil
 
 	if d := s.delay(); d > 0 {
 		t := time.NewTimer(time.Duration(d))
@@ -466,8 +480,6 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case !acceptOK:
 		fail = errAccept
-	case !onPath:
-		fail, status = errNoResource, http.StatusNotFound
 	case !isDelete && r.Method != http.MethodGet:
 		w.Header()["Allow"] = allowed
 		fail, status = errMethod, http.StatusMethodNotAllowed

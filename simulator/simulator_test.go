@@ -160,11 +160,6 @@ func TestSimulator_answers(t *testing.T) {
 					"404 error:161:Resource does not exist:" + doc("161")},
 				{"missing ID", func() *http.Request { return req("DELETE", "", accept.header) },
 					"400 error:109:Missing message ID:" + doc("109")},
-				{"wrong path", func() *http.Request {
-					r := req("DELETE", scheduled, accept.header)
-					r.URL.Path = "/rest/messages/" + scheduled
-					return r
-				}, "404 error:161:Resource does not exist:" + doc("161")},
 				{"wrong token", func() *http.Request {
 					r := req("DELETE", scheduled, accept.header)
 					r.Header.Set("Authorization", "Bearer nope")
@@ -210,10 +205,41 @@ func TestSimulator_answers(t *testing.T) {
 			}
 			if got := sim.Calls(scheduled); got != 8 {
 				// 3 stops, and 5 header or token failures that named it;
-				// the wrong path and the POST are not stop calls.
+				// the POST is not a stop call.
 				t.Errorf("Calls(scheduled) = %d, want 8", got)
 			}
 		})
+	}
+}
+
+// A path outside the API (a wrong base URL, say ".../api/rest/message/ID")
+// gets a generic web server's plain-text 404, with no Clickatell error code
+// a client could read as "message unknown"; the message is not touched.
+func TestSimulator_wrongPathIsAPlainNotFound(t *testing.T) {
+	sim := newSim(t, simulator.Config{})
+	for _, path := range []string{"/api/rest/message/" + scheduled, "/rest/messages/" + scheduled, "/rest/message", "/", "/_simx"} {
+		r := req("DELETE", scheduled, "application/json")
+		r.URL.Path = path
+		w := serve(sim, r)
+		if w.Code != http.StatusNotFound {
+			t.Errorf("%s: status %d, want 404", path, w.Code)
+		}
+		if ct := w.Header().Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+			t.Errorf("%s: Content-Type %q, want text/plain", path, ct)
+		}
+		if got := strings.TrimSpace(w.Body.String()); got != "404 page not found" {
+			t.Errorf("%s: body %q, want \"404 page not found\"", path, got)
+		}
+	}
+	if got := sim.Calls(scheduled); got != 0 {
+		t.Errorf("Calls(scheduled) = %d after wrong paths, want 0", got)
+	}
+	if st := sim.Stats(); st.Requests != 5 || st.NotFound != 5 || answered(st) != st.Requests {
+		t.Errorf("Stats %+v: want 5 requests, each counted once as not found", st)
+	}
+	// The message is still scheduled: the real path stops it.
+	if got := summary(t, serve(sim, req("DELETE", scheduled, "application/json"))); got != "200 data:006:User cancelled message delivery:"+scheduled {
+		t.Errorf("stop after wrong paths: %s", got)
 	}
 }
 
