@@ -229,6 +229,9 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		if plan, err = readPlanFile("apply", a.planFile); err != nil {
 			return err
 		}
+		if err := checkPlanManifest(plan); err != nil {
+			return err
+		}
 	}
 
 	backend, err := openBackend(a.common.state, a.common.workspace)
@@ -420,3 +423,20 @@ func limitMemory(e *env, stateSize, planSize int) {
 }
 
 func isPostgres(loc string) bool { return pg.IsURL(loc) }
+
+// checkPlanManifest loads the manifest a saved plan was made from and
+// refuses the plan if it changed since: the reviewed plan must still be
+// what the manifest asks for. Terraform does not re-read configuration for
+// a saved plan, but a Terraform plan can be undone by another apply; a
+// cancellation cannot.
+func checkPlanManifest(plan *reconcile.Plan) error {
+	if len(plan.ManifestPaths) == 0 {
+		return nil
+	}
+	m, err := manifest.Load(plan.ManifestPaths...)
+	if err != nil {
+		return fmt.Errorf("Saved plan cannot be checked against its manifest (%s), so nothing was cancelled: %v\nRun apply from the directory where 'recall plan' ran, or run 'recall plan' again and review the new plan.",
+			strings.Join(plan.ManifestPaths, ", "), err)
+	}
+	return plan.CheckManifest(m)
+}

@@ -111,6 +111,8 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	// Recorded so that apply can refuse the plan if the manifest changes.
+	p.ManifestPaths = a.manifestPaths()
 	if a.out != "" {
 		if err := reconcile.WritePlanFile(a.out, p); err != nil {
 			return fmt.Errorf("saving the plan: %w", err)
