@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -179,9 +180,11 @@ func (e *GaveUpError) Error() string {
 // than the calls in flight at once, so that one bad moment does not.
 func (r *run) giveUpAfter() int { return max(25, 2*r.opts.Parallelism) }
 
-// SaveError is returned when the final state write failed. State is the
-// whole state that should have been written (lineage kept, serial one past
-// the last write that succeeded), for the caller to save elsewhere.
+// SaveError is returned when the final state write failed, or when the
+// state's lock was lost during the run (Err wraps state.ErrLockLost; the
+// run stopped at its next checkpoint, sending no further calls). State is
+// the whole state that should have been written (lineage kept, serial one
+// past the last write that succeeded), for the caller to save elsewhere.
 type SaveError struct {
 	// Location is the backend's String().
 	Location string
@@ -189,10 +192,20 @@ type SaveError struct {
 	Err error
 	// State is the unsaved state.
 	State *state.State
+	// Remaining is how many messages were left unsettled because the lock
+	// was lost and the run stopped early; 0 otherwise.
+	Remaining int
 }
 
 func (e *SaveError) Error() string {
-	return fmt.Sprintf("failed to save state to %s: %v", e.Location, e.Err)
+	// Backends name their location at the start of their errors: say it
+	// once.
+	detail, _ := strings.CutPrefix(e.Err.Error(), e.Location+": ")
+	msg := fmt.Sprintf("failed to save state to %s: %s", e.Location, detail)
+	if e.Remaining > 0 {
+		msg += fmt.Sprintf(". The run stopped there, with no further calls: %s not yet cancelled", countMessages(e.Remaining))
+	}
+	return msg
 }
 
 func (e *SaveError) Unwrap() error { return e.Err }
@@ -218,6 +231,8 @@ type settled struct {
 // (*StaleError, from Plan.CheckStale) or a state that cannot be read; with the run stopped
 // early, for a fatal API answer (*FatalError); and, after the run, for a
 // final state write that failed (*SaveError, carrying the unsaved state).
+// A checkpoint that finds the state's lock lost (state.ErrLockLost) stops
+// the run like a fatal answer, and Apply returns a *SaveError wrapping it.
 // Failed messages are not errors of Apply: they are in the result.
 func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopper, opts ApplyOptions) (*ApplyResult, error) {
 	if opts.Parallelism <= 0 {
@@ -299,6 +314,9 @@ type run struct {
 	failStreak int
 	gaveUp     *GaveUpError
 	stop       context.CancelFunc
+	// lockLost is the checkpoint error that said the state's lock was
+	// taken away: the run stops (through stop) and writes no more.
+	lockLost error
 }
 
 type sample struct {
@@ -408,7 +426,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 
 	res := &ApplyResult{
 		Counts:      r.counts,
-		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.counts.Done() < r.counts.Total,
+		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.lockLost == nil && r.counts.Done() < r.counts.Total,
 		Failures:    r.failureGroups(),
 		Errors:      r.errs,
 		State:       r.ref(),
@@ -430,6 +448,12 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		r.gaveUp.Remaining = res.Remaining()
 		err = r.gaveUp
 		sum.Stopped = err.Error()
+	case r.lockLost != nil:
+		sum.Stopped = fmt.Sprintf("the state lock was lost, so the run stopped with no further calls: %s not yet cancelled", countMessages(res.Remaining()))
+	}
+	var se *SaveError
+	if r.lockLost != nil && errors.As(saveErr, &se) {
+		se.Remaining = res.Remaining()
 	}
 	if saveErr != nil {
 		// The run's own outcome is less urgent than an unsaved state.
@@ -535,7 +559,7 @@ func (r *run) collect(ctx context.Context, results <-chan settled) error {
 			next -= lastWrite
 			checkpoint.Reset(next)
 		}
-		if due && !w.busy && (len(r.pending) > 0 || len(r.unwritten) > 0) {
+		if due && !w.busy && r.lockLost == nil && (len(r.pending) > 0 || len(r.unwritten) > 0) {
 			due = false
 			w.start(r.takeBatch())
 		} else if due && !w.busy {
@@ -563,6 +587,16 @@ func (r *run) written(res writeResult) {
 		// Keep the changes for the next write: Commit applies them as
 		// idempotent updates, so sending them again is harmless.
 		r.unwritten = res.batch
+		if errors.Is(res.err, state.ErrLockLost) {
+			// Nothing more can be written: stop as for a fatal answer
+			// (no new calls; those in flight are waited for), and let
+			// finish hand the whole state back in a *SaveError.
+			if r.lockLost == nil {
+				r.lockLost = res.err
+				r.stop()
+			}
+			return
+		}
 		if !r.writeFailing {
 			r.writeFailing = true
 			r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
@@ -589,14 +623,18 @@ func (r *run) finish(w *writer) error {
 		r.written(w.wait())
 	}
 	batch := r.takeBatch()
-	if len(batch) == 0 {
-		return nil
-	}
-	w.start(batch)
-	res := w.wait()
-	r.written(res)
-	if res.err == nil {
-		return nil
+	err := r.lockLost
+	if err == nil {
+		if len(batch) == 0 {
+			return nil
+		}
+		w.start(batch)
+		res := w.wait()
+		r.written(res)
+		if res.err == nil {
+			return nil
+		}
+		err = res.err
 	}
 	// Build the whole state as it should have been written, on a copy: the
 	// backend owns r.st and may be used again. Its copy may or may not hold
@@ -610,7 +648,7 @@ func (r *run) finish(w *writer) error {
 		}
 	}
 	st.Serial = r.serial + 1
-	return &SaveError{Location: r.backend.String(), Err: res.err, State: st}
+	return &SaveError{Location: r.backend.String(), Err: err, State: st}
 }
 
 // intern returns one shared copy of s: a million records share a handful

@@ -484,6 +484,81 @@ func TestApply_FinalWriteFails(t *testing.T) {
 	}
 }
 
+// TestApply_LockLostStopsRun: a checkpoint that finds the lock gone (a
+// force-unlock during the run) stops the run at once, as a fatal answer
+// does: no new calls, and the whole state comes back in a *SaveError that
+// says so once, for the caller to save elsewhere.
+func TestApply_LockLostStopsRun(t *testing.T) {
+	const p, total = 4, 2000
+	b := newMemBackend()
+	lost := fmt.Errorf("memory: %w (ID 1234): force-unlocked", state.ErrLockLost)
+	var lostAt atomic.Int64 // calls sent when the lock was found lost
+	var calls atomic.Int64
+	b.fail = func(n int) error {
+		if n >= 3 {
+			lostAt.CompareAndSwap(0, calls.Load())
+			return lost
+		}
+		return nil
+	}
+	opts := fastOpts()
+	opts.Parallelism = p
+	opts.CheckpointInterval = time.Millisecond
+	var diags int
+	var stopped string
+	opts.OnEvent = func(ev Event) {
+		switch ev.Type {
+		case EventDiagnostic:
+			diags++
+		case EventSummary:
+			stopped = ev.Summary.Stopped
+		}
+	}
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		calls.Add(1)
+		// Calls slow down once the lock is lost, so that the bound below
+		// leaves the collector a generous 200ms to see the failed write.
+		if lostAt.Load() != 0 {
+			time.Sleep(20 * time.Millisecond)
+		} else {
+			time.Sleep(100 * time.Microsecond)
+		}
+		return cancelled(id), nil
+	})
+	res, err := Apply(context.Background(), testPlan(total), b, st, opts)
+	var se *SaveError
+	if !errors.As(err, &se) || !errors.Is(err, state.ErrLockLost) {
+		t.Fatalf("err = %v, want a *SaveError wrapping state.ErrLockLost", err)
+	}
+	if lostAt.Load() == 0 {
+		t.Fatal("the lock was never found lost: the run ended before its third checkpoint")
+	}
+	// After the failed checkpoint, only the calls in flight and those
+	// started before the collector saw it are sent, not the ~2,000 left.
+	if after := calls.Load() - lostAt.Load(); after > 10*p {
+		t.Errorf("%d calls sent after the lock was lost, want at most %d", after, 10*p)
+	}
+	if res.Done() >= total || res.Interrupted || res.Failed != 0 {
+		t.Errorf("counts %+v, interrupted %v: want a run stopped early, not interrupted, no failures", res.Counts, res.Interrupted)
+	}
+	if len(b.commits) != 3 {
+		t.Errorf("%d commits tried, want none after the one that found the lock lost", len(b.commits))
+	}
+	if len(se.State.Messages) != res.Cancelled || se.Remaining != res.Remaining() || se.Remaining == 0 {
+		t.Errorf("unsaved state holds %d messages, remaining %d; the run cancelled %d and left %d",
+			len(se.State.Messages), se.Remaining, res.Cancelled, res.Remaining())
+	}
+	msg := err.Error()
+	for _, once := range []string{"memory", "the state lock was lost", "not yet cancelled"} {
+		if n := strings.Count(msg, once); n != 1 {
+			t.Errorf("error says %q %d times, want once: %s", once, n, msg)
+		}
+	}
+	if diags != 0 || !strings.Contains(stopped, "lock was lost") {
+		t.Errorf("%d diagnostics, stopped=%q", diags, stopped)
+	}
+}
+
 // TestApply_CheckpointRecovers: a checkpoint that fails once is retried
 // with the next one, and nothing is lost.
 func TestApply_CheckpointRecovers(t *testing.T) {

@@ -255,6 +255,12 @@ func (e *LockError) Error() string {
 
 func (e *LockError) Unwrap() error { return e.Err }
 
+// ErrLockLost is wrapped by a backend's errors when its lock was taken away
+// while held (force-unlock, or the lock's connection to a remote backend
+// ended): nothing more can be written under it, so a run that sees it must
+// stop rather than keep trying.
+var ErrLockLost = errors.New("the state lock was lost")
+
 // ErrCorrupt is wrapped by errors about state that cannot be parsed.
 var ErrCorrupt = errors.New("state is corrupt")
 

@@ -8,6 +8,8 @@ import (
 	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/recallhq/recall/state"
 )
 
 // SchemaVersionError is returned for a database whose recall tables were
@@ -46,8 +48,9 @@ func (e *SerialConflictError) Error() string {
 
 // ErrLockLost is wrapped by errors of writes and Unlock after the lock's
 // connection ended (force-unlock, or a dropped connection): the lock is
-// no longer held, so nothing more may be written under it.
-var ErrLockLost = errors.New("the state lock was lost")
+// no longer held, so nothing more may be written under it. It is
+// state.ErrLockLost, which callers that know no backend check for.
+var ErrLockLost = state.ErrLockLost
 
 // connError turns a failure to connect into an error that says what to fix.
 func (b *Backend) connError(err error) error {

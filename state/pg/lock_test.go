@@ -174,8 +174,10 @@ func TestForceUnlock_EndsHolderSession(t *testing.T) {
 	}
 	defer lb.Unlock()
 	// The old holder cannot write any more.
-	if err := a.Commit(bg, statetest.Changes(2, 1)); !errors.Is(err, ErrLockLost) {
+	if err := a.Commit(bg, statetest.Changes(2, 1)); !errors.Is(err, ErrLockLost) || !errors.Is(err, state.ErrLockLost) {
 		t.Errorf("Commit by a force-unlocked holder: %v, want ErrLockLost", err)
+	} else if n := strings.Count(err.Error(), ErrLockLost.Error()); n != 1 {
+		t.Errorf("Commit by a force-unlocked holder: %q says %q %d times, want once", err, ErrLockLost, n)
 	}
 	if err := la.Unlock(); !errors.Is(err, ErrLockLost) {
 		t.Errorf("Unlock by a force-unlocked holder: %v, want ErrLockLost", err)

@@ -421,12 +421,12 @@ func (b *Backend) writeError(op string, err error) error {
 }
 
 func (b *Backend) lockLost(cause error) error {
-	msg := fmt.Sprintf("%s: %v (ID %s): its connection to PostgreSQL ended, by force-unlock or a network failure; nothing was written", b, ErrLockLost, b.lock.info.ID)
+	said := ""
 	if cause != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(cause, &pgErr) {
-			msg += " (server said: " + pgErr.Message + ")"
+			said = " (server said: " + pgErr.Message + ")"
 		}
 	}
-	return fmt.Errorf("%s: %w", msg, ErrLockLost)
+	return fmt.Errorf("%s: %w (ID %s): its connection to PostgreSQL ended, by force-unlock or a network failure; nothing was written%s", b, ErrLockLost, b.lock.info.ID, said)
 }
