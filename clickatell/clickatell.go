@@ -385,7 +385,7 @@ func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
 		return nil, err
 	}
 	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("clickatell: %s message %s: %w", method, id, err)
+		return nil, fmt.Errorf("%s message %s: %w", method, id, err)
 	}
 	reqCtx := ctx
 	if c.timeout > 0 {
@@ -395,7 +395,7 @@ func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
 	}
 	req, err := http.NewRequestWithContext(reqCtx, method, c.msgURL+id, nil)
 	if err != nil {
-		return nil, c.redactErr(fmt.Errorf("clickatell: %s message %s: %w", method, id, err))
+		return nil, c.redactErr(fmt.Errorf("%s message %s: %w", method, id, err))
 	}
 	req.Header = http.Header{
 		"X-Version":     hVersion,
@@ -426,7 +426,7 @@ func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
 func (c *Client) transportErr(ctx, reqCtx context.Context, method, id string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		// The caller's context ended: its error, not the transport's.
-		return fmt.Errorf("clickatell: %s message %s: %w", method, id, ctxErr)
+		return fmt.Errorf("%s message %s: %w", method, id, ctxErr)
 	}
 	var ue *url.Error
 	if errors.As(err, &ue) {

@@ -317,6 +317,16 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 				if strings.ContainsAny(err.Error(), "\x00\x1b\r\n") {
 					t.Errorf("error %q holds control characters", err)
 				}
+				// Shown to users as is: no package prefix, and no
+				// clause said twice.
+				if strings.Contains(err.Error(), "clickatell:") {
+					t.Errorf("error %q names the Go package", err)
+				}
+				for _, once := range []string{"HTML page", "not an API answer"} {
+					if n := strings.Count(err.Error(), once); n > 1 {
+						t.Errorf("error %q says %q %d times", err, once, n)
+					}
+				}
 			})
 		}
 	}
@@ -487,7 +497,7 @@ func TestClient_StopMessage_Timeout(t *testing.T) {
 	if !errors.As(err, &te) || !te.Timeout || Classify(err) != Retry {
 		t.Fatalf("got %v (%T), want a timed-out *TransportError that is retried", err, err)
 	}
-	if !strings.Contains(err.Error(), "no answer within 20ms") {
+	if !strings.Contains(err.Error(), "no answer within 20ms") || strings.Contains(err.Error(), "clickatell:") {
 		t.Errorf("error %q does not say how long it waited", err)
 	}
 }

@@ -58,7 +58,7 @@ type APIError struct {
 
 func (e *APIError) Error() string {
 	var b strings.Builder
-	b.WriteString("clickatell: HTTP ")
+	b.WriteString("HTTP ")
 	writeStatus(&b, e.HTTPStatus)
 	if e.Code != "" {
 		b.WriteString(", error ")
@@ -153,14 +153,16 @@ type DecodeError struct {
 
 func (e *DecodeError) Error() string {
 	var b strings.Builder
-	b.WriteString("clickatell: ")
 	if e.HTML {
-		b.WriteString("got an HTML page, not an API answer (HTTP ")
+		// detail says "got an HTML page, not an API answer" itself.
+		b.WriteString("HTTP ")
+		writeStatus(&b, e.HTTPStatus)
+		b.WriteString(": ")
 	} else {
 		b.WriteString("not an API answer (HTTP ")
+		writeStatus(&b, e.HTTPStatus)
+		b.WriteString("): ")
 	}
-	writeStatus(&b, e.HTTPStatus)
-	b.WriteString("): ")
 	b.WriteString(e.detail())
 	return b.String()
 }
@@ -204,12 +206,12 @@ type TransportError struct {
 
 func (e *TransportError) Error() string {
 	if e.Timeout && e.After > 0 {
-		return fmt.Sprintf("clickatell: %s message %s: no answer within %v", e.Method, e.ID, e.After)
+		return fmt.Sprintf("%s message %s: no answer within %v", e.Method, e.ID, e.After)
 	}
 	if errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, io.EOF) {
-		return fmt.Sprintf("clickatell: %s message %s: connection closed before the whole answer arrived: %v", e.Method, e.ID, e.Err)
+		return fmt.Sprintf("%s message %s: connection closed before the whole answer arrived: %v", e.Method, e.ID, e.Err)
 	}
-	return fmt.Sprintf("clickatell: %s message %s: %v", e.Method, e.ID, e.Err)
+	return fmt.Sprintf("%s message %s: %v", e.Method, e.ID, e.Err)
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }

@@ -128,7 +128,7 @@ func (p RetryPolicy) report(err error, maxDelay time.Duration) time.Duration {
 // stopped is the error when ctx ended before an attempt or a retry.
 func stopped(last, ctxErr error) error {
 	if last == nil {
-		return fmt.Errorf("clickatell: not sent: %w", ctxErr)
+		return fmt.Errorf("not sent: %w", ctxErr)
 	}
 	return fmt.Errorf("%w (retries stopped: %w)", last, ctxErr)
 }
