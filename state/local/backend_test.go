@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -408,6 +409,24 @@ func TestCommit_Symlink(t *testing.T) {
 
 // TestLock_Symlink: naming the state through a link or directly takes the
 // same lock.
+// TestLock_MissingDirectory: a state in a directory that does not exist
+// gets an error that says so, not the lock file's open error.
+func TestLock_MissingDirectory(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "no-such-dir")
+	path := filepath.Join(dir, "x.json")
+	_, err := New(path).Lock(ctx, state.LockRequest{Operation: "apply"})
+	if err == nil {
+		t.Fatal("Lock in a missing directory succeeded")
+	}
+	want := "the state's directory " + dir + " does not exist"
+	if !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), ".lock") || !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("error %q: want it to say %q, not name the lock file, and wrap fs.ErrNotExist", err, want)
+	}
+	if _, serr := os.Stat(dir); !errors.Is(serr, fs.ErrNotExist) {
+		t.Errorf("Lock created the directory: %v", serr)
+	}
+}
+
 func TestLock_Symlink(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "state.json")

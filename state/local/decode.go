@@ -638,6 +638,10 @@ func (s *strict) jsonErr(err error, what string) error {
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return s.errAt(int64(len(s.data)), "unexpected end of file in %s", what)
 	}
+	if what == "state" {
+		// The whole file: the location says enough.
+		return s.errAt(off, "%v", err)
+	}
 	return s.errAt(off, "%s: %v", what, err)
 }
 

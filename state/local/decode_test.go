@@ -309,6 +309,9 @@ func TestDecode_Corrupt(t *testing.T) {
 			if !strings.HasPrefix(err.Error(), want) || !strings.Contains(err.Error(), tc.msg) {
 				t.Errorf("error:\n  %v\nwant it to start with %q and contain %q", err, want, tc.msg)
 			}
+			if strings.HasPrefix(strings.TrimPrefix(err.Error(), want), "state:") {
+				t.Errorf("error %q: the location is enough, no inner \"state:\"", err)
+			}
 		})
 	}
 }

@@ -49,6 +49,9 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		}
 		f, holder, err := tryLock(lockPath)
 		if err != nil {
+			if dir := filepath.Dir(lockPath); errors.Is(err, fs.ErrNotExist) && !dirExists(dir) {
+				return nil, &missingDirError{path: b.path, dir: dir, err: err}
+			}
 			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
 		}
 		if f != nil {
@@ -282,4 +285,22 @@ func removeStaleTemps(path string) {
 			os.Remove(filepath.Join(dir, n))
 		}
 	}
+}
+
+// missingDirError is a lock asked for a state whose directory does not
+// exist: recall creates the state file, never its directories.
+type missingDirError struct {
+	path, dir string
+	err       error // the open's error, for errors.Is(err, fs.ErrNotExist)
+}
+
+func (e *missingDirError) Error() string {
+	return fmt.Sprintf("locking state %s: the state's directory %s does not exist: create it, or fix the -state path", e.path, e.dir)
+}
+
+func (e *missingDirError) Unwrap() error { return e.err }
+
+func dirExists(dir string) bool {
+	fi, err := os.Stat(dir)
+	return err == nil && fi.IsDir()
 }
