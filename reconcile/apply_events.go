@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"encoding/json"
+	"math"
 	"time"
 )
 
@@ -108,6 +109,21 @@ type ProgressEvent struct {
 	// ETA estimates the time left at Rate; 0 when unknown.
 	ETA Seconds `json:"eta_seconds"`
 }
+
+// MarshalJSON writes the event with its rate and seconds rounded to a
+// tenth: progress is an estimate, and 59.97674803439178 messages a second
+// says no more than 60.0.
+func (p ProgressEvent) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Counts
+		Elapsed float64 `json:"elapsed_seconds"`
+		Rate    float64 `json:"rate"`
+		ETA     float64 `json:"eta_seconds"`
+	}{p.Counts, tenth(p.Elapsed.Duration().Seconds()), tenth(p.Rate), tenth(p.ETA.Duration().Seconds())})
+}
+
+// tenth rounds f to one decimal place.
+func tenth(f float64) float64 { return math.Round(f*10) / 10 }
 
 // FailureGroup is the failures of one cause.
 type FailureGroup struct {

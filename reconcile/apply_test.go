@@ -2,6 +2,7 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -716,5 +717,31 @@ func TestApply_Progress(t *testing.T) {
 	}
 	if last := progress[len(progress)-1]; last.Done() == 0 || last.Rate <= 0 {
 		t.Errorf("last progress %+v: want something done at some rate", last)
+	}
+}
+
+// TestProgressEvent_JSON: the rate and the seconds of a progress event are
+// written to a tenth, and read back as written.
+func TestProgressEvent_JSON(t *testing.T) {
+	p := &ProgressEvent{
+		Counts:  Counts{Total: 1000, Cancelled: 240, Calls: 250},
+		Elapsed: Seconds(4012345678 * time.Nanosecond),
+		Rate:    59.97674803439178,
+		ETA:     Seconds(12680 * time.Millisecond),
+	}
+	b, err := json.Marshal(Event{Type: EventProgress, Time: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC), Progress: p})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"type":"progress","time":"2026-11-27T09:00:00Z","progress":{"total":1000,"cancelled":240,"too_late":0,"not_found":0,"failed":0,"calls":250,"elapsed_seconds":4,"rate":60,"eta_seconds":12.7}}`
+	if string(b) != want {
+		t.Errorf("JSON:\n got %s\nwant %s", b, want)
+	}
+	var back Event
+	if err := json.Unmarshal(b, &back); err != nil {
+		t.Fatal(err)
+	}
+	if got := back.Progress; got == nil || got.Counts != p.Counts || got.Rate != 60 || got.Elapsed.Duration() != 4*time.Second || got.ETA.Duration() != 12700*time.Millisecond {
+		t.Errorf("read back: %+v", got)
 	}
 }
