@@ -64,9 +64,9 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 		case ae.Description != "":
 			cause += " (" + ae.Description + ")"
 		case errors.As(ae.Err, &de) && de.HTML:
-			cause += " (an HTML page, not an API answer)"
+			cause += " (an HTML page, not an API answer" + endpointHint(ae.HTTPStatus) + ")"
 		case errors.As(ae.Err, &de):
-			cause += " (not an API answer: " + de.Reason + ")"
+			cause += " (not an API answer: " + de.Reason + endpointHint(ae.HTTPStatus) + ")"
 		case ae.HTTPStatus == http.StatusTooManyRequests:
 			cause += " (throttled)"
 		case http.StatusText(ae.HTTPStatus) != "":
@@ -99,6 +99,15 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 		err = ue.Err
 	}
 	return strings.ReplaceAll(err.Error(), id, "{id}"), 0, ""
+}
+
+// endpointHint points at the likeliest cause of a 404 that is not the
+// API's: a base URL with a wrong path.
+func endpointHint(status int) string {
+	if status == http.StatusNotFound {
+		return "; check CLICKATELL_ENDPOINT"
+	}
+	return ""
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/simulator"
 	"github.com/recallhq/recall/state"
 )
 
@@ -743,5 +745,36 @@ func TestProgressEvent_JSON(t *testing.T) {
 	}
 	if got := back.Progress; got == nil || got.Counts != p.Counts || got.Rate != 60 || got.Elapsed.Duration() != 4*time.Second || got.ETA.Duration() != 12700*time.Millisecond {
 		t.Errorf("read back: %+v", got)
+	}
+}
+
+// TestApply_WrongEndpointPathSettlesNothing: with a base URL whose path is
+// wrong (".../api"), every call reaches a plain 404 page, not the API: no
+// message is recorded (not even as not_found), all stay to be tried again,
+// and the cause points at CLICKATELL_ENDPOINT.
+func TestApply_WrongEndpointPathSettlesNothing(t *testing.T) {
+	sim, err := simulator.New(simulator.Config{Token: "t", AnyScheduled: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(sim)
+	defer srv.Close()
+	client, err := clickatell.New(clickatell.WithBaseURL(srv.URL+"/api"), clickatell.WithToken("t"), clickatell.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newMemBackend()
+	res, err := Apply(context.Background(), testPlan(5), b, client, fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Settled() != 0 || res.Failed != 5 || len(b.st.Messages) != 0 {
+		t.Errorf("counts %+v, %d in state: want 5 failed, none settled or recorded", res.Counts, len(b.st.Messages))
+	}
+	if len(res.Failures) != 1 || !strings.Contains(res.Failures[0].Cause, "HTTP 404") || !strings.Contains(res.Failures[0].Cause, "check CLICKATELL_ENDPOINT") {
+		t.Errorf("failures %+v: want one group, a 404 pointing at CLICKATELL_ENDPOINT", res.Failures)
+	}
+	if st := sim.Stats(); st.Cancelled != 0 || st.NotFound != int64(res.Calls) {
+		t.Errorf("simulator saw %+v: want every call a 404, none cancelling", st)
 	}
 }
