@@ -245,7 +245,8 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return lockError(err, a.lockTimeout)
 	}
 	defer func() {
-		if err := lock.Unlock(); err != nil {
+		// A lock already lost has been reported with the failed save.
+		if err := lock.Unlock(); err != nil && !errors.Is(err, state.ErrLockLost) {
 			fmt.Fprintf(e.stderr, "Warning: could not release the state lock: %v\n", err)
 		}
 	}()
