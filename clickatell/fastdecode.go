@@ -121,20 +121,8 @@ func (p *jsonScanner) object(a *answer, data bool) bool {
 		if !ok {
 			return false
 		}
-		var field *string
-		var bit int
-		switch {
-		case data && string(key) == "messageStatus":
-			field, bit = &a.status, 1
-		case data && string(key) == "description":
-			field, bit = &a.description, 2
-		case data && string(key) == "apiMessageId":
-			field, bit = &a.messageID, 4
-		case !data && string(key) == "code":
-			field, bit = &a.code, 1
-		case !data && string(key) == "description":
-			field, bit = &a.errDesc, 2
-		default:
+		field, bit := a.field(key, data)
+		if field == nil {
 			// Another member (documentation, charge): only an exact,
 			// case-different twin of ours could matter to the full
 			// decoder, which matches names without regard to case.
@@ -150,6 +138,25 @@ func (p *jsonScanner) object(a *answer, data bool) bool {
 		seen |= bit
 		*field = string(val)
 	}
+}
+
+// field returns where the member or element called name goes in a, for
+// the data object (data) or the error object, and its bit in the set of
+// names seen so far; nil for any other name.
+func (a *answer) field(name []byte, data bool) (*string, int) {
+	switch {
+	case data && string(name) == "messageStatus":
+		return &a.status, 1
+	case data && string(name) == "description":
+		return &a.description, 2
+	case data && string(name) == "apiMessageId":
+		return &a.messageID, 4
+	case !data && string(name) == "code":
+		return &a.code, 1
+	case !data && string(name) == "description":
+		return &a.errDesc, 2
+	}
+	return nil, 0
 }
 
 // fastXML reads <response><data>…</data></response> (or <error>), after
@@ -263,20 +270,8 @@ func (p *xmlScanner) children(a *answer, data bool, parent string) bool {
 			// The full decoder turns \r\n into \n; leave that to it.
 			return false
 		}
-		var field *string
-		var bit int
-		switch {
-		case data && string(tag) == "messageStatus":
-			field, bit = &a.status, 1
-		case data && string(tag) == "description":
-			field, bit = &a.description, 2
-		case data && string(tag) == "apiMessageId":
-			field, bit = &a.messageID, 4
-		case !data && string(tag) == "code":
-			field, bit = &a.code, 1
-		case !data && string(tag) == "description":
-			field, bit = &a.errDesc, 2
-		default:
+		field, bit := a.field(tag, data)
+		if field == nil {
 			continue
 		}
 		if seen&bit != 0 {
