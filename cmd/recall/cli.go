@@ -150,14 +150,7 @@ infrastructure: a manifest in git lists the messages that must not go out,
 
 Commands:
 `)
-	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "  %-14s %s\n", n, commands[n].synopsis)
-	}
+	listCommands(w, commands, 14)
 	fmt.Fprint(w, `
 Examples:
 
@@ -168,6 +161,19 @@ Examples:
 
 Run 'recall <command> -h' for a command's flags and examples.
 `)
+}
+
+// listCommands writes cmds' names in order, each padded to width and
+// followed by its synopsis.
+func listCommands(w io.Writer, cmds map[string]*command, width int) {
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s %s\n", width, n, cmds[n].synopsis)
+	}
 }
 
 // stateCommands are the subcommands of 'recall state' (list, rm, push,
@@ -189,14 +195,7 @@ func runState(ctx context.Context, e *env, args []string) error {
 			w = e.stderr
 		}
 		fmt.Fprint(w, "Usage: recall state <subcommand> [flags]\n\n  Inspects and changes recall's record of settled messages.\n\nSubcommands:\n")
-		names := make([]string, 0, len(stateCommands))
-		for n := range stateCommands {
-			names = append(names, n)
-		}
-		sort.Strings(names)
-		for _, n := range names {
-			fmt.Fprintf(w, "  %-8s %s\n", n, stateCommands[n].synopsis)
-		}
+		listCommands(w, stateCommands, 8)
 		fmt.Fprint(w, `
 Examples:
 
