@@ -447,6 +447,21 @@ const (
 	outcomeNotFd = `not_found"`
 )
 
+// member reads the optional member key (e.g. keyStatus) and its string
+// value, which may not be empty, at the start of b into *field, and
+// returns how many bytes it read: none when b does not start with key.
+func (d *fast) member(b []byte, key string, field *string) (int, error) {
+	if !bytes.HasPrefix(b, []byte(key)) {
+		return 0, nil
+	}
+	s, n, err := d.str(b[len(key):])
+	if err != nil || s == "" {
+		return 0, errLayout
+	}
+	*field = s
+	return len(key) + n, nil
+}
+
 // record parses one canonical message line; comma reports a trailing comma.
 func (d *fast) record(b []byte) (id msgid.ID, r state.Record, comma bool, err error) {
 	if len(b) < minLineLen || string(b[:len(linePrefix)]) != linePrefix {
@@ -475,29 +490,15 @@ func (d *fast) record(b []byte) (id msgid.ID, r state.Record, comma bool, err er
 	default:
 		return id, r, false, errLayout
 	}
-	if bytes.HasPrefix(b[p:], []byte(keyStatus)) {
-		p += len(keyStatus)
-		s, n, err := d.str(b[p:])
-		if err != nil || s == "" {
-			return id, r, false, errLayout
+	for _, m := range [...]struct {
+		key   string
+		field *string
+	}{{keyStatus, &r.Status}, {keyDesc, &r.Description}, {keyGroup, &r.Group}} {
+		n, err := d.member(b[p:], m.key, m.field)
+		if err != nil {
+			return id, r, false, err
 		}
-		r.Status, p = s, p+n
-	}
-	if bytes.HasPrefix(b[p:], []byte(keyDesc)) {
-		p += len(keyDesc)
-		s, n, err := d.str(b[p:])
-		if err != nil || s == "" {
-			return id, r, false, errLayout
-		}
-		r.Description, p = s, p+n
-	}
-	if bytes.HasPrefix(b[p:], []byte(keyGroup)) {
-		p += len(keyGroup)
-		s, n, err := d.str(b[p:])
-		if err != nil || s == "" {
-			return id, r, false, errLayout
-		}
-		r.Group, p = s, p+n
+		p += n
 	}
 	if !bytes.HasPrefix(b[p:], []byte(keyAt)) {
 		return id, r, false, errLayout
