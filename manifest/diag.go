@@ -164,8 +164,9 @@ func levenshtein(a, b string) int {
 	return prev[len(b)]
 }
 
-// validName reports whether s matches [a-z0-9][a-z0-9._-]{0,63}.
-func validName(s string) bool {
+// ValidGroupName reports whether s is a group name a manifest accepts:
+// [a-z0-9][a-z0-9._-]{0,63}. Saved plans are checked with it too.
+func ValidGroupName(s string) bool {
 	if len(s) == 0 || len(s) > 64 {
 		return false
 	}
@@ -208,7 +209,7 @@ func slug(s string) string {
 	if len(out) > 64 {
 		out = strings.TrimRight(out[:64], "._-")
 	}
-	if !validName(out) || out == s {
+	if !ValidGroupName(out) || out == s {
 		return ""
 	}
 	return out

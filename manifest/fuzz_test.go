@@ -114,7 +114,7 @@ func checkManifest(t *testing.T, m *Manifest, path string) {
 	names := map[string]bool{}
 	ids := map[msgid.ID]bool{}
 	for _, g := range m.Groups {
-		if !validName(g.Name) || names[g.Name] {
+		if !ValidGroupName(g.Name) || names[g.Name] {
 			t.Fatalf("bad or duplicate group name %q", g.Name)
 		}
 		names[g.Name] = true

@@ -812,3 +812,14 @@ func TestParse_IDsFromRelativeToPath(t *testing.T) {
 		t.Errorf("files (-want +got):\n%s", diff)
 	}
 }
+
+func TestValidGroupName(t *testing.T) {
+	for s, want := range map[string]bool{
+		"a": true, "black-friday_2026.v1": true, "0": true, strings.Repeat("a", 64): true,
+		"": false, "-a": false, ".a": false, "A": false, "a b": false, strings.Repeat("a", 65): false, "ü": false,
+	} {
+		if got := ValidGroupName(s); got != want {
+			t.Errorf("ValidGroupName(%q) = %v, want %v", s, got, want)
+		}
+	}
+}

@@ -300,7 +300,7 @@ func (l *loader) parseGroup(item *yaml.Node, path string) {
 		switch {
 		case n.Tag == "!!null" || n.Value == "":
 			l.errorf(pos(path, n), "name is empty: give the group a name such as \"black-friday\"")
-		case !validName(n.Value):
+		case !ValidGroupName(n.Value):
 			msg := fmt.Sprintf("name must match [a-z0-9][a-z0-9._-]{0,63}, got %s", quote(n.Value))
 			if s := slug(n.Value); s != "" {
 				msg += fmt.Sprintf(" (try %q)", s)

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
 )
 
@@ -59,7 +60,7 @@ func (cj *changeJSON) change() (Change, error) {
 	if cj.Group == "" {
 		return Change{}, fmt.Errorf("id %s: no group", id)
 	}
-	if !validGroupName(cj.Group) {
+	if !manifest.ValidGroupName(cj.Group) {
 		return Change{}, fmt.Errorf("id %s: group %q is not a valid group name", id, clip(cj.Group))
 	}
 	c := Change{ID: id, Action: Cancel, Group: cj.Group, Reason: cj.Reason}
@@ -68,24 +69,6 @@ func (cj *changeJSON) change() (Change, error) {
 		c.ScheduledAt = &t
 	}
 	return c, nil
-}
-
-// validGroupName reports whether s is a group name a manifest accepts:
-// [a-z0-9][a-z0-9._-]{0,63}.
-func validGroupName(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		switch {
-		case c >= 'a' && c <= 'z', c >= '0' && c <= '9':
-		case i > 0 && (c == '.' || c == '_' || c == '-'):
-		default:
-			return false
-		}
-	}
-	return true
 }
 
 // clip shortens text from a plan file for an error message: at most 40
@@ -275,7 +258,7 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 	groups := make(map[string]*GroupPlan, len(p.Groups))
 	for i := range p.Groups {
 		g := &p.Groups[i]
-		if !validGroupName(g.Name) {
+		if !manifest.ValidGroupName(g.Name) {
 			return nil, malformed("groups: %q is not a valid group name", clip(g.Name))
 		}
 		if _, dup := groups[g.Name]; dup {
@@ -485,7 +468,7 @@ func parseChangesFast(raw []byte) (cs []Change, ok bool) {
 			var cj changeJSON
 			obj := make([]byte, 0, len(tail)+2)
 			obj = append(append(append(obj, '{'), tail...), '}')
-			if err := json.Unmarshal(obj, &cj); err != nil || cj.ID != "" || cj.Action != "cancel" || !validGroupName(cj.Group) {
+			if err := json.Unmarshal(obj, &cj); err != nil || cj.ID != "" || cj.Action != "cancel" || !manifest.ValidGroupName(cj.Group) {
 				return nil, false
 			}
 			tmpl = Change{Action: Cancel, Group: cj.Group, Reason: cj.Reason}

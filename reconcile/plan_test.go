@@ -217,17 +217,6 @@ func TestKeepSmallest(t *testing.T) {
 	}
 }
 
-func TestValidGroupName(t *testing.T) {
-	for s, want := range map[string]bool{
-		"a": true, "black-friday_2026.v1": true, "0": true, strings.Repeat("a", 64): true,
-		"": false, "-a": false, ".a": false, "A": false, "a b": false, strings.Repeat("a", 65): false, "ü": false,
-	} {
-		if got := validGroupName(s); got != want {
-			t.Errorf("validGroupName(%q) = %v, want %v", s, got, want)
-		}
-	}
-}
-
 func TestAgo(t *testing.T) {
 	for d, want := range map[time.Duration]string{
 		12 * time.Second:                     "12s",
