@@ -369,15 +369,25 @@ func confirm(e *env, a *applyArgs) error {
 		return err
 	}
 	fmt.Fprint(e.stdout, "\nDo you want to cancel these messages? Only 'yes' will be accepted: ")
-	line, err := bufio.NewReader(e.stdin).ReadString('\n')
-	if err != nil && !errors.Is(err, io.EOF) {
-		return fmt.Errorf("reading the answer: %w", err)
+	yes, err := readYes(e)
+	if err != nil {
+		return err
 	}
-	if strings.TrimSpace(line) != "yes" {
+	if !yes {
 		return &exitError{code: 1, err: errors.New("Apply cancelled.")}
 	}
 	fmt.Fprintln(e.stdout)
 	return nil
+}
+
+// readYes reads the answer to a confirmation prompt, a line of standard
+// input, and reports whether it was "yes".
+func readYes(e *env) (bool, error) {
+	line, err := bufio.NewReader(e.stdin).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return false, fmt.Errorf("reading the answer: %w", err)
+	}
+	return strings.TrimSpace(line) == "yes", nil
 }
 
 // savedElsewhere writes a state the backend could not save to

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 )
 
@@ -83,11 +81,11 @@ func runForceUnlock(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stdout, "Do you really want to force-unlock %s (lock ID %s)?\n"+
 			"  If the run holding it is still going, it will be stopped from writing the state.\n"+
 			"  Only 'yes' will be accepted to confirm: ", b, id)
-		line, err := bufio.NewReader(e.stdin).ReadString('\n')
-		if err != nil && !errors.Is(err, io.EOF) {
-			return fmt.Errorf("reading the answer: %w", err)
+		yes, err := readYes(e)
+		if err != nil {
+			return err
 		}
-		if strings.TrimSpace(line) != "yes" {
+		if !yes {
 			return &exitError{code: 1, err: errors.New("Force-unlock cancelled; the lock was not touched.")}
 		}
 		fmt.Fprintln(e.stdout)
