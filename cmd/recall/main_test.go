@@ -86,9 +86,7 @@ func TestScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Cmds:                scriptCmds,
 		Setup: func(env *testscript.Env) error {
-			for _, k := range []string{"CLICKATELL_TOKEN", "CLICKATELL_ENDPOINT", "NO_COLOR"} {
-				env.Setenv(k, "")
-			}
+			clearScriptEnv(env)
 			for _, f := range scriptSetups {
 				if err := f(env); err != nil {
 					return err
@@ -97,6 +95,14 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 	})
+}
+
+// clearScriptEnv empties the variables that would change what a script
+// sees: CLICKATELL_TOKEN, CLICKATELL_ENDPOINT and NO_COLOR.
+func clearScriptEnv(env *testscript.Env) {
+	for _, k := range []string{"CLICKATELL_TOKEN", "CLICKATELL_ENDPOINT", "NO_COLOR"} {
+		env.Setenv(k, "")
+	}
 }
 
 // cmdGenIDs writes N well-formed, distinct message IDs, one per line, to a

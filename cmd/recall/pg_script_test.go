@@ -2,13 +2,9 @@ package main
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"net/url"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/rogpeppe/go-internal/testscript"
 
 	"github.com/recallhq/recall/internal/pgtest"
@@ -33,27 +29,13 @@ func TestPostgresScripts(t *testing.T) {
 		RequireExplicitExec: true,
 		Cmds:                cmds,
 		Setup: func(env *testscript.Env) error {
-			for _, k := range []string{"CLICKATELL_TOKEN", "CLICKATELL_ENDPOINT", "NO_COLOR"} {
-				env.Setenv(k, "")
-			}
-			var b [6]byte
-			rand.Read(b[:])
-			schema := "recall_script_" + hex.EncodeToString(b[:])
-			env.Defer(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-				defer cancel()
-				if c, err := pgx.Connect(ctx, base); err == nil {
-					c.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
-					c.Close(ctx)
-				}
-			})
-			u, err := url.Parse(base)
+			clearScriptEnv(env)
+			schema := pgtest.NewSchemaName("recall_script_")
+			env.Defer(func() { pgtest.DropSchema(base, schema) })
+			u, err := pgtest.SchemaLocation(base, schema)
 			if err != nil {
 				return err
 			}
-			q := u.Query()
-			q.Set("schema", schema)
-			u.RawQuery = q.Encode()
 			env.Setenv("PGURL", u.String())
 			u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
 			env.Setenv("PGURL_PW", u.String())

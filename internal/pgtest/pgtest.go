@@ -81,23 +81,35 @@ func Connect(t testing.TB) *pgx.Conn {
 func Schema(t testing.TB) string {
 	t.Helper()
 	u := URL(t)
-	var b [6]byte
-	rand.Read(b[:])
-	name := "recall_test_" + hex.EncodeToString(b[:])
+	name := NewSchemaName("recall_test_")
 	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		c, err := pgx.Connect(ctx, u)
-		if err != nil {
-			t.Errorf("drop test schema %s: %v", name, err)
-			return
-		}
-		defer c.Close(ctx)
-		if _, err := c.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{name}.Sanitize()+` CASCADE`); err != nil {
+		if err := DropSchema(u, name); err != nil {
 			t.Errorf("drop test schema %s: %v", name, err)
 		}
 	})
 	return name
+}
+
+// NewSchemaName returns prefix followed by 12 random hex digits: a schema
+// name no other test uses.
+func NewSchemaName(prefix string) string {
+	var b [6]byte
+	rand.Read(b[:])
+	return prefix + hex.EncodeToString(b[:])
+}
+
+// DropSchema drops schema, with recall's tables in it, from the server at
+// loc, if it exists.
+func DropSchema(loc, schema string) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	c, err := pgx.Connect(ctx, loc)
+	if err != nil {
+		return err
+	}
+	defer c.Close(ctx)
+	_, err = c.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`)
+	return err
 }
 
 // SchemaURL returns the test server's URL with a fresh schema (see Schema)
@@ -110,14 +122,24 @@ func SchemaURL(t testing.TB) string {
 // WithSchema returns loc with its schema parameter set to schema.
 func WithSchema(t testing.TB, loc, schema string) string {
 	t.Helper()
-	u, err := url.Parse(loc)
+	u, err := SchemaLocation(loc, schema)
 	if err != nil {
 		t.Fatalf("test PostgreSQL URL: %v", err)
+	}
+	return u.String()
+}
+
+// SchemaLocation returns loc, parsed, with its schema parameter set to
+// schema.
+func SchemaLocation(loc, schema string) (*url.URL, error) {
+	u, err := url.Parse(loc)
+	if err != nil {
+		return nil, err
 	}
 	q := u.Query()
 	q.Set("schema", schema)
 	u.RawQuery = q.Encode()
-	return u.String()
+	return u, nil
 }
 
 func redacted(s string) string {
