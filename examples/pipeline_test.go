@@ -17,7 +17,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -53,7 +52,8 @@ func recallOnPath(t *testing.T) string {
 		}
 		goTool, err := exec.LookPath("go")
 		if err != nil {
-			goTool = filepath.Join(runtime.GOROOT(), "bin", "go")
+			buildErr = fmt.Errorf("building recall for the pipeline scripts needs the go command on PATH: %v", err)
+			return
 		}
 		out, err := exec.Command(goTool, "build", "-o", filepath.Join(binDir, "recall"), "../cmd/recall").CombinedOutput()
 		if err != nil {

@@ -134,7 +134,7 @@ func TestCommit_MergeMatchesEncode(t *testing.T) {
 func TestCommit_FileChangedUnderneath(t *testing.T) {
 	path := statePath(t)
 	a := New(path)
-	s := mustRead(t, a)
+	mustRead(t, a)
 	mustCommit(t, a, statetest.Changes(0, 100)...)
 
 	other := New(path)
@@ -152,7 +152,7 @@ func TestCommit_FileChangedUnderneath(t *testing.T) {
 
 	// Reformatted by hand, same content: the commit goes ahead.
 	b := New(path)
-	s = mustRead(t, b)
+	s := mustRead(t, b)
 	reformatted := strings.ReplaceAll(string(written), "\n    ", "\n\t")
 	if err := os.WriteFile(path, []byte(reformatted), 0o644); err != nil {
 		t.Fatal(err)
