@@ -75,6 +75,11 @@ type ApplyOptions struct {
 
 	// Now is the clock for records and events (default time.Now).
 	Now func() time.Time
+
+	// AllowUnknownIDs turns off the wrong-account guard: answers that a
+	// message is unknown are recorded not_found even when every answer of
+	// the run says so (see UnknownIDsError).
+	AllowUnknownIDs bool
 }
 
 // ApplyResult is what a run did.
@@ -279,6 +284,7 @@ func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopp
 		groups:  map[string]*FailureGroup{},
 	}
 	r.counts.Total = len(plan.Changes)
+	r.guardOn = !opts.AllowUnknownIDs && r.counts.Total >= r.unknownWindow()
 	return r.run(ctx)
 }
 
@@ -317,6 +323,8 @@ type run struct {
 	// lockLost is the checkpoint error that said the state's lock was
 	// taken away: the run stops (through stop) and writes no more.
 	lockLost error
+	// The wrong-account guard (apply_guard.go).
+	guard
 }
 
 type sample struct {
@@ -426,7 +434,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 
 	res := &ApplyResult{
 		Counts:      r.counts,
-		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.lockLost == nil && r.counts.Done() < r.counts.Total,
+		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.lockLost == nil && r.unknownIDs == nil && r.counts.Done() < r.counts.Total,
 		Failures:    r.failureGroups(),
 		Errors:      r.errs,
 		State:       r.ref(),
@@ -447,6 +455,10 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 	case r.gaveUp != nil:
 		r.gaveUp.Remaining = res.Remaining()
 		err = r.gaveUp
+		sum.Stopped = err.Error()
+	case r.unknownIDs != nil:
+		r.unknownIDs.Remaining = res.Remaining()
+		err = r.unknownIDs
 		sum.Stopped = err.Error()
 	case r.lockLost != nil:
 		sum.Stopped = fmt.Sprintf("the state lock was lost, so the run stopped with no further calls: %s not yet cancelled", countMessages(res.Remaining()))
@@ -491,6 +503,7 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 		return s, false
 	case err == nil && res != nil:
 		s.res = res
+		r.judge(res)
 	case err == nil:
 		s.err = errors.New("no answer")
 	case clickatell.Classify(err) == clickatell.Stop:
@@ -622,6 +635,7 @@ func (r *run) finish(w *writer) error {
 	if w.busy {
 		r.written(w.wait())
 	}
+	r.endGuard()
 	batch := r.takeBatch()
 	err := r.lockLost
 	if err == nil {
@@ -691,6 +705,16 @@ func (r *run) settle(s settled) {
 		return
 	}
 	r.failStreak = 0
+	if r.hold(s, ev) {
+		return
+	}
+	r.record(s, ev)
+}
+
+// record counts an answer that settled its message, queues its record for
+// the next checkpoint and reports it.
+func (r *run) record(s settled, ev *MessageEvent) {
+	c := &r.plan.Changes[s.idx]
 	var out state.Outcome
 	switch s.res.Outcome {
 	case clickatell.Cancelled:
