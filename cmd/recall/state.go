@@ -72,7 +72,8 @@ Examples:
 `
 
 const stateRmHelp = `
-Usage: recall state rm [-state LOC] [-workspace NAME] [-lock-timeout D] ID...
+Usage: recall state rm [-state LOC] [-workspace NAME] [-lock-timeout D]
+                       [-outcome OUTCOME] [-dry-run] [ID...]
 
   Forgets settled messages, so that the next 'recall apply' tries them
   again if the manifest still lists them. It changes only recall's record:
@@ -80,15 +81,20 @@ Usage: recall state rm [-state LOC] [-workspace NAME] [-lock-timeout D] ID...
 
   'state rm' takes the state lock. Every ID must be a well-formed message
   ID that is in the state; otherwise nothing is removed. An ID of "-"
-  reads IDs from standard input, one per line.
+  reads IDs from standard input, one per line. -outcome forgets every
+  message recorded with that outcome (together with any IDs given); at
+  least one of the two is needed. -dry-run lists what would be forgotten
+  and changes nothing.
 
 Examples:
 
   # Try two messages again on the next apply.
   recall state rm 360586640fe9846954897dffe6c13dfc b09e1b1bdb5a070c978f03b6836b955c
 
-  # Forget every message that was not found.
-  recall state list -outcome not_found | cut -d' ' -f1 | recall state rm -
+  # Forget every message that was not found (say, after an apply that ran
+  # with another account's token).
+  recall state rm -dry-run -outcome not_found
+  recall state rm -outcome not_found
 
   # Wait up to a minute for a running apply to release the lock.
   recall state rm -lock-timeout 1m 360586640fe9846954897dffe6c13dfc
@@ -154,22 +160,34 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 func runStateRm(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var lockTimeout time.Duration
+	var outcomeName string
+	var dryRun bool
 	fs := newFlagSet(e, "state rm", stateRmHelp)
 	cf.stateFlags(fs)
 	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock, e.g. 30s (default: fail at once)")
+	fs.StringVar(&outcomeName, "outcome", "", "forget every message recorded with `OUTCOME`, e.g. not_found")
+	fs.BoolVar(&dryRun, "dry-run", false, "list the messages that would be forgotten; change nothing")
 	pos, err := parseInterspersed(e, fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) == 0 {
-		return errors.New("state rm: no message IDs given; run 'recall state rm -h' for usage")
+	var outcome state.Outcome
+	if outcomeName != "" {
+		if outcome, err = state.ParseOutcome(outcomeName); err != nil {
+			return fmt.Errorf("state rm: -outcome: %v; nothing was removed", err)
+		}
 	}
-	ids, err := parseIDArgs(e.stdin, pos)
-	if err != nil {
-		return fmt.Errorf("state rm: nothing was removed: %w", err)
+	if len(pos) == 0 && outcome == 0 {
+		return errors.New("state rm: no message IDs given, and no -outcome; run 'recall state rm -h' for usage")
 	}
-	if len(ids) == 0 {
-		return errors.New("state rm: standard input held no message IDs; nothing was removed")
+	var ids []msgid.ID
+	if len(pos) > 0 {
+		if ids, err = parseIDArgs(e.stdin, pos); err != nil {
+			return fmt.Errorf("state rm: nothing was removed: %w", err)
+		}
+		if len(ids) == 0 && outcome == 0 {
+			return errors.New("state rm: standard input held no message IDs; nothing was removed")
+		}
 	}
 
 	b, err := openBackend(cf.state, cf.workspace)
@@ -177,11 +195,14 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	lock, err := b.Lock(ctx, state.LockRequest{Operation: "state rm", Timeout: lockTimeout})
-	if err != nil {
-		return lockError(err, lockTimeout)
+	lock := state.Lock(nil)
+	if !dryRun {
+		// A dry run reads, as 'state list' does, without the lock.
+		if lock, err = b.Lock(ctx, state.LockRequest{Operation: "state rm", Timeout: lockTimeout}); err != nil {
+			return lockError(err, lockTimeout)
+		}
+		defer lock.Unlock()
 	}
-	defer lock.Unlock()
 	s, err := b.Read(ctx)
 	if err != nil {
 		return stateReadError(b, err)
@@ -189,15 +210,32 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	var missing []string
 	changes := make([]state.Change, 0, len(ids))
 	for _, id := range ids {
-		if _, ok := s.Messages[id]; !ok {
+		r, ok := s.Messages[id]
+		switch {
+		case !ok:
 			missing = append(missing, id.String())
-			continue
+		case r.Outcome != outcome:
+			// One of -outcome's is taken below, in ID order.
+			changes = append(changes, state.Change{ID: id})
 		}
-		changes = append(changes, state.Change{ID: id})
 	}
 	if len(missing) > 0 {
 		return fmt.Errorf("state rm: %s not in the state at %s: %s; nothing was removed",
 			plural(len(missing), "message is", "messages are"), b.String(), listNames(missing, 10))
+	}
+	if outcome != 0 {
+		for _, id := range sortedIDs(s) {
+			if s.Messages[id].Outcome == outcome {
+				changes = append(changes, state.Change{ID: id})
+			}
+		}
+	}
+	if dryRun {
+		return listRemovals(e, s, changes)
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(e.stdout, "No message in the state at %s is recorded %s; nothing was removed.\n", b.String(), outcome)
+		return nil
 	}
 	if err := b.Commit(ctx, changes); err != nil {
 		return fmt.Errorf("state rm: writing the state: %w; nothing was removed", err)
@@ -261,4 +299,20 @@ func parseIDArgs(stdin io.Reader, args []string) ([]msgid.ID, error) {
 		return nil, fmt.Errorf("%s:\n%s%s", plural(n, "malformed message ID", "malformed message IDs"), strings.Join(bad, "\n"), more)
 	}
 	return ids, nil
+}
+
+// listRemovals prints what 'state rm -dry-run' would forget, in 'state
+// list''s format, and a closing line.
+func listRemovals(e *env, s *state.State, changes []state.Change) error {
+	w := bufio.NewWriter(e.stdout)
+	for _, c := range changes {
+		r := s.Messages[c.ID]
+		group := r.Group
+		if group == "" {
+			group = "-"
+		}
+		fmt.Fprintf(w, "%s %s %s %s\n", c.ID, r.Outcome, group, r.At.UTC().Format(time.RFC3339))
+	}
+	fmt.Fprintf(w, "Would remove %s; nothing was changed (dry run).\n", plural(len(changes), "message", "messages"))
+	return w.Flush()
 }
