@@ -89,7 +89,7 @@ type UnknownIDsError struct {
 }
 
 func (e *UnknownIDsError) Error() string {
-	return fmt.Sprintf("the first %d answers all said the message ID is unknown to Clickatell, so the run stopped with none of them recorded: %s not yet cancelled",
+	return fmt.Sprintf("the first %d answers all said the message ID is unknown to Clickatell, so the run stopped with none of them recorded: %s not yet cancelled.",
 		e.Answers, countMessages(e.Remaining))
 }
 

@@ -27,7 +27,7 @@ const applyHelp = `
 Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-auto-approve]
                     [-parallelism N] [-rate N] [-max-retries N] [-timeout D]
                     [-format human|json] [-lock-timeout D] [-target GROUP]...
-                    [-api-format json|xml] [-no-color]
+                    [-api-format json|xml] [-allow-unknown-ids] [-no-color]
 
   Cancels the outstanding messages with Clickatell's stop-message call and
   records every settled message in the state.
@@ -40,6 +40,11 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   The state is locked for the whole run and written as results arrive, so
   an apply that is interrupted or killed loses at most the calls in flight:
   run it again to finish. Messages go out earliest scheduled_at first.
+
+  When the first answers of a run (at least max(25, 2 x parallelism)) all
+  say the message ID is unknown, the token is likely another account's:
+  the run stops and records none of them. -allow-unknown-ids records them
+  as not found instead.
 
   Needs CLICKATELL_TOKEN (the API token; never printed) and optionally
   CLICKATELL_ENDPOINT (default https://api.clickatell.com).
@@ -88,6 +93,8 @@ type applyArgs struct {
 	lockTimeout time.Duration
 	targets     stringsFlag
 	apiFormat   string
+	// allowUnknownIDs turns off the wrong-account guard.
+	allowUnknownIDs bool
 }
 
 func init() {
@@ -115,6 +122,7 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `D` for a state lock held by someone else")
 	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
 	fs.StringVar(&a.apiFormat, "api-format", "json", "`FORMAT` asked of the API: json or xml")
+	fs.BoolVar(&a.allowUnknownIDs, "allow-unknown-ids", false, "record messages Clickatell does not know as not found, even when every answer says so (the token is right, the messages are gone)")
 
 	var positional []string
 	for {
@@ -327,6 +335,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		Interrupt:        interrupt,
 		OnEvent:          out.event,
 		ProgressInterval: out.progressInterval(),
+		AllowUnknownIDs:  a.allowUnknownIDs,
 	})
 	out.finish()
 	var se *reconcile.SaveError
@@ -338,7 +347,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		if res != nil {
 			out.summary(res, true)
 		}
-		return err
+		return withUnknownIDsAdvice(err)
 	}
 	out.summary(res, true)
 	switch {
