@@ -301,8 +301,8 @@ func parseIDArgs(stdin io.Reader, args []string) ([]msgid.ID, error) {
 	return ids, nil
 }
 
-// listRemovals prints what 'state rm -dry-run' would forget, in 'state
-// list''s format, and a closing line.
+// listRemovals prints what 'state rm -dry-run' would forget, in the format
+// of 'state list', and a closing line.
 func listRemovals(e *env, s *state.State, changes []state.Change) error {
 	w := bufio.NewWriter(e.stdout)
 	for _, c := range changes {
