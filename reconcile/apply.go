@@ -234,7 +234,8 @@ type settled struct {
 //
 // It returns an error, with nothing sent, for a stale plan
 // (*StaleError, from Plan.CheckStale) or a state that cannot be read; with the run stopped
-// early, for a fatal API answer (*FatalError); and, after the run, for a
+// early, for a fatal API answer (*FatalError) or a run whose first answers
+// all said the messages are unknown (*UnknownIDsError); and, after the run, for a
 // final state write that failed (*SaveError, carrying the unsaved state).
 // A checkpoint that finds the state's lock lost (state.ErrLockLost) stops
 // the run like a fatal answer, and Apply returns a *SaveError wrapping it.
