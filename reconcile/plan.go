@@ -54,6 +54,20 @@ type StateRef struct {
 	Lineage string `json:"lineage"`
 	// Serial of the state; 0 for a state not yet created.
 	Serial uint64 `json:"serial"`
+	// Location is where the state is, as the plan was made with it: a
+	// file path as given, or a PostgreSQL URL without its password.
+	// 'apply PLANFILE' uses it when no -state is given and refuses a
+	// -state that names another state. Empty in plans made before recall
+	// recorded it, and in apply's events.
+	Location string `json:"location,omitempty"`
+	// Workspace is the state's workspace, recorded with Location.
+	Workspace string `json:"workspace,omitempty"`
+}
+
+// sameVersion reports whether r and o are the same version of a state:
+// same lineage, same serial (Location and Workspace aside).
+func (r StateRef) sameVersion(o StateRef) bool {
+	return r.Lineage == o.Lineage && r.Serial == o.Serial
 }
 
 // Summary counts the plan's messages by action.
@@ -685,7 +699,7 @@ func (p *Plan) CheckStale(s *state.State) error {
 		now = StateRef{Lineage: s.Lineage, Serial: s.Serial}
 	}
 	switch {
-	case p.State == now:
+	case p.State.sameVersion(now):
 		return nil
 	case p.State.Lineage == "":
 		return &StaleError{Plan: p.State, Now: now, Reason: fmt.Sprintf(

@@ -232,6 +232,9 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		if err := checkPlanManifest(plan); err != nil {
 			return err
 		}
+		if err := usePlanState(e, &a.common, plan, a.planFile); err != nil {
+			return err
+		}
 	}
 
 	backend, err := openBackend(a.common.state, a.common.workspace)

@@ -111,8 +111,12 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Recorded so that apply can refuse the plan if the manifest changes.
+	// Recorded so that apply can refuse the plan if the manifest changes,
+	// and applies it to the state it was made against.
 	p.ManifestPaths = a.manifestPaths()
+	if err := recordPlanState(p, &a.commonFlags); err != nil {
+		return err
+	}
 	if a.out != "" {
 		if err := reconcile.WritePlanFile(a.out, p); err != nil {
 			return fmt.Errorf("saving the plan: %w", err)
