@@ -345,8 +345,9 @@ func (r *run) ref() StateRef {
 	return StateRef{Lineage: r.st.Lineage, Serial: r.serial}
 }
 
-// order returns the indexes of the plan's changes, earliest scheduled_at
-// first, changes without one last, manifest order otherwise.
+// order returns the indexes of the plan's changes, earliest Deadline
+// (scheduled_at less EarlyDelivery) first, changes without one last,
+// manifest order otherwise.
 func order(changes []Change) []int32 {
 	idx := make([]int32, len(changes))
 	for i := range idx {
@@ -362,7 +363,7 @@ func order(changes []Change) []int32 {
 		case y == nil:
 			return -1
 		}
-		return x.Compare(*y)
+		return Deadline(*x).Compare(Deadline(*y))
 	})
 	return idx
 }

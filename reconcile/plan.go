@@ -54,6 +54,20 @@ type StateRef struct {
 	Lineage string `json:"lineage"`
 	// Serial of the state; 0 for a state not yet created.
 	Serial uint64 `json:"serial"`
+	// Location is where the state is, as the plan was made with it: a
+	// file path as given, or a PostgreSQL URL without its password.
+	// 'apply PLANFILE' uses it when no -state is given and refuses a
+	// -state that names another state. Empty in plans made before recall
+	// recorded it, and in apply's events.
+	Location string `json:"location,omitempty"`
+	// Workspace is the state's workspace, recorded with Location.
+	Workspace string `json:"workspace,omitempty"`
+}
+
+// sameVersion reports whether r and o are the same version of a state:
+// same lineage, same serial (Location and Workspace aside).
+func (r StateRef) sameVersion(o StateRef) bool {
+	return r.Lineage == o.Lineage && r.Serial == o.Serial
 }
 
 // Summary counts the plan's messages by action.
@@ -371,25 +385,50 @@ func dedupe(ss []string) []string {
 	return out
 }
 
-// pastWarnings warns about groups due before now that still have messages
-// to cancel: some of them may already have gone out.
+// pastWarnings warns about groups whose Deadline has passed and that still
+// have messages to cancel: due before now, some may already have gone
+// out; due within EarlyDelivery, Clickatell may already have delivered
+// some early.
 func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 	var ws []Warning
 	for _, g := range groups {
-		if g.ScheduledAt == nil || g.Cancel == 0 || !g.ScheduledAt.Before(now) {
+		if g.ScheduledAt == nil || g.Cancel == 0 || now.Before(Deadline(*g.ScheduledAt)) {
 			continue
 		}
-		which := fmt.Sprintf("some of its %d messages to cancel", g.Cancel)
+		which := fmt.Sprintf("some of its %s messages to cancel", commas(g.Cancel))
 		if g.Cancel == 1 {
 			which = "its 1 message to cancel"
 		}
-		ws = append(ws, Warning{
-			Group: g.Name,
-			Message: fmt.Sprintf("group %q was scheduled for %s, %s ago; %s may already have been delivered and will end too_late.",
-				g.Name, g.ScheduledAt.Format(time.RFC3339), ago(now.Sub(*g.ScheduledAt)), which),
-		})
+		var msg string
+		if !now.Before(*g.ScheduledAt) {
+			msg = fmt.Sprintf("group %q was scheduled for %s, %s ago; %s may already have been delivered and will end too_late.",
+				g.Name, g.ScheduledAt.Format(time.RFC3339), ago(now.Sub(*g.ScheduledAt)), which)
+		} else {
+			msg = fmt.Sprintf("group %q is scheduled for %s, in %s: Clickatell may deliver scheduled messages up to %s early, so %s may already be out. recall cancels them anyway; expect some to end too_late.",
+				g.Name, g.ScheduledAt.Format(time.RFC3339), ago(g.ScheduledAt.Sub(now)), ago(EarlyDelivery), which)
+		}
+		ws = append(ws, Warning{Group: g.Name, Message: msg})
 	}
 	return ws
+}
+
+// InEarlyWindow reports whether at is inside the early-delivery window of
+// a group scheduled for scheduledAt: its Deadline has passed, its
+// scheduled time has not.
+func InEarlyWindow(scheduledAt, at time.Time) bool {
+	return !at.Before(Deadline(scheduledAt)) && at.Before(scheduledAt)
+}
+
+// commas formats n with thousands separators: 4997 → "4,997".
+func commas(n int) string {
+	if n < 0 {
+		return "-" + commas(-n)
+	}
+	s := fmt.Sprint(n)
+	for i := len(s) - 3; i > 0; i -= 3 {
+		s = s[:i] + "," + s[i:]
+	}
+	return s
 }
 
 // ago formats a positive duration the way people say it: "3h5m", "2d4h",
@@ -660,7 +699,7 @@ func (p *Plan) CheckStale(s *state.State) error {
 		now = StateRef{Lineage: s.Lineage, Serial: s.Serial}
 	}
 	switch {
-	case p.State == now:
+	case p.State.sameVersion(now):
 		return nil
 	case p.State.Lineage == "":
 		return &StaleError{Plan: p.State, Now: now, Reason: fmt.Sprintf(

@@ -35,11 +35,18 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   Without PLANFILE, apply makes a plan first and shows it; on a terminal it
   asks for 'yes' before sending anything, elsewhere it needs -auto-approve.
   With PLANFILE (saved by 'recall plan -out'), it applies exactly that plan
-  without asking, and refuses it if the state has changed since.
+  without asking, to the state the plan records (its location and
+  workspace), and refuses it if the state has changed since. A -state or
+  -workspace (or RECALL_STATE, RECALL_WORKSPACE) naming another state is
+  refused before any call; the same state spelled otherwise is fine. A
+  PostgreSQL password is not recorded: it comes from PGPASSWORD, a
+  password or service file, or RECALL_STATE.
 
   The state is locked for the whole run and written as results arrive, so
   an apply that is interrupted or killed loses at most the calls in flight:
-  run it again to finish. Messages go out earliest scheduled_at first.
+  run it again to finish. Messages go out earliest deadline first: the
+  deadline is scheduled_at less 5 minutes, as Clickatell may deliver up to
+  5 minutes early.
 
   When the first answers of a run (at least max(25, 2 x parallelism)) all
   say the message ID is unknown, the token is likely another account's:
@@ -59,8 +66,8 @@ Examples:
   # Plan, review on the terminal, type 'yes'.
   recall apply
 
-  # Apply exactly the plan that was reviewed.
-  recall plan -out cancel.plan
+  # Apply exactly the plan that was reviewed (to the state it records).
+  recall plan -state postgres://recall@db/recall -out cancel.plan
   recall apply cancel.plan
 
   # In CI: no prompt, more calls at once, at most 200 a second.
@@ -238,6 +245,9 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 			return err
 		}
 		if err := checkPlanManifest(plan); err != nil {
+			return err
+		}
+		if err := usePlanState(e, &a.common, plan, a.planFile); err != nil {
 			return err
 		}
 	}

@@ -196,7 +196,7 @@ func (v *applyView) noChanges(p *reconcile.Plan) {
 		return
 	}
 	if err := renderHumanPlan(v.e, p, v.color); err != nil {
-		fmt.Fprintln(v.e.stdout, "No changes. Every listed message is already settled.")
+		fmt.Fprintln(v.e.stdout, planSummaryLine(p.Summary))
 	}
 }
 

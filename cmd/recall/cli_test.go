@@ -42,7 +42,7 @@ func TestParsePlanArgs(t *testing.T) {
 			name: "everything",
 			args: []string{"-f", "a.yaml", "--f=dir", "-state", "s.json", "-out=p.json", "-format", "markdown", "-detailed-exitcode", "-target", "x", "--target", "y", "-no-color", "-workspace", "w"},
 			want: planArgs{
-				commonFlags:      commonFlags{files: stringsFlag{"a.yaml", "dir"}, state: "s.json", workspace: "w", noColor: true},
+				commonFlags:      commonFlags{files: stringsFlag{"a.yaml", "dir"}, state: "s.json", workspace: "w", noColor: true, stateFrom: "-state", workspaceFrom: "-workspace"},
 				out:              "p.json",
 				format:           "markdown",
 				detailedExitcode: true,

@@ -40,6 +40,7 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
 	if err := fs.Parse(args); err != nil {
 		return fmt.Errorf("%s: %s; run 'recall %s -h' for usage", fs.Name(), flagError(fs, err), fs.Name())
 	}
+	applyFlagEnv(e, fs)
 	return nil
 }
 
@@ -104,6 +105,10 @@ type commonFlags struct {
 	state     string
 	workspace string
 	noColor   bool
+	// stateFrom and workspaceFrom say where state and workspace came
+	// from: "" (the default), "-state"/"-workspace", or RECALL_STATE /
+	// RECALL_WORKSPACE.
+	stateFrom, workspaceFrom string
 }
 
 func (c *commonFlags) manifest(fs *flag.FlagSet) {
@@ -111,8 +116,8 @@ func (c *commonFlags) manifest(fs *flag.FlagSet) {
 }
 
 func (c *commonFlags) stateFlags(fs *flag.FlagSet) {
-	fs.StringVar(&c.state, "state", defaultState, "state `LOC`: a file path, or a postgres:// URL")
-	fs.StringVar(&c.workspace, "workspace", defaultWorkspace, "`NAME` of the state workspace (PostgreSQL state only)")
+	sourcedVar(fs, &c.state, &c.stateFrom, "state", envState, defaultState, "state `LOC`: a file path, or a postgres:// URL")
+	sourcedVar(fs, &c.workspace, &c.workspaceFrom, "workspace", envWorkspace, defaultWorkspace, "`NAME` of the state workspace (PostgreSQL state only)")
 }
 
 func (c *commonFlags) color(fs *flag.FlagSet) {

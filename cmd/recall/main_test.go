@@ -98,9 +98,10 @@ func TestScripts(t *testing.T) {
 }
 
 // clearScriptEnv empties the variables that would change what a script
-// sees: CLICKATELL_TOKEN, CLICKATELL_ENDPOINT and NO_COLOR.
+// sees: CLICKATELL_TOKEN, CLICKATELL_ENDPOINT, NO_COLOR, RECALL_STATE and
+// RECALL_WORKSPACE.
 func clearScriptEnv(env *testscript.Env) {
-	for _, k := range []string{"CLICKATELL_TOKEN", "CLICKATELL_ENDPOINT", "NO_COLOR"} {
+	for _, k := range []string{"CLICKATELL_TOKEN", "CLICKATELL_ENDPOINT", "NO_COLOR", envState, envWorkspace} {
 		env.Setenv(k, "")
 	}
 }

@@ -15,9 +15,10 @@ import (
 // TestPostgresScripts runs the scripts in testdata/pg against the test
 // PostgreSQL server (see internal/pgtest: skipped when it is unreachable,
 // failed under CI=true). Each script gets a fresh schema: $PGURL selects
-// it, and $PGURL_PW is the same URL with a password in it (the server
-// trusts loopback, so any password works) for checking that none is ever
-// printed.
+// it, $PGURL_PW is the same URL with a password in it (the server trusts
+// loopback, so any password works) for checking that none is ever
+// printed, $PGURL_QL the same URL spelled postgresql://, and $PGURL_OTHER
+// another schema of the same database: another state.
 func TestPostgresScripts(t *testing.T) {
 	base := pgtest.URL(t)
 	cmds := map[string]func(ts *testscript.TestScript, neg bool, args []string){"pglock": cmdPGLock}
@@ -37,6 +38,18 @@ func TestPostgresScripts(t *testing.T) {
 				return err
 			}
 			env.Setenv("PGURL", u.String())
+			// The same state spelled postgresql://, and another schema of
+			// the same database (another state).
+			alt := *u
+			alt.Scheme = "postgresql"
+			env.Setenv("PGURL_QL", alt.String())
+			other := schema + "_other"
+			env.Defer(func() { pgtest.DropSchema(base, other) })
+			o, err := pgtest.SchemaLocation(base, other)
+			if err != nil {
+				return err
+			}
+			env.Setenv("PGURL_OTHER", o.String())
 			u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
 			env.Setenv("PGURL_PW", u.String())
 			return nil

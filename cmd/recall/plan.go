@@ -25,8 +25,20 @@ Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
   plan never needs CLICKATELL_TOKEN, never calls Clickatell and never
   takes the state lock, so it is safe to run on every pull request.
 
-  -out saves the plan as JSON; 'recall apply FILE' then cancels exactly
-  those messages, and refuses if the state changed in between.
+  With nothing to cancel, the plan still counts what is settled, by
+  outcome, per group and in total: settled is not cancelled.
+
+  A group whose deadline has passed gets a warning: the deadline is
+  scheduled_at less 5 minutes, as Clickatell may deliver up to 5 minutes
+  early.
+
+  -out saves the plan as JSON, with the state's location (without its
+  password) and workspace; 'recall apply FILE' then cancels exactly those
+  messages in that state, and refuses if the state changed in between or
+  if -state names another state.
+
+  RECALL_STATE and RECALL_WORKSPACE stand in for -state and -workspace
+  (the flags win).
 
 Exit codes:
   0  success (with -detailed-exitcode: success and nothing to cancel)
@@ -41,6 +53,10 @@ Examples:
   # Save the plan for review, apply exactly that plan after the merge.
   recall plan -out recall.plan.json
   recall apply recall.plan.json
+
+  # A PostgreSQL state named once for the whole pipeline.
+  export RECALL_STATE=postgres://recall@db/recall
+  recall plan -out recall.plan.json && recall apply recall.plan.json
 
   # Post the plan as a pull-request comment.
   recall plan -format markdown > plan.md
@@ -111,8 +127,12 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	// Recorded so that apply can refuse the plan if the manifest changes.
+	// Recorded so that apply can refuse the plan if the manifest changes,
+	// and applies it to the state it was made against.
 	p.ManifestPaths = a.manifestPaths()
+	if err := recordPlanState(p, &a.commonFlags); err != nil {
+		return err
+	}
 	if a.out != "" {
 		if err := reconcile.WritePlanFile(a.out, p); err != nil {
 			return fmt.Errorf("saving the plan: %w", err)

@@ -103,6 +103,7 @@ func showPlan(e *env, path, format string, c palette) error {
 	} else {
 		fmt.Fprintf(e.stdout, "against state lineage %s, serial %d.\n", oneLine(p.State.Lineage, 100), p.State.Serial)
 	}
+	fmt.Fprintln(e.stdout, planStateLine(p.State))
 	fmt.Fprintln(e.stdout)
 	humanPlanView{color: c}.render(e.stdout, e.stderr, p)
 	return nil

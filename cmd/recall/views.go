@@ -67,31 +67,6 @@ func listNames(names []string, max int) string {
 	return strings.Join(names[:max], ", ") + fmt.Sprintf(" and %s more", commas(len(names)-max))
 }
 
-// planSummaryLine is the plan's last line, as SPEC spells it.
-func planSummaryLine(s reconcile.Summary) string {
-	if s.Cancel == 0 {
-		return "No changes. Every listed message is already settled."
-	}
-	return fmt.Sprintf("Plan: %d to cancel, %d already cancelled, %d too late, %d not found.",
-		s.Cancel, s.Cancelled, s.TooLate, s.NotFound)
-}
-
-// settledCounts says "98 already cancelled, 2 too late" for the non-zero
-// settled counts of a group ("" when nothing is settled).
-func settledCounts(g reconcile.GroupPlan) string {
-	var parts []string
-	if g.Cancelled > 0 {
-		parts = append(parts, commas(g.Cancelled)+" already cancelled")
-	}
-	if g.TooLate > 0 {
-		parts = append(parts, commas(g.TooLate)+" too late")
-	}
-	if g.NotFound > 0 {
-		parts = append(parts, commas(g.NotFound)+" not found")
-	}
-	return strings.Join(parts, ", ")
-}
-
 // humanPlanView renders a plan for a terminal or a CI log.
 type humanPlanView struct {
 	color palette
@@ -110,7 +85,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		maxIDs = defaultMaxIDs
 	}
 
-	var settledOnly []string
+	var settledOnly []reconcile.GroupPlan
 	if p.Summary.Cancel > 0 {
 		nGroups := 0
 		for _, g := range p.Groups {
@@ -126,7 +101,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 	for _, g := range p.Groups {
 		if g.Cancel == 0 {
 			if g.Total > 0 {
-				settledOnly = append(settledOnly, g.Name)
+				settledOnly = append(settledOnly, g)
 			}
 			continue
 		}
@@ -143,11 +118,15 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 			when := g.ScheduledAt.UTC().Format(time.RFC3339)
 			if g.ScheduledAt.Before(p.CreatedAt) {
 				when += c.yellow(" (in the past)")
+			} else if reconcile.InEarlyWindow(*g.ScheduledAt, p.CreatedAt) {
+				when += c.yellow(" (within 5 minutes: Clickatell may deliver early)")
 			}
 			fmt.Fprintf(out, "      scheduled_at: %s\n", when)
 		}
-		if s := settledCounts(g); s != "" {
-			fmt.Fprintf(out, "      settled:      %s\n", s)
+		if g.Cancel != g.Total {
+			// Every count, zeros too: settled is not cancelled. (A group
+			// with nothing settled says "N to cancel", not "N of M".)
+			fmt.Fprintf(out, "      settled:      %s\n", settledText(groupSummary(g), true))
 		}
 		shown := 0
 		for next < len(p.Changes) && p.Changes[next].Group == g.Name {
@@ -165,7 +144,16 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		if p.Summary.Cancel > 0 {
 			fmt.Fprintln(out)
 		}
-		fmt.Fprintf(out, "Nothing left to cancel in %s: %s.\n", plural(len(settledOnly), "group", "groups"), listNames(settledOnly, 10))
+		// Each with its counts: settled is not cancelled.
+		fmt.Fprintf(out, "Nothing left to cancel in %s:\n", plural(len(settledOnly), "group", "groups"))
+		const maxSettledGroups = 10
+		for i, g := range settledOnly {
+			if i == maxSettledGroups {
+				fmt.Fprintf(out, "  ... and %s\n", plural(len(settledOnly)-i, "more group", "more groups"))
+				break
+			}
+			fmt.Fprintf(out, "  # %s: %s\n", g.Name, settledText(groupSummary(g), true))
+		}
 	}
 
 	if o := p.Summary.Orphaned; o > 0 {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -40,9 +41,13 @@ func markdownPlan(p *reconcile.Plan) string {
 
 	b.WriteString("| | messages |\n| --- | ---: |\n")
 	fmt.Fprintf(&b, "| to cancel | %s |\n", commas(s.Cancel))
-	fmt.Fprintf(&b, "| already cancelled | %s |\n", commas(s.Cancelled))
-	fmt.Fprintf(&b, "| too late | %s |\n", commas(s.TooLate))
-	fmt.Fprintf(&b, "| not found | %s |\n", commas(s.NotFound))
+	for _, c := range shownOutcomes(s) {
+		label := c.label
+		if label == "cancelled" {
+			label = "already cancelled"
+		}
+		fmt.Fprintf(&b, "| %s | %s |\n", label, commas(c.n))
+	}
 	if s.Orphaned > 0 {
 		fmt.Fprintf(&b, "| orphaned (in state only, left alone) | %s |\n", commas(s.Orphaned))
 	}
@@ -69,8 +74,12 @@ func markdownPlan(p *reconcile.Plan) string {
 	if len(p.Groups) > 0 {
 		const maxGroups = 100
 		fmt.Fprintf(&b, "#### Groups (%s)\n\n", commas(len(p.Groups)))
-		b.WriteString("| group | scheduled_at | reason | to cancel | cancelled | too late | not found |\n")
-		b.WriteString("| --- | --- | --- | ---: | ---: | ---: | ---: |\n")
+		cols := shownOutcomes(s)
+		b.WriteString("| group | scheduled_at | reason | to cancel |")
+		for _, c := range cols {
+			b.WriteString(" " + c.label + " |")
+		}
+		b.WriteString("\n| --- | --- | --- | ---: |" + strings.Repeat(" ---: |", len(cols)) + "\n")
 		for i, g := range p.Groups {
 			if i == maxGroups || b.Len() > markdownLimit/2 {
 				fmt.Fprintf(&b, "\n_%s not shown; `recall show -format json PLANFILE` lists every group._\n",
@@ -82,11 +91,18 @@ func markdownPlan(p *reconcile.Plan) string {
 				when = g.ScheduledAt.UTC().Format(time.RFC3339)
 				if g.ScheduledAt.Before(p.CreatedAt) && g.Cancel > 0 {
 					when += " ⚠️ past"
+				} else if reconcile.InEarlyWindow(*g.ScheduledAt, p.CreatedAt) && g.Cancel > 0 {
+					when += " ⚠️ within 5 min"
 				}
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n",
-				strings.ReplaceAll(g.Name, "`", "'"), when, mdText(g.Reason, 120),
-				commas(g.Cancel), commas(g.Cancelled), commas(g.TooLate), commas(g.NotFound))
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s |",
+				strings.ReplaceAll(g.Name, "`", "'"), when, mdText(g.Reason, 120), commas(g.Cancel))
+			for _, c := range settledOutcomes(groupSummary(g)) {
+				if slices.ContainsFunc(cols, func(o outcomeCount) bool { return o.label == c.label }) {
+					fmt.Fprintf(&b, " %s |", commas(c.n))
+				}
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 	}

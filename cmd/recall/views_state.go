@@ -5,10 +5,12 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"strings"
 	"text/tabwriter"
 	"time"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
 )
 
@@ -24,9 +26,9 @@ func sortedIDs(s *state.State) []msgid.ID {
 
 // stateGroupCounts is one row of 'show' for a state.
 type stateGroupCounts struct {
-	group                        string
-	cancelled, tooLate, notFound int
-	last                         time.Time
+	group  string
+	counts reconcile.Summary // the settled counts; Cancel is unused
+	last   time.Time
 }
 
 // renderStateHuman summarises a state: where it is, lineage and serial,
@@ -47,11 +49,12 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 		for _, x := range []*stateGroupCounts{g, &total} {
 			switch r.Outcome {
 			case state.Cancelled:
-				x.cancelled++
+				x.counts.Cancelled++
 			case state.TooLate:
-				x.tooLate++
+				x.counts.TooLate++
 			case state.NotFound:
-				x.notFound++
+				x.counts.NotFound++
+				// TODO(not_delivered): case state.NotDelivered: x.counts.NotDelivered++
 			}
 			if r.At.After(x.last) {
 				x.last = r.At
@@ -64,8 +67,7 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	if s.RecallVersion != "" {
 		fmt.Fprintf(w, "  written by:     recall %s\n", oneLine(s.RecallVersion, 40))
 	}
-	fmt.Fprintf(w, "  messages:       %s settled: %s cancelled, %s too late, %s not found\n",
-		commas(len(s.Messages)), commas(total.cancelled), commas(total.tooLate), commas(total.notFound))
+	fmt.Fprintf(w, "  messages:       %s settled: %s\n", commas(len(s.Messages)), settledText(total.counts, false))
 	if !total.last.IsZero() {
 		fmt.Fprintf(w, "  last settled:   %s\n", total.last.UTC().Format(time.RFC3339))
 	}
@@ -89,13 +91,26 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	// The last column ends the line: no tab after it, so no trailing
 	// padding.
-	fmt.Fprintln(tw, "GROUP\tCANCELLED\tTOO LATE\tNOT FOUND\tLAST SETTLED")
+	// The columns are the outcomes the total shows, so an optional one
+	// appears when any group has it.
+	cols := shownOutcomes(total.counts)
+	head := "GROUP"
+	for _, c := range cols {
+		head += "\t" + strings.ToUpper(c.label)
+	}
+	fmt.Fprintln(tw, head+"\tLAST SETTLED")
 	for _, g := range rows {
 		name := oneLine(g.group, 64)
 		if name == "" {
 			name = "(no group)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, strconv.Itoa(g.cancelled), strconv.Itoa(g.tooLate), strconv.Itoa(g.notFound), g.last.UTC().Format(time.RFC3339))
+		line := name
+		for _, c := range settledOutcomes(g.counts) {
+			if slices.ContainsFunc(cols, func(o outcomeCount) bool { return o.label == c.label }) {
+				line += "\t" + strconv.Itoa(c.n)
+			}
+		}
+		fmt.Fprintln(tw, line+"\t"+g.last.UTC().Format(time.RFC3339))
 	}
 	tw.Flush()
 }

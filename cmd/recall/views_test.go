@@ -136,7 +136,7 @@ func TestHumanPlanView_streams(t *testing.T) {
 	if strings.Contains(out.String(), "Warning") {
 		t.Errorf("warning on the plan's stream:\n%s", out.String())
 	}
-	if !strings.HasSuffix(out.String(), "\nPlan: 5010 to cancel, 100 already cancelled, 2 too late, 1 not found.\n") {
+	if !strings.HasSuffix(out.String(), "\nPlan: 5,010 to cancel, 100 already cancelled, 2 too late, 1 not found.\n") {
 		t.Errorf("last line wrong:\n%s", out.String())
 	}
 }
@@ -196,7 +196,7 @@ func TestMarkdownPlan_limit(t *testing.T) {
 			if got := strings.Count(md, "\n"); got < 10 {
 				t.Errorf("suspiciously short markdown (%d lines)", got)
 			}
-			if !strings.Contains(md, fmt.Sprintf("**Plan: %d to cancel, 0 already cancelled, 0 too late, 0 not found.**", tt.n)) {
+			if !strings.Contains(md, fmt.Sprintf("**Plan: %s to cancel, 0 already cancelled, 0 too late, 0 not found.**", commas(tt.n))) {
 				t.Errorf("summary line missing")
 			}
 			if strings.Contains(md, "<>") || strings.Contains(md, "|`|") {
@@ -280,7 +280,7 @@ func TestHumanPlanView_orphansOnly(t *testing.T) {
 		"  summer-sale-2025: 1 (" + vid(9, 0).String() + ")\n" +
 		"Use 'recall state list' to see them, 'recall state rm' to forget them.\n" +
 		"\n" +
-		"No changes. Every listed message is already settled.\n"
+		"No changes. The manifest lists no messages.\n"
 	if diff := cmp.Diff(want, out.String()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}

@@ -25,7 +25,7 @@ func TestDemo(t *testing.T) {
 	for _, want := range []string{
 		"Plan: 6 to cancel, 0 already cancelled, 0 too late, 0 not found.",
 		"Apply complete! Messages: 6 cancelled, 0 too late, 0 not found, 0 failed.",
-		"No changes. Every listed message is already settled.",
+		"No changes. 6 listed messages are settled: 6 cancelled, 0 too late, 0 not found.",
 		"The simulator cancelled 6 messages in 6 calls.",
 	} {
 		if !strings.Contains(out.String(), want) {
