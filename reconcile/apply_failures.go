@@ -89,6 +89,8 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		return "connection dropped before an answer", 0, ""
+	case errors.Is(err, syscall.ECONNREFUSED) && te != nil && te.Proxy:
+		return "connection to the proxy refused", 0, ""
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused", 0, ""
 	}

@@ -337,3 +337,25 @@ func TestApply_UntrustedCertificateStopsRun(t *testing.T) {
 		t.Errorf("no diagnostic with the advice:\n%s", r.stdout)
 	}
 }
+
+// TestApply_ProxyUnreachable: an HTTPS_PROXY nobody listens on is named
+// as the proxy, not as Clickatell refusing the connection.
+func TestApply_ProxyUnreachable(t *testing.T) {
+	dir := t.TempDir()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	writeManifest(t, dir, group{name: "proxy", ids: ids('q', 2)})
+	r := runRecallEnv(t, dir, "https://api.example.test", append(noProxyEnv, "HTTPS_PROXY=http://"+addr), "apply", "-auto-approve", "-max-retries", "0")
+	if r.code != 1 {
+		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{"connection to the proxy refused: 2 messages", "The proxy is the one HTTPS_PROXY"} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, r.stdout)
+		}
+	}
+}
