@@ -104,6 +104,9 @@ type Client struct {
 	timeout    time.Duration
 	maxConns   int
 	now        func() time.Time // reads Retry-After dates; tests replace it
+	// watch is set when the transport is the package's own, whose
+	// connections say whether the other end closed them.
+	watch bool
 
 	// Header values, built once and shared read-only by every request.
 	hAuth, hAccept, hUA []string
@@ -131,7 +134,8 @@ func New(opts ...Option) (*Client, error) {
 		return nil, errors.New("clickatell: no API token: pass WithToken (recall reads it from CLICKATELL_TOKEN)")
 	}
 	if c.httpClient == nil {
-		c.httpClient = &http.Client{Transport: NewTransport(c.maxConns)}
+		c.httpClient = &http.Client{Transport: newTransport(c.maxConns, strings.HasPrefix(c.baseURL, "http://"))}
+		c.watch = true
 	} else {
 		// A copy, so that the caller's client is left as it was, that
 		// never follows redirects: Go would turn a redirected DELETE
@@ -157,7 +161,11 @@ func noRedirects(*http.Request, []*http.Request) error { return http.ErrUseLastR
 // WithBaseURL sets the API's address (default DefaultBaseURL), e.g.
 // "https://api.clickatell.com" or a simulator's "http://127.0.0.1:8080".
 // Plain http:// is refused unless the host is loopback (127.0.0.0/8, ::1,
-// localhost), since the token would cross the network in clear text.
+// localhost, *.localhost, in any case, with or without a final dot), since
+// the token would cross the network in clear text. Such a host is never
+// reached through a proxy (see NewTransport), and the default transport
+// connects to it only at a loopback address, whatever its name resolves
+// to.
 // A path is kept as a prefix ("https://proxy.example/clickatell").
 func WithBaseURL(raw string) Option {
 	return func(c *Client) error {
@@ -393,7 +401,13 @@ func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
 		reqCtx, cancel = context.WithTimeout(ctx, c.timeout)
 		defer cancel()
 	}
-	req, err := http.NewRequestWithContext(reqCtx, method, c.msgURL+id, nil)
+	var watch *connWatch
+	traceCtx := reqCtx
+	if c.watch {
+		watch = new(connWatch)
+		traceCtx = withConnWatch(reqCtx, watch)
+	}
+	req, err := http.NewRequestWithContext(traceCtx, method, c.msgURL+id, nil)
 	if err != nil {
 		return nil, c.redactErr(fmt.Errorf("%s message %s: %w", method, id, err))
 	}
@@ -405,7 +419,7 @@ func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
 	}
 	resp, err := c.httpClient.Do(req)
 	if err != nil {
-		return nil, c.transportErr(ctx, reqCtx, method, id, err)
+		return nil, c.transportErr(ctx, reqCtx, watch, method, id, err)
 	}
 	buf := bufPool.Get().(*bytes.Buffer)
 	buf.Reset()
@@ -417,13 +431,14 @@ func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
 	n, err := buf.ReadFrom(io.LimitReader(resp.Body, MaxBodySize+1))
 	resp.Body.Close()
 	if err != nil && n <= MaxBodySize {
-		return nil, c.transportErr(ctx, reqCtx, method, id, err)
+		return nil, c.transportErr(ctx, reqCtx, watch, method, id, err)
 	}
 	return c.decode(resp.StatusCode, resp.Header, buf.Bytes(), id)
 }
 
-// transportErr builds the error for a call that got no complete answer.
-func (c *Client) transportErr(ctx, reqCtx context.Context, method, id string, err error) error {
+// transportErr builds the error for a call that got no complete answer;
+// watch, if not nil, knows the call's connection.
+func (c *Client) transportErr(ctx, reqCtx context.Context, watch *connWatch, method, id string, err error) error {
 	if ctxErr := ctx.Err(); ctxErr != nil {
 		// The caller's context ended: its error, not the transport's.
 		return fmt.Errorf("%s message %s: %w", method, id, ctxErr)
@@ -439,6 +454,13 @@ func (c *Client) transportErr(ctx, reqCtx context.Context, method, id string, er
 	} else if ne, ok := err.(net.Error); ok && ne.Timeout() {
 		te.Timeout = true
 	}
+	te.Cert, te.Issuer, te.NotAfter = certProblem(err, c.now())
+	var (
+		pe *ProxyError
+		oe *net.OpError
+	)
+	te.Proxy = errors.As(err, &pe) || errors.As(err, &oe) && oe.Op == "proxyconnect"
+	te.Closed = !te.Timeout && te.Cert == 0 && !te.Proxy && watch != nil && watch.peerClosed()
 	return c.redactErr(te)
 }
 

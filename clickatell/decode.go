@@ -330,7 +330,8 @@ func looksHTML(contentType string, b []byte) bool {
 	return bytes.Contains(bytes.ToLower(head), []byte("<html"))
 }
 
-// htmlTitle returns an HTML page's title, or failing that its start.
+// htmlTitle returns an HTML page's title, or failing that its first
+// text, or failing that its start.
 func htmlTitle(b []byte, token string) string {
 	lower := bytes.ToLower(b[:min(len(b), 4096)])
 	if i := bytes.Index(lower, []byte("<title")); i >= 0 {
@@ -344,7 +345,42 @@ func htmlTitle(b []byte, token string) string {
 			}
 		}
 	}
+	if t := htmlText(b[:min(len(b), 4096)]); t != "" {
+		return truncate(redact(safeText(html.UnescapeString(t)), token), 80)
+	}
 	return excerpt(b, token)
+}
+
+// htmlText returns the start of the text of an HTML page: what is between
+// its tags, without scripts, styles and comments, at most a few hundred
+// bytes.
+func htmlText(b []byte) string {
+	var out []byte
+	for len(b) > 0 && len(out) < 320 {
+		i := bytes.IndexByte(b, '<')
+		if i < 0 {
+			out = append(append(out, b...), ' ')
+			break
+		}
+		out = append(append(out, b[:i]...), ' ')
+		b = b[i:]
+		skipTo := ">"
+		lower := bytes.ToLower(b[:min(len(b), 8)])
+		switch {
+		case bytes.HasPrefix(lower, []byte("<!--")):
+			skipTo = "-->"
+		case bytes.HasPrefix(lower, []byte("<script")):
+			skipTo = "</script>"
+		case bytes.HasPrefix(lower, []byte("<style")):
+			skipTo = "</style>"
+		}
+		j := bytes.Index(bytes.ToLower(b), []byte(skipTo))
+		if j < 0 {
+			break
+		}
+		b = b[j+len(skipTo):]
+	}
+	return strings.TrimSpace(string(out))
 }
 
 // excerpt is the start of a body, safe to print: the token cut out first

@@ -192,6 +192,9 @@ func (e *DecodeError) detail() string {
 
 // TransportError is a call that got no complete answer: the connection
 // could not be made, was cut, or the request's timeout passed.
+//
+// Its fields say what is known about the failure, for a caller to branch
+// on and to advise about; its message states them without advice.
 type TransportError struct {
 	// Method and ID say which call failed.
 	Method, ID string
@@ -200,25 +203,101 @@ type TransportError struct {
 	// After is the client's per-request timeout that passed (0: the
 	// network's own timeout).
 	After time.Duration
+	// Closed is set when the other end closed or reset the connection
+	// before the whole answer arrived, even where Go reports what it had
+	// read so far as malformed ("malformed MIME header"): a cut
+	// connection, not a server's bad answer. Such an error is
+	// io.ErrUnexpectedEOF for errors.Is.
+	Closed bool
+	// Proxy is set when the failure was the proxy's (from HTTPS_PROXY,
+	// HTTP_PROXY): it refused the tunnel (a *ProxyError in Err) or could
+	// not be reached.
+	Proxy bool
+	// Cert says what was wrong with the server's TLS certificate, if that
+	// is why the call failed.
+	Cert CertProblem
+	// Issuer is the distinguished name of the issuer of the certificate
+	// that failed verification ("CN=Example CA,O=Example"), when Cert is
+	// set.
+	Issuer string
+	// NotAfter is when that certificate expired, when Cert is
+	// CertExpired.
+	NotAfter time.Time
 	// Err is the cause.
 	Err error
 }
 
+// CertProblem is why a server's TLS certificate was refused.
+type CertProblem uint8
+
+const (
+	// CertUntrusted: signed by an authority this machine does not trust
+	// (a private or corporate CA, a self-signed certificate).
+	CertUntrusted CertProblem = iota + 1
+	// CertExpired: its validity ended (NotAfter).
+	CertExpired
+	// CertNotYetValid: its validity has not begun, or the clock is wrong.
+	CertNotYetValid
+	// CertHostname: issued for another name than the endpoint's host.
+	CertHostname
+	// CertInvalid: refused for another reason.
+	CertInvalid
+)
+
+func (p CertProblem) String() string {
+	switch p {
+	case 0:
+		return "none"
+	case CertUntrusted:
+		return "untrusted"
+	case CertExpired:
+		return "expired"
+	case CertNotYetValid:
+		return "not_yet_valid"
+	case CertHostname:
+		return "hostname"
+	case CertInvalid:
+		return "invalid"
+	}
+	return fmt.Sprintf("CertProblem(%d)", uint8(p))
+}
+
 func (e *TransportError) Error() string {
-	if e.Timeout && e.After > 0 {
-		return fmt.Sprintf("%s message %s: no answer within %v", e.Method, e.ID, e.After)
+	return e.Method + " message " + e.ID + ": " + e.Reason()
+}
+
+// Reason is the message without the method and the message ID: the same
+// for every call that failed the same way.
+func (e *TransportError) Reason() string {
+	switch {
+	case e.Timeout && e.After > 0:
+		return fmt.Sprintf("no answer within %v", e.After)
+	case e.Cert == CertExpired && !e.NotAfter.IsZero():
+		msg := "the server's TLS certificate expired at " + e.NotAfter.UTC().Format(time.RFC3339)
+		if e.Issuer != "" {
+			msg += fmt.Sprintf(" (issuer %q)", e.Issuer)
+		}
+		return msg
+	case e.Cert != 0 && e.Issuer != "":
+		return fmt.Sprintf("%v (issuer %q)", e.Err, e.Issuer)
+	case e.Closed || errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, io.EOF):
+		return fmt.Sprintf("connection closed before the whole answer arrived: %v", e.Err)
 	}
-	if errors.Is(e.Err, io.ErrUnexpectedEOF) || errors.Is(e.Err, io.EOF) {
-		return fmt.Sprintf("%s message %s: connection closed before the whole answer arrived: %v", e.Method, e.ID, e.Err)
-	}
-	return fmt.Sprintf("%s message %s: %v", e.Method, e.ID, e.Err)
+	return e.Err.Error()
 }
 
 func (e *TransportError) Unwrap() error { return e.Err }
 
+// Is makes a connection cut short (Closed) io.ErrUnexpectedEOF, whatever
+// Go made of the bytes that did arrive.
+func (e *TransportError) Is(target error) bool {
+	return e.Closed && target == io.ErrUnexpectedEOF
+}
+
 // Disposition tells what to do after this failure: Retry, except for
 // failures that a retry cannot mend (an untrusted TLS certificate, a
-// server that does not speak TLS, a request Go refuses to send).
+// server that does not speak TLS, a request Go refuses to send, a proxy
+// that forbids the tunnel).
 func (e *TransportError) Disposition() Disposition {
 	if e.Timeout {
 		return Retry
@@ -229,6 +308,80 @@ func (e *TransportError) Disposition() Disposition {
 	return Retry
 }
 
+// ProxyError is a proxy's refusal to open a tunnel (CONNECT) to an
+// https:// endpoint: its answer to CONNECT was not 200.
+type ProxyError struct {
+	// Proxy is the proxy's URL, without its password.
+	Proxy string
+	// Target is the host:port the tunnel was asked for.
+	Target string
+	// HTTPStatus is the proxy's answer.
+	HTTPStatus int
+}
+
+func (e *ProxyError) Error() string {
+	var b strings.Builder
+	b.WriteString("the proxy")
+	if e.Proxy != "" {
+		b.WriteString(" ")
+		b.WriteString(e.Proxy)
+	}
+	fmt.Fprintf(&b, " refused to open a tunnel (CONNECT) to %s: HTTP ", e.Target)
+	writeStatus(&b, e.HTTPStatus)
+	return b.String()
+}
+
+// NotLoopbackError is a plain http:// base URL's host, accepted as
+// loopback by its name ("sim.localhost"), that resolved to an address that
+// is not: the token would cross the network in clear text, so no
+// connection is made.
+type NotLoopbackError struct {
+	// Addr is the address the host resolved to.
+	Addr string
+}
+
+func (e *NotLoopbackError) Error() string {
+	return "refusing to connect to " + e.Addr + ": plain http:// is allowed only to loopback, and the endpoint's host resolved to an address that is not"
+}
+
+// certProblem reads what a TLS verification error says about the
+// certificate.
+func certProblem(err error, now time.Time) (p CertProblem, issuer string, notAfter time.Time) {
+	var (
+		unknownAuth x509.UnknownAuthorityError
+		hostname    x509.HostnameError
+		invalid     x509.CertificateInvalidError
+	)
+	var cert *x509.Certificate
+	switch {
+	case errors.As(err, &unknownAuth):
+		p, cert = CertUntrusted, unknownAuth.Cert
+	case errors.As(err, &invalid):
+		p, cert = CertInvalid, invalid.Cert
+		if invalid.Reason == x509.Expired && cert != nil {
+			p = CertNotYetValid
+			if now.After(cert.NotAfter) {
+				p, notAfter = CertExpired, cert.NotAfter
+			}
+		}
+	case errors.As(err, &hostname):
+		p, cert = CertHostname, hostname.Certificate
+	default:
+		var verification *tls.CertificateVerificationError
+		if !errors.As(err, &verification) {
+			return 0, "", time.Time{}
+		}
+		p = CertInvalid
+		if len(verification.UnverifiedCertificates) > 0 {
+			cert = verification.UnverifiedCertificates[0]
+		}
+	}
+	if cert != nil {
+		issuer = truncate(safeText(cert.Issuer.String()), 200)
+	}
+	return p, issuer, notAfter
+}
+
 func permanentTransport(err error) bool {
 	var (
 		unknownAuth  x509.UnknownAuthorityError
@@ -236,11 +389,19 @@ func permanentTransport(err error) bool {
 		invalid      x509.CertificateInvalidError
 		verification *tls.CertificateVerificationError
 		record       tls.RecordHeaderError
+		proxy        *ProxyError
+		notLoopback  *NotLoopbackError
 	)
 	switch {
 	case errors.As(err, &unknownAuth), errors.As(err, &hostname), errors.As(err, &invalid),
 		errors.As(err, &verification), errors.As(err, &record):
 		return true
+	case errors.As(err, &notLoopback):
+		return true
+	case errors.As(err, &proxy):
+		// A proxy's policy (403) or its demand for credentials (407)
+		// holds for every call; its 5xx may pass.
+		return proxy.HTTPStatus < 500
 	}
 	msg := err.Error()
 	return strings.Contains(msg, "server gave HTTP response to HTTPS client") ||

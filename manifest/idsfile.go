@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 
 	"github.com/recallhq/recall/msgid"
 	"gopkg.in/yaml.v3"
@@ -101,12 +102,18 @@ func (l *loader) readIDsFile(path string, n *yaml.Node, group string) (int, bool
 		}
 	}
 	l.ids = append(l.ids, idsFileUse{fi: fi, group: group, pos: p})
-	f, err := root.Open(rel)
+	// Without blocking, and checked again once open: a FIFO put in the
+	// file's place since the Stat must not hang the command.
+	f, err := root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		l.errorf(p, "cannot read ids_from file %s: %v", display, unwrapPath(err))
 		return 0, false
 	}
 	defer f.Close()
+	if ofi, err := f.Stat(); err != nil || !ofi.Mode().IsRegular() || !os.SameFile(ofi, fi) {
+		l.errorf(p, "ids_from file %s changed while it was being read", display)
+		return 0, false
+	}
 	return l.scanIDs(f, display, fi.Size(), group), true
 }
 

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -46,6 +47,9 @@ func Load(paths ...string) (*Manifest, error) {
 			return nil, pathError(p, err)
 		}
 		if !fi.IsDir() {
+			if !fi.Mode().IsRegular() {
+				return nil, notRegular(p, fi.Mode())
+			}
 			if !isYAMLName(p) {
 				return nil, &fileError{msg: fmt.Sprintf("%s is not a manifest: manifest files end in .yaml or .yml (a list of message IDs belongs in a group's ids_from)", p)}
 			}
@@ -70,7 +74,9 @@ func Load(paths ...string) (*Manifest, error) {
 				return nil, pathError(fp, err)
 			}
 			if !fi.Mode().IsRegular() {
-				continue
+				// Not skipped: a *.yaml that is a pipe or a device is a
+				// manifest the user meant to be read.
+				return nil, notRegular(fp, fi.Mode())
 			}
 			n++
 			if err := l.loadFile(fp, fi); err != nil {
@@ -130,6 +136,40 @@ func unwrapPath(err error) error {
 		return pe.Err
 	}
 	return err
+}
+
+// openRegular opens path for reading without waiting for a writer, should
+// it be a named pipe; the caller checks what it opened.
+func openRegular(path string) (*os.File, error) {
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, pathError(path, err)
+	}
+	return f, nil
+}
+
+// notRegular refuses a manifest path that is not a regular file: a named
+// pipe would block the command until something writes to it, a device
+// could be read forever.
+func notRegular(path string, mode fs.FileMode) error {
+	return &fileError{msg: fmt.Sprintf("manifest %s is %s, not a regular file: recall reads manifests from files only (save the manifest to a .yaml file and name that)", path, fileKind(mode))}
+}
+
+// fileKind names what a file that is not a regular one is.
+func fileKind(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeNamedPipe != 0:
+		return "a named pipe (FIFO)"
+	case mode&fs.ModeCharDevice != 0:
+		return "a character device"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	case mode.IsDir():
+		return "a directory"
+	}
+	return "a special file"
 }
 
 func tooBig(path string) error {
@@ -195,7 +235,23 @@ func (l *loader) close() {
 
 // loadFile reads one manifest file named on the command line or found in a
 // directory; it returns an error only for I/O problems with the file.
-func (l *loader) loadFile(path string, fi fs.FileInfo) error {
+//
+// The file is opened without blocking and checked again once open: a path
+// that became a named pipe since it was stat'ed must not hang the command
+// (opening a FIFO for reading waits for a writer).
+func (l *loader) loadFile(path string, _ fs.FileInfo) error {
+	f, err := openRegular(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return pathError(path, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return notRegular(path, fi.Mode())
+	}
 	for _, s := range l.seen {
 		if os.SameFile(s, fi) {
 			return nil
@@ -205,11 +261,6 @@ func (l *loader) loadFile(path string, fi fs.FileInfo) error {
 	if fi.Size() > MaxFileSize {
 		return tooBig(path)
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return pathError(path, err)
-	}
-	defer f.Close()
 	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
 	if err != nil {
 		return pathError(path, err)

@@ -171,6 +171,8 @@ type GaveUpError struct {
 	Failed int
 	// Cause is the last one's cause.
 	Cause string
+	// Err is the last one's error.
+	Err error
 	// Remaining is how many messages were left unsettled.
 	Remaining int
 }
@@ -180,6 +182,8 @@ func (e *GaveUpError) Error() string {
 		"check CLICKATELL_ENDPOINT, the network and Clickatell's status, then run apply again. %s not yet cancelled.",
 		e.Failed, e.Cause, countMessages(e.Remaining))
 }
+
+func (e *GaveUpError) Unwrap() error { return e.Err }
 
 // giveUpAfter is how many messages failing in a row stop the run: more
 // than the calls in flight at once, so that one bad moment does not.
@@ -701,7 +705,7 @@ func (r *run) settle(s settled) {
 		ev.Outcome, ev.Cause, ev.Error = "failed", cause, s.err.Error()
 		r.emit(Event{Type: EventMessage, Message: ev})
 		if r.failStreak++; r.failStreak >= r.giveUpAfter() && r.gaveUp == nil {
-			r.gaveUp = &GaveUpError{Failed: r.failStreak, Cause: cause}
+			r.gaveUp = &GaveUpError{Failed: r.failStreak, Cause: cause, Err: s.err}
 			r.stop()
 		}
 		return

@@ -136,6 +136,9 @@ type FailureGroup struct {
 	Count int `json:"count"`
 	// Examples are a few of their IDs, in the order they failed.
 	Examples []string `json:"examples"`
+	// Err is the first of these failures' errors, for a caller to look
+	// into with errors.As (a *clickatell.TransportError's fields).
+	Err error `json:"-"`
 }
 
 // SummaryEvent closes a run.

@@ -24,7 +24,7 @@ func (r *run) addFailure(id msgid.ID, err error) string {
 	cause, status, code := causeOf(err, id.String())
 	g, ok := r.groups[cause]
 	if !ok {
-		g = &FailureGroup{Cause: cause, HTTPStatus: status, Code: code, Examples: []string{}}
+		g = &FailureGroup{Cause: cause, HTTPStatus: status, Code: code, Examples: []string{}, Err: err}
 		r.groups[cause] = g
 		r.groupSeq = append(r.groupSeq, cause)
 	}
@@ -64,7 +64,7 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 		case ae.Description != "":
 			cause += " (" + ae.Description + ")"
 		case errors.As(ae.Err, &de) && de.HTML:
-			cause += " (an HTML page, not an API answer" + endpointHint(ae.HTTPStatus) + ")"
+			cause += " (an HTML page, not an API answer" + htmlQuote(de, id) + endpointHint(ae.HTTPStatus) + ")"
 		case errors.As(ae.Err, &de):
 			cause += " (not an API answer: " + de.Reason + endpointHint(ae.HTTPStatus) + ")"
 		case ae.HTTPStatus == http.StatusTooManyRequests:
@@ -73,6 +73,9 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 			cause += " (" + strings.ToLower(http.StatusText(ae.HTTPStatus)) + ")"
 		}
 		return cause, ae.HTTPStatus, ae.Code
+	}
+	if errors.As(err, &de) && de.HTML {
+		return "HTTP " + itoa(de.HTTPStatus) + " (an HTML page, not an API answer" + htmlQuote(de, id) + ")", de.HTTPStatus, ""
 	}
 	if errors.As(err, &de) {
 		return "malformed answer (HTTP " + itoa(de.HTTPStatus) + "): " + de.Reason, de.HTTPStatus, ""
@@ -86,6 +89,8 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) ||
 		errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE):
 		return "connection dropped before an answer", 0, ""
+	case errors.Is(err, syscall.ECONNREFUSED) && te != nil && te.Proxy:
+		return "connection to the proxy refused", 0, ""
 	case errors.Is(err, syscall.ECONNREFUSED):
 		return "connection refused", 0, ""
 	}
@@ -94,11 +99,20 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 	var ue *url.Error
 	switch {
 	case te != nil:
-		err = te.Err
+		return strings.ReplaceAll(te.Reason(), id, "{id}"), 0, ""
 	case errors.As(err, &ue):
 		err = ue.Err
 	}
 	return strings.ReplaceAll(err.Error(), id, "{id}"), 0, ""
+}
+
+// htmlQuote is a little of an HTML page (its title or first text, short
+// and safe to print, from DecodeError), to tell whose page it was.
+func htmlQuote(de *clickatell.DecodeError, id string) string {
+	if de.Excerpt == "" {
+		return ""
+	}
+	return ": " + strconv.Quote(strings.ReplaceAll(de.Excerpt, id, "{id}"))
 }
 
 // endpointHint points at the likeliest cause of a 404 that is not the

@@ -414,9 +414,11 @@ func readYes(e *env) (bool, error) {
 // that fails), and returns an error saying how to recover.
 func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.SaveError) error {
 	restore := fmt.Sprintf("run 'recall state push -state %s %s' (or copy it over %s)", a.common.state, erroredStateFile, a.common.state)
+	pushCommand := fmt.Sprintf("recall state push -state %s %s", shellQuote(a.common.state), erroredStateFile)
 	if isPostgres(a.common.state) {
 		// The URL may hold a password: the user knows it, we do not print it.
 		restore = fmt.Sprintf("run 'recall state push -state <the same -state URL> -workspace %s %s'", a.common.workspace, erroredStateFile)
+		pushCommand = fmt.Sprintf("recall state push -state \"$RECALL_STATE\" -workspace %s %s    # RECALL_STATE: the same -state URL", shellQuote(a.common.workspace), erroredStateFile)
 	}
 	se.State.RecallVersion = version.Version
 	werr := local.WriteFile(erroredStateFile, se.State)
@@ -426,12 +428,15 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 			"until then a new apply would send the calls for those messages again.",
 			se, erroredStateFile, restore)
 	}
-	fmt.Fprintln(e.stderr, "Error: could not write "+erroredStateFile+" either ("+werr.Error()+"); the state follows on stdout.")
-	if err := local.Encode(e.stdout, se.State); err != nil {
+	where := "the state follows on stdout"
+	if a.format == "json" {
+		where = `the state follows on stdout, as the "` + eventUnsavedState + `" event`
+	}
+	fmt.Fprintln(e.stderr, "Error: could not write "+erroredStateFile+" either ("+werr.Error()+"); "+where+".")
+	if err := printUnsavedState(e, a.format == "json", se.Location, se.State); err != nil {
 		return fmt.Errorf("%v; writing it to %s failed too (%v), and so did printing it (%v): the results of this run are lost, and the next apply will send those calls again", se, erroredStateFile, werr, err)
 	}
-	return fmt.Errorf("%v\n\nThe state was printed on stdout above. To recover, save it to a file, fix the problem above, then %s",
-		se, strings.Replace(restore, erroredStateFile, "that file", 1))
+	return fmt.Errorf("%v\n\nThe state was printed on stdout above. %s", se, unsavedRecovery(a.format == "json", pushCommand))
 }
 
 // limitMemory sets a soft memory limit sized to the run, unless the user

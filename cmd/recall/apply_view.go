@@ -267,6 +267,9 @@ func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 		}
 		fmt.Fprintf(w, "  %s: %s (e.g. %s)\n", g.Cause, messages(g.Count), strings.Join(g.Examples, ", "))
 	}
+	for _, a := range failureAdvice(r.Failures) {
+		fmt.Fprintln(w, "\n"+a)
+	}
 }
 
 // jsonError reports an error as a diagnostic event, so that a consumer of
@@ -282,6 +285,9 @@ func (v *applyView) jsonError(err error) {
 		msg = ee.err.Error()
 	}
 	summary, detail, _ := strings.Cut(msg, "\n\n")
+	if a := advice(err); a != "" {
+		detail = strings.TrimPrefix(detail+"\n\n"+a, "\n\n")
+	}
 	v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
 		Severity: reconcile.SeverityError,
 		Summary:  summary,

@@ -105,6 +105,9 @@ func printError(e *env, err error) {
 		msg = "Error: " + msg
 	}
 	fmt.Fprintln(e.stderr, strings.TrimRight(msg, "\n"))
+	if a := advice(err); a != "" {
+		fmt.Fprintln(e.stderr, "\n"+a)
+	}
 }
 
 func run(ctx context.Context, args []string, e *env) error {

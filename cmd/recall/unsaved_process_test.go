@@ -1,0 +1,120 @@
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recallhq/recall/simulator"
+)
+
+// TestApply_UnsavedStateOnStdout: when neither the state nor
+// recall.state.errored.json can be written, the state is printed on
+// stdout: with -format json as one "unsaved_state" event, so that every
+// stdout line is still JSON; in human output as the state file's JSON.
+// Either way the error ends with a recovery command to copy, and
+// following it recovers every settled message.
+func TestApply_UnsavedStateOnStdout(t *testing.T) {
+	for _, format := range []string{"json", "human"} {
+		t.Run(format, func(t *testing.T) {
+			work, stateDir, tmp := t.TempDir(), t.TempDir(), t.TempDir()
+			list := ids('u', 300)
+			sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 5 * time.Millisecond})
+			writeManifest(t, work, group{name: "nowhere", ids: list})
+			statePath := filepath.Join(stateDir, "recall.state.json")
+			cmd := recallCommand(work, url, "apply", "-auto-approve", "-format", format, "-parallelism", "4", "-state", statePath)
+			cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
+			var stdout, stderr syncBuffer
+			cmd.Stdout, cmd.Stderr = &stdout, &stderr
+			if err := cmd.Start(); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() {
+				if cmd.ProcessState == nil {
+					cmd.Process.Kill()
+					cmd.Wait()
+				}
+			})
+			waitFor(t, "the first call", func() bool { return sim.Stats().Requests > 0 })
+			makeUnwritable(t, stateDir)
+			makeUnwritable(t, work)
+			if code := exitCode(t, cmd); code != 1 {
+				t.Errorf("exit code %d, want 1", code)
+			}
+			out, msg := stdout.String(), stderr.String()
+			assertNoToken(t, "output", out+msg)
+
+			var printed []byte
+			if format == "json" {
+				sc := bufio.NewScanner(strings.NewReader(out))
+				sc.Buffer(nil, 64<<20)
+				n := 0
+				for sc.Scan() {
+					n++
+					var ev struct {
+						Type     string          `json:"type"`
+						Location string          `json:"location"`
+						State    json.RawMessage `json:"state"`
+					}
+					if err := json.Unmarshal(sc.Bytes(), &ev); err != nil {
+						t.Fatalf("stdout line %d is not JSON (%v): %.200s", n, err, sc.Text())
+					}
+					if ev.Type == eventUnsavedState {
+						if printed != nil {
+							t.Errorf("two %s events", eventUnsavedState)
+						}
+						printed = ev.State
+						if ev.Location != statePath {
+							t.Errorf("location %q, want %q", ev.Location, statePath)
+						}
+					}
+				}
+				if printed == nil {
+					t.Fatalf("no %s event on stdout:\n%.2000s", eventUnsavedState, out)
+				}
+			} else {
+				i := strings.Index(out, "{\n")
+				if i < 0 {
+					t.Fatalf("no state on stdout:\n%.2000s", out)
+				}
+				printed = []byte(out[i:])
+			}
+			var st stateFile
+			if err := json.Unmarshal(printed, &st); err != nil {
+				t.Fatalf("printed state does not parse: %v", err)
+			}
+			if got := st.outcomes()["cancelled"]; got != len(list) {
+				t.Errorf("printed state holds %v, want %d cancelled", st.outcomes(), len(list))
+			}
+
+			// The recovery is a command to copy.
+			saved := filepath.Join(tmp, "recall.state.errored.json")
+			push := "\n  recall state push -state " + statePath + " " + saved + "\n"
+			if !strings.Contains(msg+"\n", push) || !strings.Contains(msg, "save it as "+saved) {
+				t.Fatalf("stderr lacks the recovery command %q:\n%s", push, msg)
+			}
+			if format == "json" && !strings.Contains(msg, `jq -c 'select(.type == "unsaved_state") | .state' APPLY_OUTPUT > `+saved) {
+				t.Errorf("stderr lacks the jq extraction:\n%s", msg)
+			}
+
+			// Follow it: save, make the state writable again, push.
+			if err := os.WriteFile(saved, printed, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			makeWritable(t, stateDir)
+			makeWritable(t, work)
+			if r := runRecall(t, work, url, "state", "push", "-state", statePath, saved); r.code != 0 {
+				t.Fatalf("state push: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
+			}
+			before := sim.Stats().Requests
+			r := runRecall(t, work, url, "apply", "-auto-approve", "-state", statePath)
+			if r.code != 0 || !strings.Contains(r.stdout, "No changes.") || sim.Stats().Requests != before {
+				t.Errorf("after recovery: exit %d, %d calls\n%s\n%s", r.code, sim.Stats().Requests-before, r.stdout, r.stderr)
+			}
+		})
+	}
+}
