@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,10 +260,15 @@ type ghStep struct {
 }
 
 type ghJob struct {
+	Needs       any               `yaml:"needs"`
+	Permissions map[string]string `yaml:"permissions"`
 	Environment any               `yaml:"environment"`
 	Concurrency map[string]any    `yaml:"concurrency"`
-	Env         map[string]string `yaml:"env"`
-	Steps       []ghStep          `yaml:"steps"`
+	Strategy    struct {
+		Matrix map[string]any `yaml:"matrix"`
+	} `yaml:"strategy"`
+	Env   map[string]string `yaml:"env"`
+	Steps []ghStep          `yaml:"steps"`
 }
 
 type ghWorkflow struct {
@@ -321,12 +327,25 @@ func TestGitHubPlanWorkflow(t *testing.T) {
 	if _, ok := wf.On["pull_request"]; !ok || len(wf.On) != 1 {
 		t.Errorf("%s: should run on pull_request only (never pull_request_target), got %v", path, wf.On)
 	}
-	if wf.Permissions["pull-requests"] != "write" || wf.Permissions["contents"] != "read" {
-		t.Errorf("%s: permissions %v", path, wf.Permissions)
+	if len(wf.Permissions) != 1 || wf.Permissions["contents"] != "read" {
+		t.Errorf("%s: workflow permissions %v, want contents: read only (jobs add what they need)", path, wf.Permissions)
 	}
 	job, ok := wf.Jobs["plan"]
 	if !ok {
 		t.Fatalf("%s: no plan job", path)
+	}
+	if len(job.Permissions) != 2 || job.Permissions["pull-requests"] != "write" || job.Permissions["contents"] != "read" {
+		t.Errorf("%s: plan job permissions %v, want contents: read and pull-requests: write", path, job.Permissions)
+	}
+	teamMatrix(t, path, wf, job)
+	// The read-only credential: the state URL is a variable (no password in
+	// it), the password the plan role's, never the writer's.
+	if job.Env["RECALL_STATE_URL"] != "${{ vars.RECALL_STATE_URL }}" || job.Env["PGPASSWORD"] != "${{ secrets.RECALL_PLAN_PGPASSWORD }}" ||
+		!strings.Contains(job.Env["PGUSER"], "'recall_plan'") {
+		t.Errorf("%s: plan job env %v: want the state URL from vars, PGUSER recall_plan and PGPASSWORD from RECALL_PLAN_PGPASSWORD", path, job.Env)
+	}
+	if job.Environment != nil {
+		t.Errorf("%s: the plan job must not use the apply environment", path)
 	}
 	plan := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "recall plan") })
 	if plan == nil {
@@ -362,6 +381,25 @@ func TestGitHubPlanWorkflow(t *testing.T) {
 	if _, ok := job.Env["CLICKATELL_TOKEN"]; ok || hasTok || bytes.Contains(data, []byte("secrets.CLICKATELL_TOKEN")) {
 		t.Errorf("%s: the plan workflow must not receive the Clickatell token", path)
 	}
+	if bytes.Contains(data, []byte("secrets.RECALL_APPLY_PGPASSWORD")) {
+		t.Errorf("%s: the plan workflow must not receive the state writer's password", path)
+	}
+	if !strings.Contains(plan.Run, "holds a password") {
+		t.Errorf("%s: the plan step should refuse a state URL with a password in it", path)
+	}
+}
+
+// teamMatrix checks that a job's team matrix comes from the teams job,
+// which lists the directories under teams/: adding a team is one edit.
+func teamMatrix(t *testing.T, path string, wf ghWorkflow, job ghJob) {
+	t.Helper()
+	if job.Needs != "teams" || job.Strategy.Matrix["team"] != "${{ fromJSON(needs.teams.outputs.teams) }}" {
+		t.Errorf("%s: the team matrix should be fromJSON(needs.teams.outputs.teams), got needs %v, matrix %v", path, job.Needs, job.Strategy.Matrix)
+	}
+	list := findStep(wf.Jobs["teams"], func(s ghStep) bool { return s.Name == "List the teams" })
+	if list == nil || !strings.Contains(list.Run, "find teams") {
+		t.Errorf("%s: no teams job listing the directories under teams/", path)
+	}
 }
 
 func TestGitHubApplyWorkflow(t *testing.T) {
@@ -383,20 +421,52 @@ func TestGitHubApplyWorkflow(t *testing.T) {
 	if c, ok := job.Concurrency["cancel-in-progress"].(bool); !ok || c {
 		t.Errorf("%s: a running apply must never be cancelled (cancel-in-progress: false)", path)
 	}
-	if job.Environment == nil {
-		t.Errorf("%s: the apply job should use a protected environment for the token", path)
+	if job.Environment != "recall-production" {
+		t.Errorf("%s: the apply job should use the recall-production environment (limited to main) for its secrets, got %v", path, job.Environment)
 	}
+	if _, ok := wf.On["schedule"]; !ok {
+		t.Errorf("%s: no schedule: nothing finishes messages an earlier apply left unsettled", path)
+	}
+	if _, ok := wf.On["workflow_dispatch"]; !ok {
+		t.Errorf("%s: no workflow_dispatch: it cannot be rerun by hand", path)
+	}
+	if len(wf.Permissions) != 1 || wf.Permissions["contents"] != "read" {
+		t.Errorf("%s: workflow permissions %v, want contents: read only", path, wf.Permissions)
+	}
+	want := map[string]string{"contents": "read", "actions": "read", "pull-requests": "write"}
+	if !maps.Equal(job.Permissions, want) {
+		t.Errorf("%s: apply job permissions %v, want %v", path, job.Permissions, want)
+	}
+	teamMatrix(t, path, wf, job)
 	apply := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "recall apply") })
 	if apply == nil {
 		t.Fatalf("%s: no step runs recall apply", path)
 	}
-	if apply.Env["CLICKATELL_TOKEN"] != "${{ secrets.CLICKATELL_TOKEN }}" || apply.Env["RECALL_STATE_URL"] != "${{ secrets.RECALL_STATE_URL }}" {
+	// The writer's password and the token only in the step that needs them.
+	if apply.Env["CLICKATELL_TOKEN"] != "${{ secrets.CLICKATELL_TOKEN }}" || apply.Env["PGPASSWORD"] != "${{ secrets.RECALL_APPLY_PGPASSWORD }}" {
 		t.Errorf("%s: apply step env %v", path, apply.Env)
 	}
-	for _, flag := range []string{"-auto-approve", `-state "$RECALL_STATE_URL"`, "-lock-timeout"} {
+	if job.Env["RECALL_STATE_URL"] != "${{ vars.RECALL_STATE_URL }}" || !strings.Contains(job.Env["PGUSER"], "'recall_apply'") {
+		t.Errorf("%s: apply job env %v", path, job.Env)
+	}
+	for _, flag := range []string{"-auto-approve", `-state "$RECALL_STATE_URL"`, "-lock-timeout", "-format json", "recall-apply.jsonl", "$PLANFILE", "holds a password"} {
 		if !strings.Contains(apply.Run, flag) {
 			t.Errorf("%s: recall apply without %s", path, flag)
 		}
+	}
+	keep := findStep(job, func(s ghStep) bool { return strings.HasPrefix(s.Uses, "actions/upload-artifact@") })
+	if keep == nil || !strings.HasPrefix(keep.If, "always()") {
+		t.Fatalf("%s: the apply log and errored state are not kept whatever the outcome", path)
+	}
+	if files, _ := keep.With["path"].(string); !strings.Contains(files, "recall.state.errored.json") || !strings.Contains(files, "recall-apply.jsonl") {
+		t.Errorf("%s: the artifact should keep recall.state.errored.json and recall-apply.jsonl, got %q", path, files)
+	}
+	if !strings.Contains(apply.Run, "recall state push") {
+		t.Errorf("%s: the apply step should say how to push an errored state back", path)
+	}
+	post := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "/comments") })
+	if post == nil || !strings.Contains(post.If, "github.event_name == 'push'") {
+		t.Errorf("%s: the result of a merge's apply is not posted to its pull request", path)
 	}
 }
 
