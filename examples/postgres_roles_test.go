@@ -2,7 +2,7 @@ package examples_test
 
 import (
 	"context"
-		"os"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
