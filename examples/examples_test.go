@@ -470,33 +470,26 @@ func TestGitHubApplyWorkflow(t *testing.T) {
 	}
 }
 
+// teamDirs lists the directories under teams/, sorted.
+func teamDirs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("teams")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	slices.Sort(dirs)
+	return dirs
+}
+
 func TestGitLabPipeline(t *testing.T) {
 	path := filepath.Join("gitlab-ci", ".gitlab-ci.yml")
 	_, doc := parseYAML(t, path)
-	jobs := map[string]map[string]any{}
-	for name, v := range doc {
-		if m, ok := v.(map[string]any); ok && (strings.HasPrefix(name, "plan:") || strings.HasPrefix(name, "apply:")) {
-			jobs[name] = m
-		}
-	}
-	templates := map[string]map[string]any{".plan": mapAt(t, doc, ".plan"), ".apply": mapAt(t, doc, ".apply")}
-	// resolve merges a job with the template it extends (one level, as used here).
-	resolve := func(job map[string]any) map[string]any {
-		out := map[string]any{}
-		if ext, ok := job["extends"].(string); ok {
-			tpl, ok := templates[ext]
-			if !ok {
-				t.Fatalf("%s: extends unknown %q", path, ext)
-			}
-			for k, v := range tpl {
-				out[k] = v
-			}
-		}
-		for k, v := range job {
-			out[k] = v
-		}
-		return out
-	}
 	script := func(job map[string]any, key string) string {
 		var b strings.Builder
 		if lines, ok := job[key].([]any); ok {
@@ -508,59 +501,91 @@ func TestGitLabPipeline(t *testing.T) {
 		return b.String()
 	}
 	before := script(mapAt(t, doc, "default"), "before_script")
-	groups := map[string]bool{}
-	var plans, applies int
-	for name, raw := range jobs {
-		job := resolve(raw)
-		body := script(job, "script")
-		bashSyntax(t, path+": "+name, before+body)
-		team, _ := mapAt(t, job, "variables")["TEAM"].(string)
-		if team == "" {
-			t.Errorf("%s: %s sets no TEAM", path, name)
-		}
-		rules, _ := job["rules"].([]any)
+	rules := func(job map[string]any) []string {
+		rs, _ := job["rules"].([]any)
 		var ifs []string
-		for _, r := range rules {
+		for _, r := range rs {
 			cond, _ := r.(map[string]any)["if"].(string)
 			ifs = append(ifs, cond)
 		}
-		switch {
-		case strings.HasPrefix(name, "plan:"):
-			plans++
-			if len(ifs) != 1 || !strings.Contains(ifs[0], `"merge_request_event"`) {
-				t.Errorf("%s: %s should run in merge-request pipelines only: %v", path, name, ifs)
-			}
-			for _, want := range []string{"-detailed-exitcode", "-format markdown", "-out ", "<!-- recall-plan:", "--request PUT", "--request POST"} {
-				if !strings.Contains(body, want) {
-					t.Errorf("%s: %s script lacks %q", path, name, want)
-				}
-			}
-			if strings.Contains(body, "CLICKATELL_TOKEN") {
-				t.Errorf("%s: %s must not use the Clickatell token", path, name)
-			}
-		case strings.HasPrefix(name, "apply:"):
-			applies++
-			for _, cond := range ifs {
-				if !strings.Contains(cond, "$CI_DEFAULT_BRANCH") || strings.Contains(cond, "merge_request") {
-					t.Errorf("%s: %s rule %q: apply runs on the default branch only", path, name, cond)
-				}
-			}
-			rg, _ := job["resource_group"].(string)
-			if rg == "" || strings.Contains(rg, "$") || groups[rg] {
-				t.Errorf("%s: %s needs its own literal resource_group, got %q", path, name, rg)
-			}
-			groups[rg] = true
-			if job["interruptible"] != false {
-				t.Errorf("%s: %s must not be interruptible", path, name)
-			}
-			for _, want := range []string{"recall apply -auto-approve", `-state "$RECALL_STATE_URL"`, `-workspace "$TEAM"`, "-lock-timeout"} {
-				if !strings.Contains(strings.Join(strings.Fields(body), " "), want) {
-					t.Errorf("%s: %s script lacks %q", path, name, want)
-				}
-			}
+		return ifs
+	}
+
+	// One list of teams, shared by plan and apply, equal to the directories.
+	matrix, _ := mapAt(t, doc, ".teams", "parallel")["matrix"].([]any)
+	if len(matrix) != 1 {
+		t.Fatalf("%s: .teams.parallel.matrix should be one entry, got %v", path, matrix)
+	}
+	var teams []string
+	list, _ := matrix[0].(map[string]any)["TEAM"].([]any)
+	for _, v := range list {
+		teams = append(teams, v.(string))
+	}
+	if !slices.Equal(teams, teamDirs(t)) {
+		t.Errorf("%s: .teams lists %v, the directories under teams/ are %v", path, teams, teamDirs(t))
+	}
+	for job, tpl := range map[string]string{"plan": ".plan", "apply": ".apply"} {
+		ext, _ := mapAt(t, doc, job)["extends"].([]any)
+		if !slices.Equal(ext, []any{tpl, ".teams"}) {
+			t.Errorf("%s: job %s extends %v, want [%s .teams]", path, job, ext, tpl)
 		}
 	}
-	if plans == 0 || plans != applies {
-		t.Errorf("%s: %d plan jobs and %d apply jobs; want one of each per team", path, plans, applies)
+	check := mapAt(t, doc, "teams")
+	bashSyntax(t, path+": teams", script(check, "script"))
+
+	plan := mapAt(t, doc, ".plan")
+	body := script(plan, "script")
+	bashSyntax(t, path+": .plan", before+body)
+	if ifs := rules(plan); len(ifs) != 1 || !strings.Contains(ifs[0], `"merge_request_event"`) {
+		t.Errorf("%s: plan should run in merge-request pipelines only: %v", path, ifs)
+	}
+	for _, want := range []string{"-detailed-exitcode", "-format markdown", "-out ", "<!-- recall-plan:", "--request PUT", "--request POST", "holds a password"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the plan script lacks %q", path, want)
+		}
+	}
+	if v := mapAt(t, plan, "variables"); v["PGUSER"] != "recall_plan" || v["PGPASSWORD"] != "$RECALL_PLAN_PGPASSWORD" {
+		t.Errorf("%s: plan variables %v: want the read-only role", path, v)
+	}
+	if strings.Contains(body, "CLICKATELL_TOKEN") || strings.Contains(body, "RECALL_APPLY_PGPASSWORD") {
+		t.Errorf("%s: plan must use neither the Clickatell token nor the writer's password", path)
+	}
+
+	apply := mapAt(t, doc, ".apply")
+	body = script(apply, "script")
+	bashSyntax(t, path+": .apply", before+body)
+	ifs := rules(apply)
+	for _, cond := range ifs {
+		if !strings.Contains(cond, "$CI_DEFAULT_BRANCH") || strings.Contains(cond, "merge_request") {
+			t.Errorf("%s: apply rule %q: apply runs on the default branch only", path, cond)
+		}
+	}
+	for _, src := range []string{`"push"`, `"schedule"`, `"web"`} {
+		if !slices.ContainsFunc(ifs, func(c string) bool { return strings.Contains(c, src) }) {
+			t.Errorf("%s: apply has no rule for pipelines from %s", path, src)
+		}
+	}
+	if rg, _ := apply["resource_group"].(string); rg == "" || strings.Contains(rg, "$") {
+		t.Errorf("%s: apply needs a literal resource_group, got %q", path, rg)
+	}
+	if apply["interruptible"] != false {
+		t.Errorf("%s: apply must not be interruptible", path)
+	}
+	if env := mapAt(t, apply, "environment"); env["name"] != "recall-production" {
+		t.Errorf("%s: apply environment %v", path, env)
+	}
+	if v := mapAt(t, apply, "variables"); v["PGUSER"] != "recall_apply" || v["PGPASSWORD"] != "$RECALL_APPLY_PGPASSWORD" {
+		t.Errorf("%s: apply variables %v: want the writer role", path, v)
+	}
+	for _, want := range []string{"recall apply", `-state "$RECALL_STATE_URL"`, `-workspace "$TEAM"`, "-lock-timeout", "-auto-approve", "-format json",
+		"recall-apply.jsonl", "recall state push", "/notes", "/comments", "holds a password"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the apply script lacks %q", path, want)
+		}
+	}
+	art := mapAt(t, apply, "artifacts")
+	paths, _ := art["paths"].([]any)
+	if art["when"] != "always" || !slices.Contains(paths, any("recall.state.errored.json")) || !slices.Contains(paths, any("recall-apply.jsonl")) {
+		t.Errorf("%s: apply artifacts %v: keep the event log and the errored state whatever the outcome", path, art)
 	}
 }

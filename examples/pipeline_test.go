@@ -25,7 +25,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/recallhq/recall/internal/pgtest"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -682,11 +681,23 @@ type glNote struct {
 
 // fakeGitLab serves the few notes endpoints the plan job uses.
 type fakeGitLab struct {
-	mu           sync.Mutex
-	notes        map[string][]*glNote // by merge request IID
-	next         int
-	posts, puts  int
-	unauthorized int
+	mu             sync.Mutex
+	notes          map[string][]*glNote // by merge request IID
+	next           int
+	posts, puts    int
+	unauthorized   int
+	get            map[string]string // other GET answers, by path
+	commitComments []string          // notes posted on commits, "SHA\nNOTE"
+}
+
+// answer sets the body of GET path.
+func (f *fakeGitLab) answer(path, body string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.get == nil {
+		f.get = map[string]string{}
+	}
+	f.get[path] = body
 }
 
 const glToken, glBot = "gitlab-test-token", 99
@@ -700,12 +711,23 @@ func (f *fakeGitLab) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	parts := strings.Split(strings.Trim(r.URL.Path, "/"), "/")
+	if body, ok := f.get[r.URL.Path]; ok && r.Method == http.MethodGet {
+		w.Write([]byte(body))
+		return
+	}
+	// api v4 projects 42 repository commits SHA comments
+	if len(parts) == 8 && parts[3] == "42" && parts[5] == "commits" && parts[7] == "comments" && r.Method == http.MethodPost {
+		f.commitComments = append(f.commitComments, parts[6]+"\n"+r.PostFormValue("note"))
+		w.WriteHeader(http.StatusCreated)
+		fmt.Fprint(w, `{}`)
+		return
+	}
 	// api v4 projects 42 merge_requests IID notes [ID]
 	switch {
 	case r.URL.Path == "/api/v4/user" && r.Method == http.MethodGet:
 		fmt.Fprintf(w, `{"id":%d,"username":"project_42_bot"}`, glBot)
 		return
-	case len(parts) >= 6 && parts[2] == "projects" && parts[3] == "42" && parts[4] == "merge_requests" && parts[6] == "notes":
+	case len(parts) >= 7 && parts[2] == "projects" && parts[3] == "42" && parts[4] == "merge_requests" && parts[6] == "notes":
 	default:
 		http.NotFound(w, r)
 		return
@@ -766,20 +788,25 @@ func (f *fakeGitLab) hasNote(iid, body string) bool {
 	return slices.ContainsFunc(f.notes[iid], func(n *glNote) bool { return n.Body == body })
 }
 
+// botNotes returns the bot's plan notes (not its apply results).
 func (f *fakeGitLab) botNotes(iid string) []glNote {
+	return f.botNotesWith(iid, "<!-- recall-plan:")
+}
+
+func (f *fakeGitLab) botNotesWith(iid, marker string) []glNote {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	var out []glNote
 	for _, n := range f.notes[iid] {
-		if n.Author.ID == glBot {
+		if n.Author.ID == glBot && strings.Contains(n.Body, marker) {
 			out = append(out, *n)
 		}
 	}
 	return out
 }
 
-// gitlabJobScript returns a template's script as one bash script, without
-// the apt-get line (jq is already installed where this test runs).
+// gitlabJobScript returns a job's or template's script as one bash script,
+// without the apt-get line (jq is already installed where this test runs).
 func gitlabJobScript(t *testing.T, template string) string {
 	t.Helper()
 	_, doc := parseYAML(t, filepath.Join("gitlab-ci", ".gitlab-ci.yml"))
@@ -795,16 +822,52 @@ func gitlabJobScript(t *testing.T, template string) string {
 	return b.String()
 }
 
-// TestGitLabPipelineEndToEnd runs the plan and apply jobs' scripts: the note
-// is posted once, found again past the first page of notes and edited on the
-// next push (never a human's note carrying the same marker), apply cancels
-// everything, and afterwards the note says there is nothing left to do.
+// gitlabJobEnv is a job's environment as the runner makes it: the
+// template's variables, expanded from the CI/CD variables ci, which then
+// take precedence (as project variables do over the file's).
+func gitlabJobEnv(t *testing.T, template string, ci map[string]string) map[string]string {
+	t.Helper()
+	_, doc := parseYAML(t, filepath.Join("gitlab-ci", ".gitlab-ci.yml"))
+	env := map[string]string{}
+	for k, v := range mapAt(t, doc, template, "variables") {
+		env[k] = os.Expand(v.(string), func(name string) string { return ci[name] })
+	}
+	for k, v := range ci {
+		env[k] = v
+	}
+	return env
+}
+
+// TestGitLabPipelineEndToEnd runs the jobs' scripts with their variables
+// wired as the file says, against roles made by postgres-roles.sql: the
+// teams check, the plan note (posted once, found again past the first page
+// of notes and edited on the next push, never a human's note carrying the
+// same marker), the merge's apply of exactly the reviewed plan with the
+// result noted on the merge request, a scheduled rerun that sends nothing,
+// a push without a merge request noted on its commit, and afterwards the
+// plan note saying there is nothing left to do.
 func TestGitLabPipelineEndToEnd(t *testing.T) {
-	need(t, "bash", "curl", "jq")
-	stateURL := pgtest.SchemaURL(t)
+	need(t, "bash", "curl", "jq", "diff")
+	roles := newStateRoles(t)
 	path := recallOnPath(t)
 	sim, endpoint := startSim(t)
 	repo := userRepo(t)
+	roles.bootstrap(t, path, repo)
+	if err := os.WriteFile(filepath.Join(repo, ".gitlab-ci.yml"), []byte(readFile(t, filepath.Join("gitlab-ci", ".gitlab-ci.yml"))), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The teams check: the one list matches the directories; a directory
+	// missing from it fails the merge request, naming it.
+	check := gitlabJobScript(t, "teams")
+	if res := runBash(t, repo, path, check, nil); res.exit != 0 {
+		t.Fatalf("teams job: exit %d\n%s", res.exit, res.stderr)
+	}
+	os.Mkdir(filepath.Join(repo, "teams", "billing"), 0o755)
+	if res := runBash(t, repo, path, check, nil); res.exit == 0 || !strings.Contains(res.stderr, "> billing") {
+		t.Errorf("teams job with teams/billing not in the list: exit %d\n%s", res.exit, res.stderr)
+	}
+	os.Remove(filepath.Join(repo, "teams", "billing"))
 
 	gl := &fakeGitLab{notes: map[string][]*glNote{}, next: 1}
 	// 120 earlier notes, one of them a reviewer quoting the marker.
@@ -822,17 +885,38 @@ func TestGitLabPipelineEndToEnd(t *testing.T) {
 
 	planScript := gitlabJobScript(t, ".plan")
 	applyScript := gitlabJobScript(t, ".apply")
-	env := func(iid string) map[string]string {
-		return map[string]string{
-			"TEAM": "support", "RECALL_STATE_URL": stateURL,
-			"CI_API_V4_URL": api.URL + "/api/v4", "CI_PROJECT_ID": "42", "CI_MERGE_REQUEST_IID": iid,
-			"CI_COMMIT_SHORT_SHA": "0123abcd", "CI_JOB_URL": "https://gitlab.test/jobs/1",
+	ci := func(extra map[string]string) map[string]string {
+		m := map[string]string{
+			"TEAM": "support", "RECALL_STATE_URL": roles.url,
+			"RECALL_PLAN_PGPASSWORD": "plan-password", "RECALL_APPLY_PGPASSWORD": "apply-password",
+			"CI_API_V4_URL": api.URL + "/api/v4", "CI_PROJECT_ID": "42",
+			"CI_COMMIT_SHA": "feedfacefeedfacefeedfacefeedfacefeedface", "CI_COMMIT_SHORT_SHA": "0123abcd",
+			"CI_JOB_URL": "https://gitlab.test/jobs/1", "CI_DEFAULT_BRANCH": "main",
 			"RECALL_GITLAB_TOKEN": glToken,
 		}
+		maps.Copy(m, extra)
+		return m
+	}
+	planEnv := func(iid string) map[string]string {
+		env := gitlabJobEnv(t, ".plan", ci(map[string]string{"CI_MERGE_REQUEST_IID": iid, "CI_PIPELINE_SOURCE": "merge_request_event"}))
+		if env["PGUSER"] != "recall_plan" || env["PGPASSWORD"] != "plan-password" {
+			t.Fatalf("plan job: PGUSER %q, PGPASSWORD %q; want the read-only role's", env["PGUSER"], env["PGPASSWORD"])
+		}
+		env["PGUSER"] = roles.reader // the test's own role names
+		return env
+	}
+	applyEnv := func(extra map[string]string) map[string]string {
+		env := gitlabJobEnv(t, ".apply", ci(maps.Clone(extra)))
+		if env["PGUSER"] != "recall_apply" || env["PGPASSWORD"] != "apply-password" {
+			t.Fatalf("apply job: PGUSER %q, PGPASSWORD %q; want the writer's", env["PGUSER"], env["PGPASSWORD"])
+		}
+		env["PGUSER"] = roles.writer
+		env["CLICKATELL_TOKEN"], env["CLICKATELL_ENDPOINT"] = "sim-token", endpoint
+		return env
 	}
 	plan := func(iid string) scriptResult {
 		t.Helper()
-		return runBash(t, repo, path, planScript, env(iid))
+		return runBash(t, repo, path, planScript, planEnv(iid))
 	}
 
 	// 14 + 9 messages in the support team's two files.
@@ -853,12 +937,47 @@ func TestGitLabPipelineEndToEnd(t *testing.T) {
 		t.Errorf("after a second push: %d posted, %d edited; want 1, 1", posts, puts)
 	}
 
-	applyEnv := map[string]string{"TEAM": "support", "RECALL_STATE_URL": stateURL, "CLICKATELL_TOKEN": "sim-token", "CLICKATELL_ENDPOINT": endpoint}
-	if res := runBash(t, repo, path, applyScript, applyEnv); res.exit != 0 || !strings.Contains(res.stdout, "Apply complete! Messages: 23 cancelled") {
+	// The merge of !7, whose head's pipeline 77 ran the plan job 555.
+	gl.answer("/api/v4/projects/42/repository/commits/feedfacefeedfacefeedfacefeedfacefeedface/merge_requests",
+		`[{"iid": 7, "state": "merged", "sha": "0123abcd0123abcd"}]`)
+	gl.answer("/api/v4/projects/42/merge_requests/7/pipelines",
+		`[{"id": 78, "sha": "0123abcd0123abcd", "status": "failed"}, {"id": 77, "sha": "0123abcd0123abcd", "status": "success"}]`)
+	gl.answer("/api/v4/projects/42/pipelines/77/jobs",
+		`[{"id": 554, "name": "plan: [marketing]", "status": "success"}, {"id": 555, "name": "plan: [support]", "status": "success"}]`)
+	gl.answer("/api/v4/projects/42/jobs/555/artifacts/recall.plan.json", readFile(t, filepath.Join(repo, "recall.plan.json")))
+
+	res := runBash(t, repo, path, applyScript, applyEnv(map[string]string{"CI_PIPELINE_SOURCE": "push", "RECALL_APPLY_REVIEWED_PLAN": "true"}))
+	if res.exit != 0 || !strings.Contains(res.stdout, "Applying the plan reviewed on !7 (job 555)") ||
+		!strings.Contains(res.stdout, "recall apply (support): 23 cancelled, 0 too late, 0 not found, 0 failed, 0 of 23 left unsettled") {
 		t.Fatalf("apply job: exit %d\n%s\n%s", res.exit, res.stdout, res.stderr)
 	}
 	if st := sim.Stats(); st.Cancelled != 23 {
 		t.Errorf("the simulator cancelled %d messages, want 23", st.Cancelled)
+	}
+	if n := gl.botNotesWith("7", "<!-- recall-apply:support -->"); len(n) != 1 || !strings.Contains(n[0].Body, "23 cancelled") || !strings.Contains(n[0].Body, "the reviewed plan") {
+		t.Errorf("the result noted on !7: %+v", n)
+	}
+	if _, err := os.Stat(filepath.Join(repo, "recall-apply.jsonl")); err != nil {
+		t.Errorf("the event log for the artifact: %v", err)
+	}
+
+	// The scheduled pipeline plans afresh: nothing to do, nothing sent, no
+	// note.
+	before := sim.Stats().Requests
+	if res := runBash(t, repo, path, applyScript, applyEnv(map[string]string{"CI_PIPELINE_SOURCE": "schedule"})); res.exit != 0 || !strings.Contains(res.stdout, "0 of 0 left unsettled") {
+		t.Fatalf("scheduled apply: exit %d\n%s\n%s", res.exit, res.stdout, res.stderr)
+	}
+	if sent := sim.Stats().Requests - before; sent != 0 {
+		t.Errorf("the scheduled apply sent %d calls, want 0", sent)
+	}
+	if n := gl.botNotesWith("7", "<!-- recall-apply:"); len(n) != 1 {
+		t.Errorf("a scheduled run posted a note: %d apply notes", len(n))
+	}
+	// A push straight to the default branch: the result goes on the commit.
+	gl.answer("/api/v4/projects/42/repository/commits/feedfacefeedfacefeedfacefeedfacefeedface/merge_requests", `[]`)
+	if res := runBash(t, repo, path, applyScript, applyEnv(map[string]string{"CI_PIPELINE_SOURCE": "push"})); res.exit != 0 || len(gl.commitComments) != 1 ||
+		!strings.HasPrefix(gl.commitComments[0], "feedfacefeedfacefeedfacefeedfacefeedface\n<!-- recall-apply:support -->") {
+		t.Errorf("apply of a push without a merge request: exit %d, commit comments %q\n%s", res.exit, gl.commitComments, res.stderr)
 	}
 
 	// After the merge the note says there is nothing left; a new merge
@@ -875,11 +994,17 @@ func TestGitLabPipelineEndToEnd(t *testing.T) {
 
 	// Without the GitLab token the plan still runs and passes; it is only
 	// not posted.
-	noToken := env("9")
+	noToken := planEnv("9")
 	delete(noToken, "RECALL_GITLAB_TOKEN")
 	if res := runBash(t, repo, path, planScript, noToken); res.exit != 0 || !strings.Contains(res.stderr, "RECALL_GITLAB_TOKEN is not set") ||
 		!strings.Contains(res.stdout, "No changes") {
 		t.Errorf("plan without RECALL_GITLAB_TOKEN: exit %d\n%s\n%s", res.exit, res.stdout, res.stderr)
+	}
+	// A state URL with a password is refused.
+	withPassword := planEnv("9")
+	withPassword["RECALL_STATE_URL"] = "postgres://recall_plan:hunter2@db.example/recall"
+	if res := runBash(t, repo, path, planScript, withPassword); res.exit == 0 || !strings.Contains(res.stderr, "holds a password") {
+		t.Errorf("plan with a password in the URL: exit %d\n%s", res.exit, res.stderr)
 	}
 
 	// A broken manifest fails the job, and the note says why, with the position.
