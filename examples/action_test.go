@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -130,6 +131,37 @@ func TestSetupRecallAction(t *testing.T) {
 		res, outputs, ghPath := run(tc.version, tc.url)
 		if res.exit == 0 || !strings.Contains(res.stdout+res.stderr, tc.want) || outputs["path"] != "" || ghPath != "" {
 			t.Errorf("%s: exit %d, outputs %v, GITHUB_PATH %q; want a failure saying %q:\n%s\n%s", tc.name, res.exit, outputs, ghPath, tc.want, res.stdout, res.stderr)
+		}
+	}
+}
+
+// TestPinnedVersion checks that the pipelines, the setup action's tag in
+// them and the README's install section pin one version, the one this tree
+// reports (internal/version's fallback), so that a release bumps them
+// together.
+func TestPinnedVersion(t *testing.T) {
+	m := regexp.MustCompile(`const fallback = "([^"]+)"`).FindStringSubmatch(readFile(t, filepath.Join("..", "internal", "version", "version.go")))
+	if m == nil {
+		t.Fatal("internal/version/version.go: no fallback version")
+	}
+	v := m[1]
+	for _, f := range []string{
+		filepath.Join("github-actions", ".github", "workflows", "recall-plan.yml"),
+		filepath.Join("github-actions", ".github", "workflows", "recall-apply.yml"),
+		filepath.Join("gitlab-ci", ".gitlab-ci.yml"),
+	} {
+		data := readFile(t, f)
+		if !strings.Contains(data, `RECALL_VERSION: "`+v+`"`) {
+			t.Errorf("%s does not pin RECALL_VERSION %q", f, v)
+		}
+		if strings.Contains(f, "github") && !strings.Contains(data, "uses: recallhq/recall@v"+v+"\n") {
+			t.Errorf("%s does not pin the setup action to v%s", f, v)
+		}
+	}
+	readme := readFile(t, filepath.Join("..", "README.md"))
+	for _, want := range []string{"go install github.com/recallhq/recall/cmd/recall@v" + v, "uses: recallhq/recall@v" + v, "V=" + v} {
+		if !strings.Contains(readme, want) {
+			t.Errorf("README.md's install section lacks %q", want)
 		}
 	}
 }
