@@ -9,6 +9,7 @@ import (
 	"bufio"
 	"bytes"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -259,10 +260,15 @@ type ghStep struct {
 }
 
 type ghJob struct {
+	Needs       any               `yaml:"needs"`
+	Permissions map[string]string `yaml:"permissions"`
 	Environment any               `yaml:"environment"`
 	Concurrency map[string]any    `yaml:"concurrency"`
-	Env         map[string]string `yaml:"env"`
-	Steps       []ghStep          `yaml:"steps"`
+	Strategy    struct {
+		Matrix map[string]any `yaml:"matrix"`
+	} `yaml:"strategy"`
+	Env   map[string]string `yaml:"env"`
+	Steps []ghStep          `yaml:"steps"`
 }
 
 type ghWorkflow struct {
@@ -321,12 +327,25 @@ func TestGitHubPlanWorkflow(t *testing.T) {
 	if _, ok := wf.On["pull_request"]; !ok || len(wf.On) != 1 {
 		t.Errorf("%s: should run on pull_request only (never pull_request_target), got %v", path, wf.On)
 	}
-	if wf.Permissions["pull-requests"] != "write" || wf.Permissions["contents"] != "read" {
-		t.Errorf("%s: permissions %v", path, wf.Permissions)
+	if len(wf.Permissions) != 1 || wf.Permissions["contents"] != "read" {
+		t.Errorf("%s: workflow permissions %v, want contents: read only (jobs add what they need)", path, wf.Permissions)
 	}
 	job, ok := wf.Jobs["plan"]
 	if !ok {
 		t.Fatalf("%s: no plan job", path)
+	}
+	if len(job.Permissions) != 2 || job.Permissions["pull-requests"] != "write" || job.Permissions["contents"] != "read" {
+		t.Errorf("%s: plan job permissions %v, want contents: read and pull-requests: write", path, job.Permissions)
+	}
+	teamMatrix(t, path, wf, job)
+	// The read-only credential: the state URL is a variable (no password in
+	// it), the password the plan role's, never the writer's.
+	if job.Env["RECALL_STATE_URL"] != "${{ vars.RECALL_STATE_URL }}" || job.Env["PGPASSWORD"] != "${{ secrets.RECALL_PLAN_PGPASSWORD }}" ||
+		!strings.Contains(job.Env["PGUSER"], "'recall_plan'") {
+		t.Errorf("%s: plan job env %v: want the state URL from vars, PGUSER recall_plan and PGPASSWORD from RECALL_PLAN_PGPASSWORD", path, job.Env)
+	}
+	if job.Environment != nil {
+		t.Errorf("%s: the plan job must not use the apply environment", path)
 	}
 	plan := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "recall plan") })
 	if plan == nil {
@@ -362,6 +381,25 @@ func TestGitHubPlanWorkflow(t *testing.T) {
 	if _, ok := job.Env["CLICKATELL_TOKEN"]; ok || hasTok || bytes.Contains(data, []byte("secrets.CLICKATELL_TOKEN")) {
 		t.Errorf("%s: the plan workflow must not receive the Clickatell token", path)
 	}
+	if bytes.Contains(data, []byte("secrets.RECALL_APPLY_PGPASSWORD")) {
+		t.Errorf("%s: the plan workflow must not receive the state writer's password", path)
+	}
+	if !strings.Contains(plan.Run, "holds a password") {
+		t.Errorf("%s: the plan step should refuse a state URL with a password in it", path)
+	}
+}
+
+// teamMatrix checks that a job's team matrix comes from the teams job,
+// which lists the directories under teams/: adding a team is one edit.
+func teamMatrix(t *testing.T, path string, wf ghWorkflow, job ghJob) {
+	t.Helper()
+	if job.Needs != "teams" || job.Strategy.Matrix["team"] != "${{ fromJSON(needs.teams.outputs.teams) }}" {
+		t.Errorf("%s: the team matrix should be fromJSON(needs.teams.outputs.teams), got needs %v, matrix %v", path, job.Needs, job.Strategy.Matrix)
+	}
+	list := findStep(wf.Jobs["teams"], func(s ghStep) bool { return s.Name == "List the teams" })
+	if list == nil || !strings.Contains(list.Run, "find teams") {
+		t.Errorf("%s: no teams job listing the directories under teams/", path)
+	}
 }
 
 func TestGitHubApplyWorkflow(t *testing.T) {
@@ -383,50 +421,75 @@ func TestGitHubApplyWorkflow(t *testing.T) {
 	if c, ok := job.Concurrency["cancel-in-progress"].(bool); !ok || c {
 		t.Errorf("%s: a running apply must never be cancelled (cancel-in-progress: false)", path)
 	}
-	if job.Environment == nil {
-		t.Errorf("%s: the apply job should use a protected environment for the token", path)
+	if job.Environment != "recall-production" {
+		t.Errorf("%s: the apply job should use the recall-production environment (limited to main) for its secrets, got %v", path, job.Environment)
 	}
+	if _, ok := wf.On["schedule"]; !ok {
+		t.Errorf("%s: no schedule: nothing finishes messages an earlier apply left unsettled", path)
+	}
+	if _, ok := wf.On["workflow_dispatch"]; !ok {
+		t.Errorf("%s: no workflow_dispatch: it cannot be rerun by hand", path)
+	}
+	if len(wf.Permissions) != 1 || wf.Permissions["contents"] != "read" {
+		t.Errorf("%s: workflow permissions %v, want contents: read only", path, wf.Permissions)
+	}
+	want := map[string]string{"contents": "read", "actions": "read", "pull-requests": "write"}
+	if !maps.Equal(job.Permissions, want) {
+		t.Errorf("%s: apply job permissions %v, want %v", path, job.Permissions, want)
+	}
+	teamMatrix(t, path, wf, job)
 	apply := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "recall apply") })
 	if apply == nil {
 		t.Fatalf("%s: no step runs recall apply", path)
 	}
-	if apply.Env["CLICKATELL_TOKEN"] != "${{ secrets.CLICKATELL_TOKEN }}" || apply.Env["RECALL_STATE_URL"] != "${{ secrets.RECALL_STATE_URL }}" {
+	// The writer's password and the token only in the step that needs them.
+	if apply.Env["CLICKATELL_TOKEN"] != "${{ secrets.CLICKATELL_TOKEN }}" || apply.Env["PGPASSWORD"] != "${{ secrets.RECALL_APPLY_PGPASSWORD }}" {
 		t.Errorf("%s: apply step env %v", path, apply.Env)
 	}
-	for _, flag := range []string{"-auto-approve", `-state "$RECALL_STATE_URL"`, "-lock-timeout"} {
+	if job.Env["RECALL_STATE_URL"] != "${{ vars.RECALL_STATE_URL }}" || !strings.Contains(job.Env["PGUSER"], "'recall_apply'") {
+		t.Errorf("%s: apply job env %v", path, job.Env)
+	}
+	for _, flag := range []string{"-auto-approve", `-state "$RECALL_STATE_URL"`, "-lock-timeout", "-format json", "recall-apply.jsonl", "$PLANFILE", "holds a password"} {
 		if !strings.Contains(apply.Run, flag) {
 			t.Errorf("%s: recall apply without %s", path, flag)
 		}
 	}
+	keep := findStep(job, func(s ghStep) bool { return strings.HasPrefix(s.Uses, "actions/upload-artifact@") })
+	if keep == nil || !strings.HasPrefix(keep.If, "always()") {
+		t.Fatalf("%s: the apply log and errored state are not kept whatever the outcome", path)
+	}
+	if files, _ := keep.With["path"].(string); !strings.Contains(files, "recall.state.errored.json") || !strings.Contains(files, "recall-apply.jsonl") {
+		t.Errorf("%s: the artifact should keep recall.state.errored.json and recall-apply.jsonl, got %q", path, files)
+	}
+	if !strings.Contains(apply.Run, "recall state push") {
+		t.Errorf("%s: the apply step should say how to push an errored state back", path)
+	}
+	post := findStep(job, func(s ghStep) bool { return strings.Contains(s.Run, "/comments") })
+	if post == nil || !strings.Contains(post.If, "github.event_name == 'push'") {
+		t.Errorf("%s: the result of a merge's apply is not posted to its pull request", path)
+	}
+}
+
+// teamDirs lists the directories under teams/, sorted.
+func teamDirs(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("teams")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dirs []string
+	for _, e := range entries {
+		if e.IsDir() {
+			dirs = append(dirs, e.Name())
+		}
+	}
+	slices.Sort(dirs)
+	return dirs
 }
 
 func TestGitLabPipeline(t *testing.T) {
 	path := filepath.Join("gitlab-ci", ".gitlab-ci.yml")
 	_, doc := parseYAML(t, path)
-	jobs := map[string]map[string]any{}
-	for name, v := range doc {
-		if m, ok := v.(map[string]any); ok && (strings.HasPrefix(name, "plan:") || strings.HasPrefix(name, "apply:")) {
-			jobs[name] = m
-		}
-	}
-	templates := map[string]map[string]any{".plan": mapAt(t, doc, ".plan"), ".apply": mapAt(t, doc, ".apply")}
-	// resolve merges a job with the template it extends (one level, as used here).
-	resolve := func(job map[string]any) map[string]any {
-		out := map[string]any{}
-		if ext, ok := job["extends"].(string); ok {
-			tpl, ok := templates[ext]
-			if !ok {
-				t.Fatalf("%s: extends unknown %q", path, ext)
-			}
-			for k, v := range tpl {
-				out[k] = v
-			}
-		}
-		for k, v := range job {
-			out[k] = v
-		}
-		return out
-	}
 	script := func(job map[string]any, key string) string {
 		var b strings.Builder
 		if lines, ok := job[key].([]any); ok {
@@ -438,59 +501,91 @@ func TestGitLabPipeline(t *testing.T) {
 		return b.String()
 	}
 	before := script(mapAt(t, doc, "default"), "before_script")
-	groups := map[string]bool{}
-	var plans, applies int
-	for name, raw := range jobs {
-		job := resolve(raw)
-		body := script(job, "script")
-		bashSyntax(t, path+": "+name, before+body)
-		team, _ := mapAt(t, job, "variables")["TEAM"].(string)
-		if team == "" {
-			t.Errorf("%s: %s sets no TEAM", path, name)
-		}
-		rules, _ := job["rules"].([]any)
+	rules := func(job map[string]any) []string {
+		rs, _ := job["rules"].([]any)
 		var ifs []string
-		for _, r := range rules {
+		for _, r := range rs {
 			cond, _ := r.(map[string]any)["if"].(string)
 			ifs = append(ifs, cond)
 		}
-		switch {
-		case strings.HasPrefix(name, "plan:"):
-			plans++
-			if len(ifs) != 1 || !strings.Contains(ifs[0], `"merge_request_event"`) {
-				t.Errorf("%s: %s should run in merge-request pipelines only: %v", path, name, ifs)
-			}
-			for _, want := range []string{"-detailed-exitcode", "-format markdown", "-out ", "<!-- recall-plan:", "--request PUT", "--request POST"} {
-				if !strings.Contains(body, want) {
-					t.Errorf("%s: %s script lacks %q", path, name, want)
-				}
-			}
-			if strings.Contains(body, "CLICKATELL_TOKEN") {
-				t.Errorf("%s: %s must not use the Clickatell token", path, name)
-			}
-		case strings.HasPrefix(name, "apply:"):
-			applies++
-			for _, cond := range ifs {
-				if !strings.Contains(cond, "$CI_DEFAULT_BRANCH") || strings.Contains(cond, "merge_request") {
-					t.Errorf("%s: %s rule %q: apply runs on the default branch only", path, name, cond)
-				}
-			}
-			rg, _ := job["resource_group"].(string)
-			if rg == "" || strings.Contains(rg, "$") || groups[rg] {
-				t.Errorf("%s: %s needs its own literal resource_group, got %q", path, name, rg)
-			}
-			groups[rg] = true
-			if job["interruptible"] != false {
-				t.Errorf("%s: %s must not be interruptible", path, name)
-			}
-			for _, want := range []string{"recall apply -auto-approve", `-state "$RECALL_STATE_URL"`, `-workspace "$TEAM"`, "-lock-timeout"} {
-				if !strings.Contains(strings.Join(strings.Fields(body), " "), want) {
-					t.Errorf("%s: %s script lacks %q", path, name, want)
-				}
-			}
+		return ifs
+	}
+
+	// One list of teams, shared by plan and apply, equal to the directories.
+	matrix, _ := mapAt(t, doc, ".teams", "parallel")["matrix"].([]any)
+	if len(matrix) != 1 {
+		t.Fatalf("%s: .teams.parallel.matrix should be one entry, got %v", path, matrix)
+	}
+	var teams []string
+	list, _ := matrix[0].(map[string]any)["TEAM"].([]any)
+	for _, v := range list {
+		teams = append(teams, v.(string))
+	}
+	if !slices.Equal(teams, teamDirs(t)) {
+		t.Errorf("%s: .teams lists %v, the directories under teams/ are %v", path, teams, teamDirs(t))
+	}
+	for job, tpl := range map[string]string{"plan": ".plan", "apply": ".apply"} {
+		ext, _ := mapAt(t, doc, job)["extends"].([]any)
+		if !slices.Equal(ext, []any{tpl, ".teams"}) {
+			t.Errorf("%s: job %s extends %v, want [%s .teams]", path, job, ext, tpl)
 		}
 	}
-	if plans == 0 || plans != applies {
-		t.Errorf("%s: %d plan jobs and %d apply jobs; want one of each per team", path, plans, applies)
+	check := mapAt(t, doc, "teams")
+	bashSyntax(t, path+": teams", script(check, "script"))
+
+	plan := mapAt(t, doc, ".plan")
+	body := script(plan, "script")
+	bashSyntax(t, path+": .plan", before+body)
+	if ifs := rules(plan); len(ifs) != 1 || !strings.Contains(ifs[0], `"merge_request_event"`) {
+		t.Errorf("%s: plan should run in merge-request pipelines only: %v", path, ifs)
+	}
+	for _, want := range []string{"-detailed-exitcode", "-format markdown", "-out ", "<!-- recall-plan:", "--request PUT", "--request POST", "holds a password"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the plan script lacks %q", path, want)
+		}
+	}
+	if v := mapAt(t, plan, "variables"); v["PGUSER"] != "recall_plan" || v["PGPASSWORD"] != "$RECALL_PLAN_PGPASSWORD" {
+		t.Errorf("%s: plan variables %v: want the read-only role", path, v)
+	}
+	if strings.Contains(body, "CLICKATELL_TOKEN") || strings.Contains(body, "RECALL_APPLY_PGPASSWORD") {
+		t.Errorf("%s: plan must use neither the Clickatell token nor the writer's password", path)
+	}
+
+	apply := mapAt(t, doc, ".apply")
+	body = script(apply, "script")
+	bashSyntax(t, path+": .apply", before+body)
+	ifs := rules(apply)
+	for _, cond := range ifs {
+		if !strings.Contains(cond, "$CI_DEFAULT_BRANCH") || strings.Contains(cond, "merge_request") {
+			t.Errorf("%s: apply rule %q: apply runs on the default branch only", path, cond)
+		}
+	}
+	for _, src := range []string{`"push"`, `"schedule"`, `"web"`} {
+		if !slices.ContainsFunc(ifs, func(c string) bool { return strings.Contains(c, src) }) {
+			t.Errorf("%s: apply has no rule for pipelines from %s", path, src)
+		}
+	}
+	if rg, _ := apply["resource_group"].(string); rg == "" || strings.Contains(rg, "$") {
+		t.Errorf("%s: apply needs a literal resource_group, got %q", path, rg)
+	}
+	if apply["interruptible"] != false {
+		t.Errorf("%s: apply must not be interruptible", path)
+	}
+	if env := mapAt(t, apply, "environment"); env["name"] != "recall-production" {
+		t.Errorf("%s: apply environment %v", path, env)
+	}
+	if v := mapAt(t, apply, "variables"); v["PGUSER"] != "recall_apply" || v["PGPASSWORD"] != "$RECALL_APPLY_PGPASSWORD" {
+		t.Errorf("%s: apply variables %v: want the writer role", path, v)
+	}
+	for _, want := range []string{"recall apply", `-state "$RECALL_STATE_URL"`, `-workspace "$TEAM"`, "-lock-timeout", "-auto-approve", "-format json",
+		"recall-apply.jsonl", "recall state push", "/notes", "/comments", "holds a password"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("%s: the apply script lacks %q", path, want)
+		}
+	}
+	art := mapAt(t, apply, "artifacts")
+	paths, _ := art["paths"].([]any)
+	if art["when"] != "always" || !slices.Contains(paths, any("recall.state.errored.json")) || !slices.Contains(paths, any("recall-apply.jsonl")) {
+		t.Errorf("%s: apply artifacts %v: keep the event log and the errored state whatever the outcome", path, art)
 	}
 }
