@@ -25,24 +25,32 @@ func stopSignals() []os.Signal {
 }
 
 var (
-	sigMu    sync.Mutex
-	sigTaken bool // apply's run handles the signals itself
+	sigMu     sync.Mutex
+	installed bool             // handleSignals ran
+	taker     chan<- os.Signal // apply's run, which handles the signals itself
 )
 
 // handleSignals makes the stop signals end the process, as their default
-// action does, also when they were inherited as ignored, until apply's
-// run takes them over (takeSignals). Only main calls it: tests that run
-// Main in-process keep their own signal handling.
+// action does, also when they were inherited as ignored, except while
+// apply's run takes them (takeSignals). Only main calls it: tests that
+// run Main in-process keep their own signal handling.
 func handleSignals() {
 	c := make(chan os.Signal, 4)
 	signal.Notify(c, stopSignals()...)
+	sigMu.Lock()
+	installed = true
+	sigMu.Unlock()
 	go func() {
 		for s := range c {
 			sigMu.Lock()
-			taken := sigTaken
+			t := taker
 			sigMu.Unlock()
-			if taken {
-				continue // apply's handler got it too
+			if t != nil {
+				select {
+				case t <- s:
+				default: // the taker has not read the last ones yet
+				}
+				continue
 			}
 			n := 1
 			if sn, ok := s.(syscall.Signal); ok {
@@ -55,17 +63,24 @@ func handleSignals() {
 
 // takeSignals delivers the stop signals to c instead of ending the
 // process, until release is called; afterwards they end it again.
-func takeSignals(c chan<- os.Signal) (release func()) {
+func takeSignals(c chan os.Signal) (release func()) {
 	sigMu.Lock()
-	sigTaken = true
-	sigMu.Unlock()
-	signal.Notify(c, stopSignals()...)
+	defer sigMu.Unlock()
+	direct := !installed
+	if direct {
+		signal.Notify(c, stopSignals()...)
+	} else {
+		taker = c
+	}
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			signal.Stop(c)
+			if direct {
+				signal.Stop(c)
+				return
+			}
 			sigMu.Lock()
-			sigTaken = false
+			taker = nil
 			sigMu.Unlock()
 		})
 	}
