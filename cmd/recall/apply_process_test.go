@@ -236,11 +236,11 @@ func TestApply_KillAnyInstant(t *testing.T) {
 
 var interruptedRE = regexp.MustCompile(`(?m)^Interrupted: ([0-9,]+) messages? not yet cancelled; run apply again to finish\.$`)
 
-// TestApply_Interrupt: the first SIGINT or SIGTERM stops new calls, waits
+// TestApply_Interrupt: the first SIGINT, SIGTERM or SIGHUP stops new calls, waits
 // for those in flight, saves every answer, and exits 1 saying how many
 // messages remain; the rerun finishes without sending any message twice.
 func TestApply_Interrupt(t *testing.T) {
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		t.Run(sig.String(), func(t *testing.T) {
 			dir := t.TempDir()
 			list := ids('i', 2000)

@@ -7,6 +7,8 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -131,6 +133,7 @@ func TestApply_PostgresStalls(t *testing.T) {
 	}
 	errored := readState(t, filepath.Join(dir, erroredStateFile))
 	want := cancelledBySim(sim, list)
+	t.Logf("%d calls, %d after the stall; %d cancelled by the simulator, %d in the errored state", stats.Requests, stats.Requests-stalledAt, len(want), len(errored.Messages))
 	if len(errored.Messages) != len(want) {
 		t.Errorf("errored state holds %d messages, the simulator cancelled %d", len(errored.Messages), len(want))
 	}
@@ -207,19 +210,20 @@ func TestApply_PostgresStallsSecondInterrupt(t *testing.T) {
 
 // TestApply_SignalsInBackgroundJob: a background job of a non-interactive
 // shell starts with SIGINT ignored. recall still stops on it: gracefully
-// during the run, and at once while it waits for a lock.
+// during the run, and at once while it waits for a lock. A SIGHUP ignored
+// on purpose (nohup) stays ignored.
 func TestApply_SignalsInBackgroundJob(t *testing.T) {
 	dir := t.TempDir()
 	list := ids('j', 2000)
 	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 20 * time.Millisecond})
 	writeManifest(t, dir, group{name: "bg", ids: list})
-	ignoringINT := func(args ...string) (*exec.Cmd, *syncBuffer) {
-		// trap '' INT sets SIGINT to SIG_IGN, which exec keeps.
+	ignoring := func(sig string, args ...string) (*exec.Cmd, *syncBuffer) {
+		// trap '' SIG sets it to SIG_IGN, which exec keeps.
 		quoted := make([]string, len(args))
 		for i, a := range args {
 			quoted[i] = strconv.Quote(a)
 		}
-		cmd := exec.Command("sh", "-c", "trap '' INT; exec recall "+strings.Join(quoted, " "))
+		cmd := exec.Command("sh", "-c", "trap '' "+sig+"; exec recall "+strings.Join(quoted, " "))
 		cmd.Dir, cmd.Env = dir, recallCommand(dir, url).Env
 		var errb syncBuffer
 		cmd.Stderr = &errb
@@ -234,15 +238,43 @@ func TestApply_SignalsInBackgroundJob(t *testing.T) {
 		})
 		return cmd, &errb
 	}
-	first, stderr := ignoringINT("apply", "-auto-approve", "-parallelism", "2")
+	first, stderr := ignoring("INT", "apply", "-auto-approve", "-parallelism", "2")
 	waitFor(t, "100 calls", func() bool { return sim.Stats().Requests >= 100 })
 
 	// A second apply waiting for the lock, also with SIGINT ignored.
-	waiting, _ := ignoringINT("apply", "-auto-approve", "-lock-timeout", "5m")
-	time.Sleep(300 * time.Millisecond) // into its lock wait
-	waiting.Process.Signal(syscall.SIGINT)
-	if code := waitExit(t, waiting, 20*time.Second, "waiting for the lock after SIGINT"); code != 128+int(syscall.SIGINT) {
+	waiting, _ := ignoring("INT", "apply", "-auto-approve", "-lock-timeout", "5m")
+	// Once the shell has exec'd recall, sent until it exits: one that came
+	// before recall's handler was installed was rightly ignored.
+	execd(t, waiting)
+	stopSending := make(chan struct{})
+	go func() {
+		for {
+			waiting.Process.Signal(syscall.SIGINT)
+			select {
+			case <-stopSending:
+				return
+			case <-time.After(200 * time.Millisecond):
+			}
+		}
+	}()
+	code := waitExit(t, waiting, 20*time.Second, "waiting for the lock after SIGINT")
+	close(stopSending)
+	if code != 128+int(syscall.SIGINT) {
 		t.Errorf("waiting apply: exit code %d, want %d", code, 128+int(syscall.SIGINT))
+	}
+
+	// SIGHUP ignored on purpose (nohup) stays ignored.
+	nohup, _ := ignoring("HUP", "apply", "-auto-approve", "-lock-timeout", "5m")
+	execd(t, nohup)
+	time.Sleep(300 * time.Millisecond)
+	nohup.Process.Signal(syscall.SIGHUP)
+	time.Sleep(300 * time.Millisecond)
+	if nohup.ProcessState != nil || nohup.Process.Signal(syscall.Signal(0)) != nil {
+		t.Error("recall started with SIGHUP ignored (nohup) stopped on SIGHUP")
+	}
+	nohup.Process.Signal(syscall.SIGTERM)
+	if code := waitExit(t, nohup, 20*time.Second, "waiting for the lock after SIGTERM"); code != 128+int(syscall.SIGTERM) {
+		t.Errorf("nohup apply: exit code %d after SIGTERM, want %d", code, 128+int(syscall.SIGTERM))
 	}
 
 	first.Process.Signal(syscall.SIGINT)
@@ -256,4 +288,18 @@ func TestApply_SignalsInBackgroundJob(t *testing.T) {
 	if n := len(cancelledBySim(sim, list)); len(st.Messages) != n || n == len(list) {
 		t.Errorf("%d in state, %d cancelled by the simulator of %d", len(st.Messages), n, len(list))
 	}
+}
+
+// execd waits until the shell started by cmd has exec'd recall (Linux:
+// /proc/PID/cmdline), so that signals reach recall, not the shell.
+func execd(t *testing.T, cmd *exec.Cmd) {
+	t.Helper()
+	path := fmt.Sprintf("/proc/%d/cmdline", cmd.Process.Pid)
+	if _, err := os.Stat(path); err != nil {
+		t.Skipf("cannot tell when the shell has exec'd recall: %v", err)
+	}
+	waitFor(t, "the shell to exec recall", func() bool {
+		b, err := os.ReadFile(path)
+		return err == nil && strings.HasPrefix(string(b), "recall\x00")
+	})
 }
