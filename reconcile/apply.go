@@ -23,6 +23,7 @@ const (
 	DefaultMaxRetries         = 5
 	DefaultCheckpointInterval = time.Second
 	DefaultProgressInterval   = time.Second
+	DefaultStopGrace          = 2 * time.Second
 )
 
 // MaxMessageErrors bounds ApplyResult.Errors, so that a run where every
@@ -66,8 +67,13 @@ type ApplyOptions struct {
 	// Interrupt, when closed, stops the run gracefully: no new calls, the
 	// calls in flight are waited for, and state is saved. Cancelling the
 	// context passed to Apply stops at once: calls in flight are abandoned
-	// (their messages stay unsettled) and state is saved.
+	// (their messages stay unsettled), and state writes get StopGrace more
+	// to finish; one that has not (a backend that stopped answering) is
+	// abandoned, and the state comes back in a *SaveError.
 	Interrupt <-chan struct{}
+	// StopGrace is how long state writes may still take once the context
+	// is cancelled (default DefaultStopGrace).
+	StopGrace time.Duration
 
 	// OnEvent receives events, one at a time, from one goroutine. It should
 	// return quickly: it runs on the goroutine that collects results.
@@ -189,9 +195,11 @@ func (e *GaveUpError) Unwrap() error { return e.Err }
 // than the calls in flight at once, so that one bad moment does not.
 func (r *run) giveUpAfter() int { return max(25, 2*r.opts.Parallelism) }
 
-// SaveError is returned when the final state write failed, or when the
-// state's lock was lost during the run (Err wraps state.ErrLockLost; the
-// run stopped at its next checkpoint, sending no further calls). State is
+// SaveError is returned when the final state write failed, when a
+// checkpoint failed and so did the final write after it, or when the
+// state's lock was lost during the run (Err wraps state.ErrLockLost). In
+// the last two cases the run stopped at that checkpoint, sending no
+// further calls, and Remaining says how many messages it left. State is
 // the whole state that should have been written (lineage kept, serial one
 // past the last write that succeeded), for the caller to save elsewhere.
 type SaveError struct {
@@ -201,8 +209,9 @@ type SaveError struct {
 	Err error
 	// State is the unsaved state.
 	State *state.State
-	// Remaining is how many messages were left unsettled because the lock
-	// was lost and the run stopped early; 0 otherwise.
+	// Remaining is how many messages were left unsettled because a
+	// checkpoint failed (or found the lock lost) and the run stopped
+	// early; 0 otherwise.
 	Remaining int
 }
 
@@ -218,6 +227,26 @@ func (e *SaveError) Error() string {
 }
 
 func (e *SaveError) Unwrap() error { return e.Err }
+
+// CheckpointError is returned when a checkpoint could not be written, so
+// the run stopped sending calls, but the final write after it succeeded:
+// every answer received is in the state.
+type CheckpointError struct {
+	// Location is the backend's String().
+	Location string
+	// Err is the checkpoint's error.
+	Err error
+	// Remaining is how many messages were left unsettled.
+	Remaining int
+}
+
+func (e *CheckpointError) Error() string {
+	detail, _ := strings.CutPrefix(e.Err.Error(), e.Location+": ")
+	return fmt.Sprintf("a state checkpoint could not be written to %s (%s), so the run stopped with no further calls; the final write then succeeded, so every answer received is saved. %s not yet cancelled: run apply again",
+		e.Location, detail, countMessages(e.Remaining))
+}
+
+func (e *CheckpointError) Unwrap() error { return e.Err }
 
 // errNotSent marks an attempt skipped because the run is stopping.
 var errNotSent = errors.New("not sent: the run is stopping")
@@ -259,6 +288,9 @@ func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopp
 	}
 	if opts.ProgressInterval <= 0 {
 		opts.ProgressInterval = DefaultProgressInterval
+	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = DefaultStopGrace
 	}
 	if opts.Now == nil {
 		opts.Now = time.Now
@@ -317,9 +349,9 @@ type run struct {
 	pending   []state.Change // settled, not yet handed to the writer
 	unwritten []state.Change // handed to a write that failed; retried
 	samples   []sample       // recent progress samples, for the rate
-	// writeFailing is set while checkpoints fail, so that a failing disk
-	// gets one warning, not one a second.
-	writeFailing bool
+	// saveFailed is the first checkpoint error (other than a lost lock):
+	// the run stops (through stop) rather than let unsaved answers pile up.
+	saveFailed error
 	// failStreak counts messages failed in a row; at giveUpAfter the run
 	// stops (gaveUp) through stop, which ends new calls.
 	failStreak int
@@ -440,7 +472,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 
 	res := &ApplyResult{
 		Counts:      r.counts,
-		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.lockLost == nil && r.unknownIDs == nil && r.counts.Done() < r.counts.Total,
+		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.lockLost == nil && r.unknownIDs == nil && r.saveFailed == nil && r.counts.Done() < r.counts.Total,
 		Failures:    r.failureGroups(),
 		Errors:      r.errs,
 		State:       r.ref(),
@@ -468,9 +500,14 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		sum.Stopped = err.Error()
 	case r.lockLost != nil:
 		sum.Stopped = fmt.Sprintf("the state lock was lost, so the run stopped with no further calls: %s not yet cancelled", countMessages(res.Remaining()))
+	case r.saveFailed != nil:
+		sum.Stopped = fmt.Sprintf("a state checkpoint could not be written, so the run stopped with no further calls: %s not yet cancelled", countMessages(res.Remaining()))
+		if saveErr == nil {
+			err = &CheckpointError{Location: r.backend.String(), Err: r.saveFailed, Remaining: res.Remaining()}
+		}
 	}
 	var se *SaveError
-	if r.lockLost != nil && errors.As(saveErr, &se) {
+	if (r.lockLost != nil || r.saveFailed != nil) && errors.As(saveErr, &se) {
 		se.Remaining = res.Remaining()
 	}
 	if saveErr != nil {
@@ -546,7 +583,19 @@ func (r *run) stopping(stopCtx context.Context) bool {
 // collect receives results until the workers are done, checkpointing as it
 // goes, and writes the final state. It returns a *SaveError if that fails.
 func (r *run) collect(ctx context.Context, results <-chan settled) error {
-	w := newWriter(context.WithoutCancel(ctx), r.backend)
+	// Writes outlive a hard stop (ctx) by StopGrace, then are abandoned.
+	wctx, cancelWrites := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelWrites()
+	defer context.AfterFunc(ctx, func() {
+		t := time.NewTimer(r.opts.StopGrace)
+		defer t.Stop()
+		select {
+		case <-t.C:
+			cancelWrites()
+		case <-wctx.Done():
+		}
+	})()
+	w := newWriter(wctx, r.backend)
 	defer w.close()
 
 	progress := time.NewTicker(r.opts.ProgressInterval)
@@ -560,7 +609,7 @@ func (r *run) collect(ctx context.Context, results <-chan settled) error {
 		select {
 		case s, ok := <-results:
 			if !ok {
-				return r.finish(w)
+				return r.finish(ctx, w)
 			}
 			r.settle(s)
 		case <-progress.C:
@@ -578,7 +627,7 @@ func (r *run) collect(ctx context.Context, results <-chan settled) error {
 			next -= lastWrite
 			checkpoint.Reset(next)
 		}
-		if due && !w.busy && r.lockLost == nil && (len(r.pending) > 0 || len(r.unwritten) > 0) {
+		if due && !w.busy && r.lockLost == nil && r.saveFailed == nil && (len(r.pending) > 0 || len(r.unwritten) > 0) {
 			due = false
 			w.start(r.takeBatch())
 		} else if due && !w.busy {
@@ -616,28 +665,27 @@ func (r *run) written(res writeResult) {
 			}
 			return
 		}
-		if !r.writeFailing {
-			r.writeFailing = true
+		if r.saveFailed == nil && r.lockLost == nil {
+			// Answers that cannot be saved must not pile up: no new
+			// calls; those in flight are waited for, and finish tries
+			// one final write.
+			r.saveFailed = res.err
+			r.stop()
 			r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
-				Severity: SeverityWarning,
-				Summary:  "Could not write a state checkpoint; will keep trying",
+				Severity: SeverityError,
+				Summary:  "Could not write a state checkpoint, so no new calls are sent; waiting for the calls in flight, then trying once more to save the state",
 				Detail:   res.err.Error(),
 			}})
 		}
 		return
 	}
-	if r.writeFailing {
-		r.writeFailing = false
-		r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
-			Severity: SeverityWarning,
-			Summary:  "State checkpoints are being written again",
-		}})
-	}
 	r.serial = r.st.Serial
 }
 
 // finish writes what is left and returns a *SaveError if that fails.
-func (r *run) finish(w *writer) error {
+// After a hard stop (ctx cancelled), a write that has not finished within
+// StopGrace is abandoned.
+func (r *run) finish(ctx context.Context, w *writer) error {
 	if w.busy {
 		r.written(w.wait())
 	}
@@ -655,6 +703,9 @@ func (r *run) finish(w *writer) error {
 			return nil
 		}
 		err = res.err
+	}
+	if ctx.Err() != nil && w.ctx.Err() != nil {
+		err = fmt.Errorf("the run was stopped at once and the write did not finish within %s: %w", r.opts.StopGrace, err)
 	}
 	// Build the whole state as it should have been written, on a copy: the
 	// backend owns r.st and may be used again. Its copy may or may not hold

@@ -29,6 +29,10 @@ type memBackend struct {
 	commits [][]state.Change
 	// fail, if set, decides whether commit number n (from 1) fails.
 	fail func(n int) error
+	// stall, if set, is called (without the mutex) before commit n, with
+	// its context: a backend that stops answering blocks here.
+	stall func(ctx context.Context, n int) error
+	tried atomic.Int64
 	// committed, if set, receives the size of each successful commit.
 	committed chan int
 }
@@ -39,7 +43,12 @@ func (b *memBackend) String() string { return "memory" }
 
 func (b *memBackend) Read(context.Context) (*state.State, error) { return b.st, nil }
 
-func (b *memBackend) Commit(_ context.Context, changes []state.Change) error {
+func (b *memBackend) Commit(ctx context.Context, changes []state.Change) error {
+	if n := b.tried.Add(1); b.stall != nil && len(changes) > 0 {
+		if err := b.stall(ctx, int(n)); err != nil {
+			return err
+		}
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if len(changes) == 0 {
@@ -471,12 +480,14 @@ func TestApply_FinalWriteFails(t *testing.T) {
 	if !errors.As(err, &se) || !errors.Is(err, diskFull) {
 		t.Fatalf("err = %v, want *SaveError wrapping the write's error", err)
 	}
-	if res.Cancelled != 50 {
-		t.Errorf("cancelled %d, want 50", res.Cancelled)
+	// The first failed checkpoint stopped the run: every answer received
+	// is in the unsaved state, and the rest is counted as remaining.
+	if res.Cancelled == 0 || se.Remaining != res.Remaining() || res.Interrupted {
+		t.Errorf("counts %+v, remaining %d in the error, interrupted %v", res.Counts, se.Remaining, res.Interrupted)
 	}
-	if se.State.Lineage != p.State.Lineage || se.State.Serial != 8 || len(se.State.Messages) != 51 {
-		t.Errorf("unsaved state: lineage %s serial %d with %d messages; want lineage %s serial 8 with 51",
-			se.State.Lineage, se.State.Serial, len(se.State.Messages), p.State.Lineage)
+	if se.State.Lineage != p.State.Lineage || se.State.Serial != 8 || len(se.State.Messages) != res.Cancelled+1 {
+		t.Errorf("unsaved state: lineage %s serial %d with %d messages; want lineage %s serial 8 with %d",
+			se.State.Lineage, se.State.Serial, len(se.State.Messages), p.State.Lineage, res.Cancelled+1)
 	}
 	if warnings != 1 {
 		t.Errorf("%d diagnostics for the failed checkpoints, want one", warnings)
@@ -562,14 +573,18 @@ func TestApply_LockLostStopsRun(t *testing.T) {
 	}
 }
 
-// TestApply_CheckpointRecovers: a checkpoint that fails once is retried
-// with the next one, and nothing is lost.
-func TestApply_CheckpointRecovers(t *testing.T) {
+// TestApply_CheckpointFailureStopsRun: a checkpoint that cannot be
+// written stops new calls at once, rather than let unsaved answers pile
+// up; the calls in flight are waited for and the final write is tried
+// once more: here it succeeds, so every answer is saved and the error
+// says how many messages are left.
+func TestApply_CheckpointFailureStopsRun(t *testing.T) {
+	const total = 2000
 	b := newMemBackend()
-	firstTried := make(chan struct{})
+	var calls, failedAt atomic.Int64
 	b.fail = func(n int) error {
-		if n == 1 {
-			close(firstTried)
+		if n == 2 {
+			failedAt.Store(calls.Load())
 			return errors.New("transient")
 		}
 		return nil
@@ -582,29 +597,92 @@ func TestApply_CheckpointRecovers(t *testing.T) {
 			diags = append(diags, ev.Diagnostic.Summary)
 		}
 	}
-	// The last message waits for the failed checkpoint, so that the run
-	// cannot end (and make its final write the first) before one failed.
-	last := testID(199).String()
 	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		if id == last {
-			select {
-			case <-firstTried:
-			case <-time.After(30 * time.Second):
-				return nil, errors.New("no checkpoint tried while the run was going")
-			}
-		}
+		calls.Add(1)
+		time.Sleep(200 * time.Microsecond)
 		return cancelled(id), nil
 	})
-	res, err := Apply(context.Background(), testPlan(200), b, st, opts)
-	if err != nil {
-		t.Fatal(err)
+	res, err := Apply(context.Background(), testPlan(total), b, st, opts)
+	var ce *CheckpointError
+	if !errors.As(err, &ce) || ce.Remaining != res.Remaining() || ce.Remaining == 0 {
+		t.Fatalf("err = %v, want a *CheckpointError with the remaining count (%d)", err, res.Remaining())
 	}
-	want := []string{"Could not write a state checkpoint; will keep trying", "State checkpoints are being written again"}
-	if diff := cmp.Diff(want, diags); diff != "" {
-		t.Errorf("diagnostics (-want +got):\n%s", diff)
+	if failedAt.Load() == 0 {
+		t.Fatal("the second checkpoint was never tried")
 	}
-	if len(b.st.Messages) != 200 || !res.Complete() {
-		t.Errorf("%d in state, counts %+v", len(b.st.Messages), res.Counts)
+	if after := calls.Load() - failedAt.Load(); after > 40 {
+		t.Errorf("%d calls sent after the failed checkpoint, want only those in flight", after)
+	}
+	if len(diags) != 1 || !strings.Contains(diags[0], "no new calls are sent") {
+		t.Errorf("diagnostics %q, want one saying no new calls are sent", diags)
+	}
+	if len(b.st.Messages) != res.Cancelled || res.Interrupted {
+		t.Errorf("%d in state, counts %+v, interrupted %v: want every answer saved", len(b.st.Messages), res.Counts, res.Interrupted)
+	}
+	for _, want := range []string{"memory", "transient", "not yet cancelled"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q: %v", want, err)
+		}
+	}
+}
+
+// TestApply_HardStopAbandonsStalledWrite: a hard stop (the CLI's second
+// interrupt) while a checkpoint hangs on a backend that stopped answering
+// returns within StopGrace, with every answer received in the *SaveError's
+// state, instead of waiting for the backend.
+func TestApply_HardStopAbandonsStalledWrite(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	b := newMemBackend()
+	stalled := make(chan struct{})
+	b.stall = func(ctx context.Context, n int) error {
+		if n < 2 {
+			return nil
+		}
+		if n == 2 {
+			close(stalled)
+		}
+		<-ctx.Done() // a backend that answers nothing, until abandoned
+		return ctx.Err()
+	}
+	opts := fastOpts()
+	opts.CheckpointInterval = time.Millisecond
+	opts.StopGrace = 50 * time.Millisecond
+	var answered atomic.Int64
+	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		select {
+		case <-stalled:
+			<-ctx.Done() // calls in flight at the hard stop never answer
+			return nil, ctx.Err()
+		default:
+		}
+		time.Sleep(100 * time.Microsecond)
+		answered.Add(1)
+		return cancelled(id), nil
+	})
+	go func() {
+		<-stalled
+		time.Sleep(20 * time.Millisecond)
+		cancel()
+	}()
+	done := make(chan struct{})
+	var res *ApplyResult
+	var err error
+	go func() {
+		res, err = Apply(ctx, testPlan(5000), b, st, opts)
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		t.Fatal("Apply did not return after the hard stop: it waits for the stalled write")
+	}
+	var se *SaveError
+	if !errors.As(err, &se) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped at once") {
+		t.Fatalf("err = %v, want a *SaveError saying the run was stopped at once", err)
+	}
+	if int64(len(se.State.Messages)) != answered.Load() || int64(res.Cancelled) != answered.Load() {
+		t.Errorf("unsaved state holds %d, result %d cancelled, %d answered: want every answer", len(se.State.Messages), res.Cancelled, answered.Load())
 	}
 }
 

@@ -8,10 +8,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"runtime/debug"
 	"strings"
-	"syscall"
+	"sync/atomic"
 	"time"
 
 	"github.com/recallhq/recall/clickatell"
@@ -262,9 +261,10 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	if err != nil {
 		return lockError(err, a.lockTimeout)
 	}
+	var hardStopped atomic.Bool
 	defer func() {
 		// A lock already lost has been reported with the failed save.
-		if err := lock.Unlock(); err != nil && !errors.Is(err, state.ErrLockLost) {
+		if err := unlockWithin(lock, hardStopped.Load()); err != nil && !errors.Is(err, state.ErrLockLost) {
 			fmt.Fprintf(e.stderr, "Warning: could not release the state lock: %v\n", err)
 		}
 	}()
@@ -310,8 +310,8 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	defer hardStop()
 	interrupt := make(chan struct{})
 	sigs := make(chan os.Signal, 2)
-	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
-	defer signal.Stop(sigs)
+	releaseSigs := takeSignals(sigs)
+	defer releaseSigs()
 	sigDone := make(chan struct{})
 	defer close(sigDone)
 	go func() {
@@ -325,10 +325,10 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 					close(interrupt)
 				} else {
 					out.stoppingNow()
+					hardStopped.Store(true)
 					hardStop()
-					// A third signal kills the process outright, should
-					// the final save itself hang.
-					signal.Stop(sigs)
+					// A third signal ends the process outright.
+					releaseSigs()
 					return
 				}
 			case <-sigDone:
@@ -338,6 +338,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	}()
 
 	res, err := reconcile.Apply(runCtx, plan, backend, client, reconcile.ApplyOptions{
+		StopGrace:        hardStopGrace,
 		Parallelism:      a.parallelism,
 		Rate:             a.rate,
 		MaxRetries:       a.maxRetries,
@@ -368,6 +369,28 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return &exitError{code: 1}
 	}
 	return nil
+}
+
+// hardStopGrace is how long, after a second interrupt, the state may take
+// to be saved to its backend before it goes to recall.state.errored.json
+// instead, and how long the lock may then take to be released.
+const hardStopGrace = 2 * time.Second
+
+// unlockWithin releases the lock; after a hard stop it waits at most
+// hardStopGrace, so that a backend that stopped answering cannot hold the
+// exit (the server drops the lock with the connection).
+func unlockWithin(lock state.Lock, hardStopped bool) error {
+	if !hardStopped {
+		return lock.Unlock()
+	}
+	done := make(chan error, 1)
+	go func() { done <- lock.Unlock() }()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(hardStopGrace):
+		return fmt.Errorf("the backend did not answer within %s; it releases the lock when the connection ends", hardStopGrace)
+	}
 }
 
 // canConfirm says why apply cannot ask for confirmation, if it cannot.
@@ -413,7 +436,7 @@ func readYes(e *env) (bool, error) {
 // recall.state.errored.json in the working directory (or to stdout if even
 // that fails), and returns an error saying how to recover.
 func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.SaveError) error {
-	restore := fmt.Sprintf("run 'recall state push -state %s %s' (or copy it over %s)", a.common.state, erroredStateFile, a.common.state)
+	restore := fmt.Sprintf("run 'recall state push -state %s %s'", a.common.state, erroredStateFile)
 	pushCommand := fmt.Sprintf("recall state push -state %s %s", shellQuote(a.common.state), erroredStateFile)
 	if isPostgres(a.common.state) {
 		// The URL may hold a password: the user knows it, we do not print it.
@@ -424,7 +447,8 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 	werr := local.WriteFile(erroredStateFile, se.State)
 	if werr == nil {
 		return fmt.Errorf("%v\n\nThe state, with every message settled in this run, was written to %s instead. "+
-			"To recover, fix the problem above, then %s before running recall again; "+
+			"To recover, fix the problem above, then %s before running recall again "+
+			"(it merges those messages into the state, also if another apply has written it since); "+
 			"until then a new apply would send the calls for those messages again.",
 			se, erroredStateFile, restore)
 	}

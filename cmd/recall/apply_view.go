@@ -165,7 +165,7 @@ func (v *applyView) stoppingNow() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.clearBar()
-	fmt.Fprintln(v.e.stderr, "Second interrupt: abandoning the calls in flight and saving the state (interrupt again to quit without saving)...")
+	fmt.Fprintln(v.e.stderr, "Second interrupt: abandoning the calls in flight; saving the state, or, if that does not finish within 2s, writing it to "+erroredStateFile+" (interrupt again to quit without saving)...")
 }
 
 // interrupted closes an interrupted run.

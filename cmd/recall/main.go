@@ -9,5 +9,6 @@ import (
 )
 
 func main() {
+	handleSignals()
 	os.Exit(Main(context.Background(), os.Args[1:], newEnv()))
 }

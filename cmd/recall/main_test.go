@@ -23,7 +23,10 @@ import (
 // in testdata/script runs this test binary as recall, in its own process.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"recall": func() { os.Exit(Main(context.Background(), os.Args[1:], newEnv())) },
+		"recall": func() {
+			handleSignals() // as main does
+			os.Exit(Main(context.Background(), os.Args[1:], newEnv()))
+		},
 	})
 }
 

@@ -7,8 +7,11 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
+	"strings"
 	"time"
 
+	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
@@ -37,23 +40,32 @@ const statePushHelp = `
 Usage: recall state push [-state LOC] [-workspace NAME] [-force] [-lock-timeout D] FILE
 
   Writes a state file (as 'state pull' prints it, or a recall.state.json)
-  to the -state location, replacing what is there, under that state's
-  lock. FILE "-" reads standard input. Use it to move a local state to
-  PostgreSQL, to restore a backup, or to save recall.state.errored.json
-  after an apply could not write its state.
+  to the -state location, under that state's lock. FILE "-" reads
+  standard input. Use it to move a local state to PostgreSQL, to restore a
+  backup, or to save recall.state.errored.json after an apply could not
+  write its state.
 
-  push refuses, unless -force, to overwrite a state of another lineage
-  (a different state altogether), a state with a higher serial (newer
-  than the file), or one with the same serial but other content. With
-  -force, the pushed state gets a serial above the one it replaces, so
-  that plans saved against that one go stale.
+  Where there is no state yet, or the file is a newer version of the same
+  state (same lineage, higher serial, every message of the state in it),
+  the file is written as it is. Otherwise, for a state of the same lineage
+  (say another apply has run since the file was written), push MERGES the
+  file into it: every settled message of the file that the state lacks is
+  added, in one write that bumps the serial; a message in both keeps the
+  state's record, and push warns when the two disagree on its outcome.
+  Nothing settled is ever dropped.
+
+  A state of another lineage (a different state altogether) is refused
+  unless -force. -force replaces the state with the file as it is,
+  dropping what only the state holds; the pushed state gets a serial above
+  the one it replaces, so that plans saved against that one go stale.
 
 Examples:
 
   # Move the local state to PostgreSQL.
   recall state push -state postgres://recall@db.internal/recall recall.state.json
 
-  # Save the state an apply could not write.
+  # Save the state an apply could not write (merged into the state, also
+  # if another apply has written it since).
   recall state push -state "$RECALL_STATE" -workspace eu recall.state.errored.json
 
   # Restore an older backup over a newer state, on purpose.
@@ -97,7 +109,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 	var lockTimeout time.Duration
 	fs := newFlagSet(e, "state push", statePushHelp)
 	cf.stateFlags(fs)
-	fs.BoolVar(&force, "force", false, "overwrite a state of another lineage, or a newer one")
+	fs.BoolVar(&force, "force", false, "replace the state with the file as it is, instead of merging (also one of another lineage)")
 	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock, e.g. 30s (default: fail at once)")
 	pos, err := parseInterspersed(e, fs, args)
 	if err != nil {
@@ -144,6 +156,17 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 	}
 
 	push := *src
+	if dst.Exists() && dst.Lineage == src.Lineage && !force {
+		switch {
+		case src.Serial > dst.Serial && holdsAll(src, dst):
+			// A newer version of the same state: written as it is.
+		case sameMessages(src, dst):
+			fmt.Fprintf(e.stdout, "%s already holds this state (lineage %s, serial %d); nothing to push.\n", b, dst.Lineage, dst.Serial)
+			return nil
+		default:
+			return mergePush(ctx, e, b, lock, pos[0], src, dst)
+		}
+	}
 	if dst.Exists() {
 		refusal := ""
 		switch {
@@ -158,7 +181,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 			return nil
 		}
 		if refusal != "" && !force {
-			return fmt.Errorf("state push: refusing to overwrite: %s; nothing was written. Check that -state and -workspace name the state you mean, or pass -force to overwrite it", refusal)
+			return fmt.Errorf("state push: refusing to overwrite: %s; nothing was written. Check that -state and -workspace name the state you mean, or pass -force to replace it with the file", refusal)
 		}
 		if refusal != "" {
 			// Above what it replaces, so that plans saved against the
@@ -217,4 +240,74 @@ func sameMessages(a, b *state.State) bool {
 		}
 	}
 	return true
+}
+
+// holdsAll reports whether every message of b is in a with the same record.
+func holdsAll(a, b *state.State) bool {
+	for id, rb := range b.Messages {
+		ra, ok := a.Messages[id]
+		if !ok || !sameRecord(ra, rb) {
+			return false
+		}
+	}
+	return true
+}
+
+func sameRecord(a, b state.Record) bool {
+	return a.Outcome == b.Outcome && a.Status == b.Status && a.Description == b.Description && a.Group == b.Group && a.At.Equal(b.At)
+}
+
+// maxConflictExamples bounds the messages a merge's conflict warning names.
+const maxConflictExamples = 5
+
+// mergePush merges src, a state of dst's lineage, into dst (as b last
+// read it, under lock): the messages only src holds are committed in one
+// write, which bumps the serial; a message in both keeps dst's record.
+// Settled outcomes are all answers Clickatell gave, so the union loses
+// nothing; where the two disagree on an outcome, push says so.
+func mergePush(ctx context.Context, e *env, b state.Backend, lock state.Lock, file string, src, dst *state.State) error {
+	var changes []state.Change
+	var conflicts []msgid.ID
+	for id, r := range src.Messages {
+		if cur, ok := dst.Messages[id]; ok {
+			if cur.Outcome != r.Outcome {
+				conflicts = append(conflicts, id)
+			}
+			continue
+		}
+		rec := r
+		changes = append(changes, state.Change{ID: id, Record: &rec})
+	}
+	slices.SortFunc(changes, func(x, y state.Change) int { return msgid.Compare(x.ID, y.ID) })
+	name := file
+	if file == "-" {
+		name = "standard input"
+	}
+	if len(conflicts) > 0 {
+		slices.SortFunc(conflicts, msgid.Compare)
+		var ex []string
+		for _, id := range conflicts[:min(len(conflicts), maxConflictExamples)] {
+			ex = append(ex, fmt.Sprintf("%s (%s: %s, %s: %s)", id, b, dst.Messages[id].Outcome, name, src.Messages[id].Outcome))
+		}
+		more := ""
+		if n := len(conflicts) - len(ex); n > 0 {
+			more = fmt.Sprintf(", and %s more", plural(n, "other", "others"))
+		}
+		fmt.Fprintf(e.stderr, "Warning: %s settled differently in %s and in the state; kept the state's records: %s%s.\n",
+			plural(len(conflicts), "message is", "messages are"), name, strings.Join(ex, "; "), more)
+	}
+	if len(changes) == 0 {
+		fmt.Fprintf(e.stdout, "Nothing to merge: every message of %s is already in %s (serial %d).\n", name, b, dst.Serial)
+		return nil
+	}
+	before := dst.Serial
+	if err := b.Commit(ctx, changes); err != nil {
+		return fmt.Errorf("state push: merging %s: %w; the state at %s is unchanged", name, err, b)
+	}
+	after := dst.Serial // Commit updates the State it read in place
+	if err := lock.Unlock(); err != nil {
+		fmt.Fprintf(e.stderr, "Warning: releasing the state lock: %v\n", err)
+	}
+	fmt.Fprintf(e.stdout, "Merged %s from %s into %s: serial %d -> %d.\n", plural(len(changes), "message", "messages"), name, b, before, after)
+	return nil
 }

@@ -56,6 +56,19 @@
 // them) so that this takes about two minutes rather than the server
 // default's two hours.
 //
+// # Deadlines
+//
+// Every operation (Read, Commit, Replace, Lock, Unlock, ForceUnlock, Close)
+// ends within DefaultTimeout (30s; TimeoutEnv, RECALL_STATE_TIMEOUT, sets
+// another, 0 none; large writes get a second more per 10,000 messages): a
+// server, pooler or network that stops answering is an error in time, not
+// a hang. pgx closes a connection whose operation ran out of time, so under
+// a lock that error wraps ErrLockLost. Connections use TCP keepalive (15s
+// idle, 5s apart, 3 probes) and, on Linux, TCP_USER_TIMEOUT; sessions set
+// statement_timeout and idle_in_transaction_session_timeout to the deadline
+// unless the URL sets them, so that the server, too, ends a transaction
+// whose client stopped answering and releases what it held.
+//
 // ForceUnlock is for a holder that is stuck, or gone and not yet noticed
 // (through a proxy or pooler, keepalives see the proxy, not the client). Unlike
 // Terraform's pg backend, whose force-unlock calls pg_advisory_unlock from a

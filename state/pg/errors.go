@@ -126,6 +126,9 @@ func (b *Backend) dbError(op string, err error) error {
 		}
 		return fmt.Errorf("%s %s: %s", op, b, pgErr.Message)
 	}
+	if errors.Is(err, context.DeadlineExceeded) && b.timeout > 0 {
+		return b.timeoutError(op)
+	}
 	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		return fmt.Errorf("%s %s: %w", op, b, err)
 	}

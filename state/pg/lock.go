@@ -39,6 +39,9 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		b.mu.Unlock()
 		return nil, fmt.Errorf("lock %s: this process already holds its lock (ID %s)", b, id)
 	}
+	// The wait for another holder, plus the deadline for the statements.
+	ctx, cancel := b.op(ctx, req.Timeout)
+	defer cancel()
 	_, err := b.connect(ctx) // tables exist before anyone writes a lock row
 	b.mu.Unlock()
 	if err != nil {
@@ -197,7 +200,11 @@ func (l *pgLock) unlock() error {
 	if b.lock == l {
 		b.lock = nil
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	d := b.timeout
+	if d <= 0 {
+		d = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	// Closing the connection releases the advisory lock whatever happens
 	// to the statements.
@@ -241,6 +248,8 @@ func (l *pgLock) unlock() error {
 func (b *Backend) ForceUnlock(ctx context.Context, id string) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	ctx, cancel := b.op(ctx, 10*time.Second) // and the wait for the session to end
+	defer cancel()
 	conn, err := b.connect(ctx)
 	if err != nil {
 		return err

@@ -62,6 +62,7 @@ type Backend struct {
 	addr      string // host:port, for error messages
 	cfg       *pgx.ConnConfig
 	sql       queries
+	timeout   time.Duration // per-operation deadline; 0: none
 
 	// mu serialises the Backend's work: it guards conn, ready, cur,
 	// corrupt, lock and the lock's connection.
@@ -123,7 +124,12 @@ func Open(loc, workspace string) (*Backend, error) {
 	if _, ok := cc.RuntimeParams["application_name"]; !ok {
 		cc.RuntimeParams["application_name"] = "recall"
 	}
+	timeout, err := timeoutFromEnv()
+	if err != nil {
+		return nil, err
+	}
 	b := &Backend{
+		timeout:   timeout,
 		workspace: workspace,
 		schema:    schema,
 		redacted:  redacted,
@@ -134,6 +140,7 @@ func Open(loc, workspace string) (*Backend, error) {
 	if strings.HasPrefix(cc.Host, "/") {
 		b.addr = cc.Host // a Unix socket directory
 	}
+	b.configureTimeouts()
 	return b, nil
 }
 
@@ -190,7 +197,7 @@ func (b *Backend) Close() error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.conn != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		ctx, cancel := context.WithTimeout(context.Background(), min(5*time.Second, max(b.timeout, time.Second)))
 		defer cancel()
 		b.conn.Close(ctx)
 		b.conn = nil

@@ -32,6 +32,8 @@ type txBeginner interface {
 func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
+	ctx, cancel := b.op(ctx, 0)
+	defer cancel()
 	pool, err := b.connect(ctx)
 	if err != nil {
 		return nil, err
@@ -157,6 +159,8 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	if len(ups) == 0 && len(dels) == 0 {
 		return nil
 	}
+	ctx, cancel := b.op(ctx, sizeAllowance(len(ups)+len(dels)))
+	defer cancel()
 	w, err := b.writer(ctx)
 	if err != nil {
 		return err
@@ -333,6 +337,9 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	if b.corrupt != nil {
 		return fmt.Errorf("refusing to write %s: %w", b, b.corrupt)
 	}
+	extra := sizeAllowance(len(s.Messages))
+	ctx, cancel := b.op(ctx, extra)
+	defer cancel()
 	w, err := b.writer(ctx)
 	if err != nil {
 		return err
@@ -345,6 +352,13 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 		n.Messages[id] = normalize(r)
 	}
 	err = b.inTx(ctx, w, "replacing", func(tx pgx.Tx) error {
+		if b.timeout > 0 && extra > 0 {
+			// The COPY of a large state takes longer than one statement
+			// usually may.
+			if _, err := tx.Exec(ctx, fmt.Sprintf("SET LOCAL statement_timeout = %d", (b.timeout+extra).Milliseconds())); err != nil {
+				return err
+			}
+		}
 		_, err := tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version, messages) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial,
 	recall_version = EXCLUDED.recall_version, messages = EXCLUDED.messages, updated_at = now()`),
@@ -428,5 +442,12 @@ func (b *Backend) lockLost(cause error) error {
 			said = " (server said: " + pgErr.Message + ")"
 		}
 	}
+	if isTimeout(cause) && b.timeout > 0 {
+		return fmt.Errorf("%s: %w (ID %s): PostgreSQL at %s did not answer within %s (%s), so recall closed the lock's connection; nothing more was written", b, ErrLockLost, b.lock.info.ID, b.addr, b.timeout, TimeoutEnv)
+	}
 	return fmt.Errorf("%s: %w (ID %s): its connection to PostgreSQL ended, by force-unlock or a network failure; nothing was written%s", b, ErrLockLost, b.lock.info.ID, said)
 }
+
+// sizeAllowance is the time a large write gets on top of the
+// per-operation deadline: a second per 10,000 messages.
+func sizeAllowance(n int) time.Duration { return time.Duration(n/10000) * time.Second }
