@@ -31,9 +31,12 @@ const (
 	Cancelled Outcome = iota + 1
 	// TooLate: 200 with any other status; it can no longer be stopped.
 	TooLate
-	// NotFound: HTTP 404, or 200 with status 001 "Message unknown", or an
-	// "unknown message" error code (103, 104, 161).
+	// NotFound: 200 with status 001 "Message unknown", or Clickatell's
+	// "unknown message" error (codes 103, 104, 161).
 	NotFound
+	// NotDelivered: 200 with status 005, 007, 009, 010, 012, 013 or 014:
+	// Clickatell will not deliver the message, and there is nothing to stop.
+	NotDelivered
 )
 
 func (o Outcome) String() string {
@@ -44,6 +47,8 @@ func (o Outcome) String() string {
 		return "too_late"
 	case NotFound:
 		return "not_found"
+	case NotDelivered:
+		return "not_delivered"
 	}
 	return fmt.Sprintf("Outcome(%d)", uint8(o))
 }

@@ -735,7 +735,7 @@ func TestProgressEvent_JSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"type":"progress","time":"2026-11-27T09:00:00Z","progress":{"total":1000,"cancelled":240,"too_late":0,"not_found":0,"failed":0,"calls":250,"elapsed_seconds":4,"rate":60,"eta_seconds":12.7}}`
+	want := `{"type":"progress","time":"2026-11-27T09:00:00Z","progress":{"total":1000,"cancelled":240,"too_late":0,"not_found":0,"not_delivered":0,"failed":0,"calls":250,"elapsed_seconds":4,"rate":60,"eta_seconds":12.7}}`
 	if string(b) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", b, want)
 	}
