@@ -847,7 +847,7 @@ func TestApply_StatusTable(t *testing.T) {
 		causes[g.Cause] = g.Count
 	}
 	wantCauses := map[string]int{
-		"still scheduled (status 011): the stop did not take":                   1,
+		"still scheduled (status 011): the stop did not take":                  1,
 		"unknown message status 015 (not in Clickatell's table, not recorded)": 1,
 		"unknown message status 999 (not in Clickatell's table, not recorded)": 1,
 	}

@@ -72,8 +72,18 @@ func planSummaryLine(s reconcile.Summary) string {
 	if s.Cancel == 0 {
 		return "No changes. Every listed message is already settled."
 	}
-	return fmt.Sprintf("Plan: %d to cancel, %d already cancelled, %d too late, %d not found.",
-		s.Cancel, s.Cancelled, s.TooLate, s.NotFound)
+	return fmt.Sprintf("Plan: %d to cancel, %d already cancelled, %d too late, %d not found%s.",
+		s.Cancel, s.Cancelled, s.TooLate, s.NotFound, notDelivered(s.NotDelivered))
+}
+
+// notDelivered is ", 4 not delivered" for a summary line, or "" for none:
+// the count is new, and lines people and scripts know stay as they were
+// when it is 0.
+func notDelivered(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return ", " + commas(n) + " not delivered"
 }
 
 // settledCounts says "98 already cancelled, 2 too late" for the non-zero
@@ -88,6 +98,9 @@ func settledCounts(g reconcile.GroupPlan) string {
 	}
 	if g.NotFound > 0 {
 		parts = append(parts, commas(g.NotFound)+" not found")
+	}
+	if g.NotDelivered > 0 {
+		parts = append(parts, commas(g.NotDelivered)+" not delivered")
 	}
 	return strings.Join(parts, ", ")
 }

@@ -43,6 +43,9 @@ func markdownPlan(p *reconcile.Plan) string {
 	fmt.Fprintf(&b, "| already cancelled | %s |\n", commas(s.Cancelled))
 	fmt.Fprintf(&b, "| too late | %s |\n", commas(s.TooLate))
 	fmt.Fprintf(&b, "| not found | %s |\n", commas(s.NotFound))
+	if s.NotDelivered > 0 {
+		fmt.Fprintf(&b, "| not delivered | %s |\n", commas(s.NotDelivered))
+	}
 	if s.Orphaned > 0 {
 		fmt.Fprintf(&b, "| orphaned (in state only, left alone) | %s |\n", commas(s.Orphaned))
 	}
@@ -69,8 +72,16 @@ func markdownPlan(p *reconcile.Plan) string {
 	if len(p.Groups) > 0 {
 		const maxGroups = 100
 		fmt.Fprintf(&b, "#### Groups (%s)\n\n", commas(len(p.Groups)))
-		b.WriteString("| group | scheduled_at | reason | to cancel | cancelled | too late | not found |\n")
-		b.WriteString("| --- | --- | --- | ---: | ---: | ---: | ---: |\n")
+		// A not delivered column only when some group has one, so that
+		// the table stays as reviewers know it otherwise.
+		nd := s.NotDelivered > 0
+		if nd {
+			b.WriteString("| group | scheduled_at | reason | to cancel | cancelled | too late | not found | not delivered |\n")
+			b.WriteString("| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |\n")
+		} else {
+			b.WriteString("| group | scheduled_at | reason | to cancel | cancelled | too late | not found |\n")
+			b.WriteString("| --- | --- | --- | ---: | ---: | ---: | ---: |\n")
+		}
 		for i, g := range p.Groups {
 			if i == maxGroups || b.Len() > markdownLimit/2 {
 				fmt.Fprintf(&b, "\n_%s not shown; `recall show -format json PLANFILE` lists every group._\n",
@@ -84,9 +95,13 @@ func markdownPlan(p *reconcile.Plan) string {
 					when += " ⚠️ past"
 				}
 			}
-			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |\n",
+			fmt.Fprintf(&b, "| `%s` | %s | %s | %s | %s | %s | %s |",
 				strings.ReplaceAll(g.Name, "`", "'"), when, mdText(g.Reason, 120),
 				commas(g.Cancel), commas(g.Cancelled), commas(g.TooLate), commas(g.NotFound))
+			if nd {
+				fmt.Fprintf(&b, " %s |", commas(g.NotDelivered))
+			}
+			b.WriteString("\n")
 		}
 		b.WriteString("\n")
 	}

@@ -24,9 +24,9 @@ func sortedIDs(s *state.State) []msgid.ID {
 
 // stateGroupCounts is one row of 'show' for a state.
 type stateGroupCounts struct {
-	group                        string
-	cancelled, tooLate, notFound int
-	last                         time.Time
+	group                                      string
+	cancelled, tooLate, notFound, notDelivered int
+	last                                       time.Time
 }
 
 // renderStateHuman summarises a state: where it is, lineage and serial,
@@ -52,6 +52,8 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 				x.tooLate++
 			case state.NotFound:
 				x.notFound++
+			case state.NotDelivered:
+				x.notDelivered++
 			}
 			if r.At.After(x.last) {
 				x.last = r.At
@@ -64,8 +66,8 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	if s.RecallVersion != "" {
 		fmt.Fprintf(w, "  written by:     recall %s\n", oneLine(s.RecallVersion, 40))
 	}
-	fmt.Fprintf(w, "  messages:       %s settled: %s cancelled, %s too late, %s not found\n",
-		commas(len(s.Messages)), commas(total.cancelled), commas(total.tooLate), commas(total.notFound))
+	fmt.Fprintf(w, "  messages:       %s settled: %s cancelled, %s too late, %s not found%s\n",
+		commas(len(s.Messages)), commas(total.cancelled), commas(total.tooLate), commas(total.notFound), notDelivered(total.notDelivered))
 	if !total.last.IsZero() {
 		fmt.Fprintf(w, "  last settled:   %s\n", total.last.UTC().Format(time.RFC3339))
 	}
@@ -89,13 +91,24 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	// The last column ends the line: no tab after it, so no trailing
 	// padding.
-	fmt.Fprintln(tw, "GROUP\tCANCELLED\tTOO LATE\tNOT FOUND\tLAST SETTLED")
+	// A NOT DELIVERED column only when the state has such messages, so
+	// that the table stays as scripts know it otherwise.
+	nd := total.notDelivered > 0
+	if nd {
+		fmt.Fprintln(tw, "GROUP\tCANCELLED\tTOO LATE\tNOT FOUND\tNOT DELIVERED\tLAST SETTLED")
+	} else {
+		fmt.Fprintln(tw, "GROUP\tCANCELLED\tTOO LATE\tNOT FOUND\tLAST SETTLED")
+	}
 	for _, g := range rows {
 		name := oneLine(g.group, 64)
 		if name == "" {
 			name = "(no group)"
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", name, strconv.Itoa(g.cancelled), strconv.Itoa(g.tooLate), strconv.Itoa(g.notFound), g.last.UTC().Format(time.RFC3339))
+		counts := strconv.Itoa(g.cancelled) + "\t" + strconv.Itoa(g.tooLate) + "\t" + strconv.Itoa(g.notFound)
+		if nd {
+			counts += "\t" + strconv.Itoa(g.notDelivered)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\n", name, counts, g.last.UTC().Format(time.RFC3339))
 	}
 	tw.Flush()
 }
