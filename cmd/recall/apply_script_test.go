@@ -119,8 +119,9 @@ func scriptSim(ts *testscript.TestScript) *simulator.Simulator {
 func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, error) {
 	cfg := simulator.Config{Token: testToken}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	var scheduled, delivered string
+	var scheduled, delivered, status string
 	fs.StringVar(&cfg.Token, "token", testToken, "")
+	fs.StringVar(&status, "status", "", "")
 	fs.StringVar(&scheduled, "scheduled", "", "")
 	fs.StringVar(&delivered, "delivered", "", "")
 	fs.BoolVar(&cfg.AnyScheduled, "any-scheduled", false, "")
@@ -145,6 +146,15 @@ func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, 
 		for _, line := range strings.Split(ts.ReadFile(f.path), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 				*f.into = append(*f.into, line)
+			}
+		}
+	}
+	if status != "" {
+		cfg.Answers = map[string]string{}
+		for _, line := range strings.Split(ts.ReadFile(status), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				id, answer, _ := strings.Cut(line, " ")
+				cfg.Answers[id] = strings.TrimSpace(answer)
 			}
 		}
 	}
