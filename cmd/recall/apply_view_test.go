@@ -85,6 +85,10 @@ func TestParseApplyArgs(t *testing.T) {
 			args: []string{"-target", "a", "-target", "b", "-f", "x.yaml", "-max-retries", "0"},
 			want: &applyArgs{targets: stringsFlag{"a", "b"}, parallelism: 10, maxRetries: 0, timeout: 30 * time.Second, format: "human", apiFormat: "json"},
 		},
+		{
+			args: []string{"p.plan", "-detailed-exitcode"},
+			want: &applyArgs{planFile: "p.plan", detailedExitcode: true, parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json"},
+		},
 		{args: []string{"-parallelism", "0"}, wantErr: "apply: -parallelism must be between 1 and 1000, got 0"},
 		{args: []string{"-rate", "-1"}, wantErr: "apply: -rate must be 0 (no cap) or more, got -1"},
 		{args: []string{"-timeout", "0s"}, wantErr: "apply: -timeout must be positive, got 0s"},
