@@ -31,9 +31,12 @@ const (
 	Cancelled Outcome = iota + 1
 	// TooLate: 200 with any other status; it can no longer be stopped.
 	TooLate
-	// NotFound: HTTP 404, or 200 with status 001 "Message unknown", or an
-	// "unknown message" error code (103, 104, 161).
+	// NotFound: 200 with status 001 "Message unknown", or Clickatell's
+	// "unknown message" error (codes 103, 104, 161).
 	NotFound
+	// NotDelivered: 200 with status 005, 007, 009, 010, 012, 013 or 014:
+	// Clickatell will not deliver the message, and there is nothing to stop.
+	NotDelivered
 )
 
 func (o Outcome) String() string {
@@ -44,6 +47,8 @@ func (o Outcome) String() string {
 		return "too_late"
 	case NotFound:
 		return "not_found"
+	case NotDelivered:
+		return "not_delivered"
 	}
 	return fmt.Sprintf("Outcome(%d)", uint8(o))
 }
@@ -354,16 +359,20 @@ func (c *Client) GoString() string { return c.String() }
 func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String()) }
 
 // StopMessage sends DELETE /rest/message/{id}: it asks Clickatell to stop a
-// scheduled message. A settled answer (cancelled, too late, not found) is a
-// Result; anything else is an error for Classify: *APIError,
-// *DecodeError, *TransportError, or the context's error when ctx ended.
+// scheduled message. A settled answer (cancelled, too late, not found, not
+// delivered) is a Result; anything else is an error for Classify:
+// *APIError, *DecodeError, *StatusError (011: the stop did not take, which
+// Classify retries; or a status not in Clickatell's table),
+// *TransportError, or the context's error when ctx ended.
 func (c *Client) StopMessage(ctx context.Context, id string) (*Result, error) {
 	return c.do(ctx, http.MethodDelete, id)
 }
 
 // MessageStatus sends GET /rest/message/{id}: it reads a message's status
 // without changing it. Its Result's Outcome reads like StopMessage's:
-// Cancelled only for status 006.
+// Cancelled only for status 006. A message still scheduled (011) is a
+// *StatusError whose Scheduled reports true and which Classify does not
+// retry.
 func (c *Client) MessageStatus(ctx context.Context, id string) (*Result, error) {
 	return c.do(ctx, http.MethodGet, id)
 }
@@ -433,7 +442,11 @@ func (c *Client) do(ctx context.Context, method, id string) (*Result, error) {
 	if err != nil && n <= MaxBodySize {
 		return nil, c.transportErr(ctx, reqCtx, watch, method, id, err)
 	}
-	return c.decode(resp.StatusCode, resp.Header, buf.Bytes(), id)
+	res, err := c.decode(resp.StatusCode, resp.Header, buf.Bytes(), id)
+	if se, ok := err.(*StatusError); ok {
+		se.Method = method
+	}
+	return res, err
 }
 
 // transportErr builds the error for a call that got no complete answer;

@@ -131,7 +131,56 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			want: want{res: res(TooLate, "004", "Received by recipient", "", 200)}},
 		{name: "200 011 scheduled", status: 200,
 			json: jsonData("011", "Message scheduled for later delivery", id1), xml: xmlData("011", "Message scheduled for later delivery", id1),
-			want: want{res: res(TooLate, "011", "Message scheduled for later delivery", "", 200)}},
+			want: want{disp: Retry, errType: "status", code: "011", errHas: `still scheduled (status 011): the stop did not take (Clickatell says "Message scheduled for later delivery")`}},
+		{name: "200 11 scheduled, unpadded", status: 200,
+			json: `{"data":{"messageStatus":11}}`, xml: `<response><data><messageStatus>11</messageStatus></data></response>`,
+			want: want{disp: Retry, errType: "status", code: "011", errHas: "still scheduled (status 011): the stop did not take"}},
+		{name: "200 015 unknown status", status: 200,
+			json: jsonData("015", "Something new", id1), xml: xmlData("015", "Something new", id1),
+			want: want{disp: GiveUp, errType: "status", code: "015", errHas: `unknown message status 015: not one of Clickatell's documented statuses, so nothing is recorded (Clickatell says "Something new")`}},
+		{name: "200 999 unknown status", status: 200,
+			json: `{"data":{"messageStatus":"999"}}`, xml: `<response><data><messageStatus>999</messageStatus></data></response>`,
+			want: want{disp: GiveUp, errType: "status", code: "999", errHas: "unknown message status 999"}},
+		{name: "200 000 unknown status", status: 200,
+			json: `{"data":{"messageStatus":"0"}}`, xml: `<response><data><messageStatus>0</messageStatus></data></response>`,
+			want: want{disp: GiveUp, errType: "status", code: "000", errHas: "unknown message status 000"}},
+		// Answer shapes seen in public client code.
+		{name: "200 006 with charge as a number", status: 200,
+			json: `{"data":{"messageStatus":"006","description":"User cancelled message delivery","apiMessageId":"` + id1 + `","charge":0.8}}`,
+			xml:  `<response><data><messageStatus>006</messageStatus><description>User cancelled message delivery</description><charge>0.8</charge></data></response>`,
+			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+		{name: "200 006 with charge as a string", status: 200,
+			json: `{"data":{"charge":"0.8","messageStatus":"006","description":"User cancelled message delivery","apiMessageId":"` + id1 + `"}}`,
+			xml:  `<response><data><charge>0.8</charge><messageStatus>006</messageStatus><description>User cancelled message delivery</description></data></response>`,
+			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+		{name: "200 004 with callback fields", status: 200,
+			json: `{"data":{"apiId":"3512","apiMessageId":"` + id1 + `","clientMessageId":"c-1","timestamp":1764237600,"to":"27999000001","from":"Shop","charge":0.8,"messageStatus":"004","description":"Received by recipient"},"meta":{"v":1}}`,
+			xml:  `<response><data><apiId>3512</apiId><apiMessageId>` + id1 + `</apiMessageId><clientMessageId>c-1</clientMessageId><timestamp>1764237600</timestamp><to>27999000001</to><from>Shop</from><messageStatus>004</messageStatus><description>Received by recipient</description></data><meta>1</meta></response>`,
+			want: want{res: res(TooLate, "004", "Received by recipient", "", 200)}},
+		{name: "402 error code as a number", status: 402,
+			json: `{"error":{"code":301,"description":"No credit left"}}`, xml: `<response><error><code>301</code><description>No credit left</description></error></response>`,
+			want: want{disp: Stop, errType: "api", code: "301"}},
+		{name: "401 error code as an unpadded number", status: 401,
+			json: `{"error":{"code":7,"description":"IP lockdown violation"}}`, xml: `<response><error><code>7</code><description>IP lockdown violation</description></error></response>`,
+			want: want{disp: Stop, errType: "api", code: "007"}},
+		{name: "404 error 161 as a number", status: 404,
+			json: `{"error":{"code":161,"description":"Resource does not exist"}}`, xml: `<response><error><code>161</code><description>Resource does not exist</description></error></response>`,
+			want: want{res: res(NotFound, "", "Resource does not exist", "161", 404)}},
+		{name: "400 error without a code", status: 400,
+			json: `{"error":{"description":"Invalid or missing parameter: apiMessageId"}}`, xml: `<response><error><description>Invalid or missing parameter: apiMessageId</description></error></response>`,
+			want: want{disp: GiveUp, errType: "api", errHas: "HTTP 400 Bad Request: Invalid or missing parameter: apiMessageId"}},
+		{name: "404 error without a code", status: 404,
+			json: `{"error":{"description":"Invalid or missing parameter: apiMessageId"}}`, xml: `<response><error><description>Invalid or missing parameter: apiMessageId</description></error></response>`,
+			want: want{disp: GiveUp, errType: "api", errHas: "not Clickatell's answer about the message"}},
+		{name: "404 gateway JSON", status: 404,
+			json: `{"error":{"code":"404"}}`, xml: `<response><error><code>404</code></error></response>`,
+			want: want{disp: GiveUp, errType: "api", code: "404", errHas: "HTTP 404 Not Found, error 404; not Clickatell's answer about the message (no error 161, 103 or 104), so nothing is recorded"}},
+		{name: "404 gateway JSON with a message", status: 404,
+			json: `{"error":{"code":"404","message":"no Route matched with those values"}}`, xml: `<response><error><code>404</code><message>no Route matched</message></error></response>`,
+			want: want{disp: GiveUp, errType: "api", code: "404"}},
+		{name: "404 error 101", status: 404,
+			json: jsonErr("101", "Invalid or missing parameters"), xml: xmlErr("101", "Invalid or missing parameters"),
+			want: want{disp: GiveUp, errType: "api", code: "101"}},
 		{name: "200 006 upper-case ID echoed", status: 200,
 			json: jsonData("006", "User cancelled message delivery", strings.ToUpper(id1)), xml: xmlData("006", "User cancelled message delivery", strings.ToUpper(id1)),
 			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
@@ -174,10 +223,16 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			json: jsonErr("103", "Unknown API message ID"), xml: xmlErr("103", "Unknown API message ID"),
 			want: want{res: res(NotFound, "", "Unknown API message ID", "103", 404)}},
 		{name: "404 no body", status: 404,
-			want: want{res: res(NotFound, "", "", "", 404)}},
+			want: want{disp: GiveUp, errType: "api", errHas: "HTTP 404 Not Found; not Clickatell's answer about the message"}},
+		{name: "404 blank body", status: 404, header: map[string]string{"Content-Type": "application/json"},
+			json: " \r\n", xml: "\n",
+			want: want{disp: GiveUp, errType: "api", errHas: "not Clickatell's answer about the message"}},
 		{name: "404 with data 001", status: 404,
 			json: jsonData("001", "Message unknown", id1), xml: xmlData("001", "Message unknown", id1),
-			want: want{res: res(NotFound, "001", "Message unknown", "", 404)}},
+			want: want{disp: GiveUp, errType: "api", errHas: "HTTP 404 Not Found: Message unknown; not Clickatell's answer"}},
+		{name: "404 with data 006", status: 404,
+			json: jsonData("006", "User cancelled message delivery", id1), xml: xmlData("006", "User cancelled message delivery", id1),
+			want: want{disp: GiveUp, errType: "api"}},
 		{name: "400 error 103", status: 400,
 			json: jsonErr("103", "Unknown API message ID"), xml: xmlErr("103", "Unknown API message ID"),
 			want: want{res: res(NotFound, "", "Unknown API message ID", "103", 400)}},
@@ -200,7 +255,7 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			json: jsonErr("007", "IP lockdown violation"), xml: xmlErr("007", "IP lockdown violation"),
 			want: want{disp: Stop, errType: "api", code: "007"}},
 		{name: "401 no body", status: 401,
-			want: want{disp: Stop, errType: "api"}},
+			want: want{disp: Stop, errType: "api", errHas: "HTTP 401 Unauthorized"}},
 		{name: "402 error 301", status: 402,
 			json: jsonErr("301", "No credit left"), xml: xmlErr("301", "No credit left"),
 			want: want{disp: Stop, errType: "api", code: "301"}},
@@ -240,6 +295,9 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 		{name: "404 plain text from another server", status: 404, header: map[string]string{"Content-Type": "text/plain"},
 			json: "404 page not found\n", xml: "404 page not found\n",
 			want: want{disp: GiveUp, errType: "api", errHas: "neither JSON nor XML"}},
+		{name: "404 JSON page from another server", status: 404, header: map[string]string{"Content-Type": "application/json"},
+			json: `{"timestamp":"2026-11-27T10:00:00Z","status":404,"path":"/rest/message"}`, xml: `<response><status>404</status></response>`,
+			want: want{disp: GiveUp, errType: "api", errHas: "neither data nor error"}},
 		{name: "200 HTML page", status: 200, header: map[string]string{"Content-Type": "text/html"},
 			json: "<html><head><title>Login</title></head></html>", xml: "<HTML><BODY>captive portal</BODY></HTML>",
 			want: want{disp: GiveUp, errType: "decode", errHas: "got an HTML page"}},
@@ -257,6 +315,22 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 		{name: "echo of the token", status: 400, header: map[string]string{"Content-Type": "text/plain"},
 			json: "Authorization: Bearer " + testToken + "\nX-Version: 1", xml: "you sent " + testToken,
 			want: want{disp: GiveUp, errType: "api", errHas: "[REDACTED]"}},
+	}
+	// Every status of Clickatell's table, by the outcome it settles.
+	for _, st := range []struct {
+		o    Outcome
+		code string
+		desc string
+	}{
+		{TooLate, "002", "Message queued"}, {TooLate, "003", "Delivered to gateway"}, {TooLate, "008", "OK"},
+		{NotDelivered, "005", "Error with message"}, {NotDelivered, "007", "Error delivering message"},
+		{NotDelivered, "009", "Routing error"}, {NotDelivered, "010", "Message expired"},
+		{NotDelivered, "012", "Out of credit"}, {NotDelivered, "013", "Clickatell cancelled message delivery"},
+		{NotDelivered, "014", "Maximum MT limit exceeded"},
+	} {
+		shapes = append(shapes, shape{name: "200 " + st.code + " " + st.o.String(), status: 200,
+			json: jsonData(st.code, st.desc, id1), xml: xmlData(st.code, st.desc, id1),
+			want: want{res: res(st.o, st.code, st.desc, "", 200)}})
 	}
 	now := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for _, f := range []Format{JSON, XML} {
@@ -302,6 +376,14 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 					}
 					if ae.HTTPStatus != sh.status || ae.Code != sh.want.code || ae.RetryAfter != sh.want.retryAfter {
 						t.Errorf("APIError{HTTPStatus: %d, Code: %q, RetryAfter: %v}, want {%d, %q, %v}", ae.HTTPStatus, ae.Code, ae.RetryAfter, sh.status, sh.want.code, sh.want.retryAfter)
+					}
+				case "status":
+					var se *StatusError
+					if !errors.As(err, &se) {
+						t.Fatalf("error %T %v is not a *StatusError", err, err)
+					}
+					if se.Status != sh.want.code || se.HTTPStatus != sh.status || se.Method != http.MethodDelete {
+						t.Errorf("StatusError{Status: %q, HTTPStatus: %d, Method: %q}, want {%q, %d, DELETE}", se.Status, se.HTTPStatus, se.Method, sh.want.code, sh.status)
 					}
 				case "decode":
 					if errors.As(err, &ae) || !errors.As(err, &de) {
@@ -743,5 +825,60 @@ func TestWithBaseURL_KeepsAnEscapedPrefix(t *testing.T) {
 	}
 	if c.BaseURL() != "https://proxy.example/a%2Fb" {
 		t.Errorf("BaseURL() = %q", c.BaseURL())
+	}
+}
+
+// TestClient_StopMessage_StillScheduled: a stop answered 011 is retried
+// within the retry budget, settles when a retry takes, and otherwise ends
+// as a *StatusError saying the stop did not take.
+func TestClient_StopMessage_StillScheduled(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		scheduled int // answers of 011 before 006
+		attempts  int
+		settled   bool
+	}{
+		{"takes on the second try", 1, 2, true},
+		{"takes on the last try", 3, 4, true},
+		{"never takes", 100, 4, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var mu sync.Mutex
+			calls := 0
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				mu.Lock()
+				calls++
+				n := calls
+				mu.Unlock()
+				w.Header().Set("Content-Type", "application/json")
+				if n <= tc.scheduled {
+					io.WriteString(w, jsonData("011", "Message scheduled for later delivery", id1))
+					return
+				}
+				io.WriteString(w, jsonData("006", "User cancelled message delivery", id1))
+			}))
+			defer srv.Close()
+			c := newTestClient(t, srv)
+			p := RetryPolicy{MaxRetries: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
+			var res *Result
+			attempts, err := p.Do(context.Background(), func(ctx context.Context) error {
+				var err error
+				res, err = stop(t, c, id1)
+				return err
+			})
+			if attempts != tc.attempts {
+				t.Errorf("%d attempts, want %d", attempts, tc.attempts)
+			}
+			if tc.settled {
+				if err != nil || res.Outcome != Cancelled {
+					t.Fatalf("got %+v, %v; want cancelled", res, err)
+				}
+				return
+			}
+			var se *StatusError
+			if !errors.As(err, &se) || !se.Scheduled() || !strings.HasPrefix(err.Error(), "still scheduled (status 011): the stop did not take") {
+				t.Fatalf("got %+v, %v; want a *StatusError for 011", res, err)
+			}
+		})
 	}
 }

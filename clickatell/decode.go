@@ -66,26 +66,27 @@ func interpret(status int, contentType, location string, ra time.Duration, body 
 		if d := ae.Disposition(); d == Stop || d == Retry {
 			return nil, ae
 		}
-		if status == http.StatusNotFound || (unknownMessageCode(a.code) && (status >= 200 && status < 300 || status >= 400 && status < 500)) {
+		// Only Clickatell's own "unknown message" error settles: a 404
+		// with another code, or none ({"error":{"code":"404"}} from a
+		// gateway), says nothing about the message.
+		if unknownMessageCode(a.code) && (status >= 200 && status < 300 || status >= 400 && status < 500) {
 			return &Result{ID: id, Outcome: NotFound, Code: a.code, Description: a.errDesc, HTTPStatus: status}, nil
 		}
 		return nil, ae
 	}
 
 	if a.hasData {
-		switch {
-		case status >= 200 && status < 300:
+		if status >= 200 && status < 300 {
 			return dataResult(status, contentType, a, id)
-		case status == http.StatusNotFound:
-			return &Result{ID: id, Outcome: NotFound, Status: a.status, Description: a.description, HTTPStatus: status}, nil
 		}
+		// A status in an error answer (a 404 with data included) is not
+		// one Clickatell gives: it settles nothing.
 		return nil, &APIError{HTTPStatus: status, Description: a.description, RetryAfter: ra}
 	}
 
-	// No body at all.
+	// No body at all: a 404 without Clickatell's error may be any
+	// gateway's, so it settles nothing either.
 	switch {
-	case status == http.StatusNotFound:
-		return &Result{ID: id, Outcome: NotFound, HTTPStatus: status}, nil
 	case status >= 200 && status < 300:
 		return nil, &DecodeError{HTTPStatus: status, ContentType: contentType, Reason: "empty answer where a message status was due"}
 	case status >= 300 && status < 400:
@@ -114,16 +115,30 @@ func dataResult(status int, contentType string, a answer, id string) (*Result, e
 		return nil, &DecodeError{HTTPStatus: status, ContentType: contentType,
 			Reason: fmt.Sprintf("the answer is about message %q, not %s", truncate(a.messageID, 40), id)}
 	}
-	r := &Result{ID: id, Status: st, Description: a.description, HTTPStatus: status}
+	o := statusOutcome(st)
+	if o == 0 {
+		// 011 (the stop did not take) or a status nobody told us about:
+		// never guessed, never settled.
+		return nil, &StatusError{HTTPStatus: status, Status: st, Description: a.description}
+	}
+	return &Result{ID: id, Outcome: o, Status: st, Description: a.description, HTTPStatus: status}, nil
+}
+
+// statusOutcome maps a messageStatus to the outcome it settles, by the
+// table in the package documentation; 0 for 011 (still scheduled) and for
+// statuses not in Clickatell's table.
+func statusOutcome(st string) Outcome {
 	switch st {
 	case "006":
-		r.Outcome = Cancelled
+		return Cancelled
+	case "002", "003", "004", "008":
+		return TooLate
+	case "005", "007", "009", "010", "012", "013", "014":
+		return NotDelivered
 	case "001":
-		r.Outcome = NotFound
-	default:
-		r.Outcome = TooLate
+		return NotFound
 	}
-	return r, nil
+	return 0
 }
 
 // normalizeStatus accepts one to three digits and zero-pads them ("6" and

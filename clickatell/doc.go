@@ -28,18 +28,21 @@
 //	answer                                              result
 //	--------------------------------------------------  ------------------------
 //	2xx (200, 202, 207), data, messageStatus 006        Result Cancelled
+//	2xx, data, messageStatus 002, 003, 004 or 008       Result TooLate, status kept
+//	2xx, data, messageStatus 005, 007, 009, 010, 012,   Result NotDelivered,
+//	013 or 014                                          status kept
 //	2xx, data, messageStatus 001                        Result NotFound
-//	2xx, data, any other status (004, 011, …)           Result TooLate, status kept
+//	2xx, data, messageStatus 011 (still scheduled)      *StatusError (retry; a
+//	                                                    GET gives up)
+//	2xx, data, any other status (015, 999, …)           *StatusError (give up)
 //	2xx, data about another apiMessageId                *DecodeError (give up)
 //	2xx, data without a 1-3 digit messageStatus         *DecodeError (give up)
 //	2xx, empty, truncated or malformed body, HTML page  *DecodeError (give up)
-//	404, error 161, 103 or any other non-fatal code     Result NotFound, code kept
-//	404, no body                                        Result NotFound
-//	404, data (any status)                              Result NotFound
-//	404, HTML page or text that is not an answer        *APIError (give up): a
-//	                                                    proxy or a wrong endpoint,
+//	2xx or 4xx, error 103, 104 or 161 (unknown message) Result NotFound, code kept
+//	404, any other error code, or none                  *APIError (give up)
+//	404, no body, data (any status), HTML page or text  *APIError (give up): a
+//	that is not an answer                               proxy or a wrong endpoint,
 //	                                                    not Clickatell
-//	2xx or 4xx, error 103, 104 or 161 (unknown message) Result NotFound
 //	401 or 402 (any body); error 001, 007, 165, 166,    *APIError (stop the run)
 //	167 or 301 at any status
 //	429 (any body), 408                                 *APIError (retry), with
@@ -58,9 +61,13 @@
 // Stop. Error 301 and HTTP 402 (no credit) stop the run like 401: credit
 // belongs to the account, not to a message, so every further call would
 // fail the same way, and one clear error beats thousands of identical ones.
-// Status 011 "scheduled for later delivery" after a stop call is TooLate as
-// the contract says (any status but 006 and 001), and its status is kept so
-// that it can be seen.
+// Statuses map to outcomes by Clickatell's status table (the project's
+// reference notes). Status 011 "scheduled for later delivery" after a stop
+// call settles nothing: the stop did not take, so it is retried like a 503,
+// and a message still scheduled after the retries stays to be tried again.
+// A status not in the table is never guessed at. Only Clickatell's own
+// "unknown message" error settles a 404: gateways and proxies answer 404
+// too, with an empty body, a page, or JSON of their own.
 //
 // # The token
 //

@@ -73,6 +73,10 @@ func (e *APIError) Error() string {
 		b.WriteString(": ")
 		b.WriteString(de.detail())
 	}
+	if e.HTTPStatus == http.StatusNotFound && e.Disposition() == GiveUp && (de == nil || !de.HTML) {
+		// An HTML page says who answered itself.
+		b.WriteString("; not Clickatell's answer about the message (no error 161, 103 or 104), so nothing is recorded: a proxy or a wrong endpoint may have answered")
+	}
 	if e.RetryAfter > 0 {
 		fmt.Fprintf(&b, " (Retry-After %v)", e.RetryAfter)
 	}
@@ -188,6 +192,56 @@ func (e *DecodeError) detail() string {
 		fmt.Fprintf(&b, "; the body starts %q", e.Excerpt)
 	}
 	return b.String()
+}
+
+// StatusScheduled is messageStatus 011, "Message scheduled for later
+// delivery".
+const StatusScheduled = "011"
+
+// StatusError is a 2xx answer whose messageStatus settles nothing: 011
+// (StatusScheduled: after a stop, the stop did not take) or a status that
+// is not in Clickatell's table, which is never guessed at.
+type StatusError struct {
+	// HTTPStatus is the answer's status code.
+	HTTPStatus int
+	// Status is the messageStatus, zero-padded ("011", "015").
+	Status string
+	// Description is Clickatell's description of Status, if any.
+	Description string
+	// Method is the call's HTTP method: DELETE (StopMessage) or GET
+	// (MessageStatus).
+	Method string
+}
+
+func (e *StatusError) Error() string {
+	var b strings.Builder
+	switch {
+	case e.Scheduled() && e.Method == http.MethodGet:
+		b.WriteString("still scheduled (status 011)")
+	case e.Scheduled():
+		b.WriteString("still scheduled (status 011): the stop did not take")
+	default:
+		b.WriteString("unknown message status ")
+		b.WriteString(e.Status)
+		b.WriteString(": not one of Clickatell's documented statuses, so nothing is recorded")
+	}
+	if e.Description != "" {
+		fmt.Fprintf(&b, " (Clickatell says %q)", e.Description)
+	}
+	return b.String()
+}
+
+// Scheduled reports whether the message is still scheduled (status 011).
+func (e *StatusError) Scheduled() bool { return e.Status == StatusScheduled }
+
+// Disposition is Retry for 011 after a stop, which may take on a second
+// try, and GiveUp otherwise: a status read (GET) or a status nobody knows
+// would only be repeated.
+func (e *StatusError) Disposition() Disposition {
+	if e.Scheduled() && e.Method != http.MethodGet {
+		return Retry
+	}
+	return GiveUp
 }
 
 // TransportError is a call that got no complete answer: the connection
@@ -414,11 +468,13 @@ func permanentTransport(err error) bool {
 //
 //   - Stop: HTTP 401 or 402, or error 001, 007, 165, 166, 167 or 301 at any
 //     HTTP status.
-//   - Retry: HTTP 429, 408, 5xx (but 501, 505), error 901, timeouts
+//   - Retry: HTTP 429, 408, 5xx (but 501, 505), error 901, status 011
+//     (*StatusError: the stop did not take), timeouts
 //     (context.DeadlineExceeded included), dropped or refused connections,
 //     io.ErrUnexpectedEOF, and non-answers (HTML, garbage) from 5xx proxies.
-//   - GiveUp: everything else, among them other 4xx, malformed 2xx
-//     answers, untrusted TLS certificates, context.Canceled (the caller
+//   - GiveUp: everything else, among them other 4xx (a 404 that is not
+//     Clickatell's error about the message included), malformed 2xx
+//     answers, a status not in Clickatell's table (*StatusError), untrusted TLS certificates, context.Canceled (the caller
 //     gave up) and errors this package does not know.
 func Classify(err error) Disposition {
 	if err == nil {
@@ -430,6 +486,10 @@ func Classify(err error) Disposition {
 	var ae *APIError
 	if errors.As(err, &ae) {
 		return ae.Disposition()
+	}
+	var se *StatusError
+	if errors.As(err, &se) {
+		return se.Disposition()
 	}
 	var de *DecodeError
 	if errors.As(err, &de) {

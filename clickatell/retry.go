@@ -107,9 +107,12 @@ func (p RetryPolicy) report(err error, maxDelay time.Duration) time.Duration {
 	if t == nil {
 		return ra
 	}
-	var de *DecodeError
+	var (
+		de *DecodeError
+		se *StatusError
+	)
 	switch {
-	case err == nil:
+	case err == nil, errors.As(err, &se):
 		t.Succeeded()
 	case isAPI && ae.HTTPStatus == 429:
 		t.Throttled(ra)

@@ -39,8 +39,9 @@ func TestClient_Simulator(t *testing.T) {
 
 			res, err := c.MessageStatus(context.Background(), scheduledID)
 			noToken(t, res, err)
-			if err != nil || res.Outcome != TooLate || res.Status != simulator.StatusScheduled {
-				t.Fatalf("status of a scheduled message: %+v, %v", res, err)
+			var se *StatusError
+			if res != nil || !errors.As(err, &se) || !se.Scheduled() || se.Status != simulator.StatusScheduled || Classify(err) != GiveUp || err.Error() != `still scheduled (status 011) (Clickatell says "Message scheduled for later delivery")` {
+				t.Fatalf("status of a scheduled message: %+v, %v; want a *StatusError for 011, not retried", res, err)
 			}
 			for i := 0; i < 2; i++ { // a second stop answers 006 again
 				res, err := stop(t, c, scheduledID)
@@ -187,5 +188,54 @@ func TestRetryPolicy_Simulator(t *testing.T) {
 	wg.Wait()
 	if outcomes[Cancelled] != 400 {
 		t.Errorf("outcomes %v, want 400 cancelled", outcomes)
+	}
+}
+
+// TestClient_SimulatorAnswers: the client against the simulator's other
+// answers settles exactly what the status table settles, in JSON and XML.
+func TestClient_SimulatorAnswers(t *testing.T) {
+	answers := map[string]string{
+		"10000000000000000000000000000001": "010",
+		"10000000000000000000000000000002": "002",
+		"10000000000000000000000000000003": "404:103",
+		"10000000000000000000000000000004": "001",
+		"20000000000000000000000000000001": "stuck",
+		"20000000000000000000000000000002": "015",
+		"20000000000000000000000000000003": "404:gateway",
+		"20000000000000000000000000000004": "404:empty",
+		"20000000000000000000000000000005": "404:html",
+		"20000000000000000000000000000006": "404:text",
+		"20000000000000000000000000000007": "404:nocode",
+		"20000000000000000000000000000008": "404:data",
+	}
+	want := map[string]Outcome{
+		"10000000000000000000000000000001": NotDelivered,
+		"10000000000000000000000000000002": TooLate,
+		"10000000000000000000000000000003": NotFound,
+		"10000000000000000000000000000004": NotFound,
+	}
+	for _, f := range []Format{JSON, XML} {
+		t.Run(f.String(), func(t *testing.T) {
+			_, srv := simServer(t, simulator.Config{Answers: answers})
+			c := newTestClient(t, srv, WithFormat(f))
+			for id := range answers {
+				res, err := stop(t, c, id)
+				if o, ok := want[id]; ok {
+					if err != nil || res.Outcome != o {
+						t.Errorf("%s (%s): %+v, %v; want %v", id, answers[id], res, err, o)
+					}
+					continue
+				}
+				var se *StatusError
+				switch {
+				case res != nil:
+					t.Errorf("%s (%s) settled as %v", id, answers[id], res.Outcome)
+				case answers[id] == "stuck" && (!errors.As(err, &se) || !se.Scheduled() || Classify(err) != Retry):
+					t.Errorf("%s (stuck): %v, want a *StatusError for 011 to retry", id, err)
+				case answers[id] != "stuck" && Classify(err) != GiveUp:
+					t.Errorf("%s (%s): %v classified %v, want give up", id, answers[id], err, Classify(err))
+				}
+			}
+		})
 	}
 }

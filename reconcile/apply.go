@@ -740,7 +740,7 @@ func (r *run) settle(s settled) {
 	if s.unsettled {
 		return
 	}
-	if s.res != nil && (s.res.Outcome < clickatell.Cancelled || s.res.Outcome > clickatell.NotFound) {
+	if s.res != nil && (s.res.Outcome < clickatell.Cancelled || s.res.Outcome > clickatell.NotDelivered) {
 		// A client that settles with an outcome we do not know is a bug;
 		// count it as a failure rather than record nonsense.
 		s.res, s.err = nil, fmt.Errorf("unexpected outcome %v", s.res.Outcome)
@@ -783,6 +783,9 @@ func (r *run) record(s settled, ev *MessageEvent) {
 	case clickatell.NotFound:
 		out = state.NotFound
 		r.counts.NotFound++
+	case clickatell.NotDelivered:
+		out = state.NotDelivered
+		r.counts.NotDelivered++
 	}
 	rec := &state.Record{
 		Outcome:     out,

@@ -79,10 +79,11 @@ type MessageEvent struct {
 type Counts struct {
 	// Total is how many messages the run set out to cancel.
 	Total int `json:"total"`
-	// Cancelled, TooLate and NotFound settled in this run.
-	Cancelled int `json:"cancelled"`
-	TooLate   int `json:"too_late"`
-	NotFound  int `json:"not_found"`
+	// Cancelled, TooLate, NotFound and NotDelivered settled in this run.
+	Cancelled    int `json:"cancelled"`
+	TooLate      int `json:"too_late"`
+	NotFound     int `json:"not_found"`
+	NotDelivered int `json:"not_delivered"`
 	// Failed could not be settled in this run; the next run tries again.
 	Failed int `json:"failed"`
 	// Calls is how many calls were sent, retries included.
@@ -90,10 +91,10 @@ type Counts struct {
 }
 
 // Done is how many messages are finished with for this run.
-func (c Counts) Done() int { return c.Cancelled + c.TooLate + c.NotFound + c.Failed }
+func (c Counts) Done() int { return c.Settled() + c.Failed }
 
 // Settled is how many messages settled (and are recorded in state).
-func (c Counts) Settled() int { return c.Cancelled + c.TooLate + c.NotFound }
+func (c Counts) Settled() int { return c.Cancelled + c.TooLate + c.NotFound + c.NotDelivered }
 
 // Remaining is how many messages are not settled: failed, or never tried
 // because the run stopped early. The next apply tries them again.

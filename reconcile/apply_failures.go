@@ -54,7 +54,16 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 		ae *clickatell.APIError
 		de *clickatell.DecodeError
 		te *clickatell.TransportError
+		se *clickatell.StatusError
 	)
+	if errors.As(err, &se) {
+		// Its own cause, whatever the description: 011 and each unknown
+		// status group apart.
+		if se.Scheduled() {
+			return "still scheduled (status 011): the stop did not take", se.HTTPStatus, ""
+		}
+		return "unknown message status " + se.Status + " (not in Clickatell's table, not recorded)", se.HTTPStatus, ""
+	}
 	if errors.As(err, &ae) {
 		cause = "HTTP " + itoa(ae.HTTPStatus)
 		if ae.Code != "" {
@@ -71,6 +80,9 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 			cause += " (throttled)"
 		case http.StatusText(ae.HTTPStatus) != "":
 			cause += " (" + strings.ToLower(http.StatusText(ae.HTTPStatus)) + ")"
+		}
+		if ae.HTTPStatus == http.StatusNotFound && ae.Disposition() == clickatell.GiveUp && !errors.As(ae.Err, &de) {
+			cause += ": not Clickatell's answer about the message" + endpointHint(ae.HTTPStatus)
 		}
 		return cause, ae.HTTPStatus, ae.Code
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"sync"
@@ -698,6 +699,10 @@ func TestCauseOf(t *testing.T) {
 		{fmt.Errorf("wrapped: %w", context.DeadlineExceeded), "timeout (no answer in time)"},
 		{fmt.Errorf("read: %w", errors.New("unexpected EOF")), "read: unexpected EOF"},
 		{fmt.Errorf("message %s: malformed answer", id), "message {id}: malformed answer"},
+		{&clickatell.StatusError{HTTPStatus: 200, Status: "011", Description: "Message scheduled for later delivery", Method: "DELETE"}, "still scheduled (status 011): the stop did not take"},
+		{&clickatell.StatusError{HTTPStatus: 200, Status: "015", Description: "Something new", Method: "DELETE"}, "unknown message status 015 (not in Clickatell's table, not recorded)"},
+		{&clickatell.APIError{HTTPStatus: 404}, "HTTP 404 (not found): not Clickatell's answer about the message; check CLICKATELL_ENDPOINT"},
+		{&clickatell.APIError{HTTPStatus: 404, Code: "404"}, "HTTP 404, error 404 (not found): not Clickatell's answer about the message; check CLICKATELL_ENDPOINT"},
 	}
 	for _, tt := range tests {
 		got, _, _ := causeOf(tt.err, id)
@@ -813,7 +818,7 @@ func TestProgressEvent_JSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"type":"progress","time":"2026-11-27T09:00:00Z","progress":{"total":1000,"cancelled":240,"too_late":0,"not_found":0,"failed":0,"calls":250,"elapsed_seconds":4,"rate":60,"eta_seconds":12.7}}`
+	want := `{"type":"progress","time":"2026-11-27T09:00:00Z","progress":{"total":1000,"cancelled":240,"too_late":0,"not_found":0,"not_delivered":0,"failed":0,"calls":250,"elapsed_seconds":4,"rate":60,"eta_seconds":12.7}}`
 	if string(b) != want {
 		t.Errorf("JSON:\n got %s\nwant %s", b, want)
 	}
@@ -854,5 +859,129 @@ func TestApply_WrongEndpointPathSettlesNothing(t *testing.T) {
 	}
 	if st := sim.Stats(); st.Cancelled != 0 || st.NotFound != int64(res.Calls) {
 		t.Errorf("simulator saw %+v: want every call a 404, none cancelling", st)
+	}
+}
+
+// TestApply_StatusTable: every status of Clickatell's table settles as the
+// table says and is recorded with its status and description; 011 is
+// retried within the retry budget and, still scheduled, is a failure of
+// its own cause; a status nobody knows is a failure naming it; neither is
+// recorded.
+func TestApply_StatusTable(t *testing.T) {
+	statuses := []struct {
+		status string
+		want   state.Outcome // 0: not settled
+	}{
+		{"006", state.Cancelled},
+		{"002", state.TooLate}, {"003", state.TooLate}, {"004", state.TooLate}, {"008", state.TooLate},
+		{"005", state.NotDelivered}, {"007", state.NotDelivered}, {"009", state.NotDelivered}, {"010", state.NotDelivered},
+		{"012", state.NotDelivered}, {"013", state.NotDelivered}, {"014", state.NotDelivered},
+		{"001", state.NotFound},
+		{"011", 0}, {"015", 0}, {"999", 0},
+	}
+	var mu sync.Mutex
+	calls := map[string]int{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := strings.TrimPrefix(r.URL.Path, "/rest/message/")
+		var n int
+		fmt.Sscanf(id, "%x", &n)
+		mu.Lock()
+		calls[id]++
+		mu.Unlock()
+		st := statuses[n-1].status
+		fmt.Fprintf(w, `{"data":{"messageStatus":%q,"description":"status %s","apiMessageId":%q}}`, st, st, id)
+	}))
+	defer srv.Close()
+	client, err := clickatell.New(clickatell.WithBaseURL(srv.URL), clickatell.WithToken("status-table-token"), clickatell.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newMemBackend()
+	opts := fastOpts()
+	opts.MaxRetries = 2
+	res, err := Apply(context.Background(), testPlan(len(statuses)), b, client, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Counts{Total: 16, Cancelled: 1, TooLate: 4, NotDelivered: 7, NotFound: 1, Failed: 3, Calls: 13 + 3 + 1 + 1}
+	if diff := cmp.Diff(want, res.Counts); diff != "" {
+		t.Errorf("counts (-want +got):\n%s", diff)
+	}
+	for i, st := range statuses {
+		id := testID(i)
+		rec, ok := b.st.Messages[id]
+		switch {
+		case st.want == 0 && ok:
+			t.Errorf("status %s recorded as %+v", st.status, rec)
+		case st.want != 0 && (rec.Outcome != st.want || rec.Status != st.status || rec.Description != "status "+st.status):
+			t.Errorf("status %s recorded as %+v, want %v with its status and description", st.status, rec, st.want)
+		}
+	}
+	if n := calls[testID(13).String()]; n != 3 {
+		t.Errorf("011 was sent %d times, want 3 (1 + MaxRetries)", n)
+	}
+	causes := map[string]int{}
+	for _, g := range res.Failures {
+		causes[g.Cause] = g.Count
+	}
+	wantCauses := map[string]int{
+		"still scheduled (status 011): the stop did not take":                  1,
+		"unknown message status 015 (not in Clickatell's table, not recorded)": 1,
+		"unknown message status 999 (not in Clickatell's table, not recorded)": 1,
+	}
+	if diff := cmp.Diff(wantCauses, causes); diff != "" {
+		t.Errorf("failure causes (-want +got):\n%s", diff)
+	}
+}
+
+// TestApply_404SettlesOnlyClickatellsError: only Clickatell's own error
+// about the message settles a 404.
+func TestApply_404SettlesOnlyClickatellsError(t *testing.T) {
+	bodies := []struct {
+		ct, body string
+		settles  bool
+	}{
+		{"application/json", `{"error":{"code":"161","description":"Resource does not exist"}}`, true},
+		{"application/json", `{"error":{"code":103,"description":"Unknown API message ID"}}`, true},
+		{"application/xml", `<response><error><code>104</code><description>Unknown client message ID</description></error></response>`, true},
+		{"", "", false},
+		{"text/html", "<html><head><title>404 Not Found</title></head><body><center><h1>404 Not Found</h1></center><hr><center>nginx</center></body></html>", false},
+		{"text/plain", "404 page not found\n", false},
+		{"application/json", `{"error":{"code":"404"}}`, false},
+		{"application/json", `{"error":{"description":"Not Found"}}`, false},
+		{"application/json", `{"data":{"messageStatus":"001","description":"Message unknown"}}`, false},
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n int
+		fmt.Sscanf(strings.TrimPrefix(r.URL.Path, "/rest/message/"), "%x", &n)
+		if ct := bodies[n-1].ct; ct != "" {
+			w.Header().Set("Content-Type", ct)
+		}
+		w.WriteHeader(http.StatusNotFound)
+		fmt.Fprint(w, bodies[n-1].body)
+	}))
+	defer srv.Close()
+	client, err := clickatell.New(clickatell.WithBaseURL(srv.URL), clickatell.WithToken("status-table-token"), clickatell.WithHTTPClient(srv.Client()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := newMemBackend()
+	res, err := Apply(context.Background(), testPlan(len(bodies)), b, client, fastOpts())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.NotFound != 3 || res.Failed != 6 || res.Calls != len(bodies) {
+		t.Errorf("counts %+v: want 3 not found, 6 failed, one call each", res.Counts)
+	}
+	for i, bd := range bodies {
+		rec, ok := b.st.Messages[testID(i)]
+		if ok != bd.settles || ok && rec.Outcome != state.NotFound {
+			t.Errorf("404 %q: recorded %v %+v, want recorded %v", bd.body, ok, rec, bd.settles)
+		}
+	}
+	for _, g := range res.Failures {
+		if !strings.Contains(g.Cause, "HTTP 404") || !strings.Contains(g.Cause, "CLICKATELL_ENDPOINT") {
+			t.Errorf("cause %q: want it to name the 404 and point at CLICKATELL_ENDPOINT", g.Cause)
+		}
 	}
 }

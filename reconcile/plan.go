@@ -32,6 +32,8 @@ const (
 	AlreadyTooLate
 	// AlreadyNotFound: settled as not_found; nothing is sent.
 	AlreadyNotFound
+	// AlreadyNotDelivered: settled as not_delivered; nothing is sent.
+	AlreadyNotDelivered
 )
 
 func (a Action) String() string {
@@ -44,6 +46,8 @@ func (a Action) String() string {
 		return "too_late"
 	case AlreadyNotFound:
 		return "not_found"
+	case AlreadyNotDelivered:
+		return "not_delivered"
 	}
 	return fmt.Sprintf("Action(%d)", uint8(a))
 }
@@ -72,17 +76,20 @@ func (r StateRef) sameVersion(o StateRef) bool {
 
 // Summary counts the plan's messages by action.
 type Summary struct {
-	Cancel    int `json:"cancel"`
-	Cancelled int `json:"cancelled"`
-	TooLate   int `json:"too_late"`
-	NotFound  int `json:"not_found"`
+	Cancel       int `json:"cancel"`
+	Cancelled    int `json:"cancelled"`
+	TooLate      int `json:"too_late"`
+	NotFound     int `json:"not_found"`
+	NotDelivered int `json:"not_delivered"`
 	// Orphaned counts messages in state but in no manifest group.
 	Orphaned int `json:"orphaned"`
 }
 
 // Total is the number of manifest messages the summary covers (orphans
 // excluded: they are in state only).
-func (s Summary) Total() int { return s.Cancel + s.Cancelled + s.TooLate + s.NotFound }
+func (s Summary) Total() int {
+	return s.Cancel + s.Cancelled + s.TooLate + s.NotFound + s.NotDelivered
+}
 
 // Change is one message the plan will cancel.
 type Change struct {
@@ -104,12 +111,13 @@ type GroupPlan struct {
 	ScheduledAt *time.Time `json:"scheduled_at,omitempty"`
 	// Total is how many IDs the group lists.
 	Total int `json:"total"`
-	// Cancel, Cancelled, TooLate and NotFound count the group's messages
-	// by action.
-	Cancel    int `json:"cancel"`
-	Cancelled int `json:"cancelled"`
-	TooLate   int `json:"too_late"`
-	NotFound  int `json:"not_found"`
+	// Cancel, Cancelled, TooLate, NotFound and NotDelivered count the
+	// group's messages by action.
+	Cancel       int `json:"cancel"`
+	Cancelled    int `json:"cancelled"`
+	TooLate      int `json:"too_late"`
+	NotFound     int `json:"not_found"`
+	NotDelivered int `json:"not_delivered"`
 }
 
 // Warning is something the reviewer of a plan should know before applying
@@ -281,6 +289,8 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 				gs.TooLate++
 			case state.NotFound:
 				gs.NotFound++
+			case state.NotDelivered:
+				gs.NotDelivered++
 			default:
 				return nil, fmt.Errorf("state: message %s has invalid outcome %d", id, r.Outcome)
 			}
@@ -291,7 +301,8 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 			continue
 		}
 		gp := GroupPlan{Name: g.Name, Reason: g.Reason, Total: len(g.IDs),
-			Cancel: gs.Cancel, Cancelled: gs.Cancelled, TooLate: gs.TooLate, NotFound: gs.NotFound}
+			Cancel: gs.Cancel, Cancelled: gs.Cancelled, TooLate: gs.TooLate, NotFound: gs.NotFound,
+			NotDelivered: gs.NotDelivered}
 		if !g.ScheduledAt.IsZero() {
 			t := g.ScheduledAt.UTC()
 			gp.ScheduledAt = &t
@@ -301,6 +312,7 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 		p.Summary.Cancelled += gs.Cancelled
 		p.Summary.TooLate += gs.TooLate
 		p.Summary.NotFound += gs.NotFound
+		p.Summary.NotDelivered += gs.NotDelivered
 	}
 	p.Summary.Orphaned = len(msgs) - settledInManifest
 	if p.Summary.Orphaned < 0 {

@@ -46,12 +46,12 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		_, calls := s.store.get(id)
-		st := s.store.lookup(id, s.anyScheduled)
+		st, _ := s.StatusID(id)
 		adminJSON(w, http.StatusOK, struct {
 			ID     msgid.ID `json:"id"`
 			Calls  uint32   `json:"calls"`
 			Status string   `json:"status"`
-		}{id, calls, statusCode(st)})
+		}{id, calls, st})
 	default:
 		adminJSON(w, http.StatusNotFound, map[string]string{"error": "no such endpoint; try GET /_sim/stats, GET /_sim/calls/{id} or POST /_sim/tally"})
 	}
@@ -91,7 +91,8 @@ func (s *Simulator) serveTally(w http.ResponseWriter, r *http.Request) {
 		_, calls := s.store.get(id)
 		t.IDs++
 		t.Calls += int64(calls)
-		t.Statuses[statusCode(s.store.lookup(id, s.anyScheduled))]++
+		st, _ := s.StatusID(id)
+		t.Statuses[st]++
 	}
 	if err := sc.Err(); err != nil {
 		adminJSON(w, http.StatusBadRequest, map[string]string{"error": "reading the IDs: " + err.Error()})

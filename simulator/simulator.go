@@ -32,7 +32,10 @@
 //  5. The message: scheduled → cancelled (200, 006); cancelled → 200, 006
 //     again; delivered → 200, 004; unknown → 404, error 161. With
 //     Config.DropAfterRate the connection is then cut although the message
-//     was acted on, as when a real network loses an answer.
+//     was acted on, as when a real network loses an answer. An ID given an
+//     answer with SetAnswer (Config.Answers) gets it instead: a stop that
+//     does not take (011), a status not in Clickatell's table, or a 404
+//     of another server (empty, a page, a gateway's JSON).
 //
 // The handler is built for throughput: IDs are kept as msgid.ID in sharded
 // maps, counters are atomics, the fault RNG is lock-free, and answers are
@@ -48,6 +51,7 @@ import (
 	"math"
 	"net/http"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -75,6 +79,9 @@ type Config struct {
 	Delivered []string
 	// AnyScheduled treats every well-formed unlisted ID as scheduled.
 	AnyScheduled bool
+	// Answers gives IDs answers beyond their status (SetAnswer's list:
+	// "stuck", "015", "404:gateway", …), as clickatell-sim's -status file.
+	Answers map[string]string
 	// Latency and Jitter are added to every answer: Latency plus a uniform
 	// random share of Jitter.
 	Latency, Jitter time.Duration
@@ -154,6 +161,10 @@ type Simulator struct {
 	limiter      *limiter
 	rng          atomic.Uint64
 	store        store
+	// specials holds the IDs given answers by SetAnswer (msgid.ID →
+	// *special); hasSpecials spares every other call the lookup.
+	specials    sync.Map
+	hasSpecials atomic.Bool
 
 	requests, cancelled, alreadyCancelled, notStopped, lookups     atomic.Int64
 	notFound, badRequest, throttled, failed, dropped, unauthorized atomic.Int64
@@ -234,6 +245,15 @@ func New(cfg Config) (*Simulator, error) {
 			}
 		}
 	}
+	for t, answer := range cfg.Answers {
+		id, err := msgid.Parse(t)
+		if err != nil {
+			return nil, fmt.Errorf("simulator: Config.Answers: %w", err)
+		}
+		if _, err := s.AddAnswer(id, answer); err != nil {
+			return nil, fmt.Errorf("simulator: Config.Answers[%s]: %w", t, err)
+		}
+	}
 	return s, nil
 }
 
@@ -301,6 +321,9 @@ func (s *Simulator) Status(id string) (string, bool) {
 
 // StatusID is Status for a parsed ID.
 func (s *Simulator) StatusID(id msgid.ID) (string, bool) {
+	if code, found, ok := s.answerStatus(id); ok {
+		return code, found
+	}
 	st := s.store.lookup(id, s.anyScheduled)
 	if st == stUnknown {
 		return "", false
@@ -327,6 +350,9 @@ func (s *Simulator) AddDelivered(ids ...msgid.ID) {
 // 200 with that status; only 011 (scheduled) turns into 006. An empty status
 // makes the ID unknown again (404) unless AnyScheduled is set.
 func (s *Simulator) SetStatus(id msgid.ID, status string) error {
+	if s.hasSpecials.Load() {
+		s.specials.Delete(id)
+	}
 	if status == "" {
 		s.store.set(id, stUnknown)
 		return nil
@@ -351,6 +377,9 @@ func (e *ConflictError) Error() string {
 }
 
 func describeStatus(code string) string {
+	if len(code) != 3 || !isDigits(code) {
+		return "answer " + code
+	}
 	switch code {
 	case StatusScheduled:
 		return "scheduled"
@@ -528,6 +557,12 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		case u < s.dropAfter:
 			dropAfter = true
+		}
+	}
+
+	if s.hasSpecials.Load() {
+		if sp := s.specialOf(id); sp != nil && s.serveSpecial(w, format, isDelete, count, id, sp) {
+			return
 		}
 	}
 

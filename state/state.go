@@ -29,10 +29,15 @@ type Outcome uint8
 const (
 	// Cancelled: Clickatell confirmed status 006, the message will not go out.
 	Cancelled Outcome = iota + 1
-	// TooLate: Clickatell answered with another status; it can no longer be stopped.
+	// TooLate: status 002, 003, 004 or 008; it is going or has gone out.
 	TooLate
-	// NotFound: HTTP 404 or status 001 "Message unknown".
+	// NotFound: status 001 "Message unknown", or Clickatell's own 404 error
+	// about the message (codes 161, 103, 104).
 	NotFound
+	// NotDelivered: status 005, 007, 009, 010, 012, 013 or 014; Clickatell
+	// will not deliver it (error, expired, out of credit, cancelled by
+	// Clickatell, ...), so there is nothing to stop.
+	NotDelivered
 )
 
 // String returns the outcome as written in state files and plans.
@@ -44,6 +49,8 @@ func (o Outcome) String() string {
 		return "too_late"
 	case NotFound:
 		return "not_found"
+	case NotDelivered:
+		return "not_delivered"
 	}
 	return fmt.Sprintf("Outcome(%d)", uint8(o))
 }
@@ -57,13 +64,18 @@ func ParseOutcome(s string) (Outcome, error) {
 		return TooLate, nil
 	case "not_found":
 		return NotFound, nil
+	case "not_delivered":
+		return NotDelivered, nil
 	}
-	return 0, fmt.Errorf("unknown outcome %q (want cancelled, too_late or not_found)", s)
+	return 0, fmt.Errorf("unknown outcome %q (want cancelled, too_late, not_found or not_delivered)", s)
 }
+
+// Valid reports whether o is one of the outcomes above.
+func (o Outcome) Valid() bool { return o >= Cancelled && o <= NotDelivered }
 
 // MarshalText implements encoding.TextMarshaler.
 func (o Outcome) MarshalText() ([]byte, error) {
-	if o < Cancelled || o > NotFound {
+	if !o.Valid() {
 		return nil, fmt.Errorf("invalid outcome %d", uint8(o))
 	}
 	return []byte(o.String()), nil

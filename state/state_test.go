@@ -10,7 +10,7 @@ import (
 )
 
 func TestOutcome_Text(t *testing.T) {
-	for _, o := range []Outcome{Cancelled, TooLate, NotFound} {
+	for _, o := range []Outcome{Cancelled, TooLate, NotFound, NotDelivered} {
 		text, err := o.MarshalText()
 		if err != nil {
 			t.Fatalf("%v.MarshalText: %v", o, err)
@@ -23,7 +23,13 @@ func TestOutcome_Text(t *testing.T) {
 	if _, err := Outcome(0).MarshalText(); err == nil {
 		t.Error("the zero Outcome marshals")
 	}
-	if _, err := ParseOutcome("canceled"); err == nil || !strings.Contains(err.Error(), "cancelled, too_late or not_found") {
+	if _, err := (NotDelivered + 1).MarshalText(); err == nil {
+		t.Error("an outcome past NotDelivered marshals")
+	}
+	if NotDelivered.String() != "not_delivered" {
+		t.Errorf("NotDelivered.String() = %q", NotDelivered.String())
+	}
+	if _, err := ParseOutcome("canceled"); err == nil || !strings.Contains(err.Error(), "cancelled, too_late, not_found or not_delivered") {
 		t.Errorf("ParseOutcome(\"canceled\"): %v", err)
 	}
 }

@@ -57,6 +57,20 @@ a missing "X-Version: 1" 400 with error 165. JSON or XML, by Accept.
 ID files hold one 32-character hexadecimal ID a line; blank lines and lines
 starting with # are ignored.
 
+A -status file gives IDs other answers, one "ID ANSWER" a line (blank and #
+lines ignored), for tests of what a client does with them. ANSWER is:
+  001 … 014    the message has that status (011 scheduled, 010 expired, …)
+  stuck        scheduled, but every stop answers 011: the stop did not take
+  stuck:N      the first N stops answer 011, later ones cancel it (006)
+  NNN          another three-digit status (015, 999), not in Clickatell's table
+  404:161      404 with Clickatell's error 161 (also 404:103, 404:104)
+  404:empty    404 with an empty body
+  404:html     404 with a web server's HTML page
+  404:text     404 with a plain-text page
+  404:gateway  404 with a gateway's own JSON, {"error":{"code":"404"}}
+  404:nocode   404 with an error object that has no code
+  404:data     404 with a data body (status 001)
+
 Admin endpoints (no token): GET /_sim/stats, GET /_sim/calls/{id}.
 
 Examples:
@@ -67,6 +81,13 @@ Examples:
   # A pipeline test: known IDs, a slow and flaky API, throttled at 100/s.
   clickatell-sim -scheduled ids.txt -delivered sent.txt \
       -latency 20ms -jitter 10ms -rate 100 -retry-after 1 -fail-rate 0.02
+
+  # Expired, stuck and gateway-404 messages beside scheduled ones, with
+  # answers.txt holding lines such as
+  #   360586640fe9846954897dffe6c13dfc 010
+  #   b09e1b1bdb5a070c978f03b6836b955c stuck
+  #   0c2a7f3e9b1d4c5a8e6f7a9b0c1d2e3f 404:gateway
+  clickatell-sim -any-scheduled -status answers.txt
 
   # In a shell script: start it, read its URL, point recall at it.
   export CLICKATELL_TOKEN=sim-token
@@ -85,6 +106,7 @@ type options struct {
 	cfg        simulator.Config
 	scheduled  []string
 	delivered  []string
+	statuses   []string
 	statsEvery time.Duration
 }
 
@@ -105,12 +127,13 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	o := &options{}
 	fs := flag.NewFlagSet("clickatell-sim", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var sched, deliv filesFlag
+	var sched, deliv, stat filesFlag
 	tokenDefault := "$CLICKATELL_TOKEN, else " + simulator.DefaultToken
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on; port 0 picks a free port")
 	token := fs.String("token", "", "the accepted bearer `TOKEN` (default "+tokenDefault+")")
 	fs.Var(&sched, "scheduled", "`FILE` of IDs that are scheduled (stoppable); repeatable")
 	fs.Var(&deliv, "delivered", "`FILE` of IDs that are already delivered (status 004); repeatable")
+	fs.Var(&stat, "status", "`FILE` of \"ID ANSWER\" lines giving IDs other statuses and answers (see above); repeatable")
 	fs.BoolVar(&o.cfg.AnyScheduled, "any-scheduled", false, "treat every well-formed ID not listed as scheduled")
 	fs.DurationVar(&o.cfg.Latency, "latency", 0, "`DURATION` added to every answer")
 	fs.DurationVar(&o.cfg.Jitter, "jitter", 0, "up to this random `DURATION` added to every answer, on top of -latency")
@@ -141,7 +164,7 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: clickatell-sim takes only flags; run 'clickatell-sim -h' for usage", fs.Arg(0))
 	}
-	o.scheduled, o.delivered = sched, deliv
+	o.scheduled, o.delivered, o.statuses = sched, deliv, stat
 	switch {
 	case *token != "":
 		o.cfg.Token = *token
@@ -205,6 +228,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			counts[l.status] += n
 		}
 	}
+	others := 0
+	for _, name := range o.statuses {
+		n, err := loadAnswers(sim, name)
+		if err != nil {
+			return err
+		}
+		others += n
+	}
 
 	ln, err := net.Listen("tcp", o.listen)
 	if err != nil {
@@ -222,6 +253,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("printing the URL: %w", err)
 	}
 	what := fmt.Sprintf("%d scheduled, %d delivered IDs", counts[simulator.StatusScheduled], counts[simulator.StatusDelivered])
+	if others > 0 {
+		what += fmt.Sprintf(", %d with other answers", others)
+	}
 	if o.cfg.AnyScheduled {
 		what += "; any other well-formed ID is scheduled"
 	}
@@ -323,6 +357,47 @@ func loadIDs(sim *simulator.Simulator, name, status string) (int, error) {
 		return err
 	})
 	return n, err
+}
+
+// loadAnswers reads a -status file ("ID ANSWER" lines) into sim, and
+// returns how many IDs it added. Errors are name:line: message.
+func loadAnswers(sim *simulator.Simulator, name string) (int, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	line, n := 0, 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if line == 1 {
+			text = strings.TrimPrefix(text, "\ufeff")
+		}
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		fields := strings.Fields(text)
+		if len(fields) != 2 {
+			return n, fmt.Errorf("%s:%d: %q: want an ID and an answer, e.g. 360586640fe9846954897dffe6c13dfc 010", name, line, clip(text))
+		}
+		id, err := msgid.Parse(fields[0])
+		if err != nil {
+			return n, fmt.Errorf("%s:%d: %q is not a message ID: want 32 hexadecimal characters", name, line, clip(fields[0]))
+		}
+		added, err := sim.AddAnswer(id, fields[1])
+		if err != nil {
+			return n, fmt.Errorf("%s:%d: %s", name, line, strings.TrimPrefix(err.Error(), "simulator: "))
+		}
+		if added {
+			n++
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return n, fmt.Errorf("%s: %w", name, err)
+	}
+	return n, nil
 }
 
 // readIDs calls fn for each ID in r, reporting errors as name:line: message.

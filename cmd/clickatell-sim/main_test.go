@@ -431,3 +431,68 @@ func TestCommand_usageErrors(t *testing.T) {
 		t.Errorf("-h: stdout %q, stderr %q", stdout.String(), stderr.String())
 	}
 }
+
+// -status gives IDs other answers: statuses outside scheduled and
+// delivered, stops that do not take, and 404s of other servers.
+func TestRun_status(t *testing.T) {
+	dir := t.TempDir()
+	const (
+		expired = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa1"
+		stuck   = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa2"
+		odd     = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa3"
+		gateway = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa4"
+		empty   = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa5"
+		once    = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6"
+	)
+	answers := writeFile(t, dir, "answers.txt", "# answers\n"+expired+" 010\n"+stuck+"   stuck\n"+odd+" 015\n"+gateway+" 404:gateway\n"+empty+" 404:empty\n"+once+" stuck:1\n\n")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var stdout, stderr syncBuffer
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-any-scheduled", "-status", answers, "-token", "t"}, &stdout, &stderr)
+	}()
+	url := firstLine(t, &stdout, done)
+	for _, tc := range []struct {
+		id   string
+		code int
+		body string
+	}{
+		{expired, 200, `"messageStatus":"010"`},
+		{stuck, 200, `"messageStatus":"011"`},
+		{stuck, 200, `"messageStatus":"011"`},
+		{odd, 200, `"messageStatus":"015"`},
+		{gateway, 404, `{"error":{"code":"404"}}`},
+		{empty, 404, ""},
+		{once, 200, `"messageStatus":"011"`},
+		{once, 200, `"messageStatus":"006"`},
+		{idA, 200, `"messageStatus":"006"`},
+	} {
+		code, body := call(t, url, tc.id, "t")
+		if code != tc.code || !strings.Contains(body, tc.body) || tc.body == "" && body != "" {
+			t.Errorf("DELETE %s: %d %q, want %d with %q", tc.id, code, body, tc.code, tc.body)
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if want := "(0 scheduled, 0 delivered IDs, 6 with other answers; any other well-formed ID is scheduled)"; !strings.Contains(stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	}
+
+	sched := writeFile(t, dir, "scheduled.txt", expired+"\n")
+	for _, tc := range []struct {
+		file, want string
+	}{
+		{writeFile(t, dir, "bad1.txt", expired+"\n"), `bad1.txt:1: "` + expired + `": want an ID and an answer`},
+		{writeFile(t, dir, "bad2.txt", expired+" 404:teapot\n"), `bad2.txt:1: unknown answer "404:teapot": want a status 001 to 014, stuck`},
+		{writeFile(t, dir, "bad3.txt", "\nxyz 010\n"), `bad3.txt:2: "xyz" is not a message ID`},
+		{writeFile(t, dir, "bad4.txt", expired+" 010\n"), `bad4.txt:1: ` + expired + ` is listed as both scheduled and status 010`},
+	} {
+		err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-scheduled", sched, "-status", tc.file}, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("-status %s: %v, want an error containing %q", filepath.Base(tc.file), err, tc.want)
+		}
+	}
+}

@@ -26,7 +26,8 @@ const applyHelp = `
 Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-auto-approve]
                     [-parallelism N] [-rate N] [-max-retries N] [-timeout D]
                     [-format human|json] [-lock-timeout D] [-target GROUP]...
-                    [-api-format json|xml] [-allow-unknown-ids] [-no-color]
+                    [-api-format json|xml] [-allow-unknown-ids] [-detailed-exitcode]
+                    [-no-color]
 
   Cancels the outstanding messages with Clickatell's stop-message call and
   records every settled message in the state.
@@ -55,10 +56,19 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   Needs CLICKATELL_TOKEN (the API token; never printed) and optionally
   CLICKATELL_ENDPOINT (default https://api.clickatell.com).
 
+  It ends with "Apply complete!" only when every planned message settled
+  (cancelled, too late, not found or not delivered); otherwise the closing
+  line says what failed, and the failures follow, grouped by cause.
+
 Exit codes:
   0  every planned message ended cancelled (or there was nothing to do)
-  1  anything else: failed calls, messages too late or not found, an
-     interrupt, an error
+  1  anything else: failed calls, messages too late, not found or not
+     delivered, an interrupt, an error
+  With -detailed-exitcode:
+  0  every planned message ended cancelled (or there was nothing to do)
+  1  an error, an interrupt, or messages left unsettled: a rerun can help
+  2  every message settled, but some were not cancelled (too late, not
+     found or not delivered): a rerun cannot help
 
 Examples:
 
@@ -74,6 +84,9 @@ Examples:
 
   # One JSON event per line, for another program.
   recall apply -auto-approve -format json > apply.jsonl
+
+  # In CI: tell "run it again" (1) from "settled, but not all stopped" (2).
+  recall apply -auto-approve -detailed-exitcode cancel.plan
 
   # Only one group of the manifest.
   recall apply -target black-friday-wrong-price
@@ -101,6 +114,9 @@ type applyArgs struct {
 	apiFormat   string
 	// allowUnknownIDs turns off the wrong-account guard.
 	allowUnknownIDs bool
+	// detailedExitcode: exit 2 when every message settled but some were
+	// not cancelled.
+	detailedExitcode bool
 }
 
 func init() {
@@ -129,6 +145,7 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
 	fs.StringVar(&a.apiFormat, "api-format", "json", "`FORMAT` asked of the API: json or xml")
 	fs.BoolVar(&a.allowUnknownIDs, "allow-unknown-ids", false, "record messages Clickatell does not know as not found, even when every answer says so (the token is right, the messages are gone)")
+	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 0 when every message was cancelled, 2 when every message settled but some were not cancelled, 1 otherwise (errors, messages left unsettled)")
 
 	var positional []string
 	for {
@@ -366,7 +383,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		out.interrupted(res.Remaining())
 		return &exitError{code: 1}
 	case !res.Complete():
-		return &exitError{code: 1}
+		return &exitError{code: applyExitCode(res, a.detailedExitcode)}
 	}
 	return nil
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/rogpeppe/go-internal/testscript"
 
+	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -22,6 +23,10 @@ import (
 //	sim-stats NAME OP N           a counter of simulator.Stats (by its JSON
 //	                              name) compared with N (==, <= or >=)
 //	sim-token TOKEN               change the token the simulator accepts
+//	sim-answer ID ANSWER          give ID another answer (simulator.SetAnswer:
+//	                              a status, stuck, 015, 404:gateway, …)
+//
+// sim takes clickatell-sim's -status FILE of "ID ANSWER" lines too.
 //
 // and $TOKEN, the test token, which no output or file may contain.
 func init() {
@@ -33,6 +38,7 @@ func init() {
 	scriptCmds["sim-calls"] = cmdSimCalls
 	scriptCmds["sim-stats"] = cmdSimStats
 	scriptCmds["sim-token"] = cmdSimToken
+	scriptCmds["sim-answer"] = cmdSimAnswer
 }
 
 // sims maps each running script to its simulator.
@@ -106,6 +112,15 @@ func cmdSimToken(ts *testscript.TestScript, neg bool, args []string) {
 	scriptSim(ts).SetToken(args[0])
 }
 
+func cmdSimAnswer(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 2 {
+		ts.Fatalf("usage: sim-answer ID ANSWER")
+	}
+	id, err := msgid.Parse(args[0])
+	ts.Check(err)
+	ts.Check(scriptSim(ts).SetAnswer(id, args[1]))
+}
+
 func scriptSim(ts *testscript.TestScript) *simulator.Simulator {
 	v, ok := sims.Load(ts)
 	if !ok {
@@ -119,8 +134,9 @@ func scriptSim(ts *testscript.TestScript) *simulator.Simulator {
 func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, error) {
 	cfg := simulator.Config{Token: testToken}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	var scheduled, delivered string
+	var scheduled, delivered, status string
 	fs.StringVar(&cfg.Token, "token", testToken, "")
+	fs.StringVar(&status, "status", "", "")
 	fs.StringVar(&scheduled, "scheduled", "", "")
 	fs.StringVar(&delivered, "delivered", "", "")
 	fs.BoolVar(&cfg.AnyScheduled, "any-scheduled", false, "")
@@ -145,6 +161,15 @@ func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, 
 		for _, line := range strings.Split(ts.ReadFile(f.path), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 				*f.into = append(*f.into, line)
+			}
+		}
+	}
+	if status != "" {
+		cfg.Answers = map[string]string{}
+		for _, line := range strings.Split(ts.ReadFile(status), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				id, answer, _ := strings.Cut(line, " ")
+				cfg.Answers[id] = strings.TrimSpace(answer)
 			}
 		}
 	}

@@ -234,16 +234,7 @@ func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 		return
 	}
 	w := v.e.stdout
-	head := "Apply complete!"
-	switch {
-	case !saved:
-		// Not "complete": the error that follows says how to recover.
-		head = "Apply finished, but the state could not be saved!"
-	case r.Interrupted:
-		head = "Apply interrupted!"
-	case r.Remaining() > r.Failed:
-		head = "Apply stopped!"
-	}
+	head := applyHeadline(r, saved)
 	if v.color {
 		color := "\x1b[1;32m"
 		if !r.Complete() || !saved {
@@ -251,7 +242,11 @@ func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 		}
 		head = color + head + "\x1b[0m"
 	}
-	fmt.Fprintf(w, "\n%s Messages: %d cancelled, %d too late, %d not found, %d failed.\n", head, r.Cancelled, r.TooLate, r.NotFound, r.Failed)
+	fmt.Fprintf(w, "\n%s Messages: %s cancelled, %s too late, %s not found%s, %s failed.\n", head,
+		commas(r.Cancelled), commas(r.TooLate), commas(r.NotFound), notDelivered(r.NotDelivered), commas(r.Failed))
+	if line := notCancelledLine(r); line != "" {
+		fmt.Fprintf(w, "\n%s\n", line)
+	}
 	if len(r.Failures) == 0 {
 		return
 	}

@@ -85,6 +85,10 @@ func TestParseApplyArgs(t *testing.T) {
 			args: []string{"-target", "a", "-target", "b", "-f", "x.yaml", "-max-retries", "0"},
 			want: &applyArgs{targets: stringsFlag{"a", "b"}, parallelism: 10, maxRetries: 0, timeout: 30 * time.Second, format: "human", apiFormat: "json"},
 		},
+		{
+			args: []string{"p.plan", "-detailed-exitcode"},
+			want: &applyArgs{planFile: "p.plan", detailedExitcode: true, parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json"},
+		},
 		{args: []string{"-parallelism", "0"}, wantErr: "apply: -parallelism must be between 1 and 1000, got 0"},
 		{args: []string{"-rate", "-1"}, wantErr: "apply: -rate must be 0 (no cap) or more, got -1"},
 		{args: []string{"-timeout", "0s"}, wantErr: "apply: -timeout must be positive, got 0s"},
@@ -144,7 +148,7 @@ func TestApplyView_Human(t *testing.T) {
 	for _, line := range []string{
 		"Cancelling 10,000 messages (at most 10 at a time, 200 per second)...\n",
 		"Still cancelling... 4500/10000 (480/s, 00m10s elapsed)\n",
-		"\nApply complete! Messages: 1201 cancelled, 2 too late, 1 not found, 15 failed.\n",
+		"\nApply finished with failures: 15 messages not settled. Messages: 1201 cancelled, 2 too late, 1 not found, 15 failed.\n",
 		"\n15 messages failed and will be tried again by the next apply:\n",
 		"  HTTP 429 (throttled): 12 messages (e.g. 360586640fe9846954897dffe6c13dfc, b09e1b1bdb5a070c978f03b6836b955c, 0c2a7f3e9b1d4c5a8e6f7a9b0c1d2e3f)\n",
 		"  timeout (no answer within 30s): 3 messages (e.g. ffffffffffffffffffffffffffffffff)\n",
@@ -172,7 +176,7 @@ func TestApplyView_JSON(t *testing.T) {
 	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
 	want := []string{
 		`{"type":"message","time":"2026-11-27T10:00:00Z","message":{"id":"360586640fe9846954897dffe6c13dfc","group":"g","outcome":"too_late","status":"004","description":"Received by recipient","attempts":2}}`,
-		`{"type":"progress","time":"2026-11-27T10:00:00Z","progress":{"total":2,"cancelled":0,"too_late":1,"not_found":0,"failed":0,"calls":2,"elapsed_seconds":1.5,"rate":0.5,"eta_seconds":2}}`,
+		`{"type":"progress","time":"2026-11-27T10:00:00Z","progress":{"total":2,"cancelled":0,"too_late":1,"not_found":0,"not_delivered":0,"failed":0,"calls":2,"elapsed_seconds":1.5,"rate":0.5,"eta_seconds":2}}`,
 	}
 	if diff := cmp.Diff(want, lines); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)

@@ -110,7 +110,7 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 	var outcome, group string
 	fs := newFlagSet(e, "state list", stateListHelp)
 	cf.stateFlags(fs)
-	fs.StringVar(&outcome, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late or not_found")
+	fs.StringVar(&outcome, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late, not_found or not_delivered")
 	fs.StringVar(&group, "group", "", "list only messages recorded for `GROUP`")
 	if err := parseFlags(e, fs, args); err != nil {
 		return err

@@ -26,14 +26,13 @@ func settledOutcomes(s reconcile.Summary) []outcomeCount {
 		{n: s.Cancelled, label: "cancelled"},
 		{n: s.TooLate, label: "too late"},
 		{n: s.NotFound, label: "not found"},
-		// TODO(not_delivered): {n: s.NotDelivered, label: "not delivered", optional: true},
+		{n: s.NotDelivered, label: "not delivered", optional: true},
 	}
 }
 
 // groupSummary is a group's counts as a Summary, for settledOutcomes.
 func groupSummary(g reconcile.GroupPlan) reconcile.Summary {
-	// TODO(not_delivered): NotDelivered: g.NotDelivered.
-	return reconcile.Summary{Cancel: g.Cancel, Cancelled: g.Cancelled, TooLate: g.TooLate, NotFound: g.NotFound}
+	return reconcile.Summary{Cancel: g.Cancel, Cancelled: g.Cancelled, TooLate: g.TooLate, NotFound: g.NotFound, NotDelivered: g.NotDelivered}
 }
 
 // shownOutcomes are the outcomes of s a view shows: every required one,
@@ -87,4 +86,13 @@ func planSummaryLine(s reconcile.Summary) string {
 		return "No changes. The manifest lists no messages."
 	}
 	return fmt.Sprintf("No changes. %s settled: %s.", plural(n, "listed message is", "listed messages are"), settledText(s, false))
+}
+
+// notDelivered is ", 4 not delivered" for a summary line, or "" for none:
+// the outcome is optional in every view (see settledOutcomes).
+func notDelivered(n int) string {
+	if n == 0 {
+		return ""
+	}
+	return ", " + commas(n) + " not delivered"
 }

@@ -54,7 +54,8 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 				x.counts.TooLate++
 			case state.NotFound:
 				x.counts.NotFound++
-				// TODO(not_delivered): case state.NotDelivered: x.counts.NotDelivered++
+			case state.NotDelivered:
+				x.counts.NotDelivered++
 			}
 			if r.At.After(x.last) {
 				x.last = r.At

@@ -445,6 +445,7 @@ const (
 	outcomeCanc  = `cancelled"`
 	outcomeLate  = `too_late"`
 	outcomeNotFd = `not_found"`
+	outcomeNotDl = `not_delivered"`
 )
 
 // member reads the optional member key (e.g. keyStatus) and its string
@@ -487,6 +488,8 @@ func (d *fast) record(b []byte) (id msgid.ID, r state.Record, comma bool, err er
 		r.Outcome, p = state.TooLate, p+len(outcomeLate)
 	case bytes.HasPrefix(rest, []byte(outcomeNotFd)):
 		r.Outcome, p = state.NotFound, p+len(outcomeNotFd)
+	case bytes.HasPrefix(rest, []byte(outcomeNotDl)):
+		r.Outcome, p = state.NotDelivered, p+len(outcomeNotDl)
 	default:
 		return id, r, false, errLayout
 	}
@@ -831,7 +834,7 @@ func (s *strict) record(jr jsonRecord) (state.Record, error) {
 	}
 	o, err := state.ParseOutcome(*jr.Outcome)
 	if err != nil {
-		return r, err
+		return r, fmt.Errorf("%w; if a newer recall wrote this state, upgrade recall", err)
 	}
 	if jr.At == nil {
 		return r, errors.New("missing at (when the outcome was recorded)")

@@ -280,6 +280,7 @@ func TestDecode_Corrupt(t *testing.T) {
 		{"unknown key", edit(5, "recall_version", "recall_verison"), 5, `unknown key "recall_verison"`},
 		{"duplicate key", edit(5, "recall_version", "serial"), 5, `duplicate key "serial"`},
 		{"bad outcome", edit(7, `"cancelled"`, `"canceled"`), 7, `unknown outcome "canceled"`},
+		{"outcome of a newer recall", edit(7, `"cancelled"`, `"withdrawn"`), 7, `unknown outcome "withdrawn" (want cancelled, too_late, not_found or not_delivered); if a newer recall wrote this state, upgrade recall`},
 		{"missing outcome", edit(8, `"outcome": "not_found", `, ""), 8, "missing outcome"},
 		{"missing at", edit(8, `, "at": "2026-11-27T10:00:01Z"`, ""), 8, "missing at"},
 		{"bad at", edit(8, `2026-11-27T10:00:01Z`, `2026-11-31T10:00:01Z`), 8, `at "2026-11-31T10:00:01Z" is not an RFC 3339 time`},

@@ -156,7 +156,7 @@ func check(s *state.State) error {
 
 // checkRecord refuses a record the file format cannot hold.
 func checkRecord(id msgid.ID, r *state.Record) error {
-	if r.Outcome < state.Cancelled || r.Outcome > state.NotFound {
+	if !r.Outcome.Valid() {
 		return fmt.Errorf("message %s: invalid outcome %d", id, r.Outcome)
 	}
 	if y := r.At.UTC().Year(); y < 0 || y > 9999 {

@@ -564,15 +564,24 @@ func TestSchema_Migrates(t *testing.T) {
 		}
 	}
 
-	s := mustRead(t, open(t, loc, ""))
+	nb := open(t, loc, "")
+	s := mustRead(t, nb)
 	if s.Serial != 7 || len(s.Messages) != 2 {
 		t.Errorf("after migrating: serial %d, %d messages; want 7, 2", s.Serial, len(s.Messages))
+	}
+	// Migration 3 lets the tables hold not_delivered.
+	nd := state.Record{Outcome: state.NotDelivered, Status: "010", Description: "Message expired", Group: "g", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	if err := nb.Commit(bg, []state.Change{{ID: statetest.ID(3), Record: &nd}}); err != nil {
+		t.Fatalf("Commit of not_delivered on migrated tables: %v", err)
+	}
+	if got := mustRead(t, open(t, loc, "")).Messages[statetest.ID(3)]; got != nd {
+		t.Errorf("not_delivered read back as %+v, want %+v", got, nd)
 	}
 	var v, count int
 	if err := admin.QueryRow(bg, old.expand(`SELECT (SELECT max(version) FROM {version}), (SELECT messages FROM {states})`)).Scan(&v, &count); err != nil {
 		t.Fatal(err)
 	}
-	if v != SchemaVersion || count != 2 {
-		t.Errorf("schema version %d, message count %d; want %d, 2", v, count, SchemaVersion)
+	if v != SchemaVersion || count != 3 {
+		t.Errorf("schema version %d, message count %d; want %d, 3", v, count, SchemaVersion)
 	}
 }

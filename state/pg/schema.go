@@ -60,6 +60,12 @@ ALTER TABLE {states} ADD COLUMN messages bigint NOT NULL DEFAULT 0;
 UPDATE {states} s SET messages = (SELECT count(*) FROM {messages} m WHERE m.workspace = s.workspace);
 COMMENT ON COLUMN {states}.messages IS 'how many rows recall_messages holds for the workspace, so that a read can size its map';
 `,
+	// 3: the not_delivered outcome (statuses 005, 007, 009, 010, 012, 013,
+	// 014). The constraint keeps the name PostgreSQL gave migration 1's.
+	`
+ALTER TABLE {messages} DROP CONSTRAINT recall_messages_outcome_check;
+ALTER TABLE {messages} ADD CONSTRAINT recall_messages_outcome_check CHECK (outcome IN ('cancelled', 'too_late', 'not_found', 'not_delivered'));
+`,
 }
 
 // SchemaVersion is the newest schema version this release knows.

@@ -103,8 +103,10 @@ func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, sizeHint int) (ma
 			rec.Outcome = state.TooLate
 		case "not_found":
 			rec.Outcome = state.NotFound
+		case "not_delivered":
+			rec.Outcome = state.NotDelivered
 		default:
-			return nil, fmt.Errorf("%w: %s: message %s has unknown outcome %q", state.ErrCorrupt, b, id, raw[1])
+			return nil, fmt.Errorf("%w: %s: message %s has unknown outcome %q (want cancelled, too_late, not_found or not_delivered); if a newer recall wrote this state, upgrade recall", state.ErrCorrupt, b, id, raw[1])
 		}
 		rec.Status, rec.Description, rec.Group = str(raw[2]), str(raw[3]), str(raw[4])
 		if binaryAt && len(raw[5]) == 8 {
@@ -227,7 +229,7 @@ func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []
 			continue
 		}
 		r := normalize(*c.Record)
-		if r.Outcome < state.Cancelled || r.Outcome > state.NotFound {
+		if !r.Outcome.Valid() {
 			return nil, nil, fmt.Errorf("message %s has invalid outcome %d", c.ID, r.Outcome)
 		}
 		if had && old.Outcome == r.Outcome && old.Status == r.Status && old.Description == r.Description && old.Group == r.Group && old.At.Equal(r.At) {
@@ -346,7 +348,7 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	}
 	n := &state.State{Lineage: s.Lineage, Serial: s.Serial, RecallVersion: version.Version, Messages: make(map[msgid.ID]state.Record, len(s.Messages))}
 	for id, r := range s.Messages {
-		if r.Outcome < state.Cancelled || r.Outcome > state.NotFound {
+		if !r.Outcome.Valid() {
 			return fmt.Errorf("replace %s: message %s has invalid outcome %d", b, id, r.Outcome)
 		}
 		n.Messages[id] = normalize(r)

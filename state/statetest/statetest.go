@@ -302,6 +302,8 @@ cr`+"\r nul \x00 bell \x07 del \x7f", "g.1_2-3", t0)},
 		{ID: ID(2), Record: rec(state.Cancelled, "006", "unicode: Zürich, 東京, emoji 🚀, line sep \u2028 para sep \u2029, bom \ufeff", "ünïcode", t0)},
 		{ID: ID(3), Record: rec(state.TooLate, "004", "<html> & 'single' </script>", "g", time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC))},
 		{ID: ID(4), Record: rec(state.Cancelled, "006", "  leading and trailing spaces  ", "g", time.Date(2038, 1, 19, 3, 14, 8, 0, time.UTC))},
+		{ID: ID(5), Record: rec(state.NotDelivered, "010", "Message expired", "g", t0)},
+		{ID: ID(6), Record: rec(state.NotDelivered, "013", "Clickatell cancelled message delivery", "black-friday-wrong-price", t0.Add(time.Minute))},
 	}
 	h.commit(b, changes...)
 	apply(want, changes...)
