@@ -119,7 +119,7 @@ func TestApply_Faults(t *testing.T) {
 	if r.code != 1 {
 		t.Errorf("exit code %d, want 1 (messages too late and not found)", r.code)
 	}
-	want := fmt.Sprintf("Apply complete! Messages: %d cancelled, %d too late, %d not found, 0 failed.", len(scheduled), len(delivered), len(unknown))
+	want := fmt.Sprintf("Apply complete! Messages: %s cancelled, %s too late, %s not found, 0 failed.", commas(len(scheduled)), commas(len(delivered)), commas(len(unknown)))
 	if !strings.Contains(r.stdout, want+"\n") {
 		t.Errorf("stdout lacks %q:\n%s\nstderr:\n%s", want, tail(r.stdout), r.stderr)
 	}
@@ -276,7 +276,7 @@ func TestApply_Interrupt(t *testing.T) {
 			if r.code != 0 {
 				t.Fatalf("rerun: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 			}
-			if want := fmt.Sprintf("Apply complete! Messages: %d cancelled,", remaining); !strings.Contains(r.stdout, want) {
+			if want := fmt.Sprintf("Apply complete! Messages: %s cancelled,", commas(remaining)); !strings.Contains(r.stdout, want) {
 				t.Errorf("rerun stdout lacks %q:\n%s", want, tail(r.stdout))
 			}
 			for _, id := range list {
@@ -444,7 +444,7 @@ func TestApply_UnwritableState(t *testing.T) {
 		t.Errorf("errored state holds %v; the simulator cancelled %d of %d (want all of those, not all messages)", errored.outcomes(), answered, len(list))
 	}
 	// Not "Apply complete!" above an error saying the state is lost.
-	if want := fmt.Sprintf("\nApply finished, but the state could not be saved! Messages: %d cancelled, 0 too late, 0 not found, 0 failed.\n", answered); !strings.Contains(stdout.String(), want) || strings.Contains(stdout.String(), "Apply complete!") {
+	if want := fmt.Sprintf("\nApply finished, but the state could not be saved! Messages: %s cancelled, 0 too late, 0 not found, 0 failed.\n", commas(answered)); !strings.Contains(stdout.String(), want) || strings.Contains(stdout.String(), "Apply complete!") {
 		t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 	}
 	if st := readState(t, statePath); st.Lineage != "" && st.Lineage != errored.Lineage {
@@ -459,7 +459,7 @@ func TestApply_UnwritableState(t *testing.T) {
 		t.Fatalf("state push: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
 	r := runRecall(t, work, url, "apply", "-auto-approve", "-state", statePath)
-	if want := fmt.Sprintf("Apply complete! Messages: %d cancelled,", len(list)-answered); r.code != 0 || !strings.Contains(r.stdout, want) {
+	if want := fmt.Sprintf("Apply complete! Messages: %s cancelled,", commas(len(list)-answered)); r.code != 0 || !strings.Contains(r.stdout, want) {
 		t.Errorf("after recovery: exit %d, want %q\n%s\n%s", r.code, want, tail(r.stdout), r.stderr)
 	}
 	for _, id := range list {
