@@ -38,6 +38,8 @@ const (
 
 func (o Outcome) String() string {
 	switch o {
+	case Scheduled:
+		return "scheduled"
 	case Cancelled:
 		return "cancelled"
 	case TooLate:
@@ -351,13 +353,6 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String(
 // *DecodeError, *TransportError, or the context's error when ctx ended.
 func (c *Client) StopMessage(ctx context.Context, id string) (*Result, error) {
 	return c.do(ctx, http.MethodDelete, id)
-}
-
-// MessageStatus sends GET /rest/message/{id}: it reads a message's status
-// without changing it. Its Result's Outcome reads like StopMessage's:
-// Cancelled only for status 006.
-func (c *Client) MessageStatus(ctx context.Context, id string) (*Result, error) {
-	return c.do(ctx, http.MethodGet, id)
 }
 
 // validID accepts what could be an apiMessageId and is safe in a path:

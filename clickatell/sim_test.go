@@ -39,7 +39,7 @@ func TestClient_Simulator(t *testing.T) {
 
 			res, err := c.MessageStatus(context.Background(), scheduledID)
 			noToken(t, res, err)
-			if err != nil || res.Outcome != TooLate || res.Status != simulator.StatusScheduled {
+			if err != nil || res.Outcome != Scheduled || res.Status != simulator.StatusScheduled {
 				t.Fatalf("status of a scheduled message: %+v, %v", res, err)
 			}
 			for i := 0; i < 2; i++ { // a second stop answers 006 again
