@@ -53,11 +53,15 @@ Answers: a scheduled ID is cancelled (200, status 006) and stays cancelled
 (006 again on the next DELETE); a delivered ID answers 200 with status 004;
 an unknown ID answers 404 with error 161; a wrong token 401 with error 001;
 a missing "X-Version: 1" 400 with error 165. JSON or XML, by Accept.
+GET /rest/message/{id} answers the message's current status without
+changing it (200 with 011 scheduled, 006 cancelled, 004 delivered; 404 with
+error 161 unknown), with the same checks, throttling and faults as DELETE.
 
 ID files hold one 32-character hexadecimal ID a line; blank lines and lines
 starting with # are ignored.
 
-Admin endpoints (no token): GET /_sim/stats, GET /_sim/calls/{id}.
+Admin endpoints (no token): GET /_sim/stats (its "stops" counts every
+DELETE), GET /_sim/calls/{id} (the DELETEs that named id), POST /_sim/tally.
 
 Examples:
 
@@ -85,6 +89,7 @@ type options struct {
 	cfg        simulator.Config
 	scheduled  []string
 	delivered  []string
+	cancelled  []string
 	statsEvery time.Duration
 }
 
@@ -105,12 +110,13 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	o := &options{}
 	fs := flag.NewFlagSet("clickatell-sim", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var sched, deliv filesFlag
+	var sched, deliv, canc filesFlag
 	tokenDefault := "$CLICKATELL_TOKEN, else " + simulator.DefaultToken
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on; port 0 picks a free port")
 	token := fs.String("token", "", "the accepted bearer `TOKEN` (default "+tokenDefault+")")
 	fs.Var(&sched, "scheduled", "`FILE` of IDs that are scheduled (stoppable); repeatable")
 	fs.Var(&deliv, "delivered", "`FILE` of IDs that are already delivered (status 004); repeatable")
+	fs.Var(&canc, "cancelled", "`FILE` of IDs already cancelled (status 006), e.g. in Clickatell's portal; repeatable")
 	fs.BoolVar(&o.cfg.AnyScheduled, "any-scheduled", false, "treat every well-formed ID not listed as scheduled")
 	fs.DurationVar(&o.cfg.Latency, "latency", 0, "`DURATION` added to every answer")
 	fs.DurationVar(&o.cfg.Jitter, "jitter", 0, "up to this random `DURATION` added to every answer, on top of -latency")
@@ -141,7 +147,7 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: clickatell-sim takes only flags; run 'clickatell-sim -h' for usage", fs.Arg(0))
 	}
-	o.scheduled, o.delivered = sched, deliv
+	o.scheduled, o.delivered, o.cancelled = sched, deliv, canc
 	switch {
 	case *token != "":
 		o.cfg.Token = *token
@@ -196,7 +202,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, l := range []struct {
 		files  []string
 		status string
-	}{{o.scheduled, simulator.StatusScheduled}, {o.delivered, simulator.StatusDelivered}} {
+	}{{o.scheduled, simulator.StatusScheduled}, {o.delivered, simulator.StatusDelivered}, {o.cancelled, simulator.StatusCancelled}} {
 		for _, name := range l.files {
 			n, err := loadIDs(sim, name, l.status)
 			if err != nil {
@@ -222,6 +228,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("printing the URL: %w", err)
 	}
 	what := fmt.Sprintf("%d scheduled, %d delivered IDs", counts[simulator.StatusScheduled], counts[simulator.StatusDelivered])
+	if n := counts[simulator.StatusCancelled]; n > 0 {
+		what = fmt.Sprintf("%d scheduled, %d delivered, %d cancelled IDs", counts[simulator.StatusScheduled], counts[simulator.StatusDelivered], n)
+	}
 	if o.cfg.AnyScheduled {
 		what += "; any other well-formed ID is scheduled"
 	}
