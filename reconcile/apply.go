@@ -93,6 +93,8 @@ type ApplyResult struct {
 	// Elapsed is the run's duration, from its first call to its final
 	// state write.
 	Elapsed time.Duration
+	// Refresh is what a refresh found; nil for an apply.
+	Refresh *RefreshResult
 }
 
 // Complete reports whether every message of the plan ended cancelled.
@@ -235,6 +237,11 @@ type settled struct {
 // the run like a fatal answer, and Apply returns a *SaveError wrapping it.
 // Failed messages are not errors of Apply: they are in the result.
 func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopper, opts ApplyOptions) (*ApplyResult, error) {
+	return apply(ctx, plan, backend, stopper, opts, nil)
+}
+
+// apply is Apply, or with rf a refresh (see Refresh).
+func apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopper, opts ApplyOptions, rf *refreshRun) (*ApplyResult, error) {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
@@ -272,6 +279,7 @@ func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopp
 		plan:    plan,
 		backend: backend,
 		stopper: stopper,
+		refresh: rf,
 		opts:    opts,
 		st:      st,
 		serial:  st.Serial,
@@ -288,6 +296,8 @@ type run struct {
 	backend state.Backend
 	stopper Stopper
 	opts    ApplyOptions
+	// refresh is set for a refresh: status queries instead of stop calls.
+	refresh *refreshRun
 
 	// fatal is the first answer that stopped the run, set once by a
 	// worker and read by the collector after the workers are done.
@@ -366,6 +376,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		Rate:        r.opts.Rate,
 		MaxRetries:  r.opts.MaxRetries,
 		State:       r.ref(),
+		RefreshOnly: r.refresh != nil,
 	}})
 
 	// callCtx ends calls in flight: a hard stop (ctx) or a fatal answer.
@@ -459,6 +470,9 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		// The run's own outcome is less urgent than an unsaved state.
 		err = saveErr
 	}
+	if r.refresh != nil {
+		r.refreshDone(res, sum)
+	}
 	r.emit(Event{Type: EventSummary, Summary: sum})
 	return res, err
 }
@@ -482,7 +496,7 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 		}
 		calls++
 		var err error
-		res, err = r.stopper.StopMessage(callCtx, id)
+		res, err = r.send(callCtx, id)
 		return err
 	})
 	s = settled{idx: i, calls: calls}
@@ -669,6 +683,10 @@ func (r *run) settle(s settled) {
 	if s.unsettled {
 		return
 	}
+	if r.refresh != nil && s.err == nil && s.res != nil && s.res.Outcome == clickatell.Scheduled {
+		r.refreshScheduled(s)
+		return
+	}
 	if s.res != nil && (s.res.Outcome < clickatell.Cancelled || s.res.Outcome > clickatell.NotFound) {
 		// A client that settles with an outcome we do not know is a bug;
 		// count it as a failure rather than record nonsense.
@@ -709,6 +727,9 @@ func (r *run) settle(s settled) {
 		Description: r.intern(s.res.Description),
 		Group:       c.Group,
 		At:          r.opts.Now().UTC().Truncate(time.Second),
+	}
+	if r.refresh != nil && !r.refreshRecord(s.idx, rec, ev) {
+		return
 	}
 	r.pending = append(r.pending, state.Change{ID: c.ID, Record: rec})
 	ev.Outcome, ev.Status, ev.Description = out.String(), rec.Status, rec.Description
