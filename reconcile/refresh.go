@@ -1,8 +1,10 @@
 package reconcile
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/recallhq/recall/clickatell"
@@ -113,6 +115,8 @@ type RefreshGroup struct {
 
 // RefreshExample is one message a refresh records.
 type RefreshExample struct {
+	idx int32 // the change's index in the plan: examples are the first few in plan order
+
 	ID string `json:"id"`
 	// Outcome is what is recorded; Was the outcome it replaces, if any.
 	Outcome string `json:"outcome"`
@@ -134,8 +138,10 @@ type DriftGroup struct {
 	Description string `json:"description,omitempty"`
 	// Count is how many messages drifted this way.
 	Count int `json:"count"`
-	// Examples are a few of their IDs.
+	// Examples are a few of their IDs, the first in plan order.
 	Examples []string `json:"examples"`
+
+	idxs []int32 // the examples' indexes in the plan
 }
 
 // maxRefreshExamples is how many recorded messages a group keeps as
@@ -219,6 +225,7 @@ func Refresh(ctx context.Context, plan *Plan, backend state.Backend, reader Stat
 		if rec, ok := st.Messages[c.ID]; ok {
 			rf.prior[i] = rec.Outcome
 		}
+		rf.group(c.Group) // groups in plan order
 	}
 	if opts.DryRun {
 		backend = dryBackend{backend}
@@ -271,7 +278,7 @@ func (rf *refreshRun) count(g *RefreshGroup, k RefreshKind, outcome string) {
 	}
 }
 
-func (rf *refreshRun) addDrift(id, recorded, reported, status, desc string) {
+func (rf *refreshRun) addDrift(idx int32, id, recorded, reported, status, desc string) {
 	key := recorded + "\x00" + reported + "\x00" + status
 	d, ok := rf.drift[key]
 	if !ok {
@@ -280,9 +287,20 @@ func (rf *refreshRun) addDrift(id, recorded, reported, status, desc string) {
 		rf.driftSq = append(rf.driftSq, key)
 	}
 	d.Count++
-	if len(d.Examples) < maxExamples {
-		d.Examples = append(d.Examples, id)
+	if i, ok := firstFew(d.idxs, idx, maxExamples); ok {
+		d.idxs = slices.Insert(d.idxs, i, idx)
+		d.Examples = slices.Insert(d.Examples, i, id)
+		if len(d.idxs) > maxExamples {
+			d.idxs, d.Examples = d.idxs[:maxExamples], d.Examples[:maxExamples]
+		}
 	}
+}
+
+// firstFew says where idx goes in the sorted idxs, which keep the n
+// smallest indexes seen, and whether it is among them.
+func firstFew(idxs []int32, idx int32, n int) (int, bool) {
+	i, _ := slices.BinarySearch(idxs, idx)
+	return i, i < n
 }
 
 // refreshScheduled settles a refresh's 011 answer: still to cancel, or
@@ -299,7 +317,7 @@ func (r *run) refreshScheduled(s settled) {
 	if prior := rf.prior[s.idx]; prior != 0 {
 		kind = RefreshDrift
 		ev.Recorded = prior.String()
-		rf.addDrift(ev.ID, ev.Recorded, "scheduled", s.res.Status, s.res.Description)
+		rf.addDrift(s.idx, ev.ID, ev.Recorded, "scheduled", s.res.Status, s.res.Description)
 	}
 	rf.count(g, kind, "")
 	ev.Refresh = kind.String()
@@ -334,13 +352,17 @@ func (r *run) refreshRecord(idx int32, rec *state.Record, ev *MessageEvent) bool
 	rf.count(g, kind, rec.Outcome.String())
 	switch kind {
 	case RefreshRecord, RefreshUpdate:
-		if len(g.Examples) < maxRefreshExamples {
-			g.Examples = append(g.Examples, RefreshExample{ID: ev.ID, Outcome: rec.Outcome.String(), Was: ev.Recorded, Status: rec.Status, Description: rec.Description})
+		i, _ := slices.BinarySearchFunc(g.Examples, idx, func(x RefreshExample, t int32) int { return cmp.Compare(x.idx, t) })
+		if i < maxRefreshExamples {
+			g.Examples = slices.Insert(g.Examples, i, RefreshExample{idx: idx, ID: ev.ID, Outcome: rec.Outcome.String(), Was: ev.Recorded, Status: rec.Status, Description: rec.Description})
+			if len(g.Examples) > maxRefreshExamples {
+				g.Examples = g.Examples[:maxRefreshExamples]
+			}
 		}
 		rf.res.Changes = append(rf.res.Changes, state.Change{ID: c.ID, Record: rec})
 		return true
 	case RefreshDrift:
-		rf.addDrift(ev.ID, ev.Recorded, rec.Outcome.String(), rec.Status, rec.Description)
+		rf.addDrift(idx, ev.ID, ev.Recorded, rec.Outcome.String(), rec.Status, rec.Description)
 	}
 	ev.Outcome, ev.Status, ev.Description = rec.Outcome.String(), rec.Status, rec.Description
 	r.emit(Event{Type: EventMessage, Message: ev})
@@ -376,31 +398,27 @@ func sortDrift(ds []DriftGroup) {
 }
 
 // DriftSummary says in a line what drifted: "Drift: 2 messages recorded
-// cancelled are reported 004 (Received by recipient) by Clickatell; the
-// record is kept (e.g. 0123…, 4567…)".
+// cancelled, but Clickatell reports 004 Received by recipient (too late);
+// the record is kept (e.g. 0123…, 4567…)".
 func DriftSummary(d DriftGroup) string {
-	verb := "are"
-	if d.Count == 1 {
-		verb = "is"
-	}
-	return fmt.Sprintf("Drift: %s recorded %s %s %s by Clickatell; the record is kept (e.g. %s)",
-		countMessages(d.Count), d.Recorded, verb, reported(d), strings.Join(d.Examples, ", "))
+	return fmt.Sprintf("Drift: %s recorded %s, but Clickatell reports %s; the record is kept (e.g. %s)",
+		countMessages(d.Count), d.Recorded, reported(d), strings.Join(d.Examples, ", "))
 }
 
-// reported says what Clickatell reports: "004 (Received by recipient)",
-// "unknown (404, no status)".
+// reported says what Clickatell reports: "004 Received by recipient (too
+// late)", "not found (Resource does not exist)", "011 … (still scheduled)".
 func reported(d DriftGroup) string {
-	switch {
-	case d.Reported == "scheduled":
-		return "still scheduled (011)"
-	case d.Status != "" && d.Description != "":
-		return fmt.Sprintf("%s %s (%s)", strings.ReplaceAll(d.Reported, "_", " "), d.Status, d.Description)
-	case d.Status != "":
-		return strings.ReplaceAll(d.Reported, "_", " ") + " " + d.Status
-	case d.Description != "":
-		return fmt.Sprintf("%s (%s)", strings.ReplaceAll(d.Reported, "_", " "), d.Description)
+	words := strings.ReplaceAll(d.Reported, "_", " ")
+	if d.Reported == "scheduled" {
+		words = "still scheduled"
 	}
-	return strings.ReplaceAll(d.Reported, "_", " ")
+	switch {
+	case d.Status != "":
+		return strings.TrimSpace(d.Status+" "+d.Description) + " (" + words + ")"
+	case d.Description != "":
+		return words + " (" + d.Description + ")"
+	}
+	return words
 }
 
 // DriftDetail says what the drift may mean and what to do.

@@ -178,7 +178,7 @@ func TestRefresh_Kinds(t *testing.T) {
 					t.Errorf("diagnostic %q", d)
 				}
 			}
-			if !strings.Contains(strings.Join(diags, "\n"), "recorded cancelled is too late 004 (Received by recipient) by Clickatell") {
+			if !strings.Contains(strings.Join(diags, "\n"), "recorded cancelled, but Clickatell reports 004 Received by recipient (too late)") {
 				t.Errorf("no drift diagnostic for cancelled → 004:\n%s", strings.Join(diags, "\n"))
 			}
 			wantCommits := 1

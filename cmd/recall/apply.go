@@ -27,7 +27,7 @@ const applyHelp = `
 Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-auto-approve]
                     [-parallelism N] [-rate N] [-max-retries N] [-timeout D]
                     [-format human|json] [-lock-timeout D] [-target GROUP]...
-                    [-api-format json|xml] [-no-color]
+                    [-api-format json|xml] [-no-color] [-refresh-only]
 
   Cancels the outstanding messages with Clickatell's stop-message call and
   records every settled message in the state.
@@ -40,6 +40,16 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   The state is locked for the whole run and written as results arrive, so
   an apply that is interrupted or killed loses at most the calls in flight:
   run it again to finish. Messages go out earliest scheduled_at first.
+
+  -refresh-only sends no DELETE: it asks Clickatell the status of every
+  listed message (GET /rest/message/{id}) and records it, under the same
+  lock, limits, retries and checkpoints: a message cancelled in the portal
+  becomes cancelled, a delivered one too_late; a still scheduled one (011)
+  stays to cancel. A recorded cancelled message that Clickatell reports
+  otherwise is drift: reported as a warning, never rewritten. On a
+  terminal it shows what it found and asks 'Do you want to record these
+  statuses?'; with -auto-approve it records as answers arrive. It exits 0
+  when every listed message was answered, drift or not; 1 otherwise.
 
   Needs CLICKATELL_TOKEN (the API token; never printed) and optionally
   CLICKATELL_ENDPOINT (default https://api.clickatell.com).
@@ -66,6 +76,9 @@ Examples:
 
   # Only one group of the manifest.
   recall apply -target black-friday-wrong-price
+
+  # Record what Clickatell says (cancelled in the portal, delivered...).
+  recall apply -refresh-only
 `
 
 // defaultEndpoint is Clickatell's API.
@@ -88,6 +101,7 @@ type applyArgs struct {
 	lockTimeout time.Duration
 	targets     stringsFlag
 	apiFormat   string
+	refreshOnly bool
 }
 
 func init() {
@@ -115,6 +129,7 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `D` for a state lock held by someone else")
 	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
 	fs.StringVar(&a.apiFormat, "api-format", "json", "`FORMAT` asked of the API: json or xml")
+	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "send no DELETE: record Clickatell's status of every listed message")
 
 	var positional []string
 	for {
@@ -152,6 +167,9 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	}
 	if err := oneOf("api-format", a.apiFormat, "json", "xml"); err != nil {
 		return nil, fmt.Errorf("apply: %v", err)
+	}
+	if a.planFile != "" && a.refreshOnly {
+		return nil, errors.New("apply: -refresh-only cannot be used with a saved plan: a saved plan cancels; run 'recall apply -refresh-only' without it")
 	}
 	if a.planFile != "" {
 		if len(a.common.files) > 0 {
@@ -256,6 +274,13 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return err
 	}
 
+	if a.refreshOnly {
+		// Without -auto-approve the refresh ends there; with it, the plan
+		// of every listed message runs below like an apply's.
+		if plan, err = applyRefreshPlan(ctx, e, a, out, m, st, backend, client); plan == nil {
+			return err
+		}
+	}
 	if plan == nil {
 		plan, err = reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 		if err != nil {
@@ -319,7 +344,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		}
 	}()
 
-	res, err := reconcile.Apply(runCtx, plan, backend, client, reconcile.ApplyOptions{
+	res, err := a.run(runCtx, plan, backend, client, reconcile.ApplyOptions{
 		Parallelism:      a.parallelism,
 		Rate:             a.rate,
 		MaxRetries:       a.maxRetries,
@@ -341,6 +366,9 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return err
 	}
 	out.summary(res, true)
+	if res.Refresh != nil && !res.Interrupted {
+		return refreshExit(res)
+	}
 	switch {
 	case res.Interrupted:
 		out.interrupted(res.Remaining())
