@@ -73,6 +73,9 @@ type Config struct {
 	Scheduled []string
 	// Delivered are IDs already delivered (status 004).
 	Delivered []string
+	// Cancelled are IDs already cancelled (status 006), as by a user in
+	// Clickatell's portal.
+	Cancelled []string
 	// AnyScheduled treats every well-formed unlisted ID as scheduled.
 	AnyScheduled bool
 	// Latency and Jitter are added to every answer: Latency plus a uniform
@@ -228,7 +231,7 @@ func New(cfg Config) (*Simulator, error) {
 		ids    []string
 		status uint8
 		name   string
-	}{{cfg.Scheduled, stScheduled, "Scheduled"}, {cfg.Delivered, stDelivered, "Delivered"}} {
+	}{{cfg.Scheduled, stScheduled, "Scheduled"}, {cfg.Delivered, stDelivered, "Delivered"}, {cfg.Cancelled, stCancelled, "Cancelled"}} {
 		for i, t := range l.ids {
 			id, err := msgid.Parse(t)
 			if err != nil {

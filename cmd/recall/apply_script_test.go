@@ -119,10 +119,11 @@ func scriptSim(ts *testscript.TestScript) *simulator.Simulator {
 func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, error) {
 	cfg := simulator.Config{Token: testToken}
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	var scheduled, delivered string
+	var scheduled, delivered, cancelled string
 	fs.StringVar(&cfg.Token, "token", testToken, "")
 	fs.StringVar(&scheduled, "scheduled", "", "")
 	fs.StringVar(&delivered, "delivered", "", "")
+	fs.StringVar(&cancelled, "cancelled", "", "")
 	fs.BoolVar(&cfg.AnyScheduled, "any-scheduled", false, "")
 	fs.DurationVar(&cfg.Latency, "latency", 0, "")
 	fs.DurationVar(&cfg.Jitter, "jitter", 0, "")
@@ -145,6 +146,13 @@ func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, 
 		for _, line := range strings.Split(ts.ReadFile(f.path), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 				*f.into = append(*f.into, line)
+			}
+		}
+	}
+	if cancelled != "" {
+		for _, line := range strings.Split(ts.ReadFile(cancelled), "\n") {
+			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
+				cfg.Cancelled = append(cfg.Cancelled, line)
 			}
 		}
 	}

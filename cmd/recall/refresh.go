@@ -111,6 +111,18 @@ func (p *progressLines) event(ev reconcile.Event) {
 		if !p.json {
 			fmt.Fprintf(p.e.stderr, "Refreshing %s from Clickatell (at most %d at a time)...\n", plural(ev.Start.Total, "listed message", "listed messages"), ev.Start.Parallelism)
 		}
+	case reconcile.EventDiagnostic:
+		if !p.json {
+			d := ev.Diagnostic
+			msg := "Warning: " + d.Summary
+			if d.Severity == reconcile.SeverityError {
+				msg = "Error: " + d.Summary
+			}
+			if d.Detail != "" {
+				msg += ": " + d.Detail
+			}
+			fmt.Fprintln(p.e.stderr, msg)
+		}
 	case reconcile.EventProgress:
 		pe := ev.Progress
 		fmt.Fprintf(p.e.stderr, "Still refreshing... %d/%d (%.0f/s, %s elapsed)\n", pe.Done(), pe.Total, pe.Rate, clock(pe.Elapsed.Duration()))
