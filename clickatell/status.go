@@ -15,9 +15,13 @@ import (
 // for a settled outcome never includes it.
 const Scheduled Outcome = 64
 
-// StatusScheduled is Clickatell's messageStatus for a message scheduled for
-// later delivery.
-const StatusScheduled = "011"
+// statusScheduled is Clickatell's messageStatus for a message scheduled
+// for later delivery.
+const statusScheduled = "011"
+
+// scheduledDescription is Clickatell's documented description of 011, for
+// an answer whose own description is not at hand.
+const scheduledDescription = "Message scheduled for later delivery"
 
 // MessageStatus sends GET /rest/message/{id}: it reads a message's status
 // without changing it. Its answer is decoded by the same table as
@@ -31,9 +35,15 @@ func (c *Client) MessageStatus(ctx context.Context, id string) (*Result, error) 
 	return asStatus(id, res, err)
 }
 
-// statusAnswer is implemented by an error about a 2xx answer whose data
-// held a message status that settles nothing (011 after a stop call, a code
-// recall does not know), so that MessageStatus can still read 011.
+// scheduledAnswer is implemented by the decode table's error for a 2xx
+// answer whose messageStatus settles nothing (011 after a stop call: the
+// stop did not take; or a code recall does not know): Scheduled reports
+// whether the status was 011, so that MessageStatus can read it as an
+// answer. statusAnswer, when the error has it too, gives the answer itself.
+type scheduledAnswer interface {
+	Scheduled() bool
+}
+
 type statusAnswer interface {
 	// AnswerStatus returns the answer's HTTP status, messageStatus and
 	// description.
@@ -41,19 +51,26 @@ type statusAnswer interface {
 }
 
 // asStatus turns decode's answer for status 011, whatever decode makes of
-// it for a stop call (a Result, or an error that is a statusAnswer), into a
-// Result with Outcome Scheduled.
+// it for a stop call (a Result, or an error that is a scheduledAnswer),
+// into a Result with Outcome Scheduled.
 func asStatus(id string, res *Result, err error) (*Result, error) {
-	if err == nil && res != nil && res.Status == StatusScheduled && res.HTTPStatus >= 200 && res.HTTPStatus < 300 {
+	if err == nil && res != nil && res.Status == statusScheduled && res.HTTPStatus >= 200 && res.HTTPStatus < 300 {
 		r := *res
 		r.Outcome = Scheduled
 		return &r, nil
 	}
-	var sa statusAnswer
-	if err != nil && errors.As(err, &sa) {
-		if hs, st, desc := sa.AnswerStatus(); st == StatusScheduled && hs >= 200 && hs < 300 {
-			return &Result{ID: id, Outcome: Scheduled, Status: st, Description: desc, HTTPStatus: hs}, nil
-		}
+	var sa scheduledAnswer
+	if err == nil || !errors.As(err, &sa) || !sa.Scheduled() {
+		return res, err
 	}
-	return res, err
+	r := &Result{ID: id, Outcome: Scheduled, Status: statusScheduled, Description: scheduledDescription, HTTPStatus: http.StatusOK}
+	var st statusAnswer
+	if errors.As(err, &st) {
+		hs, status, desc := st.AnswerStatus()
+		if status != statusScheduled || hs < 200 || hs >= 300 {
+			return res, err
+		}
+		r.HTTPStatus, r.Description = hs, desc
+	}
+	return r, nil
 }

@@ -3,6 +3,7 @@ package clickatell
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -108,12 +109,17 @@ func TestClient_MessageStatus_Errors(t *testing.T) {
 	}
 }
 
-// An error about a 2xx answer that keeps its status (decode's answer to a
-// stop call's 011) is Scheduled for a status query.
+// An error about a 2xx answer whose status is 011 (decode's answer to a
+// stop call that did not take) is Scheduled for a status query; another
+// status stays an error.
 func TestAsStatus(t *testing.T) {
-	res, err := asStatus(scheduledID, nil, testStatusErr{200, "011", "Message scheduled for later delivery"})
-	if err != nil || res.Outcome != Scheduled || res.Status != "011" || res.ID != scheduledID {
+	res, err := asStatus(scheduledID, nil, testStatusErr{200, "011", "Message scheduled for later delivery (test)"})
+	if err != nil || res.Outcome != Scheduled || res.Status != "011" || res.ID != scheduledID || res.Description != "Message scheduled for later delivery (test)" {
 		t.Fatalf("asStatus(011 error) = %+v, %v", res, err)
+	}
+	res, err = asStatus(scheduledID, nil, fmt.Errorf("wrapped: %w", scheduledOnly{}))
+	if err != nil || res.Outcome != Scheduled || res.Status != "011" || res.HTTPStatus != 200 || res.Description != "Message scheduled for later delivery" {
+		t.Fatalf("asStatus(wrapped Scheduled() error) = %+v, %v", res, err)
 	}
 	e := testStatusErr{200, "099", "?"}
 	if res, err := asStatus(scheduledID, nil, e); res != nil || err != error(e) {
@@ -130,7 +136,13 @@ type testStatusErr struct {
 	status, desc string
 }
 
-func (e testStatusErr) Error() string { return "status " + e.status }
+func (e testStatusErr) Error() string   { return "status " + e.status }
+func (e testStatusErr) Scheduled() bool { return e.status == "011" }
 func (e testStatusErr) AnswerStatus() (int, string, string) {
 	return e.http, e.status, e.desc
 }
+
+type scheduledOnly struct{}
+
+func (scheduledOnly) Error() string   { return "still scheduled (status 011)" }
+func (scheduledOnly) Scheduled() bool { return true }
