@@ -75,6 +75,10 @@ type ApplyOptions struct {
 
 	// Now is the clock for records and events (default time.Now).
 	Now func() time.Time
+
+	// RefreshOnly, when set, makes the run a refresh (see Refresh): each
+	// message's status is read with it, and no stop call is sent.
+	RefreshOnly StatusReader
 }
 
 // ApplyResult is what a run did.
@@ -237,6 +241,9 @@ type settled struct {
 // the run like a fatal answer, and Apply returns a *SaveError wrapping it.
 // Failed messages are not errors of Apply: they are in the result.
 func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopper, opts ApplyOptions) (*ApplyResult, error) {
+	if opts.RefreshOnly != nil {
+		return Refresh(ctx, plan, backend, opts.RefreshOnly, RefreshOptions{ApplyOptions: opts})
+	}
 	return apply(ctx, plan, backend, stopper, opts, nil)
 }
 
@@ -680,11 +687,11 @@ func (r *run) intern(s string) string {
 func (r *run) settle(s settled) {
 	c := &r.plan.Changes[s.idx]
 	r.counts.Calls += s.calls
-	if s.unsettled {
-		return
-	}
 	if r.refresh != nil && s.err == nil && s.res != nil && s.res.Outcome == clickatell.Scheduled {
 		r.refreshScheduled(s)
+		return
+	}
+	if s.unsettled {
 		return
 	}
 	if s.res != nil && (s.res.Outcome < clickatell.Cancelled || s.res.Outcome > clickatell.NotFound) {

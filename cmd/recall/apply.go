@@ -25,9 +25,9 @@ import (
 
 const applyHelp = `
 Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-auto-approve]
-                    [-parallelism N] [-rate N] [-max-retries N] [-timeout D]
+                    [-parallelism N] [-rate N] [-max-retries N] [-timeout D] [-refresh-only]
                     [-format human|json] [-lock-timeout D] [-target GROUP]...
-                    [-api-format json|xml] [-no-color] [-refresh-only]
+                    [-api-format json|xml] [-no-color]
 
   Cancels the outstanding messages with Clickatell's stop-message call and
   records every settled message in the state.
@@ -36,10 +36,6 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   asks for 'yes' before sending anything, elsewhere it needs -auto-approve.
   With PLANFILE (saved by 'recall plan -out'), it applies exactly that plan
   without asking, and refuses it if the state has changed since.
-
-  The state is locked for the whole run and written as results arrive, so
-  an apply that is interrupted or killed loses at most the calls in flight:
-  run it again to finish. Messages go out earliest scheduled_at first.
 
   -refresh-only sends no DELETE: it asks Clickatell the status of every
   listed message (GET /rest/message/{id}) and records it, under the same
@@ -50,6 +46,10 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   terminal it shows what it found and asks 'Do you want to record these
   statuses?'; with -auto-approve it records as answers arrive. It exits 0
   when every listed message was answered, drift or not; 1 otherwise.
+
+  The state is locked for the whole run and written as results arrive, so
+  an apply that is interrupted or killed loses at most the calls in flight:
+  run it again to finish. Messages go out earliest scheduled_at first.
 
   Needs CLICKATELL_TOKEN (the API token; never printed) and optionally
   CLICKATELL_ENDPOINT (default https://api.clickatell.com).
@@ -93,6 +93,7 @@ type applyArgs struct {
 	common      commonFlags
 	planFile    string
 	autoApprove bool
+	refreshOnly bool
 	parallelism int
 	rate        float64
 	maxRetries  int
@@ -101,7 +102,6 @@ type applyArgs struct {
 	lockTimeout time.Duration
 	targets     stringsFlag
 	apiFormat   string
-	refreshOnly bool
 }
 
 func init() {
@@ -121,6 +121,7 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	a.common.stateFlags(fs)
 	a.common.color(fs)
 	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "send no DELETE: record Clickatell's status of every listed message")
 	fs.IntVar(&a.parallelism, "parallelism", reconcile.DefaultParallelism, "send at most `N` calls at once")
 	fs.Float64Var(&a.rate, "rate", 0, "send at most `N` requests per second, retries included (0: no cap)")
 	fs.IntVar(&a.maxRetries, "max-retries", reconcile.DefaultMaxRetries, "retry a failed call at most `N` times per message")
@@ -129,7 +130,6 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `D` for a state lock held by someone else")
 	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
 	fs.StringVar(&a.apiFormat, "api-format", "json", "`FORMAT` asked of the API: json or xml")
-	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "send no DELETE: record Clickatell's status of every listed message")
 
 	var positional []string
 	for {
@@ -344,7 +344,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		}
 	}()
 
-	res, err := a.run(runCtx, plan, backend, client, reconcile.ApplyOptions{
+	res, err := reconcile.Apply(runCtx, plan, backend, client, reconcile.ApplyOptions{
 		Parallelism:      a.parallelism,
 		Rate:             a.rate,
 		MaxRetries:       a.maxRetries,
@@ -352,6 +352,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		Interrupt:        interrupt,
 		OnEvent:          out.event,
 		ProgressInterval: out.progressInterval(),
+		RefreshOnly:      a.statusReader(client),
 	})
 	out.finish()
 	var se *reconcile.SaveError

@@ -242,12 +242,13 @@ func applyRefreshPlan(ctx context.Context, e *env, a *applyArgs, out *applyView,
 	return nil, nil
 }
 
-// run is the run of apply: Apply, or Refresh with -refresh-only.
-func (a *applyArgs) run(ctx context.Context, plan *reconcile.Plan, backend state.Backend, client *clickatell.Client, opts reconcile.ApplyOptions) (*reconcile.ApplyResult, error) {
-	if a.refreshOnly {
-		return reconcile.Refresh(ctx, plan, backend, client, reconcile.RefreshOptions{ApplyOptions: opts})
+// statusReader is apply's ApplyOptions.RefreshOnly: the client with
+// -refresh-only, nil (an apply) without.
+func (a *applyArgs) statusReader(c *clickatell.Client) reconcile.StatusReader {
+	if !a.refreshOnly {
+		return nil
 	}
-	return reconcile.Apply(ctx, plan, backend, client, opts)
+	return c
 }
 
 // refreshExit is apply -refresh-only's exit: 0 when every listed message
