@@ -69,16 +69,16 @@ type ApplyOptions struct {
 	// (their messages stay unsettled) and state is saved.
 	Interrupt <-chan struct{}
 
+	// RefreshOnly, when set, makes the run a refresh (see Refresh): each
+	// message's status is read with it, and no stop call is sent.
+	RefreshOnly StatusReader
+
 	// OnEvent receives events, one at a time, from one goroutine. It should
 	// return quickly: it runs on the goroutine that collects results.
 	OnEvent func(Event)
 
 	// Now is the clock for records and events (default time.Now).
 	Now func() time.Time
-
-	// RefreshOnly, when set, makes the run a refresh (see Refresh): each
-	// message's status is read with it, and no stop call is sent.
-	RefreshOnly StatusReader
 }
 
 // ApplyResult is what a run did.

@@ -350,9 +350,9 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		MaxRetries:       a.maxRetries,
 		State:            st,
 		Interrupt:        interrupt,
+		RefreshOnly:      a.statusReader(client),
 		OnEvent:          out.event,
 		ProgressInterval: out.progressInterval(),
-		RefreshOnly:      a.statusReader(client),
 	})
 	out.finish()
 	var se *reconcile.SaveError
