@@ -23,7 +23,8 @@ Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
   as orphaned and never touched.
 
   plan never needs CLICKATELL_TOKEN, never calls Clickatell and never
-  takes the state lock, so it is safe to run on every pull request.
+  takes the state lock (but with -refresh-only, which asks Clickatell), so
+  it is safe to run on every pull request.
 
   -out saves the plan as JSON; 'recall apply FILE' then cancels exactly
   those messages, and refuses if the state changed in between.
