@@ -55,13 +55,13 @@ an unknown ID answers 404 with error 161; a wrong token 401 with error 001;
 a missing "X-Version: 1" 400 with error 165. JSON or XML, by Accept.
 GET /rest/message/{id} answers the message's current status without
 changing it (200 with 011 scheduled, 006 cancelled, 004 delivered; 404 with
-error 161 unknown), with the same checks, throttling and faults as DELETE.
+error 161 unknown), with the same checks, throttling and faults as DELETE;
+the "stops" counter of GET /_sim/stats counts every DELETE.
 
 ID files hold one 32-character hexadecimal ID a line; blank lines and lines
 starting with # are ignored.
 
-Admin endpoints (no token): GET /_sim/stats (its "stops" counts every
-DELETE), GET /_sim/calls/{id} (the DELETEs that named id), POST /_sim/tally.
+Admin endpoints (no token): GET /_sim/stats, GET /_sim/calls/{id}.
 
 Examples:
 
@@ -87,9 +87,9 @@ Examples:
 type options struct {
 	listen     string
 	cfg        simulator.Config
+	cancelled  []string // -cancelled files: IDs cancelled in the portal
 	scheduled  []string
 	delivered  []string
-	cancelled  []string
 	statsEvery time.Duration
 }
 
@@ -108,15 +108,16 @@ func (f *filesFlag) Set(v string) error {
 // With -h it prints the usage to stdout and returns flag.ErrHelp.
 func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*options, error) {
 	o := &options{}
+	var canc filesFlag
 	fs := flag.NewFlagSet("clickatell-sim", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	var sched, deliv, canc filesFlag
+	var sched, deliv filesFlag
 	tokenDefault := "$CLICKATELL_TOKEN, else " + simulator.DefaultToken
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on; port 0 picks a free port")
 	token := fs.String("token", "", "the accepted bearer `TOKEN` (default "+tokenDefault+")")
 	fs.Var(&sched, "scheduled", "`FILE` of IDs that are scheduled (stoppable); repeatable")
-	fs.Var(&deliv, "delivered", "`FILE` of IDs that are already delivered (status 004); repeatable")
 	fs.Var(&canc, "cancelled", "`FILE` of IDs already cancelled (status 006), e.g. in Clickatell's portal; repeatable")
+	fs.Var(&deliv, "delivered", "`FILE` of IDs that are already delivered (status 004); repeatable")
 	fs.BoolVar(&o.cfg.AnyScheduled, "any-scheduled", false, "treat every well-formed ID not listed as scheduled")
 	fs.DurationVar(&o.cfg.Latency, "latency", 0, "`DURATION` added to every answer")
 	fs.DurationVar(&o.cfg.Jitter, "jitter", 0, "up to this random `DURATION` added to every answer, on top of -latency")
@@ -147,7 +148,7 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	if fs.NArg() > 0 {
 		return nil, fmt.Errorf("unexpected argument %q: clickatell-sim takes only flags; run 'clickatell-sim -h' for usage", fs.Arg(0))
 	}
-	o.scheduled, o.delivered, o.cancelled = sched, deliv, canc
+	o.scheduled, o.delivered = sched, deliv
 	switch {
 	case *token != "":
 		o.cfg.Token = *token
@@ -156,6 +157,7 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	default:
 		o.cfg.Token = simulator.DefaultToken
 	}
+	o.cancelled = canc
 	if o.statsEvery < 0 {
 		return nil, errors.New("-stats-every must not be negative")
 	}

@@ -118,13 +118,14 @@ func scriptSim(ts *testscript.TestScript) *simulator.Simulator {
 // relative to the script's working directory.
 func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, error) {
 	cfg := simulator.Config{Token: testToken}
+	var cancelled string // -cancelled FILE: cancelled in Clickatell's portal
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
-	var scheduled, delivered, cancelled string
+	var scheduled, delivered string
 	fs.StringVar(&cfg.Token, "token", testToken, "")
 	fs.StringVar(&scheduled, "scheduled", "", "")
 	fs.StringVar(&delivered, "delivered", "", "")
-	fs.StringVar(&cancelled, "cancelled", "", "")
 	fs.BoolVar(&cfg.AnyScheduled, "any-scheduled", false, "")
+	fs.StringVar(&cancelled, "cancelled", "", "")
 	fs.DurationVar(&cfg.Latency, "latency", 0, "")
 	fs.DurationVar(&cfg.Jitter, "jitter", 0, "")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "")
@@ -139,20 +140,13 @@ func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, 
 	for _, f := range []struct {
 		path string
 		into *[]string
-	}{{scheduled, &cfg.Scheduled}, {delivered, &cfg.Delivered}} {
+	}{{scheduled, &cfg.Scheduled}, {delivered, &cfg.Delivered}, {cancelled, &cfg.Cancelled}} {
 		if f.path == "" {
 			continue
 		}
 		for _, line := range strings.Split(ts.ReadFile(f.path), "\n") {
 			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
 				*f.into = append(*f.into, line)
-			}
-		}
-	}
-	if cancelled != "" {
-		for _, line := range strings.Split(ts.ReadFile(cancelled), "\n") {
-			if line = strings.TrimSpace(line); line != "" && !strings.HasPrefix(line, "#") {
-				cfg.Cancelled = append(cfg.Cancelled, line)
 			}
 		}
 	}
