@@ -230,11 +230,11 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("printing the URL: %w", err)
 	}
 	what := fmt.Sprintf("%d scheduled, %d delivered IDs", counts[simulator.StatusScheduled], counts[simulator.StatusDelivered])
-	if n := counts[simulator.StatusCancelled]; n > 0 {
-		what = fmt.Sprintf("%d scheduled, %d delivered, %d cancelled IDs", counts[simulator.StatusScheduled], counts[simulator.StatusDelivered], n)
-	}
 	if o.cfg.AnyScheduled {
 		what += "; any other well-formed ID is scheduled"
+	}
+	if n := counts[simulator.StatusCancelled]; n > 0 {
+		what += fmt.Sprintf("; %d cancelled", n)
 	}
 	fmt.Fprintf(stderr, "clickatell-sim: serving %s (%s)\n", url, what)
 	if f := faults(o.cfg); f != "" {

@@ -68,7 +68,7 @@ func TestRun_cancelledAndStatus(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
-	if want := "(1 scheduled, 1 delivered, 1 cancelled IDs)"; !strings.Contains(stderr.String(), want) {
+	if want := "(1 scheduled, 1 delivered IDs; 1 cancelled)"; !strings.Contains(stderr.String(), want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 	}
 }
