@@ -367,7 +367,10 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return err
 	}
 	out.summary(res, true)
-	if res.Refresh != nil && !res.Interrupted {
+	if res.Refresh != nil {
+		if res.Interrupted {
+			out.refreshInterrupted(res.Total - res.Done())
+		}
 		return refreshExit(res)
 	}
 	switch {

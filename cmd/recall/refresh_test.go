@@ -6,8 +6,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
+	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/simulator"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
@@ -86,4 +89,46 @@ func TestApplyRefresh_Confirm(t *testing.T) {
 	if st := sim.Stats(); st.Stops != 0 || st.Lookups != 4 {
 		t.Errorf("simulator saw %s: want no stops, 4 lookups", st)
 	}
+}
+
+// TestApplyRefresh_Interrupt: recall as a process, against the simulator:
+// an interrupt stops a refresh as it stops apply (no new calls, those in
+// flight waited for), what was answered is recorded, and a rerun (which
+// asks every listed message again) records the rest; neither sends a
+// DELETE.
+func TestApplyRefresh_Interrupt(t *testing.T) {
+	dir := t.TempDir()
+	list := ids('r', 400)
+	sim, url := startSim(t, simulator.Config{Latency: 20 * time.Millisecond})
+	for _, id := range list {
+		if _, err := sim.AddStatus(msgid.MustParse(id), simulator.StatusCancelled); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeManifest(t, dir, group{name: "portal", ids: list})
+	cmd, stdout, stderr := startRecall(t, dir, url, "apply", "-refresh-only", "-auto-approve", "-parallelism", "4")
+	waitFor(t, "40 calls", func() bool { return sim.Stats().Requests >= 40 })
+	cmd.Process.Signal(syscall.SIGINT)
+	if code := exitCode(t, cmd); code != 1 {
+		t.Errorf("exit code %d, want 1", code)
+	}
+	if !strings.Contains(stdout.String(), "Refresh interrupted!") || !strings.Contains(stderr.String(), "not refreshed; what was answered is recorded. Run apply -refresh-only again to finish.") {
+		t.Errorf("stdout:\n%s\nstderr:\n%s", tail(stdout.String()), stderr.String())
+	}
+	st := readState(t, filepath.Join(dir, "recall.state.json"))
+	first := sim.Stats()
+	if len(st.Messages) == 0 || len(st.Messages) == len(list) || int(first.Lookups) != len(st.Messages) {
+		t.Errorf("%d recorded of %d, the simulator answered %d: want every answer recorded, some left", len(st.Messages), len(list), first.Lookups)
+	}
+	r := runRecall(t, dir, url, "apply", "-refresh-only", "-auto-approve", "-parallelism", "8")
+	if r.code != 0 {
+		t.Fatalf("rerun: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
+	}
+	if st := readState(t, filepath.Join(dir, "recall.state.json")); len(st.Messages) != len(list) {
+		t.Errorf("after the rerun %d recorded, want %d", len(st.Messages), len(list))
+	}
+	if s := sim.Stats(); s.Stops != 0 {
+		t.Errorf("the simulator saw %d DELETEs", s.Stops)
+	}
+	assertNoToken(t, "output", stdout.String()+stderr.String()+r.stdout+r.stderr)
 }

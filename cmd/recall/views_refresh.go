@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/recallhq/recall/reconcile"
 )
@@ -171,4 +172,20 @@ func (v *applyView) doing() string {
 		return "Refreshing"
 	}
 	return "Cancelling"
+}
+
+// refreshInterrupted closes an interrupted refresh: what was answered is
+// recorded; left is how many messages were not asked.
+func (v *applyView) refreshInterrupted(left int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	msg := fmt.Sprintf("Interrupted: %s not refreshed; what was answered is recorded. Run apply -refresh-only again to finish.", messages(left))
+	if v.json {
+		v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
+			Severity: reconcile.SeverityError,
+			Summary:  msg,
+		}})
+		v.bw.Flush()
+	}
+	fmt.Fprintln(v.e.stderr, msg)
 }
