@@ -14,7 +14,8 @@ import (
 const planHelp = `
 Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
                    [-format human|json|markdown] [-detailed-exitcode]
-                   [-target GROUP]... [-no-color] [-refresh-only]
+                   [-target GROUP]... [-no-color]
+                   [-refresh-only [-parallelism N] [-rate N]]
 
   Compares the manifest with the state and shows what 'apply' would do:
   every listed message is either to cancel (not settled yet: a DELETE will
@@ -37,6 +38,7 @@ Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
   reports otherwise is drift: a warning, and the record is kept. This needs
   CLICKATELL_TOKEN; it still writes nothing and takes no lock. With
   -detailed-exitcode it exits 2 when something would be recorded.
+  -parallelism and -rate limit its calls as they limit apply's.
 
 Exit codes:
   0  success (with -detailed-exitcode: success and nothing to cancel)
@@ -73,6 +75,8 @@ type planArgs struct {
 	detailedExitcode bool
 	targets          stringsFlag
 	refreshOnly      bool
+	parallelism      int
+	rate             float64
 }
 
 func parsePlanArgs(e *env, args []string) (*planArgs, error) {
@@ -86,6 +90,8 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are messages to cancel, 0 when there are none, 1 on error")
 	fs.Var(&a.targets, "target", "plan only the group `GROUP`; repeatable")
 	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "ask Clickatell the status of every listed message and show what apply -refresh-only would record (needs CLICKATELL_TOKEN; sends no DELETE)")
+	fs.IntVar(&a.parallelism, "parallelism", 0, "with -refresh-only: send at most `N` calls at once (0: 10)")
+	fs.Float64Var(&a.rate, "rate", 0, "with -refresh-only: send at most `N` requests per second, retries included (0: no cap)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return nil, err
 	}

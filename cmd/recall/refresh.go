@@ -55,8 +55,15 @@ func planRefresh(ctx context.Context, e *env, a *planArgs, m *manifest.Manifest)
 		return errors.New("plan: -out cannot be used with -refresh-only: a refresh plan is not saved; run 'recall apply -refresh-only', which shows what it found and asks before recording it")
 	case a.format == "markdown":
 		return errors.New("plan: -refresh-only prints human or json output, not markdown")
+	case a.parallelism < 0 || a.parallelism > 1000:
+		return fmt.Errorf("plan: -parallelism must be between 1 and 1000, got %d", a.parallelism)
+	case a.rate < 0:
+		return fmt.Errorf("plan: -rate must be 0 (no cap) or more, got %g", a.rate)
 	}
-	client, err := refreshClient(e, 30*time.Second, reconcile.DefaultParallelism)
+	if a.parallelism == 0 {
+		a.parallelism = reconcile.DefaultParallelism
+	}
+	client, err := refreshClient(e, 30*time.Second, a.parallelism)
 	if err != nil {
 		return err
 	}
@@ -71,7 +78,8 @@ func planRefresh(ctx context.Context, e *env, a *planArgs, m *manifest.Manifest)
 	}
 	pr := &progressLines{e: e, json: a.format == "json"}
 	opts := reconcile.RefreshOptions{DryRun: true, ApplyOptions: reconcile.ApplyOptions{
-		Parallelism:      reconcile.DefaultParallelism,
+		Parallelism:      a.parallelism,
+		Rate:             a.rate,
 		MaxRetries:       reconcile.DefaultMaxRetries,
 		State:            st,
 		OnEvent:          pr.event,
