@@ -41,6 +41,8 @@ const (
 
 func (o Outcome) String() string {
 	switch o {
+	case Scheduled:
+		return "scheduled"
 	case Cancelled:
 		return "cancelled"
 	case TooLate:
@@ -366,15 +368,6 @@ func (c Client) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, c.String(
 // *TransportError, or the context's error when ctx ended.
 func (c *Client) StopMessage(ctx context.Context, id string) (*Result, error) {
 	return c.do(ctx, http.MethodDelete, id)
-}
-
-// MessageStatus sends GET /rest/message/{id}: it reads a message's status
-// without changing it. Its Result's Outcome reads like StopMessage's:
-// Cancelled only for status 006. A message still scheduled (011) is a
-// *StatusError whose Scheduled reports true and which Classify does not
-// retry.
-func (c *Client) MessageStatus(ctx context.Context, id string) (*Result, error) {
-	return c.do(ctx, http.MethodGet, id)
 }
 
 // validID accepts what could be an apiMessageId and is safe in a path:

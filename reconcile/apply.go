@@ -75,6 +75,10 @@ type ApplyOptions struct {
 	// is cancelled (default DefaultStopGrace).
 	StopGrace time.Duration
 
+	// RefreshOnly, when set, makes the run a refresh (see Refresh): each
+	// message's status is read with it, and no stop call is sent.
+	RefreshOnly StatusReader
+
 	// OnEvent receives events, one at a time, from one goroutine. It should
 	// return quickly: it runs on the goroutine that collects results.
 	OnEvent func(Event)
@@ -104,6 +108,8 @@ type ApplyResult struct {
 	// Elapsed is the run's duration, from its first call to its final
 	// state write.
 	Elapsed time.Duration
+	// Refresh is what a refresh found; nil for an apply.
+	Refresh *RefreshResult
 }
 
 // Complete reports whether every message of the plan ended cancelled.
@@ -274,6 +280,14 @@ type settled struct {
 // the run like a fatal answer, and Apply returns a *SaveError wrapping it.
 // Failed messages are not errors of Apply: they are in the result.
 func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopper, opts ApplyOptions) (*ApplyResult, error) {
+	if opts.RefreshOnly != nil {
+		return Refresh(ctx, plan, backend, opts.RefreshOnly, RefreshOptions{ApplyOptions: opts})
+	}
+	return apply(ctx, plan, backend, stopper, opts, nil)
+}
+
+// apply is Apply, or with rf a refresh (see Refresh).
+func apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopper, opts ApplyOptions, rf *refreshRun) (*ApplyResult, error) {
 	if opts.Parallelism <= 0 {
 		opts.Parallelism = DefaultParallelism
 	}
@@ -314,6 +328,7 @@ func Apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopp
 		plan:    plan,
 		backend: backend,
 		stopper: stopper,
+		refresh: rf,
 		opts:    opts,
 		st:      st,
 		serial:  st.Serial,
@@ -331,6 +346,8 @@ type run struct {
 	backend state.Backend
 	stopper Stopper
 	opts    ApplyOptions
+	// refresh is set for a refresh: status queries instead of stop calls.
+	refresh *refreshRun
 
 	// fatal is the first answer that stopped the run, set once by a
 	// worker and read by the collector after the workers are done.
@@ -412,6 +429,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		Rate:        r.opts.Rate,
 		MaxRetries:  r.opts.MaxRetries,
 		State:       r.ref(),
+		RefreshOnly: r.refresh != nil,
 	}})
 
 	// callCtx ends calls in flight: a hard stop (ctx) or a fatal answer.
@@ -514,6 +532,9 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		// The run's own outcome is less urgent than an unsaved state.
 		err = saveErr
 	}
+	if r.refresh != nil {
+		r.refreshDone(res, sum)
+	}
 	r.emit(Event{Type: EventSummary, Summary: sum})
 	return res, err
 }
@@ -537,7 +558,7 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 		}
 		calls++
 		var err error
-		res, err = r.stopper.StopMessage(callCtx, id)
+		res, err = r.send(callCtx, id)
 		return err
 	})
 	s = settled{idx: i, calls: calls}
@@ -737,6 +758,10 @@ func (r *run) intern(s string) string {
 func (r *run) settle(s settled) {
 	c := &r.plan.Changes[s.idx]
 	r.counts.Calls += s.calls
+	if r.refresh != nil && s.err == nil && s.res != nil && s.res.Outcome == clickatell.Scheduled {
+		r.refreshScheduled(s)
+		return
+	}
 	if s.unsettled {
 		return
 	}
@@ -793,6 +818,9 @@ func (r *run) record(s settled, ev *MessageEvent) {
 		Description: r.intern(s.res.Description),
 		Group:       c.Group,
 		At:          r.opts.Now().UTC().Truncate(time.Second),
+	}
+	if r.refresh != nil && !r.refreshRecord(s.idx, rec, ev) {
+		return
 	}
 	r.pending = append(r.pending, state.Change{ID: c.ID, Record: rec})
 	ev.Outcome, ev.Status, ev.Description = out.String(), rec.Status, rec.Description

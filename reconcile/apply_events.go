@@ -52,6 +52,9 @@ type StartEvent struct {
 	MaxRetries int `json:"max_retries"`
 	// State is the state the run starts from.
 	State StateRef `json:"state"`
+	// RefreshOnly is set for a refresh (apply -refresh-only): status
+	// queries, no stop calls.
+	RefreshOnly bool `json:"refresh_only,omitempty"`
 }
 
 // MessageEvent reports one message that settled, or failed for this run.
@@ -73,6 +76,12 @@ type MessageEvent struct {
 	Cause string `json:"cause,omitempty"`
 	// Error is the failure's full text; set only for failures.
 	Error string `json:"error,omitempty"`
+	// Refresh is what a refresh made of the answer (a RefreshKind:
+	// record, update, scheduled, unchanged, drift); refresh only. Outcome
+	// is then what Clickatell reports ("scheduled" for 011).
+	Refresh string `json:"refresh,omitempty"`
+	// Recorded is the outcome the state held before; refresh only.
+	Recorded string `json:"recorded,omitempty"`
 }
 
 // Counts tallies what a run did.
@@ -86,12 +95,15 @@ type Counts struct {
 	NotDelivered int `json:"not_delivered"`
 	// Failed could not be settled in this run; the next run tries again.
 	Failed int `json:"failed"`
+	// Scheduled were reported still scheduled (011) by a refresh's status
+	// query: answered, not settled.
+	Scheduled int `json:"scheduled,omitempty"`
 	// Calls is how many calls were sent, retries included.
 	Calls int `json:"calls"`
 }
 
 // Done is how many messages are finished with for this run.
-func (c Counts) Done() int { return c.Settled() + c.Failed }
+func (c Counts) Done() int { return c.Settled() + c.Failed + c.Scheduled }
 
 // Settled is how many messages settled (and are recorded in state).
 func (c Counts) Settled() int { return c.Cancelled + c.TooLate + c.NotFound + c.NotDelivered }
@@ -157,6 +169,8 @@ type SummaryEvent struct {
 	Failures []FailureGroup `json:"failures"`
 	// State is the state as last written.
 	State StateRef `json:"state"`
+	// Refresh is a refresh's tallies, groups and drift; refresh only.
+	Refresh *RefreshResult `json:"refresh,omitempty"`
 }
 
 // Severity ranks a diagnostic.

@@ -15,7 +15,7 @@ import (
 // clickatell-sim command and want to check what it saw. They need no token
 // and do not count as API requests:
 //
-//	GET /_sim/stats       the Stats, as JSON
+//	GET /_sim/stats       the Stats, as JSON ("stops" counts every DELETE)
 //	GET /_sim/calls/{id}  {"id":…, "calls":N, "status":"006"}: the stop calls
 //	                      that named id, and the status a call would find
 //	                      now ("" when it would be answered 404)

@@ -77,6 +77,9 @@ type Config struct {
 	Scheduled []string
 	// Delivered are IDs already delivered (status 004).
 	Delivered []string
+	// Cancelled are IDs already cancelled (status 006), as by a user in
+	// Clickatell's portal.
+	Cancelled []string
 	// AnyScheduled treats every well-formed unlisted ID as scheduled.
 	AnyScheduled bool
 	// Answers gives IDs answers beyond their status (SetAnswer's list:
@@ -144,6 +147,10 @@ type Stats struct {
 	Abandoned int64 `json:"abandoned"`
 	// MaxInFlight is the most requests ever being served at once.
 	MaxInFlight int64 `json:"max_in_flight"`
+	// Stops is every stop call (DELETE) to the API, whatever it was
+	// answered; it also counts in one of the counters above. A run that
+	// must send no DELETE (recall's -refresh-only) checks it stays 0.
+	Stops int64 `json:"stops"`
 }
 
 // Simulator is an http.Handler serving the API, plus the admin endpoints
@@ -169,6 +176,7 @@ type Simulator struct {
 	requests, cancelled, alreadyCancelled, notStopped, lookups     atomic.Int64
 	notFound, badRequest, throttled, failed, dropped, unauthorized atomic.Int64
 	abandoned, inFlight, maxInFlight                               atomic.Int64
+	stops                                                          atomic.Int64
 }
 
 // New returns a Simulator for cfg, or an error naming what to fix in it.
@@ -234,7 +242,7 @@ func New(cfg Config) (*Simulator, error) {
 		ids    []string
 		status uint8
 		name   string
-	}{{cfg.Scheduled, stScheduled, "Scheduled"}, {cfg.Delivered, stDelivered, "Delivered"}} {
+	}{{cfg.Scheduled, stScheduled, "Scheduled"}, {cfg.Delivered, stDelivered, "Delivered"}, {cfg.Cancelled, stCancelled, "Cancelled"}} {
 		for i, t := range l.ids {
 			id, err := msgid.Parse(t)
 			if err != nil {
@@ -423,14 +431,15 @@ func (s *Simulator) Stats() Stats {
 		Unauthorized:     s.unauthorized.Load(),
 		Abandoned:        s.abandoned.Load(),
 		MaxInFlight:      s.maxInFlight.Load(),
+		Stops:            s.stops.Load(),
 	}
 }
 
 // String renders the counters on one line, for logs.
 func (st Stats) String() string {
-	return fmt.Sprintf("requests=%d cancelled=%d already_cancelled=%d not_stopped=%d lookups=%d not_found=%d bad_request=%d throttled=%d failed=%d dropped=%d unauthorized=%d abandoned=%d max_in_flight=%d",
+	return fmt.Sprintf("requests=%d cancelled=%d already_cancelled=%d not_stopped=%d lookups=%d not_found=%d bad_request=%d throttled=%d failed=%d dropped=%d unauthorized=%d abandoned=%d max_in_flight=%d stops=%d",
 		st.Requests, st.Cancelled, st.AlreadyCancelled, st.NotStopped, st.Lookups, st.NotFound, st.BadRequest,
-		st.Throttled, st.Failed, st.Dropped, st.Unauthorized, st.Abandoned, st.MaxInFlight)
+		st.Throttled, st.Failed, st.Dropped, st.Unauthorized, st.Abandoned, st.MaxInFlight, st.Stops)
 }
 
 const (
@@ -470,6 +479,9 @@ func (s *Simulator) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	throttled := s.limiter != nil && !s.limiter.allow()
 
 	isDelete := r.Method == http.MethodDelete
+	if isDelete {
+		s.stops.Add(1)
+	}
 	idText := path[len(apiPrefix):]
 	id, idErr := msgid.Parse(idText)
 	// Only stop calls with a well-formed ID are counted per ID.

@@ -362,7 +362,7 @@ func TestSimulator_statuses(t *testing.T) {
 	if w := serve(sim, req("DELETE", a.String(), "")); w.Code != 404 {
 		t.Errorf("after SetStatus(\"\"): %d, want 404", w.Code)
 	}
-	want := simulator.Stats{Requests: 4, Cancelled: 1, NotStopped: 2, NotFound: 1, MaxInFlight: 1}
+	want := simulator.Stats{Requests: 4, Cancelled: 1, NotStopped: 2, NotFound: 1, MaxInFlight: 1, Stops: 4}
 	if diff := cmp.Diff(want, sim.Stats()); diff != "" {
 		t.Errorf("Stats (-want +got):\n%s", diff)
 	}
@@ -958,4 +958,59 @@ func TestSimulator_AddStatus(t *testing.T) {
 	if got := summary(t, serve(sim, req("DELETE", unknown, ""))); got != "200 data:004:Received by recipient:"+unknown {
 		t.Errorf("after AddStatus: %s", got)
 	}
+}
+
+// A status query (GET) meets the same checks, throttling and faults as a
+// stop call, never changes the message, and is not counted as a stop.
+func TestSimulator_statusQuery(t *testing.T) {
+	t.Run("checks", func(t *testing.T) {
+		sim := newSim(t, simulator.Config{Scheduled: []string{scheduled}})
+		noVersion := req("GET", scheduled, "")
+		noVersion.Header.Del("X-Version")
+		badToken := req("GET", scheduled, "")
+		badToken.Header.Set("Authorization", "Bearer nope")
+		badAccept := req("GET", scheduled, "text/html")
+		for _, tc := range []struct {
+			name string
+			r    *http.Request
+			want string
+		}{
+			{"no X-Version", noVersion, "400 error:165"},
+			{"wrong token", badToken, "401 error:001"},
+			{"bad Accept", badAccept, "400 error:166"},
+			{"scheduled", req("GET", scheduled, ""), "200 data:011:Message scheduled for later delivery:" + scheduled},
+			{"unknown", req("GET", unknown, ""), "404 error:161"},
+		} {
+			if got := summary(t, serve(sim, tc.r)); !strings.HasPrefix(got, tc.want) {
+				t.Errorf("%s: %s, want %s…", tc.name, got, tc.want)
+			}
+		}
+		if st, _ := sim.Status(scheduled); st != simulator.StatusScheduled || sim.Calls(scheduled) != 0 {
+			t.Errorf("after status queries: status %q, %d stop calls; want 011, 0", st, sim.Calls(scheduled))
+		}
+		if st := sim.Stats(); st.Stops != 0 || st.Lookups != 1 || st.Requests != 5 || answered(st) != st.Requests {
+			t.Errorf("stats %s: want 0 stops, 1 lookup, 5 requests", st)
+		}
+		serve(sim, req("DELETE", scheduled, ""))
+		if st := sim.Stats(); st.Stops != 1 {
+			t.Errorf("stats after a DELETE %s: want 1 stop", st)
+		}
+	})
+	t.Run("faults", func(t *testing.T) {
+		sim := newSim(t, simulator.Config{Scheduled: []string{scheduled}, FailRate: 1})
+		if got := summary(t, serve(sim, req("GET", scheduled, ""))); !strings.HasPrefix(got, "503 error:901") {
+			t.Errorf("GET with FailRate 1: %s", got)
+		}
+	})
+	t.Run("throttled", func(t *testing.T) {
+		now := time.Unix(1e9, 0)
+		sim := newSim(t, simulator.Config{AnyScheduled: true, Rate: 1, Burst: 1, RetryAfter: 2, Now: func() time.Time { return now }})
+		codes := []int{serve(sim, req("GET", scheduled, "")).Code, serve(sim, req("GET", scheduled, "")).Code, serve(sim, req("GET", scheduled, "")).Code}
+		if codes[len(codes)-1] != http.StatusTooManyRequests {
+			t.Errorf("GETs above the rate: %v, want a 429 at the end", codes)
+		}
+		if st := sim.Stats(); st.Throttled == 0 || st.Stops != 0 {
+			t.Errorf("stats %s: want throttled GETs and no stops", st)
+		}
+	})
 }

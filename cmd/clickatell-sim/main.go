@@ -53,6 +53,10 @@ Answers: a scheduled ID is cancelled (200, status 006) and stays cancelled
 (006 again on the next DELETE); a delivered ID answers 200 with status 004;
 an unknown ID answers 404 with error 161; a wrong token 401 with error 001;
 a missing "X-Version: 1" 400 with error 165. JSON or XML, by Accept.
+GET /rest/message/{id} answers the message's current status without
+changing it (200 with 011 scheduled, 006 cancelled, 004 delivered; 404 with
+error 161 unknown), with the same checks, throttling and faults as DELETE;
+the "stops" counter of GET /_sim/stats counts every DELETE.
 
 ID files hold one 32-character hexadecimal ID a line; blank lines and lines
 starting with # are ignored.
@@ -104,6 +108,7 @@ Examples:
 type options struct {
 	listen     string
 	cfg        simulator.Config
+	cancelled  []string // -cancelled files: IDs cancelled in the portal
 	scheduled  []string
 	delivered  []string
 	statuses   []string
@@ -125,6 +130,7 @@ func (f *filesFlag) Set(v string) error {
 // With -h it prints the usage to stdout and returns flag.ErrHelp.
 func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*options, error) {
 	o := &options{}
+	var canc filesFlag
 	fs := flag.NewFlagSet("clickatell-sim", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
 	var sched, deliv, stat filesFlag
@@ -132,6 +138,7 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	fs.StringVar(&o.listen, "listen", "127.0.0.1:8080", "`ADDR` to listen on; port 0 picks a free port")
 	token := fs.String("token", "", "the accepted bearer `TOKEN` (default "+tokenDefault+")")
 	fs.Var(&sched, "scheduled", "`FILE` of IDs that are scheduled (stoppable); repeatable")
+	fs.Var(&canc, "cancelled", "`FILE` of IDs already cancelled (status 006), e.g. in Clickatell's portal; repeatable")
 	fs.Var(&deliv, "delivered", "`FILE` of IDs that are already delivered (status 004); repeatable")
 	fs.Var(&stat, "status", "`FILE` of \"ID ANSWER\" lines giving IDs other statuses and answers (see above); repeatable")
 	fs.BoolVar(&o.cfg.AnyScheduled, "any-scheduled", false, "treat every well-formed ID not listed as scheduled")
@@ -173,6 +180,7 @@ func parseArgs(args []string, getenv func(string) string, stdout io.Writer) (*op
 	default:
 		o.cfg.Token = simulator.DefaultToken
 	}
+	o.cancelled = canc
 	if o.statsEvery < 0 {
 		return nil, errors.New("-stats-every must not be negative")
 	}
@@ -219,7 +227,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	for _, l := range []struct {
 		files  []string
 		status string
-	}{{o.scheduled, simulator.StatusScheduled}, {o.delivered, simulator.StatusDelivered}} {
+	}{{o.scheduled, simulator.StatusScheduled}, {o.delivered, simulator.StatusDelivered}, {o.cancelled, simulator.StatusCancelled}} {
 		for _, name := range l.files {
 			n, err := loadIDs(sim, name, l.status)
 			if err != nil {
@@ -258,6 +266,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	if o.cfg.AnyScheduled {
 		what += "; any other well-formed ID is scheduled"
+	}
+	if n := counts[simulator.StatusCancelled]; n > 0 {
+		what += fmt.Sprintf("; %d cancelled", n)
 	}
 	fmt.Fprintf(stderr, "clickatell-sim: serving %s (%s)\n", url, what)
 	if f := faults(o.cfg); f != "" {

@@ -24,7 +24,7 @@ import (
 
 const applyHelp = `
 Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-auto-approve]
-                    [-parallelism N] [-rate N] [-max-retries N] [-timeout D]
+                    [-parallelism N] [-rate N] [-max-retries N] [-timeout D] [-refresh-only]
                     [-format human|json] [-lock-timeout D] [-target GROUP]...
                     [-api-format json|xml] [-allow-unknown-ids] [-detailed-exitcode]
                     [-no-color]
@@ -41,6 +41,16 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   refused before any call; the same state spelled otherwise is fine. A
   PostgreSQL password is not recorded: it comes from PGPASSWORD, a
   password or service file, or RECALL_STATE.
+
+  -refresh-only sends no DELETE: it asks Clickatell the status of every
+  listed message (GET /rest/message/{id}) and records it, under the same
+  lock, limits, retries and checkpoints: a message cancelled in the portal
+  becomes cancelled, a delivered one too_late; a still scheduled one (011)
+  stays to cancel. A recorded cancelled message that Clickatell reports
+  otherwise is drift: reported as a warning, never rewritten. On a
+  terminal it shows what it found and asks 'Do you want to record these
+  statuses?'; with -auto-approve it records as answers arrive. It exits 0
+  when every listed message was answered, drift or not; 1 otherwise.
 
   The state is locked for the whole run and written as results arrive, so
   an apply that is interrupted or killed loses at most the calls in flight:
@@ -90,6 +100,9 @@ Examples:
 
   # Only one group of the manifest.
   recall apply -target black-friday-wrong-price
+
+  # Record what Clickatell says (cancelled in the portal, delivered...).
+  recall apply -refresh-only
 `
 
 // defaultEndpoint is Clickatell's API.
@@ -104,6 +117,7 @@ type applyArgs struct {
 	common      commonFlags
 	planFile    string
 	autoApprove bool
+	refreshOnly bool
 	parallelism int
 	rate        float64
 	maxRetries  int
@@ -136,6 +150,7 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	a.common.stateFlags(fs)
 	a.common.color(fs)
 	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for confirmation")
+	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "send no DELETE: record Clickatell's status of every listed message")
 	fs.IntVar(&a.parallelism, "parallelism", reconcile.DefaultParallelism, "send at most `N` calls at once")
 	fs.Float64Var(&a.rate, "rate", 0, "send at most `N` requests per second, retries included (0: no cap)")
 	fs.IntVar(&a.maxRetries, "max-retries", reconcile.DefaultMaxRetries, "retry a failed call at most `N` times per message")
@@ -183,6 +198,9 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	}
 	if err := oneOf("api-format", a.apiFormat, "json", "xml"); err != nil {
 		return nil, fmt.Errorf("apply: %v", err)
+	}
+	if a.planFile != "" && a.refreshOnly {
+		return nil, errors.New("apply: -refresh-only cannot be used with a saved plan: a saved plan cancels; run 'recall apply -refresh-only' without it")
 	}
 	if a.planFile != "" {
 		if len(a.common.files) > 0 {
@@ -291,6 +309,13 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return err
 	}
 
+	if a.refreshOnly {
+		// Without -auto-approve the refresh ends there; with it, the plan
+		// of every listed message runs below like an apply's.
+		if plan, err = applyRefreshPlan(ctx, e, a, out, m, st, backend, client); plan == nil {
+			return err
+		}
+	}
 	if plan == nil {
 		plan, err = reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 		if err != nil {
@@ -361,6 +386,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		MaxRetries:       a.maxRetries,
 		State:            st,
 		Interrupt:        interrupt,
+		RefreshOnly:      a.statusReader(client),
 		OnEvent:          out.event,
 		ProgressInterval: out.progressInterval(),
 		AllowUnknownIDs:  a.allowUnknownIDs,
@@ -378,6 +404,12 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		return withUnknownIDsAdvice(err)
 	}
 	out.summary(res, true)
+	if res.Refresh != nil {
+		if res.Interrupted {
+			out.refreshInterrupted(res.Total - res.Done())
+		}
+		return refreshExit(res)
+	}
 	switch {
 	case res.Interrupted:
 		out.interrupted(res.Remaining())

@@ -133,6 +133,7 @@ func scriptSim(ts *testscript.TestScript) *simulator.Simulator {
 // relative to the script's working directory.
 func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, error) {
 	cfg := simulator.Config{Token: testToken}
+	var cancelled string // -cancelled FILE: cancelled in Clickatell's portal
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	var scheduled, delivered, status string
 	fs.StringVar(&cfg.Token, "token", testToken, "")
@@ -140,6 +141,7 @@ func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, 
 	fs.StringVar(&scheduled, "scheduled", "", "")
 	fs.StringVar(&delivered, "delivered", "", "")
 	fs.BoolVar(&cfg.AnyScheduled, "any-scheduled", false, "")
+	fs.StringVar(&cancelled, "cancelled", "", "")
 	fs.DurationVar(&cfg.Latency, "latency", 0, "")
 	fs.DurationVar(&cfg.Jitter, "jitter", 0, "")
 	fs.Float64Var(&cfg.Rate, "rate", 0, "")
@@ -154,7 +156,7 @@ func parseSimFlags(ts *testscript.TestScript, args []string) (simulator.Config, 
 	for _, f := range []struct {
 		path string
 		into *[]string
-	}{{scheduled, &cfg.Scheduled}, {delivered, &cfg.Delivered}} {
+	}{{scheduled, &cfg.Scheduled}, {delivered, &cfg.Delivered}, {cancelled, &cfg.Cancelled}} {
 		if f.path == "" {
 			continue
 		}

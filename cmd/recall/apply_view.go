@@ -42,10 +42,12 @@ type applyView struct {
 	// otherwise), and at the end.
 	enc *json.Encoder
 	bw  *bufio.Writer
+	// refresh is set for apply -refresh-only.
+	refresh bool
 }
 
 func newApplyView(e *env, a *applyArgs) *applyView {
-	v := &applyView{e: e, json: a.format == "json", color: a.common.useColor(e)}
+	v := &applyView{e: e, json: a.format == "json", color: a.common.useColor(e), refresh: a.refreshOnly}
 	if v.json {
 		v.bw = bufio.NewWriterSize(e.stdout, 64<<10)
 		v.enc = json.NewEncoder(v.bw)
@@ -89,14 +91,14 @@ func (v *applyView) event(ev reconcile.Event) {
 		if s.Rate > 0 {
 			limits += fmt.Sprintf(", %g per second", s.Rate)
 		}
-		fmt.Fprintf(v.e.stdout, "Cancelling %s (%s)...\n", messages(s.Total), limits)
+		fmt.Fprintf(v.e.stdout, "%s %s (%s)...\n", v.doing(), messages(s.Total), limits)
 	case reconcile.EventProgress:
 		p := ev.Progress
 		if v.bar {
 			v.drawBar(p)
 			return
 		}
-		fmt.Fprintf(v.e.stdout, "Still cancelling... %d/%d (%.0f/s, %s elapsed)\n", p.Done(), p.Total, p.Rate, clock(p.Elapsed.Duration()))
+		fmt.Fprintf(v.e.stdout, "Still %s... %d/%d (%.0f/s, %s elapsed)\n", strings.ToLower(v.doing()), p.Done(), p.Total, p.Rate, clock(p.Elapsed.Duration()))
 	case reconcile.EventDiagnostic:
 		v.clearBar()
 		d := ev.Diagnostic
@@ -129,7 +131,7 @@ func (v *applyView) drawBar(p *reconcile.ProgressEvent) {
 	if p.ETA > 0 {
 		eta = clock(p.ETA.Duration())
 	}
-	line := fmt.Sprintf("Cancelling [%s] %d/%d %3d%% | %.0f/s | ETA %s", bar, done, total, pct, p.Rate, eta)
+	line := fmt.Sprintf("%s [%s] %d/%d %3d%% | %.0f/s | ETA %s", v.doing(), bar, done, total, pct, p.Rate, eta)
 	if p.Failed > 0 {
 		line += fmt.Sprintf(" | %d failed", p.Failed)
 	}
@@ -231,6 +233,10 @@ func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.json || r == nil {
+		return
+	}
+	if r.Refresh != nil {
+		v.refreshSummary(r, saved)
 		return
 	}
 	w := v.e.stdout

@@ -15,6 +15,7 @@ const planHelp = `
 Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
                    [-format human|json|markdown] [-detailed-exitcode]
                    [-target GROUP]... [-no-color]
+                   [-refresh-only [-parallelism N] [-rate N]]
 
   Compares the manifest with the state and shows what 'apply' would do:
   every listed message is either to cancel (not settled yet: a DELETE will
@@ -23,7 +24,8 @@ Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
   as orphaned and never touched.
 
   plan never needs CLICKATELL_TOKEN, never calls Clickatell and never
-  takes the state lock, so it is safe to run on every pull request.
+  takes the state lock (but with -refresh-only, which asks Clickatell), so
+  it is safe to run on every pull request.
 
   With nothing to cancel, the plan still counts what is settled, by
   outcome, per group and in total: settled is not cancelled.
@@ -39,6 +41,16 @@ Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
 
   RECALL_STATE and RECALL_WORKSPACE stand in for -state and -workspace
   (the flags win).
+
+  -refresh-only asks Clickatell instead (GET /rest/message/{id}, never a
+  DELETE) the status of every listed message, settled or not, and shows
+  what 'apply -refresh-only' would record: messages cancelled in the portal
+  become cancelled, delivered ones too_late, and so on; still scheduled
+  ones (011) stay to cancel. A message recorded cancelled that Clickatell
+  reports otherwise is drift: a warning, and the record is kept. This needs
+  CLICKATELL_TOKEN; it still writes nothing and takes no lock. With
+  -detailed-exitcode it exits 2 when something would be recorded.
+  -parallelism and -rate limit its calls as they limit apply's.
 
 Exit codes:
   0  success (with -detailed-exitcode: success and nothing to cancel)
@@ -64,6 +76,9 @@ Examples:
   # In CI: fail on errors, and know whether an apply is needed.
   recall plan -detailed-exitcode -no-color; test $? -eq 2 && echo "apply needed"
 
+  # What does Clickatell say about the listed messages? (no DELETE sent)
+  CLICKATELL_TOKEN=... recall plan -refresh-only
+
   # Only two groups, from a directory of manifests and a PostgreSQL state.
   recall plan -f manifests/ -state postgres://recall@db/recall -target black-friday -target promo-typo
 `
@@ -75,6 +90,9 @@ type planArgs struct {
 	format           string
 	detailedExitcode bool
 	targets          stringsFlag
+	refreshOnly      bool
+	parallelism      int
+	rate             float64
 }
 
 func parsePlanArgs(e *env, args []string) (*planArgs, error) {
@@ -87,6 +105,9 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human, json or markdown")
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are messages to cancel, 0 when there are none, 1 on error")
 	fs.Var(&a.targets, "target", "plan only the group `GROUP`; repeatable")
+	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "ask Clickatell the status of every listed message and show what apply -refresh-only would record (needs CLICKATELL_TOKEN; sends no DELETE)")
+	fs.IntVar(&a.parallelism, "parallelism", 0, "with -refresh-only: send at most `N` calls at once (0: 10)")
+	fs.Float64Var(&a.rate, "rate", 0, "with -refresh-only: send at most `N` requests per second, retries included (0: no cap)")
 	if err := parseFlags(e, fs, args); err != nil {
 		return nil, err
 	}
@@ -115,6 +136,9 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	m, err := loadManifest(&a.commonFlags)
 	if err != nil {
 		return err
+	}
+	if a.refreshOnly {
+		return planRefresh(ctx, e, a, m)
 	}
 	if err := checkPlanOut(a, m); err != nil {
 		return err
