@@ -269,14 +269,6 @@ type jsonAnswer struct {
 }
 
 func parseJSON(b []byte, a *answer) error {
-	if fastJSON(b, a) {
-		return nil
-	}
-	*a = answer{}
-	return parseJSONFull(b, a)
-}
-
-func parseJSONFull(b []byte, a *answer) error {
 	var j jsonAnswer
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
@@ -305,14 +297,6 @@ type xmlAnswer struct {
 }
 
 func parseXML(b []byte, a *answer) error {
-	if fastXML(b, a) {
-		return nil
-	}
-	*a = answer{}
-	return parseXMLFull(b, a)
-}
-
-func parseXMLFull(b []byte, a *answer) error {
 	var x xmlAnswer
 	if err := xml.Unmarshal(b, &x); err != nil {
 		return err
