@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -138,7 +139,7 @@ func New(opts ...Option) (*Client, error) {
 		}
 	}
 	if c.token == "" {
-		return nil, errors.New("clickatell: no API token: pass WithToken (recall reads it from CLICKATELL_TOKEN)")
+		return nil, errors.New("clickatell: no API token: pass WithToken")
 	}
 	if c.httpClient == nil {
 		c.httpClient = &http.Client{Transport: newTransport(c.maxConns, strings.HasPrefix(c.baseURL, "http://"))}
@@ -187,56 +188,43 @@ func WithBaseURL(raw string) Option {
 
 func parseBaseURL(raw string) (string, error) {
 	s := strings.TrimSpace(raw)
+	const like = "give one like https://api.clickatell.com"
 	if s == "" {
-		return "", errors.New("clickatell: empty API base URL: give one like https://api.clickatell.com")
+		return "", &BaseURLError{Problem: like}
 	}
 	u, err := url.Parse(s)
 	if err != nil {
 		// url.Error quotes the input, which is the caller's own text.
-		return "", fmt.Errorf("clickatell: API base URL %q is not a URL: give one like https://api.clickatell.com", truncate(s, 80))
+		return "", &BaseURLError{URL: truncate(s, 80), Problem: "is not a URL: " + like}
 	}
-	shown := u.Redacted()
+	bad := func(problem string) (string, error) {
+		return "", &BaseURLError{URL: truncate(u.Redacted(), 80), Problem: problem}
+	}
 	switch {
 	case u.Scheme != "http" && u.Scheme != "https":
-		return "", fmt.Errorf("clickatell: API base URL %q: scheme must be https (or http for a loopback simulator), like https://api.clickatell.com", truncate(shown, 80))
+		return bad("is refused: scheme must be https (or http for a loopback simulator), like https://api.clickatell.com")
 	case u.Host == "" || u.Hostname() == "":
-		return "", fmt.Errorf("clickatell: API base URL %q has no host: give one like https://api.clickatell.com", truncate(shown, 80))
+		return bad("has no host: " + like)
 	case u.User != nil:
-		return "", fmt.Errorf("clickatell: API base URL %q must not hold a user name or password: the token goes in CLICKATELL_TOKEN", truncate(shown, 80))
+		return "", &BaseURLError{URL: truncate(u.Redacted(), 80), Problem: "must not hold a user name or password", UserInfo: true}
 	case u.RawQuery != "" || u.ForceQuery || u.Fragment != "":
-		return "", fmt.Errorf("clickatell: API base URL %q must not have a query or fragment", truncate(shown, 80))
+		return bad("must not have a query or fragment")
 	case u.Opaque != "":
-		return "", fmt.Errorf("clickatell: API base URL %q is not a URL: give one like https://api.clickatell.com", truncate(shown, 80))
+		return bad("is not a URL: " + like)
 	}
 	if p := u.Port(); p != "" {
-		if n, err := parsePort(p); err != nil || n == 0 {
-			return "", fmt.Errorf("clickatell: API base URL %q: port %q is not a number from 1 to 65535", truncate(shown, 80), p)
+		if n, err := strconv.ParseUint(p, 10, 16); err != nil || n == 0 {
+			return bad(fmt.Sprintf("is refused: port %q is not a number from 1 to 65535", p))
 		}
 	}
 	if u.Scheme == "http" && !isLoopback(u.Hostname()) {
-		return "", fmt.Errorf("clickatell: refusing plain http:// API base URL %q: the token would cross the network unencrypted; use https://, or http:// only to a loopback host (127.0.0.1, ::1, localhost)", truncate(shown, 80))
+		return "", &BaseURLError{URL: truncate(u.Redacted(), 80), PlainHTTP: true,
+			Problem: "the token would cross the network unencrypted; use https://, or http:// only to a loopback host (127.0.0.1, ::1, localhost)"}
 	}
 	u.Scheme = strings.ToLower(u.Scheme)
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return strings.TrimRight(u.String(), "/"), nil
-}
-
-func parsePort(p string) (int, error) {
-	n := 0
-	if len(p) > 5 {
-		return 0, errors.New("too long")
-	}
-	for _, r := range p {
-		if r < '0' || r > '9' {
-			return 0, errors.New("not a number")
-		}
-		n = n*10 + int(r-'0')
-	}
-	if n > 65535 {
-		return 0, errors.New("too large")
-	}
-	return n, nil
 }
 
 // isLoopback reports whether host is localhost or a loopback address.
@@ -255,20 +243,12 @@ func isLoopback(host string) bool {
 // no whitespace or control characters; the error never repeats it.
 func WithToken(token string) Option {
 	return func(c *Client) error {
-		if token == "" {
-			return errors.New("clickatell: empty API token: set CLICKATELL_TOKEN to the token from Clickatell's portal")
-		}
-		if len(token) > 4096 {
-			return fmt.Errorf("clickatell: API token is %d bytes long, more than 4096: is CLICKATELL_TOKEN the token itself?", len(token))
+		if token == "" || len(token) > MaxTokenLength {
+			return &TokenError{Length: len(token)}
 		}
 		for i := 0; i < len(token); i++ {
-			b := token[i]
-			if b <= ' ' || b == 0x7f {
-				what := "a control character"
-				if b == ' ' || b == '\t' || b == '\n' || b == '\r' {
-					what = "whitespace"
-				}
-				return fmt.Errorf("clickatell: API token holds %s at byte %d of %d: remove it from CLICKATELL_TOKEN (a trailing newline from a file is a common cause)", what, i+1, len(token))
+			if b := token[i]; b <= ' ' || b == 0x7f {
+				return &TokenError{Length: len(token), At: i + 1, Whitespace: b == ' ' || b == '\t' || b == '\n' || b == '\r'}
 			}
 		}
 		c.token = token

@@ -514,3 +514,66 @@ func Classify(err error) Disposition {
 	}
 	return GiveUp
 }
+
+// TokenError is a token WithToken refuses. It never holds the token, only
+// where it goes wrong, so that it is safe to print.
+type TokenError struct {
+	// Length is the token's length in bytes (0: empty).
+	Length int
+	// At is the 1-based position of the first byte that may not be in a
+	// token (whitespace or a control character); 0 when the token is
+	// refused for its length.
+	At int
+	// Whitespace is set when the byte at At is a space, tab or line end
+	// (a trailing newline from a file is the common case).
+	Whitespace bool
+}
+
+// MaxTokenLength is the longest token WithToken accepts.
+const MaxTokenLength = 4096
+
+// Reason says what is wrong with the token, without the package's prefix.
+func (e *TokenError) Reason() string {
+	switch {
+	case e.Length == 0:
+		return "empty API token"
+	case e.At > 0:
+		what := "a control character"
+		if e.Whitespace {
+			what = "whitespace"
+		}
+		return fmt.Sprintf("API token holds %s at byte %d of %d", what, e.At, e.Length)
+	}
+	return fmt.Sprintf("API token is %d bytes long, more than %d", e.Length, MaxTokenLength)
+}
+
+func (e *TokenError) Error() string { return "clickatell: " + e.Reason() }
+
+// BaseURLError is a base URL WithBaseURL refuses.
+type BaseURLError struct {
+	// URL is the URL as given, with any password redacted and cut to 80
+	// characters; "" when it was empty.
+	URL string
+	// Problem says what is wrong with it, following the URL: "has no
+	// host: give one like https://api.clickatell.com".
+	Problem string
+	// UserInfo is set when the URL holds a user name or password (where a
+	// token does not belong).
+	UserInfo bool
+	// PlainHTTP is set when an http:// URL was refused because its host
+	// is not loopback.
+	PlainHTTP bool
+}
+
+// Reason says what is wrong with the URL, without the package's prefix.
+func (e *BaseURLError) Reason() string {
+	switch {
+	case e.URL == "":
+		return "empty API base URL: " + e.Problem
+	case e.PlainHTTP:
+		return fmt.Sprintf("refusing plain http:// API base URL %q: %s", e.URL, e.Problem)
+	}
+	return fmt.Sprintf("API base URL %q %s", e.URL, e.Problem)
+}
+
+func (e *BaseURLError) Error() string { return "clickatell: " + e.Reason() }

@@ -73,16 +73,16 @@ func causeOf(err error, id string) (cause string, status int, code string) {
 		case ae.Description != "":
 			cause += " (" + ae.Description + ")"
 		case errors.As(ae.Err, &de) && de.HTML:
-			cause += " (an HTML page, not an API answer" + htmlQuote(de, id) + endpointHint(ae.HTTPStatus) + ")"
+			cause += " (an HTML page, not an API answer" + htmlQuote(de, id) + ")"
 		case errors.As(ae.Err, &de):
-			cause += " (not an API answer: " + de.Reason + endpointHint(ae.HTTPStatus) + ")"
+			cause += " (not an API answer: " + de.Reason + ")"
 		case ae.HTTPStatus == http.StatusTooManyRequests:
 			cause += " (throttled)"
 		case http.StatusText(ae.HTTPStatus) != "":
 			cause += " (" + strings.ToLower(http.StatusText(ae.HTTPStatus)) + ")"
 		}
 		if ae.HTTPStatus == http.StatusNotFound && ae.Disposition() == clickatell.GiveUp && !errors.As(ae.Err, &de) {
-			cause += ": not Clickatell's answer about the message" + endpointHint(ae.HTTPStatus)
+			cause += ": not Clickatell's answer about the message"
 		}
 		return cause, ae.HTTPStatus, ae.Code
 	}
@@ -125,15 +125,6 @@ func htmlQuote(de *clickatell.DecodeError, id string) string {
 		return ""
 	}
 	return ": " + strconv.Quote(strings.ReplaceAll(de.Excerpt, id, "{id}"))
-}
-
-// endpointHint points at the likeliest cause of a 404 that is not the
-// API's: a base URL with a wrong path.
-func endpointHint(status int) string {
-	if status == http.StatusNotFound {
-		return "; check CLICKATELL_ENDPOINT"
-	}
-	return ""
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"net/http"
 
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/reconcile"
@@ -9,13 +10,75 @@ import (
 
 // advice says what a user can do about err, naming the environment
 // variables and flags that fix it; "" when there is nothing to add. It is
-// the one place where the CLI advises on the client's errors: they carry
-// fields (clickatell.TransportError), and their messages state facts only.
+// the one place where the CLI advises on other packages' errors: they
+// carry fields (clickatell.TransportError, reconcile.FatalError, ...) and
+// their messages state facts only. The error is the diagnostic's summary,
+// the advice its detail (printError, applyView.jsonError).
 func advice(err error) string {
-	var te *clickatell.TransportError
-	if err == nil || !errors.As(err, &te) {
+	var (
+		unknown *reconcile.UnknownIDsError
+		fatal   *reconcile.FatalError
+		gaveUp  *reconcile.GaveUpError
+		token   *clickatell.TokenError
+		baseURL *clickatell.BaseURLError
+		te      *clickatell.TransportError
+		ae      *clickatell.APIError
+	)
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &unknown):
+		return "The IDs are unknown to the Clickatell account whose token is in use. Either CLICKATELL_TOKEN is another account's token, " +
+			"or the IDs come from another system, or the messages are older than Clickatell keeps (about six days after submission). " +
+			"Check the token and the manifest's IDs, then run apply again. If you know the messages are gone and want them recorded as not found, " +
+			"run apply again with -allow-unknown-ids."
+	case errors.As(err, &fatal):
+		return refusalAdvice(fatal.Err)
+	case errors.As(err, &token):
+		switch {
+		case token.Length == 0:
+			return "Set CLICKATELL_TOKEN to the token from Clickatell's portal."
+		case token.At > 0:
+			return "Remove it from CLICKATELL_TOKEN (a trailing newline from a file is a common cause)."
+		}
+		return "Is CLICKATELL_TOKEN the token itself?"
+	case errors.As(err, &baseURL) && baseURL.UserInfo:
+		return "The token goes in CLICKATELL_TOKEN, not in the URL."
+	case errors.As(err, &gaveUp):
+		a := "Check CLICKATELL_ENDPOINT, the network and Clickatell's status, then run apply again."
+		if more := advice(gaveUp.Err); more != "" {
+			a += "\n\n" + more
+		}
+		return a
+	case errors.As(err, &te):
+		return transportAdvice(te)
+	case errors.As(err, &ae) && notTheAPIs404(ae):
+		return "A 404 that is not Clickatell's answer about the message usually means the endpoint's path is wrong: check CLICKATELL_ENDPOINT."
+	}
+	return ""
+}
+
+// refusalAdvice is what to do about an answer that stopped the run.
+func refusalAdvice(err error) string {
+	var ae *clickatell.APIError
+	if !errors.As(err, &ae) {
 		return ""
 	}
+	switch {
+	case ae.Code == "007":
+		return "The account's IP lockdown refused this machine's address: allow it in the Clickatell portal."
+	case ae.Code == "301" || ae.HTTPStatus == http.StatusPaymentRequired:
+		return "The account has no credit left: top it up in the Clickatell portal."
+	case ae.Code == "165" || ae.Code == "166" || ae.Code == "167":
+		return "Clickatell did not accept recall's request headers; a proxy may be rewriting them (please report this if not)."
+	case ae.HTTPStatus == http.StatusUnauthorized || ae.Code == "001":
+		return "Check that CLICKATELL_TOKEN holds a valid, unrevoked API token for this account."
+	}
+	return ""
+}
+
+// transportAdvice is what to do about a call that got no answer.
+func transportAdvice(te *clickatell.TransportError) string {
 	switch {
 	case te.Proxy:
 		return "The proxy is the one HTTPS_PROXY (or https_proxy; HTTP_PROXY for an http:// endpoint) names: " +
@@ -35,6 +98,15 @@ func advice(err error) string {
 	return ""
 }
 
+// notTheAPIs404 reports whether ae is a 404 that is not Clickatell's
+// answer about a message (a page, a gateway's error, a code Clickatell
+// does not use for it): the likeliest cause is a base URL with a wrong
+// path.
+func notTheAPIs404(ae *clickatell.APIError) bool {
+	var de *clickatell.DecodeError
+	return ae.HTTPStatus == http.StatusNotFound && (errors.As(ae.Err, &de) || ae.Disposition() == clickatell.GiveUp)
+}
+
 // failureAdvice is the advice for a run's failure groups, each piece once,
 // in the order of the groups.
 func failureAdvice(groups []reconcile.FailureGroup) []string {
@@ -47,4 +119,69 @@ func failureAdvice(groups []reconcile.FailureGroup) []string {
 		}
 	}
 	return out
+}
+
+// envError is a setting from the environment that a package refused: the
+// variable's name, then what is wrong with its value (the refusing
+// package's reason, without its prefix; advice adds what to do).
+type envError struct {
+	// Var is the environment variable, e.g. CLICKATELL_TOKEN.
+	Var string
+	// Err is the refusal.
+	Err error
+}
+
+func (e *envError) Error() string {
+	var (
+		token   *clickatell.TokenError
+		baseURL *clickatell.BaseURLError
+	)
+	switch {
+	case errors.As(e.Err, &token):
+		return e.Var + ": " + token.Reason()
+	case errors.As(e.Err, &baseURL):
+		return e.Var + ": " + baseURL.Reason()
+	}
+	return e.Var + ": " + e.Err.Error()
+}
+
+func (e *envError) Unwrap() error { return e.Err }
+
+// diagnostic is an error the CLI words in two parts, as Terraform's
+// diagnostics do: Summary says what happened, Detail what to do. Printed,
+// they are two paragraphs; in JSON, a diagnostic event's two fields.
+type diagnostic struct {
+	// Summary says what happened.
+	Summary string
+	// Detail says what to do about it.
+	Detail string
+	// Err is the error summarised, for errors.As; nil if none.
+	Err error
+}
+
+func (d *diagnostic) Error() string {
+	if d.Detail == "" {
+		return d.Summary
+	}
+	return d.Summary + "\n\n" + d.Detail
+}
+
+func (d *diagnostic) Unwrap() error { return d.Err }
+
+// describe splits err into a diagnostic's summary and detail: the error's
+// own text, then any detail the CLI gave it and the advice on what it
+// wraps.
+func describe(err error) (summary, detail string) {
+	summary = err.Error()
+	var d *diagnostic
+	if errors.As(err, &d) && d.Detail != "" && summary == d.Error() {
+		summary, detail = d.Summary, d.Detail
+	}
+	if a := advice(err); a != "" {
+		if detail != "" {
+			detail += "\n\n"
+		}
+		detail += a
+	}
+	return summary, detail
 }

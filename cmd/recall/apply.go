@@ -252,7 +252,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	// The token alone first, so that its errors are not blamed on the
 	// endpoint.
 	if _, err := clickatell.New(clickatell.WithToken(token)); err != nil {
-		return fmt.Errorf("CLICKATELL_TOKEN: %s", strings.TrimPrefix(err.Error(), "clickatell: "))
+		return &envError{Var: "CLICKATELL_TOKEN", Err: err}
 	}
 	client, err := clickatell.New(
 		clickatell.WithBaseURL(endpoint),
@@ -263,7 +263,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		clickatell.WithMaxConns(a.parallelism),
 	)
 	if err != nil {
-		return fmt.Errorf("CLICKATELL_ENDPOINT: %s", strings.TrimPrefix(err.Error(), "clickatell: "))
+		return &envError{Var: "CLICKATELL_ENDPOINT", Err: err}
 	}
 
 	if a.planFile == "" && !a.autoApprove {
@@ -401,7 +401,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 		if res != nil {
 			out.summary(res, true)
 		}
-		return withUnknownIDsAdvice(err)
+		return err
 	}
 	out.summary(res, true)
 	if res.Refresh != nil {
@@ -495,11 +495,11 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 	se.State.RecallVersion = version.Version
 	werr := local.WriteFile(erroredStateFile, se.State)
 	if werr == nil {
-		return fmt.Errorf("%v\n\nThe state, with every message settled in this run, was written to %s instead. "+
+		return &diagnostic{Summary: se.Error(), Detail: fmt.Sprintf("The state, with every message settled in this run, was written to %s instead. "+
 			"To recover, fix the problem above, then %s before running recall again "+
 			"(it merges those messages into the state, also if another apply has written it since); "+
 			"until then a new apply would send the calls for those messages again.",
-			se, erroredStateFile, restore)
+			erroredStateFile, restore)}
 	}
 	where := "the state follows on stdout"
 	if a.format == "json" {
@@ -509,7 +509,7 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 	if err := printUnsavedState(e, a.format == "json", se.Location, se.State); err != nil {
 		return fmt.Errorf("%v; writing it to %s failed too (%v), and so did printing it (%v): the results of this run are lost, and the next apply will send those calls again", se, erroredStateFile, werr, err)
 	}
-	return fmt.Errorf("%v\n\nThe state was printed on stdout above. %s", se, unsavedRecovery(a.format == "json", pushCommand))
+	return &diagnostic{Summary: se.Error(), Detail: "The state was printed on stdout above. " + unsavedRecovery(a.format == "json", pushCommand)}
 }
 
 // limitMemory sets a soft memory limit sized to the run, unless the user

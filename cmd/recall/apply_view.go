@@ -278,17 +278,13 @@ func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 func (v *applyView) jsonError(err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	msg := err.Error()
 	if ee, ok := err.(*exitError); ok {
 		if ee.err == nil {
 			return
 		}
-		msg = ee.err.Error()
+		err = ee.err
 	}
-	summary, detail, _ := strings.Cut(msg, "\n\n")
-	if a := advice(err); a != "" {
-		detail = strings.TrimPrefix(detail+"\n\n"+a, "\n\n")
-	}
+	summary, detail := describe(err)
 	v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
 		Severity: reconcile.SeverityError,
 		Summary:  summary,

@@ -100,13 +100,10 @@ func printError(e *env, err error) {
 		}
 		return
 	}
-	msg := err.Error()
-	if !strings.HasPrefix(msg, "Error: ") {
-		msg = "Error: " + msg
-	}
-	fmt.Fprintln(e.stderr, strings.TrimRight(msg, "\n"))
-	if a := advice(err); a != "" {
-		fmt.Fprintln(e.stderr, "\n"+a)
+	summary, detail := describe(err)
+	fmt.Fprintln(e.stderr, "Error: "+strings.TrimRight(summary, "\n"))
+	if detail != "" {
+		fmt.Fprintln(e.stderr, "\n"+detail)
 	}
 }
 

@@ -8,7 +8,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/recallhq/recall/clickatell"
@@ -31,7 +30,7 @@ func refreshClient(e *env, timeout time.Duration, parallelism int) (*clickatell.
 		endpoint = defaultEndpoint
 	}
 	if _, err := clickatell.New(clickatell.WithToken(token)); err != nil {
-		return nil, fmt.Errorf("CLICKATELL_TOKEN: %s", strings.TrimPrefix(err.Error(), "clickatell: "))
+		return nil, &envError{Var: "CLICKATELL_TOKEN", Err: err}
 	}
 	client, err := clickatell.New(
 		clickatell.WithBaseURL(endpoint),
@@ -41,7 +40,7 @@ func refreshClient(e *env, timeout time.Duration, parallelism int) (*clickatell.
 		clickatell.WithMaxConns(parallelism),
 	)
 	if err != nil {
-		return nil, fmt.Errorf("CLICKATELL_ENDPOINT: %s", strings.TrimPrefix(err.Error(), "clickatell: "))
+		return nil, &envError{Var: "CLICKATELL_ENDPOINT", Err: err}
 	}
 	return client, nil
 }

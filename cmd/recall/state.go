@@ -44,9 +44,9 @@ func lockError(err error, waited time.Duration) error {
 		return fmt.Errorf("could not take the state lock: %w", err)
 	}
 	if waited > 0 {
-		return fmt.Errorf("%w\n\nAnother recall run is still applying or changing this state. Wait for it to finish, or pass a longer -lock-timeout", err)
+		return &diagnostic{Summary: err.Error(), Err: err, Detail: "Another recall run is still applying or changing this state. Wait for it to finish, or pass a longer -lock-timeout"}
 	}
-	return fmt.Errorf("%w\n\nAnother recall run is applying or changing this state. Wait for it to finish, or pass -lock-timeout to wait for it (e.g. -lock-timeout=5m)", err)
+	return &diagnostic{Summary: err.Error(), Err: err, Detail: "Another recall run is applying or changing this state. Wait for it to finish, or pass -lock-timeout to wait for it (e.g. -lock-timeout=5m)"}
 }
 
 const stateListHelp = `
