@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/recallhq/recall/internal/editdist"
 )
 
 // diagnostics collects the problems of one load. Each file keeps at most
@@ -134,34 +136,15 @@ func suggest(got string, candidates []string) string {
 		if norm(c) == norm(got) {
 			return c
 		}
-		if d := levenshtein(strings.ToLower(got), c); d < bestDist && d < len(c) {
+		// Long keys are no one's typo, and would cost time.
+		if len(got) > 64 {
+			continue
+		}
+		if d := editdist.Distance(strings.ToLower(got), c); d < bestDist && d < len(c) {
 			best, bestDist = c, d
 		}
 	}
 	return best
-}
-
-func levenshtein(a, b string) int {
-	if len(a) > 64 || len(b) > 64 {
-		return 1 << 30
-	}
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // ValidGroupName reports whether s is a group name a manifest accepts:

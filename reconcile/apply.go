@@ -125,6 +125,8 @@ type MessageError struct {
 	Group string
 	// Attempts is how many calls were sent for it.
 	Attempts int
+	// Cause is the failure group it is counted in (FailureGroup.Cause).
+	Cause string
 	// Err is the last call's error.
 	Err error
 }
@@ -760,11 +762,10 @@ func (r *run) settle(s settled) {
 	ev := &MessageEvent{ID: c.ID.String(), Group: c.Group, Attempts: s.calls}
 	if s.err != nil {
 		r.counts.Failed++
-		me := &MessageError{ID: c.ID, Group: c.Group, Attempts: s.calls, Err: s.err}
-		if r.errs == nil || r.errs.Len() < MaxMessageErrors {
-			r.errs = multierror.Append(r.errs, me)
-		}
 		cause := r.addFailure(c.ID, s.err)
+		if r.errs == nil || r.errs.Len() < MaxMessageErrors {
+			r.errs = multierror.Append(r.errs, &MessageError{ID: c.ID, Group: c.Group, Attempts: s.calls, Cause: cause, Err: s.err})
+		}
 		ev.Outcome, ev.Cause, ev.Error = "failed", cause, s.err.Error()
 		r.emit(Event{Type: EventMessage, Message: ev})
 		if r.failStreak++; r.failStreak >= r.giveUpAfter() && r.gaveUp == nil {

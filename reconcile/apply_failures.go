@@ -35,6 +35,13 @@ func (r *run) addFailure(id msgid.ID, err error) string {
 	return cause
 }
 
+// Error says the group's cause: a FailureGroup is an error, so that a
+// run's failures can be one *multierror.Error of its groups.
+func (g *FailureGroup) Error() string { return g.Cause }
+
+// Unwrap returns the group's first error, for errors.As.
+func (g *FailureGroup) Unwrap() error { return g.Err }
+
 // failureGroups returns the failure groups, largest first, then in the
 // order their causes were first seen.
 func (r *run) failureGroups() []FailureGroup {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/reconcile"
+	"github.com/recallhq/recall/state/local"
 )
 
 // advice says what a user can do about err, naming the environment
@@ -23,6 +24,7 @@ func advice(err error) string {
 		baseURL *clickatell.BaseURLError
 		te      *clickatell.TransportError
 		ae      *clickatell.APIError
+		noDir   *local.MissingDirError
 	)
 	switch {
 	case err == nil:
@@ -52,6 +54,8 @@ func advice(err error) string {
 		return a
 	case errors.As(err, &te):
 		return transportAdvice(te)
+	case errors.As(err, &noDir):
+		return "Create the directory, or fix the state's path (-state, or RECALL_STATE)."
 	case errors.As(err, &ae) && notTheAPIs404(ae):
 		return "A 404 that is not Clickatell's answer about the message usually means the endpoint's path is wrong: check CLICKATELL_ENDPOINT."
 	}

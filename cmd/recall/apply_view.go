@@ -18,11 +18,10 @@ import (
 // Progress cadence by output: a bar is redrawn often, plain lines and JSON
 // progress events are kept sparse.
 const (
-	barInterval   = 200 * time.Millisecond
-	lineInterval  = 10 * time.Second
-	jsonInterval  = time.Second
-	barWidth      = 30
-	maxCauseLines = 10
+	barInterval  = 200 * time.Millisecond
+	lineInterval = 10 * time.Second
+	jsonInterval = time.Second
+	barWidth     = 30
 )
 
 // applyView renders an apply's events: a progress bar on a terminal,
@@ -253,24 +252,7 @@ func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 	if line := notCancelledLine(r); line != "" {
 		fmt.Fprintf(w, "\n%s\n", line)
 	}
-	if len(r.Failures) == 0 {
-		return
-	}
-	fmt.Fprintf(w, "\n%s failed and will be tried again by the next apply:\n", messages(r.Failed))
-	for i, g := range r.Failures {
-		if i == maxCauseLines {
-			rest := 0
-			for _, g := range r.Failures[i:] {
-				rest += g.Count
-			}
-			fmt.Fprintf(w, "  ... and %s in %d more causes\n", messages(rest), len(r.Failures)-i)
-			break
-		}
-		fmt.Fprintf(w, "  %s: %s (e.g. %s)\n", g.Cause, messages(g.Count), strings.Join(g.Examples, ", "))
-	}
-	for _, a := range failureAdvice(r.Failures) {
-		fmt.Fprintln(w, "\n"+a)
-	}
+	printFailures(w, "%s failed and will be tried again by the next apply:", r.Failures)
 }
 
 // jsonError reports an error as a diagnostic event, so that a consumer of

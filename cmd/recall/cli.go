@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/recallhq/recall/manifest"
 	"golang.org/x/term"
+
+	"github.com/recallhq/recall/internal/editdist"
+	"github.com/recallhq/recall/manifest"
 )
 
 // env is the process's outside world, so tests can replace it.
@@ -227,7 +229,7 @@ func didYouMean(prefix, name string, cmds map[string]*command) string {
 	}
 	best, bestDist := "", maxDist+1
 	for n := range cmds {
-		if d := editDistance(name, n); d < bestDist || d == bestDist && n < best {
+		if d := editdist.Distance(name, n); d < bestDist || d == bestDist && n < best {
 			best, bestDist = n, d
 		}
 	}
@@ -235,31 +237,4 @@ func didYouMean(prefix, name string, cmds map[string]*command) string {
 		return ""
 	}
 	return fmt.Sprintf(" (did you mean %q?)", prefix+best)
-}
-
-// editDistance is the Levenshtein distance between a and b, counting a
-// swap of two neighbours as one edit.
-func editDistance(a, b string) int {
-	ra, rb := []rune(a), []rune(b)
-	d := make([][]int, len(ra)+1)
-	for i := range d {
-		d[i] = make([]int, len(rb)+1)
-		d[i][0] = i
-	}
-	for j := range d[0] {
-		d[0][j] = j
-	}
-	for i := 1; i <= len(ra); i++ {
-		for j := 1; j <= len(rb); j++ {
-			cost := 1
-			if ra[i-1] == rb[j-1] {
-				cost = 0
-			}
-			d[i][j] = min(d[i-1][j]+1, d[i][j-1]+1, d[i-1][j-1]+cost)
-			if i > 1 && j > 1 && ra[i-1] == rb[j-2] && ra[i-2] == rb[j-1] {
-				d[i][j] = min(d[i][j], d[i-2][j-2]+1)
-			}
-		}
-	}
-	return d[len(ra)][len(rb)]
 }

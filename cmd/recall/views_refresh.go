@@ -106,16 +106,7 @@ func renderRefreshHuman(e *env, p *reconcile.Plan, res *reconcile.ApplyResult, w
 		fmt.Fprintf(out, "\n%s still scheduled (011): not recorded; 'recall apply' cancels %s.\n",
 			plural(rf.Scheduled, "message is", "messages are"), map[bool]string{true: "it", false: "them"}[rf.Scheduled == 1])
 	}
-	if len(res.Failures) > 0 {
-		fmt.Fprintf(out, "\n%s could not be refreshed (nothing was recorded for %s):\n", plural(res.Failed, "message", "messages"), map[bool]string{true: "it", false: "them"}[res.Failed == 1])
-		for i, g := range res.Failures {
-			if i == maxCauseLines {
-				fmt.Fprintf(out, "  ... and %d more causes\n", len(res.Failures)-i)
-				break
-			}
-			fmt.Fprintf(out, "  %s: %s (e.g. %s)\n", g.Cause, messages(g.Count), strings.Join(g.Examples, ", "))
-		}
-	}
+	printFailures(out, "%s could not be refreshed (nothing was recorded for "+map[bool]string{true: "it", false: "them"}[res.Failed == 1]+"):", res.Failures)
 	if len(p.Targets) > 0 {
 		fmt.Fprintln(e.stderr, c.yellow("Warning:")+" "+targetWarning(p))
 	}
@@ -154,16 +145,7 @@ func (v *applyView) refreshSummary(r *reconcile.ApplyResult, saved bool) {
 	for _, d := range r.Refresh.Drift {
 		fmt.Fprintf(w, "  %s\n", reconcile.DriftSummary(d))
 	}
-	if len(r.Failures) > 0 {
-		fmt.Fprintf(w, "\n%s could not be refreshed; the next refresh asks again:\n", messages(r.Failed))
-		for i, g := range r.Failures {
-			if i == maxCauseLines {
-				fmt.Fprintf(w, "  ... and %d more causes\n", len(r.Failures)-i)
-				break
-			}
-			fmt.Fprintf(w, "  %s: %s (e.g. %s)\n", g.Cause, messages(g.Count), strings.Join(g.Examples, ", "))
-		}
-	}
+	printFailures(w, "%s could not be refreshed; the next refresh asks again:", r.Failures)
 }
 
 // doing names what the run does, for its start line and progress.

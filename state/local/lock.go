@@ -50,7 +50,7 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		f, holder, err := tryLock(lockPath)
 		if err != nil {
 			if dir := filepath.Dir(lockPath); errors.Is(err, fs.ErrNotExist) && !dirExists(dir) {
-				return nil, &missingDirError{path: b.path, dir: dir, err: err}
+				return nil, &MissingDirError{Path: b.path, Dir: dir, Err: err}
 			}
 			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
 		}
@@ -287,18 +287,22 @@ func removeStaleTemps(path string) {
 	}
 }
 
-// missingDirError is a lock asked for a state whose directory does not
+// MissingDirError is a lock asked for a state whose directory does not
 // exist: recall creates the state file, never its directories.
-type missingDirError struct {
-	path, dir string
-	err       error // the open's error, for errors.Is(err, fs.ErrNotExist)
+type MissingDirError struct {
+	// Path is the state's path.
+	Path string
+	// Dir is its directory, which does not exist.
+	Dir string
+	// Err is the open's error, for errors.Is(err, fs.ErrNotExist).
+	Err error
 }
 
-func (e *missingDirError) Error() string {
-	return fmt.Sprintf("locking state %s: the state's directory %s does not exist: create it, or fix the -state path", e.path, e.dir)
+func (e *MissingDirError) Error() string {
+	return fmt.Sprintf("locking state %s: the state's directory %s does not exist", e.Path, e.Dir)
 }
 
-func (e *missingDirError) Unwrap() error { return e.err }
+func (e *MissingDirError) Unwrap() error { return e.Err }
 
 func dirExists(dir string) bool {
 	fi, err := os.Stat(dir)
