@@ -186,6 +186,10 @@ type DiagnosticEvent struct {
 	Severity Severity `json:"severity"`
 	Summary  string   `json:"summary"`
 	Detail   string   `json:"detail,omitempty"`
+	// Err, when set, is what the diagnostic is about as a typed error
+	// (an *UnknownIDsWarning), for a caller to add its advice to with
+	// errors.As; Summary and Detail state the facts.
+	Err error `json:"-"`
 }
 
 // Seconds is a duration written to JSON as (fractional) seconds.

@@ -93,6 +93,19 @@ func (e *UnknownIDsError) Error() string {
 		e.Answers, countMessages(e.Remaining))
 }
 
+// UnknownIDsWarning is what the warning is about when every answer of a
+// run too small for the guard's window said the message ID is unknown:
+// the answers were recorded not_found, and may be wrong for the same
+// reasons as an UnknownIDsError's.
+type UnknownIDsWarning struct {
+	// Recorded is how many messages were recorded not_found.
+	Recorded int
+}
+
+func (e *UnknownIDsWarning) Error() string {
+	return fmt.Sprintf("every answer of this run said the message ID is unknown to Clickatell (%s recorded not found)", countMessages(e.Recorded))
+}
+
 // unknownWindow is how many answers, all "unknown", stop the run: more than
 // the calls in flight at once, as for giveUpAfter.
 func (r *run) unknownWindow() int { return max(25, 2*r.opts.Parallelism) }
@@ -202,7 +215,7 @@ func (r *run) endGuard() {
 	r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
 		Severity: SeverityWarning,
 		Summary:  fmt.Sprintf("Every answer of this run said the message ID is unknown to Clickatell (%s recorded not found)", countMessages(r.answeredUnknown)),
-		Detail: "the token may be another account's, the IDs may come from another system, or the messages may be older than Clickatell keeps (about six days after submission); " +
-			"if so, check CLICKATELL_TOKEN and the manifest, then run 'recall state rm -outcome not_found' to forget them so that the next apply tries them again",
+		Detail:   "the token may be another account's, the IDs may come from another system, or the messages may be older than Clickatell keeps (about six days after submission)",
+		Err:      &UnknownIDsWarning{Recorded: r.answeredUnknown},
 	}})
 }

@@ -18,6 +18,7 @@ import (
 func advice(err error) string {
 	var (
 		unknown *reconcile.UnknownIDsError
+		warning *reconcile.UnknownIDsWarning
 		fatal   *reconcile.FatalError
 		gaveUp  *reconcile.GaveUpError
 		token   *clickatell.TokenError
@@ -34,6 +35,8 @@ func advice(err error) string {
 			"or the IDs come from another system, or the messages are older than Clickatell keeps (about six days after submission). " +
 			"Check the token and the manifest's IDs, then run apply again. If you know the messages are gone and want them recorded as not found, " +
 			"run apply again with -allow-unknown-ids."
+	case errors.As(err, &warning):
+		return "If so, check CLICKATELL_TOKEN and the manifest, then run 'recall state rm -outcome not_found' to forget them so that the next apply tries them again."
 	case errors.As(err, &fatal):
 		return refusalAdvice(fatal.Err)
 	case errors.As(err, &token):
@@ -188,4 +191,30 @@ func describe(err error) (summary, detail string) {
 		detail += a
 	}
 	return summary, detail
+}
+
+// diagnosticDetail is an engine diagnostic's detail with the CLI's advice
+// on what it is about (DiagnosticEvent.Err) after it.
+func diagnosticDetail(d *reconcile.DiagnosticEvent) string {
+	a := advice(d.Err)
+	switch {
+	case a == "":
+		return d.Detail
+	case d.Detail == "":
+		return a
+	}
+	return d.Detail + ". " + a
+}
+
+// diagnosticLine is an engine diagnostic as one line of stderr: "Warning:"
+// or "Error:", the summary, then the detail and advice.
+func diagnosticLine(d *reconcile.DiagnosticEvent) string {
+	msg := "Warning: " + d.Summary
+	if d.Severity == reconcile.SeverityError {
+		msg = "Error: " + d.Summary
+	}
+	if detail := diagnosticDetail(d); detail != "" {
+		msg += ": " + detail
+	}
+	return msg
 }

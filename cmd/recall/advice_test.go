@@ -28,6 +28,7 @@ func TestAdvice(t *testing.T) {
 		{"plain", errors.New("disk full"), ""},
 		{"unknown IDs", &reconcile.UnknownIDsError{Answers: 25, Remaining: 200}, "run apply again with -allow-unknown-ids"},
 		{"unknown IDs, the token", fmt.Errorf("apply: %w", &reconcile.UnknownIDsError{Answers: 25}), "CLICKATELL_TOKEN is another account's token"},
+		{"all unknown, recorded", &reconcile.UnknownIDsWarning{Recorded: 3}, "then run 'recall state rm -outcome not_found' to forget them"},
 		{"revoked token", &reconcile.FatalError{Err: &clickatell.APIError{HTTPStatus: 401, Code: "001"}}, "Check that CLICKATELL_TOKEN holds a valid, unrevoked API token"},
 		{"IP lockdown", &reconcile.FatalError{Err: &clickatell.APIError{HTTPStatus: 401, Code: "007"}}, "IP lockdown refused this machine's address"},
 		{"no credit", &reconcile.FatalError{Err: &clickatell.APIError{HTTPStatus: 402}}, "no credit left"},
@@ -172,5 +173,19 @@ func TestFailureFormat(t *testing.T) {
 		"  connection refused: 1 message (e.g. " + id(2).String() + ")\n"
 	if got := errs.Error(); got != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// TestDiagnosticLine: an engine warning on one line, its advice after its
+// detail.
+func TestDiagnosticLine(t *testing.T) {
+	d := &reconcile.DiagnosticEvent{Severity: reconcile.SeverityWarning, Summary: "Every answer was unknown", Detail: "the token may be another account's",
+		Err: &reconcile.UnknownIDsWarning{Recorded: 3}}
+	want := "Warning: Every answer was unknown: the token may be another account's. If so, check CLICKATELL_TOKEN and the manifest, then run 'recall state rm -outcome not_found' to forget them so that the next apply tries them again."
+	if got := diagnosticLine(d); got != want {
+		t.Errorf("got  %q\nwant %q", got, want)
+	}
+	if got, want := diagnosticLine(&reconcile.DiagnosticEvent{Severity: reconcile.SeverityError, Summary: "s"}), "Error: s"; got != want {
+		t.Errorf("got %q, want %q", got, want)
 	}
 }

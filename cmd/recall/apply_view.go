@@ -77,6 +77,12 @@ func (v *applyView) event(ev reconcile.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if v.json {
+		if d := ev.Diagnostic; d != nil && d.Err != nil {
+			// The CLI's advice goes in the detail, as on stderr.
+			dd := *d
+			dd.Detail = diagnosticDetail(d)
+			ev.Diagnostic = &dd
+		}
 		v.enc.Encode(ev)
 		if ev.Type != reconcile.EventMessage {
 			v.bw.Flush()
@@ -100,16 +106,7 @@ func (v *applyView) event(ev reconcile.Event) {
 		fmt.Fprintf(v.e.stdout, "Still %s... %d/%d (%.0f/s, %s elapsed)\n", strings.ToLower(v.doing()), p.Done(), p.Total, p.Rate, clock(p.Elapsed.Duration()))
 	case reconcile.EventDiagnostic:
 		v.clearBar()
-		d := ev.Diagnostic
-		label := "Warning: "
-		if d.Severity == reconcile.SeverityError {
-			label = "Error: "
-		}
-		msg := label + d.Summary
-		if d.Detail != "" {
-			msg += ": " + d.Detail
-		}
-		fmt.Fprintln(v.e.stderr, msg)
+		fmt.Fprintln(v.e.stderr, diagnosticLine(ev.Diagnostic))
 	}
 }
 

@@ -120,15 +120,7 @@ func (p *progressLines) event(ev reconcile.Event) {
 		}
 	case reconcile.EventDiagnostic:
 		if !p.json {
-			d := ev.Diagnostic
-			msg := "Warning: " + d.Summary
-			if d.Severity == reconcile.SeverityError {
-				msg = "Error: " + d.Summary
-			}
-			if d.Detail != "" {
-				msg += ": " + d.Detail
-			}
-			fmt.Fprintln(p.e.stderr, msg)
+			fmt.Fprintln(p.e.stderr, diagnosticLine(ev.Diagnostic))
 		}
 	case reconcile.EventProgress:
 		pe := ev.Progress
