@@ -246,10 +246,9 @@ func WithToken(token string) Option {
 		if token == "" || len(token) > MaxTokenLength {
 			return &TokenError{Length: len(token)}
 		}
-		for i := 0; i < len(token); i++ {
-			if b := token[i]; b <= ' ' || b == 0x7f {
-				return &TokenError{Length: len(token), At: i + 1, Whitespace: b == ' ' || b == '\t' || b == '\n' || b == '\r'}
-			}
+		if i := strings.IndexFunc(token, func(r rune) bool { return r <= ' ' || r == 0x7f }); i >= 0 {
+			b := token[i]
+			return &TokenError{Length: len(token), At: i + 1, Whitespace: b == ' ' || b == '\t' || b == '\n' || b == '\r'}
 		}
 		c.token = token
 		return nil
@@ -274,10 +273,8 @@ func WithUserAgent(ua string) Option {
 		if strings.TrimSpace(ua) == "" {
 			return errors.New("clickatell: empty User-Agent")
 		}
-		for i := 0; i < len(ua); i++ {
-			if b := ua[i]; b < ' ' || b == 0x7f {
-				return fmt.Errorf("clickatell: User-Agent %q holds a control character", truncate(ua, 80))
-			}
+		if strings.ContainsFunc(ua, func(r rune) bool { return r < ' ' || r == 0x7f }) {
+			return fmt.Errorf("clickatell: User-Agent %q holds a control character", truncate(ua, 80))
 		}
 		c.userAgent = ua
 		return nil

@@ -144,23 +144,21 @@ func statusOutcome(st string) Outcome {
 // normalizeStatus accepts one to three digits and zero-pads them ("6" and
 // 6 are "006").
 func normalizeStatus(s string) (string, bool) {
-	if len(s) == 0 || len(s) > 3 {
+	if len(s) > 3 || !allDigits(s) {
 		return "", false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return "", false
-		}
 	}
 	return padCode(s), true
 }
 
+// allDigits reports whether s is one or more ASCII digits.
+func allDigits(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return r < '0' || r > '9' })
+}
+
+// padCode zero-pads a code of digits to three ("6" is "006").
 func padCode(s string) string {
-	switch len(s) {
-	case 1:
-		return "00" + s
-	case 2:
-		return "0" + s
+	if len(s) < 3 {
+		return strings.Repeat("0", 3-len(s)) + s
 	}
 	return s
 }
@@ -171,10 +169,8 @@ func normalizeCode(s string) string {
 	if len(s) == 0 || len(s) > 16 {
 		return truncate(s, 16)
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return safeText(s)
-		}
+	if !allDigits(s) {
+		return safeText(s)
 	}
 	return padCode(s)
 }
