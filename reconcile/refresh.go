@@ -382,7 +382,7 @@ func (r *run) refreshDone(res *ApplyResult, sum *SummaryEvent) {
 		r.emit(Event{Type: EventDiagnostic, Diagnostic: &DiagnosticEvent{
 			Severity: SeverityWarning,
 			Summary:  DriftSummary(d),
-			Detail:   DriftDetail(d),
+			Err:      &d,
 		}})
 	}
 	res.Refresh = &rf.res
@@ -421,15 +421,6 @@ func reported(d DriftGroup) string {
 	return words
 }
 
-// DriftDetail says what the drift may mean and what to do.
-func DriftDetail(d DriftGroup) string {
-	switch {
-	case d.Reported == "scheduled":
-		return "Clickatell says these messages are still scheduled, so they may still go out. If that is so, run 'recall state rm' on them, then 'recall apply' to cancel them."
-	case d.Reported == state.NotFound.String():
-		return "Clickatell keeps messages for about six days; an older message is reported unknown. Otherwise check that CLICKATELL_TOKEN is the token of the account that sent them."
-	case d.Recorded == state.Cancelled.String():
-		return "recall recorded these messages as cancelled, but Clickatell reports them otherwise: check them in Clickatell's portal. 'recall state rm' forgets a record, so that the next apply or refresh records it again."
-	}
-	return ""
-}
+// Error says the drift (DriftSummary): a DriftGroup is what a drift
+// warning is about (DiagnosticEvent.Err), for the caller's advice.
+func (d *DriftGroup) Error() string { return DriftSummary(*d) }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/reconcile"
+	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
 
@@ -19,6 +20,7 @@ func advice(err error) string {
 	var (
 		unknown *reconcile.UnknownIDsError
 		warning *reconcile.UnknownIDsWarning
+		drift   *reconcile.DriftGroup
 		fatal   *reconcile.FatalError
 		gaveUp  *reconcile.GaveUpError
 		token   *clickatell.TokenError
@@ -37,6 +39,8 @@ func advice(err error) string {
 			"run apply again with -allow-unknown-ids."
 	case errors.As(err, &warning):
 		return "If so, check CLICKATELL_TOKEN and the manifest, then run 'recall state rm -outcome not_found' to forget them so that the next apply tries them again."
+	case errors.As(err, &drift):
+		return driftAdvice(*drift)
 	case errors.As(err, &fatal):
 		return refusalAdvice(fatal.Err)
 	case errors.As(err, &token):
@@ -61,6 +65,19 @@ func advice(err error) string {
 		return "Create the directory, or fix the state's path (-state, or RECALL_STATE)."
 	case errors.As(err, &ae) && notTheAPIs404(ae):
 		return "A 404 that is not Clickatell's answer about the message usually means the endpoint's path is wrong: check CLICKATELL_ENDPOINT."
+	}
+	return ""
+}
+
+// driftAdvice says what a refresh's drift may mean and what to do.
+func driftAdvice(d reconcile.DriftGroup) string {
+	switch {
+	case d.Reported == "scheduled":
+		return "Clickatell says these messages are still scheduled, so they may still go out. If that is so, run 'recall state rm' on them, then 'recall apply' to cancel them."
+	case d.Reported == state.NotFound.String():
+		return "Clickatell keeps messages for about six days; an older message is reported unknown. Otherwise check that CLICKATELL_TOKEN is the token of the account that sent them."
+	case d.Recorded == state.Cancelled.String():
+		return "recall recorded these messages as cancelled, but Clickatell reports them otherwise: check them in Clickatell's portal. 'recall state rm' forgets a record, so that the next apply or refresh records it again."
 	}
 	return ""
 }

@@ -169,7 +169,7 @@ func writeRefreshJSON(e *env, p *reconcile.Plan, res *reconcile.ApplyResult) err
 		doc.Failures = []reconcile.FailureGroup{}
 	}
 	for _, d := range rf.Drift {
-		doc.Diagnostics = append(doc.Diagnostics, reconcile.DiagnosticEvent{Severity: reconcile.SeverityWarning, Summary: reconcile.DriftSummary(d), Detail: reconcile.DriftDetail(d)})
+		doc.Diagnostics = append(doc.Diagnostics, reconcile.DiagnosticEvent{Severity: reconcile.SeverityWarning, Summary: reconcile.DriftSummary(d), Detail: driftAdvice(d)})
 	}
 	enc := json.NewEncoder(e.stdout)
 	enc.SetIndent("", "  ")
