@@ -133,16 +133,8 @@ type applyArgs struct {
 	detailedExitcode bool
 }
 
-func init() {
-	register(&command{
-		name:     "apply",
-		synopsis: "Cancel the outstanding messages and record them in state",
-		run:      runApply,
-	})
-}
-
 // parseApplyArgs parses apply's arguments; flags may come before or after
-// PLANFILE.
+// PLANFILE, and everything after "--" is positional.
 func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	a := &applyArgs{}
 	fs := newFlagSet(e, "apply", applyHelp)
@@ -162,16 +154,9 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.BoolVar(&a.allowUnknownIDs, "allow-unknown-ids", false, "record messages Clickatell does not know as not found, even when every answer says so (the token is right, the messages are gone)")
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 0 when every message was cancelled, 2 when every message settled but some were not cancelled, 1 otherwise (errors, messages left unsettled)")
 
-	var positional []string
-	for {
-		if err := parseFlags(e, fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseArgs(e, fs, args)
+	if err != nil {
+		return nil, err
 	}
 	switch len(positional) {
 	case 0:
