@@ -205,14 +205,14 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	}
 	out := newApplyView(e, a)
 	err = applyMain(ctx, e, a, out)
-	if err != nil && a.format == "json" && !errors.Is(err, flag.ErrHelp) {
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		out.jsonError(err)
 	}
 	return err
 }
 
 // applyMain is apply after its arguments are parsed.
-func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error {
+func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 	// The manifest first, as plan reads it: its mistakes are reported
 	// before anything else is needed (token, lock, state).
 	var m *manifest.Manifest
@@ -385,7 +385,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 // closes interrupt (no new calls; those in flight finish), the second
 // cancels runCtx (a hard stop), a third ends the process. release gives
 // the signals back.
-func runSignals(ctx context.Context, out *applyView, hardStopped *atomic.Bool) (runCtx context.Context, interrupt <-chan struct{}, release func()) {
+func runSignals(ctx context.Context, out applyView, hardStopped *atomic.Bool) (runCtx context.Context, interrupt <-chan struct{}, release func()) {
 	runCtx, hardStop := context.WithCancel(ctx)
 	intr := make(chan struct{})
 	sigs := make(chan os.Signal, 2)

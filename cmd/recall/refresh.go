@@ -191,8 +191,8 @@ var errNothingToRecord = errors.New("nothing to record")
 // confirmRefresh is apply -refresh-only's confirmation, without
 // -auto-approve: every status has been asked with nothing written; it shows
 // what was found and asks for 'yes' to record exactly that.
-func confirmRefresh(e *env, a *applyArgs, out *applyView, p *reconcile.Plan, res *reconcile.ApplyResult) error {
-	renderRefreshHuman(e, p, res, true, palette{on: out.color})
+func confirmRefresh(e *env, a *applyArgs, out applyView, p *reconcile.Plan, res *reconcile.ApplyResult) error {
+	renderRefreshHuman(e, p, res, true, palette{on: a.common.useColor(e)})
 	if res.Refresh.Record == 0 {
 		fmt.Fprintln(e.stdout, "\nNothing to record.")
 		return errNothingToRecord
