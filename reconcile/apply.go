@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
@@ -254,6 +253,8 @@ type settled struct {
 	calls int
 	// unsettled: neither settled nor failed; the run stopped first.
 	unsettled bool
+	// fatal is an answer that stops the whole run (clickatell.Stop).
+	fatal error
 }
 
 // Apply sends the plan's cancellations through stopper and records every
@@ -338,10 +339,10 @@ type run struct {
 	// refresh is set for a refresh: status queries instead of stop calls.
 	refresh *refreshRun
 
-	// fatal is the first answer that stopped the run, set once by a
-	// worker and read by the collector after the workers are done.
-	fatalOnce sync.Once
-	fatal     error
+	// fatal is the first answer that stopped the run: the error of the
+	// workers' group, set once they are all done and read by the
+	// collector after that.
+	fatal error
 
 	// Owned by the collector.
 	st        *state.State
@@ -421,10 +422,20 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		RefreshOnly: r.refresh != nil,
 	}})
 
+	policy := clickatell.RetryPolicy{
+		MaxRetries: r.opts.MaxRetries,
+		BaseDelay:  r.opts.RetryBaseDelay,
+		MaxDelay:   r.opts.RetryMaxDelay,
+		Throttle:   clickatell.NewThrottle(r.opts.Rate),
+	}
+
+	// The group bounds the calls at once to p, and carries the first fatal
+	// answer: the worker that got it returns it, which cancels callCtx.
 	// callCtx ends calls in flight: a hard stop (ctx) or a fatal answer.
-	// stopCtx ends new calls: all of that, or an interrupt.
-	callCtx, cancelCalls := context.WithCancel(ctx)
-	defer cancelCalls()
+	// stopCtx ends new calls: all of that, or an interrupt (which lets the
+	// calls in flight finish).
+	g, callCtx := errgroup.WithContext(ctx)
+	g.SetLimit(p)
 	stopCtx, stop := context.WithCancel(callCtx)
 	defer stop()
 	r.stop = stop
@@ -438,39 +449,23 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		}()
 	}
 
-	policy := clickatell.RetryPolicy{
-		MaxRetries: r.opts.MaxRetries,
-		BaseDelay:  r.opts.RetryBaseDelay,
-		MaxDelay:   r.opts.RetryMaxDelay,
-		Throttle:   clickatell.NewThrottle(r.opts.Rate),
-	}
-
 	results := make(chan settled, 4*p)
-	work := make(chan int32, p)
-	var g errgroup.Group
-	g.Go(func() error {
-		defer close(work)
+	go func() {
 		for _, i := range order(r.plan.Changes) {
-			select {
-			case work <- i:
-			case <-stopCtx.Done():
-				return nil
+			if r.stopping(stopCtx) {
+				break
 			}
-		}
-		return nil
-	})
-	for w := 0; w < p; w++ {
-		g.Go(func() error {
-			for i := range work {
-				if s, ok := r.cancelOne(callCtx, stopCtx, policy, i, cancelCalls); ok {
+			g.Go(func() error {
+				s, ok := r.cancelOne(callCtx, stopCtx, policy, i)
+				if ok {
 					results <- s
 				}
-			}
-			return nil
-		})
-	}
-	go func() {
-		g.Wait()
+				return s.fatal
+			})
+		}
+		// The first fatal answer, if any; written before results is
+		// closed, so the collector sees it.
+		r.fatal = g.Wait()
 		close(results)
 	}()
 
@@ -479,7 +474,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 
 	res := &ApplyResult{
 		Counts:      r.counts,
-		Interrupted: r.stopping(stopCtx) && r.fatal == nil && r.gaveUp == nil && r.lockLost == nil && r.unknownIDs == nil && r.saveFailed == nil && r.counts.Done() < r.counts.Total,
+		Interrupted: r.interrupted(ctx) && r.fatal == nil && r.gaveUp == nil && r.lockLost == nil && r.unknownIDs == nil && r.saveFailed == nil && r.counts.Done() < r.counts.Total,
 		Failures:    r.failureGroups(),
 		Errors:      r.errs,
 		State:       r.ref(),
@@ -532,7 +527,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 // set when the message was not settled for a reason of the run's, not its
 // own (the run stopped, or a fatal answer): it stays unsettled without
 // being a failure. ok is false when no call was sent.
-func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.RetryPolicy, i int32, cancelCalls func()) (s settled, ok bool) {
+func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.RetryPolicy, i int32) (s settled, ok bool) {
 	if r.stopping(stopCtx) {
 		return s, false
 	}
@@ -560,10 +555,7 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 	case err == nil:
 		s.err = errors.New("no answer")
 	case clickatell.Classify(err) == clickatell.Stop:
-		r.fatalOnce.Do(func() {
-			r.fatal = err
-			cancelCalls()
-		})
+		s.fatal = err // returned to the group, which ends the calls in flight
 		s.unsettled = true
 	case r.stopping(stopCtx) && (errors.Is(err, context.Canceled) || errors.Is(err, errNotSent) || clickatell.Classify(err) == clickatell.Retry):
 		// Cut short by the stop: it would have been tried again.
@@ -572,6 +564,21 @@ func (r *run) cancelOne(callCtx, stopCtx context.Context, policy clickatell.Retr
 		s.err = err
 	}
 	return s, true
+}
+
+// interrupted reports whether the caller stopped the run: an interrupt, or
+// a hard stop (ctx). The group's own context cannot tell: it ends when the
+// workers are done.
+func (r *run) interrupted(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	select {
+	case <-r.opts.Interrupt:
+		return true
+	default:
+		return false
+	}
 }
 
 // stopping reports whether new calls must not be sent. The interrupt is

@@ -133,16 +133,8 @@ type applyArgs struct {
 	detailedExitcode bool
 }
 
-func init() {
-	register(&command{
-		name:     "apply",
-		synopsis: "Cancel the outstanding messages and record them in state",
-		run:      runApply,
-	})
-}
-
 // parseApplyArgs parses apply's arguments; flags may come before or after
-// PLANFILE.
+// PLANFILE, and everything after "--" is positional.
 func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	a := &applyArgs{}
 	fs := newFlagSet(e, "apply", applyHelp)
@@ -162,16 +154,9 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.BoolVar(&a.allowUnknownIDs, "allow-unknown-ids", false, "record messages Clickatell does not know as not found, even when every answer says so (the token is right, the messages are gone)")
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 0 when every message was cancelled, 2 when every message settled but some were not cancelled, 1 otherwise (errors, messages left unsettled)")
 
-	var positional []string
-	for {
-		if err := parseFlags(e, fs, args); err != nil {
-			return nil, err
-		}
-		if fs.NArg() == 0 {
-			break
-		}
-		positional = append(positional, fs.Arg(0))
-		args = fs.Args()[1:]
+	positional, err := parseArgs(e, fs, args)
+	if err != nil {
+		return nil, err
 	}
 	switch len(positional) {
 	case 0:
@@ -220,14 +205,14 @@ func runApply(ctx context.Context, e *env, args []string) error {
 	}
 	out := newApplyView(e, a)
 	err = applyMain(ctx, e, a, out)
-	if err != nil && a.format == "json" && !errors.Is(err, flag.ErrHelp) {
+	if err != nil && !errors.Is(err, flag.ErrHelp) {
 		out.jsonError(err)
 	}
 	return err
 }
 
 // applyMain is apply after its arguments are parsed.
-func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error {
+func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 	// The manifest first, as plan reads it: its mistakes are reported
 	// before anything else is needed (token, lock, state).
 	var m *manifest.Manifest
@@ -292,118 +277,94 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	}
 	defer backend.Close()
 
-	lock, err := backend.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: a.lockTimeout})
-	if err != nil {
-		return lockError(err, a.lockTimeout)
-	}
 	var hardStopped atomic.Bool
-	defer func() {
-		// A lock already lost has been reported with the failed save.
-		if err := unlockWithin(lock, hardStopped.Load()); err != nil && !errors.Is(err, state.ErrLockLost) {
-			fmt.Fprintf(e.stderr, "Warning: could not release the state lock: %v\n", err)
-		}
-	}()
-
-	st, err := backend.Read(ctx)
-	if err != nil {
-		return err
-	}
-
-	if a.refreshOnly {
-		// Without -auto-approve the refresh ends there; with it, the plan
-		// of every listed message runs below like an apply's.
-		if plan, err = applyRefreshPlan(ctx, e, a, out, m, st, backend, client); plan == nil {
-			return err
-		}
-	}
-	if plan == nil {
-		plan, err = reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
-		if err != nil {
-			return err
-		}
-		if !plan.HasChanges() {
-			out.noChanges(plan)
+	confirmed := false // an apply -refresh-only's findings were confirmed
+	op := reconcile.Operation{
+		Backend:     backend,
+		LockTimeout: a.lockTimeout,
+		Plan:        plan,
+		NewPlan: func(st *state.State) (*reconcile.Plan, error) {
+			if a.refreshOnly {
+				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+			}
+			return reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+		},
+		NoChanges: out.noChanges,
+		ShowPlan:  out.showPlan,
+		Confirm: func(*reconcile.Plan) error {
+			if !a.autoApprove {
+				return confirm(e, a)
+			}
+			if a.format != "json" {
+				fmt.Fprintln(e.stdout) // as after a 'yes': the plan, a blank line, the run
+			}
 			return nil
-		}
-		if err := out.showPlan(plan); err != nil {
-			return err
-		}
-		if !a.autoApprove {
-			if err := confirm(e, a); err != nil {
+		},
+		Started: func(ctx context.Context, st *state.State, plan *reconcile.Plan) (context.Context, <-chan struct{}, func()) {
+			limitMemory(e, len(st.Messages)+len(plan.Changes), len(plan.Changes))
+			// From here on, signals stop the run gracefully instead of
+			// killing it; the lock is released after they are given back.
+			runCtx, interrupt, release := runSignals(ctx, out, &hardStopped)
+			return runCtx, interrupt, func() { release(); out.finish() }
+		},
+		HardStopped: hardStopped.Load,
+		Warn: func(err error) {
+			fmt.Fprintf(e.stderr, "Warning: could not release the state lock: %v\n", err)
+		},
+		Options: reconcile.ApplyOptions{
+			StopGrace:        hardStopGrace,
+			Parallelism:      a.parallelism,
+			Rate:             a.rate,
+			MaxRetries:       a.maxRetries,
+			RefreshOnly:      a.statusReader(client),
+			OnEvent:          out.event,
+			ProgressInterval: out.progressInterval(),
+			AllowUnknownIDs:  a.allowUnknownIDs,
+		},
+	}
+	if a.refreshOnly && !a.autoApprove {
+		op.ConfirmRefresh = func(p *reconcile.Plan, found *reconcile.ApplyResult) error {
+			out.finish()
+			if err := confirmRefresh(e, a, out, p, found); err != nil {
 				return err
 			}
-		} else if a.format != "json" {
-			fmt.Fprintln(e.stdout) // as after a 'yes': the plan, a blank line, the run
-		}
-	} else {
-		if err := plan.CheckStale(st); err != nil {
-			return err
-		}
-		if !plan.HasChanges() {
-			out.noChanges(plan)
+			confirmed = true
 			return nil
 		}
 	}
 
-	limitMemory(e, len(st.Messages)+len(plan.Changes), len(plan.Changes))
-
-	// From here on, signals stop the run gracefully instead of killing it.
-	runCtx, hardStop := context.WithCancel(ctx)
-	defer hardStop()
-	interrupt := make(chan struct{})
-	sigs := make(chan os.Signal, 2)
-	releaseSigs := takeSignals(sigs)
-	defer releaseSigs()
-	sigDone := make(chan struct{})
-	defer close(sigDone)
-	go func() {
-		n := 0
-		for {
-			select {
-			case <-sigs:
-				n++
-				if n == 1 {
-					out.interrupting()
-					close(interrupt)
-				} else {
-					out.stoppingNow()
-					hardStopped.Store(true)
-					hardStop()
-					// A third signal ends the process outright.
-					releaseSigs()
-					return
-				}
-			case <-sigDone:
-				return
-			}
-		}
-	}()
-
-	res, err := reconcile.Apply(runCtx, plan, backend, client, reconcile.ApplyOptions{
-		StopGrace:        hardStopGrace,
-		Parallelism:      a.parallelism,
-		Rate:             a.rate,
-		MaxRetries:       a.maxRetries,
-		State:            st,
-		Interrupt:        interrupt,
-		RefreshOnly:      a.statusReader(client),
-		OnEvent:          out.event,
-		ProgressInterval: out.progressInterval(),
-		AllowUnknownIDs:  a.allowUnknownIDs,
-	})
-	out.finish()
+	res, err := reconcile.ApplyOperation(ctx, client, op)
+	var lf *reconcile.LockFailedError
 	var se *reconcile.SaveError
-	if errors.As(err, &se) {
+	switch {
+	case errors.As(err, &lf):
+		return lockError(lf.Err, a.lockTimeout)
+	case errors.Is(err, errNothingToRecord):
+		if res.Failed > 0 || res.Interrupted {
+			return &exitError{code: 1}
+		}
+		return nil
+	case errors.As(err, &se):
 		out.summary(res, false)
 		return savedElsewhere(e, a, backend, se)
-	}
-	if err != nil {
+	case err != nil && op.ConfirmRefresh != nil:
+		out.finish()
+		return err
+	case err != nil:
 		if res != nil {
 			out.summary(res, true)
 		}
 		return err
+	case res == nil:
+		return nil // nothing to do
 	}
 	out.summary(res, true)
+	if confirmed {
+		if res.Failed > 0 || res.Interrupted {
+			return &exitError{code: 1}
+		}
+		return nil
+	}
 	if res.Refresh != nil {
 		if res.Interrupted {
 			out.refreshInterrupted(res.Total - res.Done())
@@ -420,27 +381,49 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	return nil
 }
 
+// runSignals takes over the interrupt signals for the run: the first
+// closes interrupt (no new calls; those in flight finish), the second
+// cancels runCtx (a hard stop), a third ends the process. release gives
+// the signals back.
+func runSignals(ctx context.Context, out applyView, hardStopped *atomic.Bool) (runCtx context.Context, interrupt <-chan struct{}, release func()) {
+	runCtx, hardStop := context.WithCancel(ctx)
+	intr := make(chan struct{})
+	sigs := make(chan os.Signal, 2)
+	releaseSigs := takeSignals(sigs)
+	sigDone := make(chan struct{})
+	go func() {
+		n := 0
+		for {
+			select {
+			case <-sigs:
+				n++
+				if n == 1 {
+					out.interrupting()
+					close(intr)
+				} else {
+					out.stoppingNow()
+					hardStopped.Store(true)
+					hardStop()
+					// A third signal ends the process outright.
+					releaseSigs()
+					return
+				}
+			case <-sigDone:
+				return
+			}
+		}
+	}()
+	return runCtx, intr, func() {
+		close(sigDone)
+		releaseSigs()
+		hardStop()
+	}
+}
+
 // hardStopGrace is how long, after a second interrupt, the state may take
 // to be saved to its backend before it goes to recall.state.errored.json
 // instead, and how long the lock may then take to be released.
 const hardStopGrace = 2 * time.Second
-
-// unlockWithin releases the lock; after a hard stop it waits at most
-// hardStopGrace, so that a backend that stopped answering cannot hold the
-// exit (the server drops the lock with the connection).
-func unlockWithin(lock state.Lock, hardStopped bool) error {
-	if !hardStopped {
-		return lock.Unlock()
-	}
-	done := make(chan error, 1)
-	go func() { done <- lock.Unlock() }()
-	select {
-	case err := <-done:
-		return err
-	case <-time.After(hardStopGrace):
-		return fmt.Errorf("the backend did not answer within %s; it releases the lock when the connection ends", hardStopGrace)
-	}
-}
 
 // canConfirm says why apply cannot ask for confirmation, if it cannot.
 func canConfirm(e *env, a *applyArgs) error {

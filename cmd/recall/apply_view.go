@@ -24,36 +24,72 @@ const (
 	barWidth     = 30
 )
 
-// applyView renders an apply's events: a progress bar on a terminal,
-// "Still cancelling..." lines otherwise, or one JSON object per line.
-// Its methods may be called from the engine's goroutine and from the
-// signal handler at once.
-type applyView struct {
+// applyView renders an apply's events and closing lines: applyHuman (a
+// progress bar on a terminal, "Still cancelling..." lines otherwise, a
+// summary) or applyJSON (one JSON object per line). Its methods may be
+// called from the engine's goroutine and from the signal handler at once.
+type applyView interface {
+	// progressInterval is how often the engine should report progress.
+	progressInterval() time.Duration
+	// event renders one engine event.
+	event(ev reconcile.Event)
+	// finish ends the run's live output (the bar); the summary follows.
+	finish()
+	// interrupting and stoppingNow say what the first and second
+	// interrupt do.
+	interrupting()
+	stoppingNow()
+	// interrupted closes an interrupted apply, remaining messages not yet
+	// cancelled; refreshInterrupted an interrupted refresh, left not asked.
+	interrupted(remaining int)
+	refreshInterrupted(left int)
+	// noChanges says there is nothing to send.
+	noChanges(p *reconcile.Plan)
+	// showPlan renders the plan about to be applied.
+	showPlan(p *reconcile.Plan) error
+	// summary prints the closing lines; saved says whether the state was
+	// saved.
+	summary(r *reconcile.ApplyResult, saved bool)
+	// jsonError reports an error in the output stream, for a program
+	// reading it (the error is printed on stderr as well, by Main).
+	jsonError(err error)
+}
+
+// newApplyView returns apply's view for its -format.
+func newApplyView(e *env, a *applyArgs) applyView {
+	if a.format == "json" {
+		bw := bufio.NewWriterSize(e.stdout, 64<<10)
+		return &applyJSON{e: e, bw: bw, enc: json.NewEncoder(bw)}
+	}
+	return &applyHuman{
+		e:       e,
+		color:   a.common.useColor(e),
+		refresh: a.refreshOnly,
+		bar:     isTerminal(e.stderr) && e.getenv("TERM") != "dumb",
+	}
+}
+
+// applyHuman renders an apply for people.
+type applyHuman struct {
 	mu    sync.Mutex
 	e     *env
-	json  bool
 	color bool
 	// bar is set when a progress bar is drawn on stderr.
 	bar   bool
 	drawn bool // a bar line is on screen
+	// refresh is set for apply -refresh-only.
+	refresh bool
+}
+
+// applyJSON renders an apply as one JSON event per line.
+type applyJSON struct {
+	mu sync.Mutex
+	e  *env
 	// enc writes JSON events to bw, which is flushed after every event
 	// but the per-message ones (a million of those make a million writes
 	// otherwise), and at the end.
 	enc *json.Encoder
 	bw  *bufio.Writer
-	// refresh is set for apply -refresh-only.
-	refresh bool
-}
-
-func newApplyView(e *env, a *applyArgs) *applyView {
-	v := &applyView{e: e, json: a.format == "json", color: a.common.useColor(e), refresh: a.refreshOnly}
-	if v.json {
-		v.bw = bufio.NewWriterSize(e.stdout, 64<<10)
-		v.enc = json.NewEncoder(v.bw)
-	} else {
-		v.bar = isTerminal(e.stderr) && e.getenv("TERM") != "dumb"
-	}
-	return v
 }
 
 // isTerminal reports whether w is a terminal.
@@ -62,33 +98,33 @@ func isTerminal(w io.Writer) bool {
 	return ok && term.IsTerminal(int(f.Fd()))
 }
 
-func (v *applyView) progressInterval() time.Duration {
-	switch {
-	case v.json:
-		return jsonInterval
-	case v.bar:
+func (v *applyHuman) progressInterval() time.Duration {
+	if v.bar {
 		return barInterval
 	}
 	return lineInterval
 }
 
-// event renders one engine event.
-func (v *applyView) event(ev reconcile.Event) {
+func (v *applyJSON) progressInterval() time.Duration { return jsonInterval }
+
+func (v *applyJSON) event(ev reconcile.Event) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.json {
-		if d := ev.Diagnostic; d != nil && d.Err != nil {
-			// The CLI's advice goes in the detail, as on stderr.
-			dd := *d
-			dd.Detail = diagnosticDetail(d)
-			ev.Diagnostic = &dd
-		}
-		v.enc.Encode(ev)
-		if ev.Type != reconcile.EventMessage {
-			v.bw.Flush()
-		}
-		return
+	if d := ev.Diagnostic; d != nil && d.Err != nil {
+		// The CLI's advice goes in the detail, as on stderr.
+		dd := *d
+		dd.Detail = diagnosticDetail(d)
+		ev.Diagnostic = &dd
 	}
+	v.enc.Encode(ev)
+	if ev.Type != reconcile.EventMessage {
+		v.bw.Flush()
+	}
+}
+
+func (v *applyHuman) event(ev reconcile.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	switch ev.Type {
 	case reconcile.EventApplyStart:
 		s := ev.Start
@@ -111,7 +147,7 @@ func (v *applyView) event(ev reconcile.Event) {
 }
 
 // drawBar redraws the progress bar in place.
-func (v *applyView) drawBar(p *reconcile.ProgressEvent) {
+func (v *applyHuman) drawBar(p *reconcile.ProgressEvent) {
 	done, total := p.Done(), p.Total
 	filled := 0
 	pct := 100
@@ -135,77 +171,110 @@ func (v *applyView) drawBar(p *reconcile.ProgressEvent) {
 	v.drawn = true
 }
 
-func (v *applyView) clearBar() {
+func (v *applyHuman) clearBar() {
 	if v.drawn {
 		fmt.Fprint(v.e.stderr, "\r\x1b[K")
 		v.drawn = false
 	}
 }
 
-// finish removes the bar; the summary follows.
-func (v *applyView) finish() {
+func (v *applyHuman) finish() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.clearBar()
-	if v.bw != nil {
-		v.bw.Flush()
-	}
 }
 
-func (v *applyView) interrupting() {
+func (v *applyJSON) finish() {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	v.clearBar()
-	fmt.Fprintln(v.e.stderr, "Interrupt received: no new calls will be sent. Waiting for the calls in flight, then saving the state (interrupt again to stop at once)...")
+	v.bw.Flush()
 }
 
-func (v *applyView) stoppingNow() {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	v.clearBar()
-	fmt.Fprintln(v.e.stderr, "Second interrupt: abandoning the calls in flight; saving the state, or, if that does not finish within 2s, writing it to "+erroredStateFile+" (interrupt again to quit without saving)...")
-}
+// The interrupt lines go to stderr in both outputs.
+const (
+	interruptingLine = "Interrupt received: no new calls will be sent. Waiting for the calls in flight, then saving the state (interrupt again to stop at once)..."
+	stoppingNowLine  = "Second interrupt: abandoning the calls in flight; saving the state, or, if that does not finish within 2s, writing it to " + erroredStateFile + " (interrupt again to quit without saving)..."
+)
 
-// interrupted closes an interrupted run.
-func (v *applyView) interrupted(remaining int) {
+func (v *applyHuman) interrupting() { v.stderrLine(interruptingLine) }
+func (v *applyHuman) stoppingNow()  { v.stderrLine(stoppingNowLine) }
+func (v *applyJSON) interrupting()  { v.stderrLine(interruptingLine) }
+func (v *applyJSON) stoppingNow()   { v.stderrLine(stoppingNowLine) }
+
+func (v *applyJSON) stderrLine(msg string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	msg := fmt.Sprintf("Interrupted: %s not yet cancelled; run apply again to finish.", messages(remaining))
-	if v.json {
-		v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
-			Severity: reconcile.SeverityError,
-			Summary:  msg,
-		}})
-		v.bw.Flush()
-	}
 	fmt.Fprintln(v.e.stderr, msg)
 }
 
-// noChanges says there is nothing to send.
-func (v *applyView) noChanges(p *reconcile.Plan) {
+// stderrLine writes a line to stderr, past the bar.
+func (v *applyHuman) stderrLine(msg string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.json {
-		v.enc.Encode(reconcile.Event{Type: reconcile.EventSummary, Time: time.Now(), Summary: &reconcile.SummaryEvent{
-			Failures: []reconcile.FailureGroup{},
-			State:    p.State,
-		}})
-		v.bw.Flush()
-		return
-	}
+	v.clearBar()
+	fmt.Fprintln(v.e.stderr, msg)
+}
+
+func interruptedLine(remaining int) string {
+	return fmt.Sprintf("Interrupted: %s not yet cancelled; run apply again to finish.", messages(remaining))
+}
+
+func refreshInterruptedLine(left int) string {
+	return fmt.Sprintf("Interrupted: %s not refreshed; what was answered is recorded. Run apply -refresh-only again to finish.", messages(left))
+}
+
+func (v *applyHuman) interrupted(remaining int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fmt.Fprintln(v.e.stderr, interruptedLine(remaining))
+}
+
+func (v *applyHuman) refreshInterrupted(left int) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	fmt.Fprintln(v.e.stderr, refreshInterruptedLine(left))
+}
+
+func (v *applyJSON) interrupted(remaining int) { v.closingError(interruptedLine(remaining)) }
+
+func (v *applyJSON) refreshInterrupted(left int) { v.closingError(refreshInterruptedLine(left)) }
+
+// closingError is an error diagnostic event, and the same line on stderr.
+func (v *applyJSON) closingError(msg string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
+		Severity: reconcile.SeverityError,
+		Summary:  msg,
+	}})
+	v.bw.Flush()
+	fmt.Fprintln(v.e.stderr, msg)
+}
+
+func (v *applyHuman) noChanges(p *reconcile.Plan) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
 	if err := renderHumanPlan(v.e, p, v.color); err != nil {
 		fmt.Fprintln(v.e.stdout, planSummaryLine(p.Summary))
 	}
 }
 
-// showPlan renders the plan about to be applied. In JSON the apply_start
-// event says what will be sent, and the plan's warnings (past
-// scheduled_at, -target) are diagnostic events, as they are lines on
-// stderr in human output.
-func (v *applyView) showPlan(p *reconcile.Plan) error {
-	if !v.json {
-		return renderHumanPlan(v.e, p, v.color)
-	}
+func (v *applyJSON) noChanges(p *reconcile.Plan) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.enc.Encode(reconcile.Event{Type: reconcile.EventSummary, Time: time.Now(), Summary: &reconcile.SummaryEvent{
+		Failures: []reconcile.FailureGroup{},
+		State:    p.State,
+	}})
+	v.bw.Flush()
+}
+
+func (v *applyHuman) showPlan(p *reconcile.Plan) error { return renderHumanPlan(v.e, p, v.color) }
+
+// showPlan: in JSON the apply_start event says what will be sent, and the
+// plan's warnings (past scheduled_at, -target) are diagnostic events, as
+// they are lines on stderr in human output.
+func (v *applyJSON) showPlan(p *reconcile.Plan) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	warn := func(msg string) {
@@ -223,12 +292,13 @@ func (v *applyView) showPlan(p *reconcile.Plan) error {
 	return v.bw.Flush()
 }
 
-// summary prints the closing lines; saved says whether the state was
-// saved. In JSON, the engine's summary event has said it all.
-func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
+// summary: in JSON, the engine's summary event has said it all.
+func (v *applyJSON) summary(*reconcile.ApplyResult, bool) {}
+
+func (v *applyHuman) summary(r *reconcile.ApplyResult, saved bool) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.json || r == nil {
+	if r == nil {
 		return
 	}
 	if r.Refresh != nil {
@@ -252,9 +322,12 @@ func (v *applyView) summary(r *reconcile.ApplyResult, saved bool) {
 	printFailures(w, "%s failed and will be tried again by the next apply:", r.Failures)
 }
 
+// jsonError: in human output, Main prints the error; nothing to add.
+func (v *applyHuman) jsonError(error) {}
+
 // jsonError reports an error as a diagnostic event, so that a consumer of
 // -format json sees it in the stream as well as on stderr.
-func (v *applyView) jsonError(err error) {
+func (v *applyJSON) jsonError(err error) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	if ee, ok := err.(*exitError); ok {

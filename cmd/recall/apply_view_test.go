@@ -124,8 +124,8 @@ func TestParseApplyArgs(t *testing.T) {
 func TestApplyView_Human(t *testing.T) {
 	e, out, errb := applyTestEnv("", false, nil)
 	v := newApplyView(e, &applyArgs{format: "human"})
-	if v.progressInterval() != 10*time.Second || v.bar {
-		t.Errorf("off a terminal: interval %v, bar %v; want 10s lines", v.progressInterval(), v.bar)
+	if v.progressInterval() != 10*time.Second || v.(*applyHuman).bar {
+		t.Errorf("off a terminal: interval %v, bar %v; want 10s lines", v.progressInterval(), v.(*applyHuman).bar)
 	}
 	v.event(reconcile.Event{Type: reconcile.EventApplyStart, Start: &reconcile.StartEvent{Total: 10000, Parallelism: 10, Rate: 200}})
 	for i := 0; i < 3; i++ {

@@ -48,10 +48,33 @@ type command struct {
 	run      func(ctx context.Context, e *env, args []string) error
 }
 
-// commands is filled by each command's file in init.
-var commands = map[string]*command{}
+// commands are recall's subcommands, all of them here, by name.
+var commands = commandTable(
+	&command{name: "apply", synopsis: "Cancel the outstanding messages and record them in state", run: runApply},
+	&command{name: "force-unlock", synopsis: "Release a stuck state lock, given its lock ID", run: runForceUnlock},
+	&command{name: "plan", synopsis: "Show which messages apply would cancel (read-only)", run: runPlan},
+	&command{name: "show", synopsis: "Show a saved plan, or the state", run: runShow},
+	&command{name: "state", synopsis: "Inspect and change the state: list, rm, push, pull", run: runState},
+	&command{name: "validate", synopsis: "Check the manifest for mistakes (no state, no network)", run: runValidate},
+	&command{name: "version", synopsis: "Print the version", run: runVersion},
+)
 
-func register(c *command) { commands[c.name] = c }
+// stateCommands are the subcommands of 'recall state'.
+var stateCommands = commandTable(
+	&command{name: "list", synopsis: "List the settled messages, one per line", run: runStateList},
+	&command{name: "pull", synopsis: "Print the state as a state file, to stdout", run: runStatePull},
+	&command{name: "push", synopsis: "Write a state file to the -state location", run: runStatePush},
+	&command{name: "rm", synopsis: "Forget settled messages so the next apply tries them again", run: runStateRm},
+)
+
+// commandTable indexes cmds by name.
+func commandTable(cmds ...*command) map[string]*command {
+	m := make(map[string]*command, len(cmds))
+	for _, c := range cmds {
+		m[c.name] = c
+	}
+	return m
+}
 
 // exitError carries an exit code other than 1 (plan -detailed-exitcode's
 // 2), or an error whose message has already been printed (err nil).
@@ -176,18 +199,6 @@ func listCommands(w io.Writer, cmds map[string]*command, width int) {
 	for _, n := range names {
 		fmt.Fprintf(w, "  %-*s %s\n", width, n, cmds[n].synopsis)
 	}
-}
-
-// stateCommands are the subcommands of 'recall state' (list, rm, push,
-// pull), registered by their files in init.
-var stateCommands = map[string]*command{}
-
-func init() {
-	register(&command{
-		name:     "state",
-		synopsis: "Inspect and change the state: list, rm, push, pull",
-		run:      runState,
-	})
 }
 
 func runState(ctx context.Context, e *env, args []string) error {

@@ -207,7 +207,7 @@ func TestParseInterspersed(t *testing.T) {
 	e, _, _ := testEnv(nil, false)
 	fs := newFlagSet(e, "x", "help")
 	format := fs.String("format", "human", "")
-	pos, err := parseInterspersed(e, fs, []string{"a", "-format", "json", "b", "--", "-c"})
+	pos, err := parseArgs(e, fs, []string{"a", "-format", "json", "b", "--", "-c"})
 	if err != nil {
 		t.Fatal(err)
 	}

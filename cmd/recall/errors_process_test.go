@@ -271,16 +271,13 @@ func TestApply_CutInsideHeaders(t *testing.T) {
 			go func() {
 				defer conn.Close()
 				br := bufio.NewReader(conn)
-				for {
-					if _, err := http.ReadRequest(br); err != nil {
-						return
-					}
-					mu.Lock()
-					calls++
-					mu.Unlock()
-					io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-")
+				if _, err := http.ReadRequest(br); err != nil {
 					return
 				}
+				mu.Lock()
+				calls++
+				mu.Unlock()
+				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-")
 			}()
 		}
 	}()

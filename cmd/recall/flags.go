@@ -23,8 +23,9 @@ func newFlagSet(e *env, name, help string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses args; -h prints help to stdout and returns flag.ErrHelp,
-// which Main turns into exit 0; a bad flag is a usage error (exit 1).
+// parseFlags parses args up to the first positional argument (or "--");
+// -h prints help to stdout and returns flag.ErrHelp, which Main turns into
+// exit 0; a bad flag is a usage error (exit 1). Commands call parseArgs.
 func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
 	for _, a := range args {
 		if a == "--" {
@@ -137,11 +138,12 @@ func (c *commonFlags) useColor(e *env) bool {
 	return e.stdoutTTY && !c.noColor && e.getenv("NO_COLOR") == "" && e.getenv("TERM") != "dumb"
 }
 
-// parseInterspersed parses args allowing flags after positional arguments
-// (`show plan.json -format json`, `state rm ID -lock-timeout 5s`), and
-// returns the positional arguments in order. Everything after "--" is
-// positional.
-func parseInterspersed(e *env, fs *flag.FlagSet, args []string) ([]string, error) {
+// parseArgs is how every command parses its arguments: flags may come
+// before or after positional arguments (`show plan.json -format json`,
+// `state rm ID -lock-timeout 5s`), and it returns the positional arguments
+// in order. Everything after "--" is positional, also what looks like a
+// flag (`apply -- PLAN -auto-approve` has two positional arguments).
+func parseArgs(e *env, fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := parseFlags(e, fs, args); err != nil {

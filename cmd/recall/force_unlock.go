@@ -39,21 +39,13 @@ Examples:
   recall force-unlock -force -state "$RECALL_STATE" -workspace eu 0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a
 `
 
-func init() {
-	register(&command{
-		name:     "force-unlock",
-		synopsis: "Release a stuck state lock, given its lock ID",
-		run:      runForceUnlock,
-	})
-}
-
 func runForceUnlock(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var force bool
 	fs := newFlagSet(e, "force-unlock", forceUnlockHelp)
 	cf.stateFlags(fs)
 	fs.BoolVar(&force, "force", false, "do not ask for confirmation")
-	pos, err := parseInterspersed(e, fs, args)
+	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
 	}

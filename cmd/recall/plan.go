@@ -108,24 +108,17 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "ask Clickatell the status of every listed message and show what apply -refresh-only would record (needs CLICKATELL_TOKEN; sends no DELETE)")
 	fs.IntVar(&a.parallelism, "parallelism", 0, "with -refresh-only: send at most `N` calls at once (0: 10)")
 	fs.Float64Var(&a.rate, "rate", 0, "with -refresh-only: send at most `N` requests per second, retries included (0: no cap)")
-	if err := parseFlags(e, fs, args); err != nil {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
 		return nil, err
 	}
-	if fs.NArg() > 0 {
-		return nil, usageArgs("plan", fs.Args())
+	if len(pos) > 0 {
+		return nil, usageArgs("plan", pos)
 	}
 	if err := oneOf("format", a.format, "human", "json", "markdown"); err != nil {
 		return nil, fmt.Errorf("plan: %v", err)
 	}
 	return a, nil
-}
-
-func init() {
-	register(&command{
-		name:     "plan",
-		synopsis: "Show which messages apply would cancel (read-only)",
-		run:      runPlan,
-	})
 }
 
 func runPlan(ctx context.Context, e *env, args []string) error {

@@ -14,7 +14,6 @@ import (
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/reconcile"
-	"github.com/recallhq/recall/state"
 )
 
 // refreshClient is the client of plan -refresh-only, made as apply makes
@@ -176,70 +175,32 @@ func writeRefreshJSON(e *env, p *reconcile.Plan, res *reconcile.ApplyResult) err
 	return enc.Encode(doc)
 }
 
-// applyRefreshPlan starts 'recall apply -refresh-only', under the lock,
-// with st the state read under it. With -auto-approve it returns the plan
-// for apply's run (which then records as it goes, with checkpoints, signals
-// and progress). Otherwise it asks every status first, writing nothing,
-// shows what it found, asks for 'yes', records exactly that, and returns a
-// nil plan: the command is over.
-func applyRefreshPlan(ctx context.Context, e *env, a *applyArgs, out *applyView, m *manifest.Manifest, st *state.State, backend state.Backend, client *clickatell.Client) (*reconcile.Plan, error) {
-	p, err := reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
-	if err != nil {
-		return nil, err
-	}
-	if a.autoApprove {
-		return p, nil
-	}
-	res, err := reconcile.Refresh(ctx, p, backend, client, reconcile.RefreshOptions{DryRun: true, ApplyOptions: reconcile.ApplyOptions{
-		Parallelism:      a.parallelism,
-		Rate:             a.rate,
-		MaxRetries:       a.maxRetries,
-		AllowUnknownIDs:  a.allowUnknownIDs,
-		State:            st,
-		OnEvent:          out.event,
-		ProgressInterval: out.progressInterval(),
-	}})
-	out.finish()
-	if err != nil {
-		return nil, err
-	}
-	renderRefreshHuman(e, p, res, true, palette{on: out.color})
+// errNothingToRecord ends an apply -refresh-only whose refresh found
+// nothing to record: nothing is asked, nothing written.
+var errNothingToRecord = errors.New("nothing to record")
+
+// confirmRefresh is apply -refresh-only's confirmation, without
+// -auto-approve: every status has been asked with nothing written; it shows
+// what was found and asks for 'yes' to record exactly that.
+func confirmRefresh(e *env, a *applyArgs, out applyView, p *reconcile.Plan, res *reconcile.ApplyResult) error {
+	renderRefreshHuman(e, p, res, true, palette{on: a.common.useColor(e)})
 	if res.Refresh.Record == 0 {
 		fmt.Fprintln(e.stdout, "\nNothing to record.")
-		if res.Failed > 0 || res.Interrupted {
-			return nil, &exitError{code: 1}
-		}
-		return nil, nil
+		return errNothingToRecord
 	}
 	if err := canConfirm(e, a); err != nil {
-		return nil, err
+		return err
 	}
 	fmt.Fprint(e.stdout, "\nDo you want to record these statuses? Only 'yes' will be accepted: ")
 	yes, err := readYes(e)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if !yes {
-		return nil, &exitError{code: 1, err: errors.New("Refresh cancelled: nothing was recorded.")}
+		return &exitError{code: 1, err: errors.New("Refresh cancelled: nothing was recorded.")}
 	}
 	fmt.Fprintln(e.stdout)
-	start := time.Now()
-	changes := res.Refresh.Changes
-	if err := backend.Commit(ctx, changes); err != nil {
-		full := st.Clone()
-		for _, c := range changes {
-			full.Messages[c.ID] = *c.Record
-		}
-		full.Serial = st.Serial + 1
-		out.summary(res, false)
-		return nil, savedElsewhere(e, a, backend, &reconcile.SaveError{Location: backend.String(), Err: err, State: full})
-	}
-	res.Elapsed += time.Since(start)
-	out.summary(res, true)
-	if res.Failed > 0 || res.Interrupted {
-		return nil, &exitError{code: 1}
-	}
-	return nil, nil
+	return nil
 }
 
 // statusReader is apply's ApplyOptions.RefreshOnly: the client with

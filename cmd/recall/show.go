@@ -40,14 +40,6 @@ Examples:
   recall show -state postgres://recall@db/recall -workspace prod -format json > state.json
 `
 
-func init() {
-	register(&command{
-		name:     "show",
-		synopsis: "Show a saved plan, or the state",
-		run:      runShow,
-	})
-}
-
 func runShow(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var format string
@@ -55,7 +47,7 @@ func runShow(ctx context.Context, e *env, args []string) error {
 	cf.stateFlags(flags)
 	cf.color(flags)
 	flags.StringVar(&format, "format", "human", "output `FORMAT`: human or json")
-	pos, err := parseInterspersed(e, flags, args)
+	pos, err := parseArgs(e, flags, args)
 	if err != nil {
 		return err
 	}

@@ -100,11 +100,6 @@ Examples:
   recall state rm -lock-timeout 1m 360586640fe9846954897dffe6c13dfc
 `
 
-func init() {
-	stateCommands["list"] = &command{name: "list", synopsis: "List the settled messages, one per line", run: runStateList}
-	stateCommands["rm"] = &command{name: "rm", synopsis: "Forget settled messages so the next apply tries them again", run: runStateRm}
-}
-
 func runStateList(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var outcome, group string
@@ -112,11 +107,12 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 	cf.stateFlags(fs)
 	fs.StringVar(&outcome, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late, not_found or not_delivered")
 	fs.StringVar(&group, "group", "", "list only messages recorded for `GROUP`")
-	if err := parseFlags(e, fs, args); err != nil {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("state list: unexpected argument %q; run 'recall state list -h' for usage", fs.Arg(0))
+	if len(pos) > 0 {
+		return fmt.Errorf("state list: unexpected argument %q; run 'recall state list -h' for usage", pos[0])
 	}
 	var want state.Outcome
 	if outcome != "" {
@@ -167,7 +163,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock, e.g. 30s (default: fail at once)")
 	fs.StringVar(&outcomeName, "outcome", "", "forget every message recorded with `OUTCOME`, e.g. not_found")
 	fs.BoolVar(&dryRun, "dry-run", false, "list the messages that would be forgotten; change nothing")
-	pos, err := parseInterspersed(e, fs, args)
+	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
 	}

@@ -72,16 +72,11 @@ Examples:
   recall state push -state "$RECALL_STATE" -force eu.state.json
 `
 
-func init() {
-	stateCommands["pull"] = &command{name: "pull", synopsis: "Print the state as a state file, to stdout", run: runStatePull}
-	stateCommands["push"] = &command{name: "push", synopsis: "Write a state file to the -state location", run: runStatePush}
-}
-
 func runStatePull(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	fs := newFlagSet(e, "state pull", statePullHelp)
 	cf.stateFlags(fs)
-	pos, err := parseInterspersed(e, fs, args)
+	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -111,7 +106,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 	cf.stateFlags(fs)
 	fs.BoolVar(&force, "force", false, "replace the state with the file as it is, instead of merging (also one of another lineage)")
 	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock, e.g. 30s (default: fail at once)")
-	pos, err := parseInterspersed(e, fs, args)
+	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
 	}

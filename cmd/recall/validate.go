@@ -26,24 +26,17 @@ Examples:
   recall validate -f manifests/ -f hotfix.yaml
 `
 
-func init() {
-	register(&command{
-		name:     "validate",
-		synopsis: "Check the manifest for mistakes (no state, no network)",
-		run:      runValidate,
-	})
-}
-
 func runValidate(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	fs := newFlagSet(e, "validate", validateHelp)
 	cf.manifest(fs)
 	cf.color(fs) // accepted for pipelines that pass -no-color to every command
-	if err := parseFlags(e, fs, args); err != nil {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return usageArgs("validate", fs.Args())
+	if len(pos) > 0 {
+		return usageArgs("validate", pos)
 	}
 	m, err := loadManifest(&cf)
 	if err != nil {

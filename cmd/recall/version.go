@@ -22,14 +22,6 @@ Examples:
   recall version -json | jq -r .recall_version
 `
 
-func init() {
-	register(&command{
-		name:     "version",
-		synopsis: "Print the version",
-		run:      runVersion,
-	})
-}
-
 // versionInfo is 'recall version -json'.
 type versionInfo struct {
 	RecallVersion string `json:"recall_version"`
@@ -42,11 +34,12 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	var asJSON bool
 	fs := newFlagSet(e, "version", versionHelp)
 	fs.BoolVar(&asJSON, "json", false, "print the version as a JSON object")
-	if err := parseFlags(e, fs, args); err != nil {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("version: unexpected argument %q; run 'recall version -h' for usage", fs.Arg(0))
+	if len(pos) > 0 {
+		return fmt.Errorf("version: unexpected argument %q; run 'recall version -h' for usage", pos[0])
 	}
 	v := versionInfo{
 		RecallVersion: version.Version,

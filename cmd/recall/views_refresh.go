@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"strings"
-	"time"
 
 	"github.com/recallhq/recall/reconcile"
 )
@@ -123,7 +122,7 @@ func renderRefreshHuman(e *env, p *reconcile.Plan, res *reconcile.ApplyResult, w
 
 // refreshSummary is apply -refresh-only's closing line; saved says whether
 // the state was saved.
-func (v *applyView) refreshSummary(r *reconcile.ApplyResult, saved bool) {
+func (v *applyHuman) refreshSummary(r *reconcile.ApplyResult, saved bool) {
 	head := "Refresh complete!"
 	switch {
 	case !saved:
@@ -149,25 +148,9 @@ func (v *applyView) refreshSummary(r *reconcile.ApplyResult, saved bool) {
 }
 
 // doing names what the run does, for its start line and progress.
-func (v *applyView) doing() string {
+func (v *applyHuman) doing() string {
 	if v.refresh {
 		return "Refreshing"
 	}
 	return "Cancelling"
-}
-
-// refreshInterrupted closes an interrupted refresh: what was answered is
-// recorded; left is how many messages were not asked.
-func (v *applyView) refreshInterrupted(left int) {
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	msg := fmt.Sprintf("Interrupted: %s not refreshed; what was answered is recorded. Run apply -refresh-only again to finish.", messages(left))
-	if v.json {
-		v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
-			Severity: reconcile.SeverityError,
-			Summary:  msg,
-		}})
-		v.bw.Flush()
-	}
-	fmt.Fprintln(v.e.stderr, msg)
 }
