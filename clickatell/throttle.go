@@ -36,7 +36,7 @@ const (
 	// estWindow is how far back, in send time, the accepting rate is
 	// measured on a 429; minSpan and minCalls are the least a measurement
 	// needs, else it is widened to estWindow.
-	estWindow = 200 * time.Millisecond
+	estWindow = time.Second
 	minSpan   = 10 * time.Millisecond
 	minCalls  = 8
 	// minOK is how many accepted calls a measurement needs to be trusted
@@ -50,6 +50,7 @@ const (
 	// is not raised.
 	bindingFor = 200 * time.Millisecond
 	minRate    = 1.0
+	maxCut     = 0.5
 	// ringSize bounds the history of sends and answers (a few hundred
 	// milliseconds at the highest rates).
 	ringSize = 4096
@@ -280,7 +281,10 @@ func (t *Throttle) answered(sent, now time.Time, ok bool) {
 		if trusted {
 			t.accepted = e
 		}
-		t.setLimit(math.Min(t.limit, cutTo*e))
+		// Never more than halved at once: a bursty API (one that
+		// allows a second's calls at once, say) reads low over a short
+		// window.
+		t.setLimit(math.Min(t.limit, math.Max(cutTo*e, t.limit*maxCut)))
 		t.lastCut, t.lastRaise = now, now
 		// The slots handed out at the old rate are void.
 		t.next = now
@@ -325,7 +329,7 @@ func (t *Throttle) acceptedRate(s time.Time) (rate float64, trusted bool) {
 		}
 		return true
 	})
-	if r, ok, n := t.rateOver(first, s); ok {
+	if r, ok, n := t.rateOver(first, s); ok && n >= minCalls {
 		return r, n >= minOK
 	}
 	r, _, n := t.rateOver(from, s)

@@ -1,0 +1,268 @@
+package clickatell
+
+import (
+	"context"
+	"errors"
+	"math"
+	"sync"
+	"testing"
+	"time"
+)
+
+var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
+
+// fakeThrottle returns a throttle on a fake clock that sleeps by moving it.
+func fakeThrottle(limit float64) (*Throttle, *time.Time) {
+	th := NewThrottle(limit)
+	clock := t0
+	th.now = func() time.Time { return clock }
+	th.sleep = func(ctx context.Context, d time.Duration) error {
+		clock = clock.Add(d)
+		return ctx.Err()
+	}
+	return th, &clock
+}
+
+func TestThrottle_NoCapStartsAtStartRate(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	for i := 0; i < 100; i++ {
+		if d, _ := th.reserve(t0); d != time.Duration(i)*time.Second/startRate {
+			t.Fatalf("call %d waits %v without a cap, want %v", i, d, time.Duration(i)*time.Second/startRate)
+		}
+	}
+	if th.Limit() != startRate {
+		t.Errorf("Limit() = %v, want %v", th.Limit(), startRate)
+	}
+	for _, l := range []float64{-1, math.Inf(1), math.NaN()} {
+		if NewThrottle(l).Limit() != startRate {
+			t.Errorf("NewThrottle(%v) has limit %v", l, NewThrottle(l).Limit())
+		}
+	}
+}
+
+func TestThrottle_CapPaces(t *testing.T) {
+	th, _ := fakeThrottle(100)
+	for i := 0; i < 50; i++ {
+		if d, _ := th.reserve(t0); d != time.Duration(i)*10*time.Millisecond {
+			t.Fatalf("call %d waits %v, want %v", i, d, time.Duration(i)*10*time.Millisecond)
+		}
+	}
+}
+
+func TestThrottle_WaitMovesWithTheClock(t *testing.T) {
+	th, clock := fakeThrottle(50)
+	for i := 0; i < 10; i++ {
+		if err := th.Wait(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if got, want := clock.Sub(t0), 9*20*time.Millisecond; got != want {
+		t.Errorf("10 calls at 50/s took %v of clock, want %v", got, want)
+	}
+}
+
+func TestThrottle_NeverAboveCap(t *testing.T) {
+	th, _ := fakeThrottle(300)
+	now := t0
+	for i := 0; i < 100000; i++ {
+		now = now.Add(time.Millisecond)
+		th.reserve(now)
+		th.reserve(now) // held: the rate binds
+		th.sent(now)
+		th.answered(now, now, i%5000 != 2499)
+		if th.limit > 300 {
+			t.Fatalf("limit %v above the cap at step %d", th.limit, i)
+		}
+	}
+	if th.Limit() != 300 {
+		t.Errorf("after a long run of successes the limit is %v, want the cap", th.Limit())
+	}
+}
+
+// drive sends calls at rate for d from *now through th (each answered
+// latency later by api), and returns the 429s.
+func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) int {
+	type call struct {
+		sent time.Time
+		ok   bool
+	}
+	var inFlight []call
+	thr := 0
+	end := now.Add(d)
+	for now.Before(end) {
+		w, _ := th.reserve(*now)
+		at := now.Add(w)
+		for len(inFlight) > 0 && !inFlight[0].sent.Add(latency).After(at) {
+			c := inFlight[0]
+			inFlight = inFlight[1:]
+			th.answered(c.sent, c.sent.Add(latency), c.ok)
+			if !c.ok {
+				thr++
+			}
+		}
+		*now = at
+		if _, g := th.rebook(at, th.gen); g != th.gen {
+			continue
+		}
+		th.sent(at)
+		inFlight = append(inFlight, call{at, api.allow(at.Sub(t0))})
+	}
+	return thr
+}
+
+func TestThrottle_CutsToTheAcceptedRate(t *testing.T) {
+	// Calls at 1,000/s (the start rate) against an API accepting 400/s:
+	// the rate settles just under 400/s, with one cut per round trip at
+	// most.
+	th, _ := fakeThrottle(0)
+	now := t0
+	api := newGCRA(400, 40)
+	thr := drive(th, &now, 2*time.Second, 20*time.Millisecond, api)
+	if l := th.Limit(); l < 0.94*400 || l > 400 {
+		t.Errorf("after 2 s the limit is %v, want just under 400", l)
+	}
+	if th.accepted < 390 || th.accepted > 410 {
+		t.Errorf("measured accepting rate %v, want about 400", th.accepted)
+	}
+	if thr > 60 {
+		t.Errorf("%d 429s, want at most 60", thr)
+	}
+	if th.cuts > 10 {
+		t.Errorf("%d cuts, want a few", th.cuts)
+	}
+}
+
+func TestThrottle_InFlight429sAreOneSignal(t *testing.T) {
+	th, _ := fakeThrottle(1000)
+	now := t0
+	for i := 0; i < 100; i++ {
+		th.reserve(now)
+		th.sent(now)
+		th.answered(now, now.Add(20*time.Millisecond), true)
+		now = now.Add(time.Millisecond)
+	}
+	sent := now
+	for i := 0; i < 20; i++ {
+		th.sent(sent.Add(time.Duration(i) * time.Millisecond))
+	}
+	th.answered(sent, now.Add(20*time.Millisecond), false)
+	first := th.Limit()
+	if first >= 1000 {
+		t.Fatalf("a 429 did not cut the rate: %v", first)
+	}
+	// 429s for calls sent before the cut answer the old rate.
+	for i := 1; i < 20; i++ {
+		th.answered(sent.Add(time.Duration(i)*time.Millisecond), now.Add(21*time.Millisecond), false)
+	}
+	if th.Limit() != first || th.cuts != 1 {
+		t.Errorf("in-flight 429s cut again: limit %v, %d cuts", th.Limit(), th.cuts)
+	}
+	// One sent after the cut is a new signal.
+	th.answered(now.Add(30*time.Millisecond), now.Add(50*time.Millisecond), false)
+	if th.cuts != 2 {
+		t.Errorf("a 429 for a call sent after the cut did not count: %d cuts", th.cuts)
+	}
+	if th.Limit() < first*maxCut {
+		t.Errorf("cut below half at once: %v after %v", th.Limit(), first)
+	}
+}
+
+func TestThrottle_RebooksAfterCut(t *testing.T) {
+	th, _ := fakeThrottle(1000)
+	// 100 calls queued at 1,000/s: slots to 99 ms ahead.
+	var gens []int64
+	for i := 0; i < 100; i++ {
+		_, g := th.reserve(t0)
+		gens = append(gens, g)
+	}
+	th.mu.Lock()
+	th.limit = 100
+	th.next = t0
+	th.gen++
+	th.mu.Unlock()
+	// The call due at 50 ms books again, at the new rate.
+	if d, _ := th.rebook(t0.Add(50*time.Millisecond), gens[50]); d != 0 {
+		t.Errorf("first rebooked call waits %v, want 0", d)
+	}
+	if d, _ := th.rebook(t0.Add(51*time.Millisecond), gens[51]); d != 9*time.Millisecond {
+		t.Errorf("second rebooked call waits %v, want 9ms (100/s)", d)
+	}
+}
+
+func TestThrottle_RaisesOnlyWhenBinding(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	now := t0
+	// Calls far below the rate: no raise.
+	for i := 0; i < 100; i++ {
+		now = now.Add(10 * time.Millisecond)
+		th.reserve(now)
+		th.sent(now)
+		th.answered(now, now, true)
+	}
+	if th.Limit() != startRate {
+		t.Errorf("limit %v after calls the rate never held, want %v", th.Limit(), startRate)
+	}
+	// Calls held back by the rate: raised by startRaise per raiseEvery.
+	for i := 0; i < 11; i++ {
+		now = now.Add(10 * time.Millisecond)
+		th.reserve(now)
+		th.reserve(now)
+		th.answered(now, now, true)
+	}
+	if l := th.Limit(); l <= startRate || l > startRate*startRaise*startRaise+1 {
+		t.Errorf("limit %v after 110 ms of held calls, want one or two raises by %v", l, startRaise)
+	}
+}
+
+func TestThrottle_RetryAfterOf429DoesNotPause(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	th.Throttled()
+	if d, _ := th.reserve(t0); d != 0 {
+		t.Errorf("after a 429 the next call waits %v", d)
+	}
+}
+
+func TestThrottle_PausePausesEveryone(t *testing.T) {
+	th, clock := fakeThrottle(0)
+	th.Pause(time.Second)
+	// A shorter pause does not shorten it, nor does one as long extend
+	// it, but a longer one does.
+	th.Pause(time.Second / 2)
+	*clock = clock.Add(time.Second / 2)
+	th.Pause(time.Second)
+	if th.pausedUntil != t0.Add(time.Second) {
+		t.Fatalf("a second 1 s pause moved the end to %v", th.pausedUntil.Sub(t0))
+	}
+	th.Pause(1500 * time.Millisecond)
+	*clock = t0
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	for i := 0; i < 8; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			mu.Lock() // the fake clock is not safe for concurrent use
+			defer mu.Unlock()
+			start := *clock
+			if err := th.Wait(context.Background()); err != nil {
+				t.Error(err)
+			}
+			if clock.Before(t0.Add(2*time.Second)) || start.After(*clock) {
+				t.Errorf("a worker went at %v, inside the pause", clock.Sub(t0))
+			}
+		}()
+	}
+	wg.Wait()
+}
+
+func TestThrottle_WaitEndsWithContext(t *testing.T) {
+	th := NewThrottle(0)
+	th.Pause(time.Hour)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error)
+	go func() { done <- th.Wait(ctx) }()
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("Wait = %v, want context.Canceled", err)
+	}
+}
