@@ -17,8 +17,9 @@ const (
 	// once (each of them a 429 from a strict API).
 	startRate = 1000.0
 	// startRaise multiplies the rate every raiseEvery while no 429 was
-	// ever seen and the rate holds calls back: the search for a limit
-	// above startRate, or for a cap the API does not have.
+	// ever seen and the rate holds calls back (and is under twice the
+	// rate of calls sent): the search for a limit above startRate, or for
+	// a cap the API does not have.
 	startRaise = 1.25
 	// cutTo is the share of the API's measured accepting rate the rate is
 	// set to on a 429.
@@ -304,7 +305,9 @@ func (t *Throttle) answered(sent, now time.Time, ok bool) {
 	}
 	switch {
 	case t.lastCut.IsZero():
-		t.setLimit(t.limit * startRaise)
+		if t.limit < 2*t.sendRate(now) {
+			t.setLimit(t.limit * startRaise)
+		}
 	case t.accepted == 0:
 		t.setLimit(t.limit * (1 + fastStep))
 	case t.limit < t.accepted:
@@ -312,6 +315,20 @@ func (t *Throttle) answered(sent, now time.Time, ok bool) {
 	case now.Sub(t.lastCut) >= quietFor:
 		t.setLimit(t.limit * (1 + probeStep))
 	}
+}
+
+// sendRate is the rate of calls sent over the last bindingFor.
+func (t *Throttle) sendRate(now time.Time) float64 {
+	from := now.Add(-bindingFor)
+	n := 0
+	t.sends.each(func(at time.Time) bool {
+		if at.Before(from) {
+			return false
+		}
+		n++
+		return true
+	})
+	return float64(n) / bindingFor.Seconds()
 }
 
 // acceptedRate is the rate at which the API accepted calls sent up to s, a

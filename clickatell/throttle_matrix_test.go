@@ -152,8 +152,11 @@ func simulateRun(c runCfg) runResult {
 // TestThrottle_AtTheCap is issue 10's matrix: against an API answering 429
 // above R (R unknown to the Throttle), with and without Retry-After, at
 // 10 to 256 workers, 3,000 messages at 20 ms latency: at least 95% of the
-// reachable rate over the whole run (first call to last answer), at most
-// 2% of calls answered 429, and no message over its retry budget.
+// reachable rate sustained (up to the last message never answered 429),
+// and end to end (first call to last answer) unless the API asks for 5 s
+// of Retry-After, at most 2% of calls answered 429, and no message over
+// its retry budget. The reachable rate is R, or the workers' own bound
+// (workers / latency) when lower: 10 workers at 20 ms send at most 488/s.
 func TestThrottle_AtTheCap(t *testing.T) {
 	for _, rate := range []float64{50, 100, 400, 1000} {
 		for _, ra := range []time.Duration{0, time.Second, 5 * time.Second} {
@@ -183,7 +186,13 @@ func checkRun(t *testing.T, c runCfg) {
 		}
 	}
 	if share < 0.95 {
-		t.Errorf("kept %.1f%% of the rate, want >= 95%%", 100*share)
+		t.Errorf("sustained %.1f%% of the rate, want >= 95%%", 100*share)
+	}
+	// A message answered 429 waits its Retry-After before its retry: with
+	// 5 s of it, a run of a few seconds ends that much later, whatever the
+	// rate. Without it, or with 1 s, the run ends at the rate.
+	if c.retryAfter <= time.Second && endToEnd < 0.95 {
+		t.Errorf("end to end %.1f%% of the rate, want >= 95%%", 100*endToEnd)
 	}
 	if share429 > 0.02 {
 		t.Errorf("%.2f%% of calls answered 429, want <= 2%%", 100*share429)

@@ -202,15 +202,37 @@ func TestThrottle_RaisesOnlyWhenBinding(t *testing.T) {
 	if th.Limit() != startRate {
 		t.Errorf("limit %v after calls the rate never held, want %v", th.Limit(), startRate)
 	}
-	// Calls held back by the rate: raised by startRaise per raiseEvery.
+	// Calls held back by the rate, sent at about it: raised by
+	// startRaise per raiseEvery.
 	for i := 0; i < 11; i++ {
 		now = now.Add(10 * time.Millisecond)
 		th.reserve(now)
 		th.reserve(now)
+		for j := 0; j < 10; j++ {
+			th.sent(now)
+		}
 		th.answered(now, now, true)
 	}
 	if l := th.Limit(); l <= startRate || l > startRate*startRaise*startRaise+1 {
 		t.Errorf("limit %v after 110 ms of held calls, want one or two raises by %v", l, startRaise)
+	}
+}
+
+func TestThrottle_NoRaiseFarAboveTheCallsSent(t *testing.T) {
+	// Ten workers in a clump, held a millisecond each by the rate, send
+	// far less than it: the rate is not raised without end.
+	th, _ := fakeThrottle(0)
+	now := t0
+	for i := 0; i < 1000; i++ {
+		now = now.Add(20 * time.Millisecond)
+		for j := 0; j < 10; j++ {
+			th.reserve(now)
+			th.sent(now)
+		}
+		th.answered(now, now, true)
+	}
+	if l := th.Limit(); l > 2*startRaise*550 {
+		t.Errorf("limit %v after 20 s of 500 calls/s, want at most %v", l, 2*startRaise*550)
 	}
 }
 
