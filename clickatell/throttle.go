@@ -44,8 +44,8 @@ const (
 	// as the rate to return to after a cut (±1 call is ±3%); after a cut
 	// on a rougher one the rate is raised by fastStep every raiseEvery,
 	// with no ceiling, until the next 429 measures better.
-	minOK    = 32
-	fastStep = 0.01
+	minOK    = 16
+	fastStep = 0.003
 	// bindingFor is how recently the rate must have held a call back for
 	// a raise: a rate that no call waits on (the workers are the bound)
 	// is not raised.
