@@ -25,7 +25,7 @@ type runCfg struct {
 }
 
 type runResult struct {
-	elapsed   time.Duration // first call to last answer
+	elapsed time.Duration // first call to last answer
 	// sustained is the rate of successes up to the last success of a
 	// message never answered 429: the run's rate before its tail of
 	// messages waiting out a Retry-After.
