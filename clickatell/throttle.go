@@ -347,10 +347,29 @@ func (t *Throttle) acceptedRate(s time.Time) (rate float64, trusted bool) {
 		return true
 	})
 	if r, ok, n := t.rateOver(first, s); ok && n >= minCalls {
-		return r, n >= minOK
+		return r, n >= minOK && t.offered(first, s)
 	}
 	r, _, n := t.rateOver(from, s)
-	return r, n >= minOK && !t.lastCut.IsZero()
+	return r, n >= minOK && !t.lastCut.IsZero() && t.offered(from, s)
+}
+
+// offered reports whether the calls sent in [from, to] went at nearly the
+// rate in force: a measurement over a time the workers did not keep up
+// (the machine was busy, say) reads the API's rate low, and is not to be
+// held to.
+func (t *Throttle) offered(from, to time.Time) bool {
+	n := 0
+	t.sends.each(func(at time.Time) bool {
+		if at.Before(from) {
+			return false
+		}
+		if !at.After(to) {
+			n++
+		}
+		return true
+	})
+	d := to.Sub(from).Seconds()
+	return d > 0 && float64(n)/d >= 0.9*t.limit
 }
 
 // rateOver measures the accepting rate over the calls sent in [from, to],
