@@ -691,7 +691,7 @@ func (h *harness) throughputAtCap(ctx context.Context) error {
 		}
 		t.add(fmt.Sprintf("%s/s", count(r.rate)), ra, strconv.Itoa(r.p), count(n),
 			pct(tm.sustained(), reach), pct(tm.endToEnd(), reach), fmtSecs(tm.end.Sub(tm.start)),
-			fmt.Sprintf("%s (%s)", count(int(run.throttled)), pct(float64(run.throttled), float64(run.calls))), most)
+			fmt.Sprintf("%s (%.1f%%)", count(int(run.throttled)), 100*float64(run.throttled)/max(1, float64(run.calls))), most)
 	}
 	h.emit(t.String())
 	h.emit("\n")
