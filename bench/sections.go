@@ -61,6 +61,83 @@ type applyRun struct {
 	// messages, from the time stamps of -format json message events (0
 	// when not measured): the rate once any ramp-up is over.
 	steady float64
+	// timing is when the run's calls began and its messages settled,
+	// from the -format json events (zero when not measured).
+	timing runTiming
+}
+
+// runTiming is read from recall apply -format json events.
+type runTiming struct {
+	start time.Time // the apply_start event
+	end   time.Time // the last message event
+	// bulkEnd is the last message settled on its first call; bulk is how
+	// many messages settled by then. After it, only messages answered 429
+	// are left, each waiting out its Retry-After or backoff.
+	bulkEnd   time.Time
+	bulk, all int
+	// maxAttempts is the most calls any message took; failed how many
+	// messages were not settled (their retries spent, say).
+	maxAttempts, failed int
+}
+
+// readTiming reads recall apply -format json output.
+func readTiming(out []byte) runTiming {
+	var t runTiming
+	var times []time.Time
+	for _, line := range bytes.Split(out, []byte("\n")) {
+		var ev struct {
+			Type    string    `json:"type"`
+			Time    time.Time `json:"time"`
+			Message *struct {
+				Outcome  string `json:"outcome"`
+				Attempts int    `json:"attempts"`
+			} `json:"message"`
+		}
+		if json.Unmarshal(line, &ev) != nil {
+			continue
+		}
+		if ev.Type == "message" && ev.Message != nil {
+			t.maxAttempts = max(t.maxAttempts, ev.Message.Attempts)
+			if ev.Message.Outcome == "failed" {
+				t.failed++
+			}
+		}
+		switch {
+		case ev.Type == "apply_start":
+			t.start = ev.Time
+		case ev.Type == "message" && ev.Message != nil && ev.Message.Outcome == "cancelled":
+			times = append(times, ev.Time)
+			if ev.Time.After(t.end) {
+				t.end = ev.Time
+			}
+			if ev.Message.Attempts == 1 && ev.Time.After(t.bulkEnd) {
+				t.bulkEnd = ev.Time
+			}
+		}
+	}
+	t.all = len(times)
+	for _, at := range times {
+		if !at.After(t.bulkEnd) {
+			t.bulk++
+		}
+	}
+	return t
+}
+
+// sustained is the rate of cancellations up to bulkEnd; endToEnd over the
+// whole run, from its first call to its last answer.
+func (t runTiming) sustained() float64 {
+	if d := t.bulkEnd.Sub(t.start).Seconds(); d > 0 {
+		return float64(t.bulk) / d
+	}
+	return 0
+}
+
+func (t runTiming) endToEnd() float64 {
+	if d := t.end.Sub(t.start).Seconds(); d > 0 {
+		return float64(t.all) / d
+	}
+	return 0
 }
 
 // steadyRate reads recall apply -format json output and returns the rate
@@ -124,6 +201,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	logPath := filepath.Join(dir, "run.log")
 	var res result
 	var steady float64
+	var timing runTiming
 	switch sp.kind {
 	case kindRecall:
 		if err := writeManifest(filepath.Join(dir, "recall.yaml"), "bench", "ids.txt", nil); err != nil {
@@ -136,6 +214,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 			args = append(args, "-format", "json")
 			res, err = h.measure(ctx, env, dir, out, logPath, h.recall, args...)
 			steady = steadyRate(out.Bytes())
+			timing = readTiming(out.Bytes())
 		} else {
 			res, err = h.measure(ctx, env, dir, nil, logPath, h.recall, args...)
 		}
@@ -161,7 +240,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	if err != nil {
 		return applyRun{}, err
 	}
-	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1, steady: steady}
+	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1, steady: steady, timing: timing}
 	if sp.kind == kindRecall {
 		if res.exit != 0 {
 			h.logf("%s exited %d; last lines of %s:\n%s", sp.name(), res.exit, logPath, tail(logPath, 8))
@@ -552,5 +631,69 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 	}
 	h.emit(t.String())
 	h.emit("\"max in flight\" is the most requests the simulator ever served at once since it started (it never exceeds -parallelism if recall keeps its bound).\n\n")
+	return h.throughputAtCap(ctx)
+}
+
+// capRow is one row of the table of issue 10, point 1.
+type capRow struct {
+	rate, retryAfter, p int
+}
+
+// throughputAtCap measures recall apply, with no -rate, against a
+// simulator answering 429 above a rate recall is not told: issue 10's
+// table, re-measured, and a few more rows.
+func (h *harness) throughputAtCap(ctx context.Context) error {
+	c := h.cfg
+	rows := []capRow{
+		// The issue's five rows.
+		{400, 0, 256}, {400, 1, 16}, {400, 1, 64}, {400, 1, 256}, {100, 1, 10},
+		// More: the top of the range, 5 s of Retry-After, 256 workers
+		// at 100/s. (R = 50/s, 60 s a row, is in the virtual-time matrix
+		// of clickatell/throttle_matrix_test.go only.)
+		{1000, 0, 64}, {1000, 1, 256}, {400, 5, 64}, {100, 0, 256}, {100, 5, 64},
+	}
+	maxN := 3000
+	if c.quick {
+		maxN = 1000
+	}
+	h.emit("### At an unknown cap (issue 10, point 1)\n\n")
+	h.emit(fmt.Sprintf("`recall apply -parallelism P -format json` with no `-rate`, against `clickatell-sim -rate R -retry-after S -latency %v` "+
+		"(429 above R, R unknown to recall), %s messages a row, as in the issue (30 s a row at 100/s). "+
+		"\"kept, sustained\" is the cancellation rate from the run's start (its apply_start event) to the last message settled on its first call, "+
+		"over the reachable rate (R, or P / latency when lower); \"kept, end to end\" is to the last message settled, including those "+
+		"waiting out a Retry-After after their 429. \"429s\" is the calls the simulator answered 429, of all it answered.\n\n",
+		c.latency, count(maxN)))
+	t := &table{header: []string{"API cap", "Retry-After", "-parallelism", "messages", "kept, sustained", "kept, end to end", "run", "calls answered 429", "most calls for a message (budget 6)"}}
+	for _, r := range rows {
+		args := []string{"-latency", c.latency.String(), "-rate", strconv.Itoa(r.rate)}
+		ra := "none"
+		if r.retryAfter > 0 {
+			args = append(args, "-retry-after", strconv.Itoa(r.retryAfter))
+			ra = fmt.Sprintf("%d s", r.retryAfter)
+		}
+		reach := min(float64(r.rate), float64(r.p)/c.latency.Seconds())
+		n := maxN
+		s, err := h.startSim(ctx, args...)
+		if err != nil {
+			return err
+		}
+		h.logf("throughput at an unknown cap: %d/s, Retry-After %s, -parallelism %d, %d messages", r.rate, ra, r.p, n)
+		run, err := h.runSpec(ctx, s, spec{kind: kindRecall, p: r.p, json: true}, n)
+		if err != nil {
+			h.stopSim(s)
+			return err
+		}
+		h.stopSim(s)
+		tm := run.timing
+		most := strconv.Itoa(tm.maxAttempts)
+		if run.res.exit != 0 || tm.failed > 0 || run.left > 0 {
+			most += fmt.Sprintf(" (exit %d, %d failed, %d left scheduled)", run.res.exit, tm.failed, run.left)
+		}
+		t.add(fmt.Sprintf("%s/s", count(r.rate)), ra, strconv.Itoa(r.p), count(n),
+			pct(tm.sustained(), reach), pct(tm.endToEnd(), reach), fmtSecs(tm.end.Sub(tm.start)),
+			fmt.Sprintf("%s (%.1f%%)", count(int(run.throttled)), 100*float64(run.throttled)/max(1, float64(run.calls))), most)
+	}
+	h.emit(t.String())
+	h.emit("\n")
 	return nil
 }

@@ -84,9 +84,10 @@
 // doubling, capped at MaxDelay 30 s) or the answer's Retry-After
 // (delta-seconds or an HTTP date), whichever is longer, capped at
 // MaxDelay; it stops as soon as its context ends. A Throttle shared by all
-// workers paces their calls (an optional hard cap), pauses all of them for
-// a Retry-After, and adapts: the first 429s set the rate just under what
-// the API was accepting, sustained 429s cut it further, and calls that
-// succeed raise it again, quickly back towards that rate and then slowly
-// beyond it, never above the cap.
+// workers paces their calls (an optional hard cap) and finds the rate the
+// API accepts: a 429 sets the rate just under the rate the API was
+// measured to accept, once per round trip (429s for calls sent before the
+// cut do not cut again), and calls that succeed raise it slowly back,
+// never above the cap. A 429's Retry-After delays only the call that drew
+// it; a 503's pauses every worker.
 package clickatell

@@ -24,8 +24,8 @@ type RetryPolicy struct {
 	BaseDelay time.Duration
 	// MaxDelay caps any one backoff, Retry-After included (default 30s).
 	MaxDelay time.Duration
-	// Throttle, if set, is told about every throttled and every successful
-	// call, and is waited on before every attempt.
+	// Throttle, if set, is waited on before every attempt and told about
+	// every answer: 429s lower its rate, other answers let it rise.
 	Throttle *Throttle
 	// Sleep waits d or until ctx ends, returning ctx's error then (nil: a
 	// timer). Tests replace it to run without waiting.
@@ -49,8 +49,10 @@ func (p RetryPolicy) Do(ctx context.Context, fn func(context.Context) error) (at
 		sleep = sleepCtx
 	}
 	for {
+		var sent time.Time
 		if t := p.Throttle; t != nil {
-			if werr := t.Wait(ctx); werr != nil {
+			var werr error
+			if sent, werr = t.acquire(ctx); werr != nil {
 				return attempts, stopped(err, werr)
 			}
 		} else if cerr := ctx.Err(); cerr != nil {
@@ -58,7 +60,7 @@ func (p RetryPolicy) Do(ctx context.Context, fn func(context.Context) error) (at
 		}
 		attempts++
 		err = fn(ctx)
-		ra := p.report(err, maxDelay)
+		ra := p.report(sent, err, maxDelay)
 		if err == nil || attempts > p.MaxRetries || Classify(err) != Retry {
 			return attempts, err
 		}
@@ -85,18 +87,25 @@ func (p RetryPolicy) delays() (base, maxDelay time.Duration) {
 
 // backoff is the full-jitter wait before retry n.
 func backoff(base, maxDelay time.Duration, n int) time.Duration {
+	return time.Duration(rand.Int64N(int64(backoffCeil(base, maxDelay, n)) + 1))
+}
+
+// backoffCeil is the longest backoff before retry n: base·2ⁿ⁻¹, capped.
+func backoffCeil(base, maxDelay time.Duration, n int) time.Duration {
 	ceil := maxDelay
 	if n <= 62 {
 		if d := base << (n - 1); d > 0 && d < maxDelay && d>>(n-1) == base {
 			ceil = d
 		}
 	}
-	return time.Duration(rand.Int64N(int64(ceil) + 1))
+	return ceil
 }
 
-// report tells the Throttle about an attempt's answer, and returns its
-// Retry-After capped at maxDelay.
-func (p RetryPolicy) report(err error, maxDelay time.Duration) time.Duration {
+// report tells the Throttle about the answer to an attempt sent at sent,
+// and returns its Retry-After capped at maxDelay. A 429's Retry-After is
+// waited by its own call only (Do's sleep): the Throttle lowers the rate
+// for the others instead of stopping them.
+func (p RetryPolicy) report(sent time.Time, err error, maxDelay time.Duration) time.Duration {
 	var ra time.Duration
 	var ae *APIError
 	isAPI := err != nil && errors.As(err, &ae)
@@ -111,11 +120,12 @@ func (p RetryPolicy) report(err error, maxDelay time.Duration) time.Duration {
 		de *DecodeError
 		se *StatusError
 	)
+	now := t.now()
 	switch {
 	case err == nil, errors.As(err, &se):
-		t.Succeeded()
+		t.answered(sent, now, true)
 	case isAPI && ae.HTTPStatus == 429:
-		t.Throttled(ra)
+		t.answered(sent, now, false)
 	case isAPI && ae.HTTPStatus >= 500:
 		// Not a sign of the rate, but an overloaded server asking for a
 		// pause is asking every worker.
@@ -123,7 +133,7 @@ func (p RetryPolicy) report(err error, maxDelay time.Duration) time.Duration {
 			t.Pause(ra)
 		}
 	case isAPI, errors.As(err, &de):
-		t.Succeeded()
+		t.answered(sent, now, true)
 	}
 	return ra
 }

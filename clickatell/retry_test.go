@@ -160,7 +160,7 @@ func TestRetryPolicy_Do_ContextEnds(t *testing.T) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
 		defer cancel()
 		th := NewThrottle(0)
-		th.Throttled(time.Hour)
+		th.Pause(time.Hour)
 		attempts, err := RetryPolicy{MaxRetries: 3, Throttle: th}.Do(ctx, func(context.Context) error { return nil })
 		if attempts != 0 || !errors.Is(err, context.DeadlineExceeded) {
 			t.Errorf("attempts %d, err %v", attempts, err)
@@ -199,8 +199,8 @@ func TestRetryPolicy_Do_ReportsToThrottle(t *testing.T) {
 	if want := at503.Add(30 * time.Second); !th.pausedUntil.Equal(want) || clock.Before(want) {
 		t.Errorf("paused until %v, last call at %v; want a pause until %v, and the call after it", th.pausedUntil, clock, want)
 	}
-	if th.count == 0 {
-		t.Error("the success was not counted")
+	if th.answers.n != 2 {
+		t.Errorf("the throttle was told of %d answers, want 2 (the 429 and the success; the 503 pauses)", th.answers.n)
 	}
 }
 

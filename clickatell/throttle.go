@@ -7,82 +7,103 @@ import (
 	"time"
 )
 
-// The Throttle's tuning. The rate is cut to cutFactor of the success rate
-// measured when 429s arrive (never more than halved at once), at most once
-// per cutEvery (answers to calls sent before a cut still come back 429 for
-// a while, and must not cut it again). It is raised every raiseEvery while
-// calls succeed: quickly (×fastRaise) up to recoverShare of the ceiling
-// (the rate that drew the 429s), then slowly (+probeStep of itself), and,
-// once past the ceiling without a 429, faster and faster (the step
-// doubling up to maxProbe): the ceiling was too low, or the API has more
-// room now. When the API asks for pauses with Retry-After, every 429
-// costs a pause of all workers, so the rate only creeps up (pausedProbe,
-// doubling every 2 s) from a cut. The constants were chosen with the
-// virtual-time simulation in throttle_sim_test.go.
+// The Throttle's tuning, chosen with the virtual-time simulation in
+// throttle_sim_test.go (R from 50 to 1,000/s, 10 to 256 workers, with and
+// without Retry-After).
 const (
-	cutFactor    = 0.8
-	cutEvery     = 200 * time.Millisecond
-	raiseEvery   = 100 * time.Millisecond
-	fastRaise    = 1.10
-	recoverShare = 0.92
-	probeStep    = 0.005
-	pausedProbe  = probeStep / 5
-	maxProbe     = 0.05
-	// pausedCut is the cut when the API sent a Retry-After, after which
-	// the rate creeps up from the cut with no quick recovery: every 429
-	// then costs a pause of all workers, so fewer, deeper cuts pay.
-	pausedCut = 0.8
-	minRate   = 1.0
-	// meterTau is the success meter's memory: successes count with weight
-	// e^(-age/meterTau), age counted in time not paused.
-	meterTau = 250 * time.Millisecond
-	// meterMin is the least time a measurement spans: a count over less
-	// (the first few answers of a run) is taken over meterMin, erring low.
-	meterMin = 50 * time.Millisecond
-	// maxCut bounds one cut: the rate is never more than halved at once,
-	// however low a bursty meter reads.
-	maxCut = 0.5
+	// startRate is the pace of a run without a cap until the API answers
+	// 429: high enough not to hold back a run against Clickatell's usual
+	// limits, low enough that 256 workers do not open with 256 calls at
+	// once (each of them a 429 from a strict API).
+	startRate = 1000.0
+	// startRaise multiplies the rate every raiseEvery while no 429 was
+	// ever seen and the rate holds calls back (and is under twice the
+	// rate of calls sent): the search for a limit above startRate, or for
+	// a cap the API does not have.
+	startRaise = 1.25
+	// cutTo is the share of the API's measured accepting rate the rate is
+	// set to on a 429.
+	cutTo = 0.97
+	// recoverStep is the raise, as a share of the rate, every raiseEvery
+	// after a cut, up to the accepting rate measured then (0.5%/s: from
+	// cutTo back to it in 6 s); the rate then holds there for quietFor.
+	// Past quietFor without a 429 it is raised by probeStep (1%/s), in
+	// case the API has more room now. So once the rate is known, 429s
+	// come seldom, and a few at a time.
+	recoverStep = 0.0005
+	probeStep   = 0.001
+	quietFor    = 30 * time.Second
+	raiseEvery  = 100 * time.Millisecond
+	// estWindow is how far back, in send time, the accepting rate is
+	// measured on a 429; minSpan and minCalls are the least a measurement
+	// needs, else it is widened to estWindow.
+	estWindow = time.Second
+	minSpan   = 10 * time.Millisecond
+	minCalls  = 8
+	// minOK is how many accepted calls a measurement needs to be trusted
+	// as the rate to return to after a cut (±1 call is ±3%); after a cut
+	// on a rougher one the rate is raised by fastStep every raiseEvery,
+	// with no ceiling, until the next 429 measures better.
+	minOK    = 16
+	fastStep = 0.003
+	// bindingFor is how recently the rate must have held a call back for
+	// a raise: a rate that no call waits on (the workers are the bound)
+	// is not raised.
+	bindingFor = 200 * time.Millisecond
+	minRate    = 1.0
+	maxCut     = 0.5
+	// ringSize bounds the history of sends and answers (a few hundred
+	// milliseconds at the highest rates).
+	ringSize = 4096
 )
 
-// Throttle is a request-rate limiter shared by all workers of a run: it
-// enforces an optional hard cap, and lowers the rate when the API keeps
-// answering 429 (and raises it again, slowly, when it stops), so that many
-// workers do not all hammer a throttled API.
+// Throttle paces the calls of all workers of a run and finds the rate the
+// API accepts. Its methods are safe for concurrent use.
 //
-// It is AIMD-like, as TCP's congestion control: without a cap, calls go
-// out unlimited until the first 429; then the rate is set just under the
-// rate of calls the API was accepting (measured from Succeeded), cut
-// multiplicatively again while 429s keep coming, and raised while calls
-// succeed, never above the cap. A Retry-After pauses every worker until
-// it has passed. Its methods are safe for concurrent use.
+// It controls the request rate, not the number of calls in flight (the
+// workers bound that), AIMD-like as TCP's congestion control, with each
+// answer attributed to the time its call was sent:
+//
+//   - Without a cap it starts at startRate and, while no 429 was ever seen
+//     and the rate holds calls back, raises it by startRaise every
+//     raiseEvery. A cap (-rate) is the starting rate and the ceiling.
+//   - A 429 for a call sent after the last cut is a signal (one for calls
+//     sent before it, which answer the old rate, is not): the rate is set
+//     to cutTo of the rate the API accepted, measured over the calls sent
+//     since the API started refusing (its bucket was empty then, so what it
+//     accepted is its rate, not its burst). A burst of 429s from calls in
+//     flight is one signal.
+//   - Between signals the rate is raised by probeStep of itself every
+//     raiseEvery, if it holds calls back, never above the cap.
+//
+// A 429's Retry-After is for the call that drew it (RetryPolicy waits it
+// before retrying that call); other calls go on at the new rate. Pause
+// stops every call (a 503 with Retry-After: the server asks everyone).
 type Throttle struct {
 	mu sync.Mutex
 	// max is the hard cap in requests/s (0: none).
 	max float64
-	// limit is the rate in force; 0 while there is none (no cap, and
-	// never throttled).
+	// limit is the rate in force.
 	limit float64
 	// next is the earliest time the next call may go: calls are paced
 	// one every 1/limit, with no bursts (see reserve).
 	next time.Time
-	// pausedUntil is when the last Retry-After ends.
-	pausedUntil time.Time
-	pauseStart  time.Time
-	// ceiling is the rate that drew the last cut's 429s: the success rate
-	// measured then, or the limit in force if lower.
-	ceiling   float64
-	lastCut   time.Time
+	// pausedUntil is when the last Pause ends; pauseStart when it began.
+	pausedUntil, pauseStart time.Time
+	// lastCut is when the rate was last cut (zero: never): a 429 for a
+	// call sent before it is not a signal.
+	lastCut time.Time
+	// lastRaise is when the rate was last raised or cut.
 	lastRaise time.Time
-	// pausing is set when the last cut came with a Retry-After.
-	pausing bool
-	// above counts raises past the ceiling since the last cut.
-	above int
-
-	// The success meter: a count of successes decaying with active (not
-	// paused) time, as of meterAt, over metered time in all.
-	meterAt time.Time
-	count   float64
-	metered time.Duration
+	// accepted is the accepting rate measured at the last cut.
+	accepted float64
+	// gen counts cuts and pauses: a call booked before one books again.
+	gen int64
+	// lastHeld is when the rate last made a call wait.
+	lastHeld time.Time
+	// sends are recent send times; answers recent answers by send time.
+	sends   ring[time.Time]
+	answers ring[callAnswer]
 
 	throttled, cuts, pauses int64
 
@@ -90,10 +111,38 @@ type Throttle struct {
 	sleep func(ctx context.Context, d time.Duration) error
 }
 
+type callAnswer struct {
+	sent time.Time
+	ok   bool
+}
+
+// ring is a fixed-size history, oldest overwritten first.
+type ring[T any] struct {
+	buf []T
+	n   int // items ever added
+}
+
+func (r *ring[T]) add(v T) {
+	if r.buf == nil {
+		r.buf = make([]T, ringSize)
+	}
+	r.buf[r.n%len(r.buf)] = v
+	r.n++
+}
+
+// each calls f on the items from newest to oldest until f returns false.
+func (r *ring[T]) each(f func(T) bool) {
+	for i := r.n - 1; i >= 0 && i >= r.n-len(r.buf); i-- {
+		if !f(r.buf[i%len(r.buf)]) {
+			return
+		}
+	}
+}
+
 // NewThrottle returns a Throttle capped at limit requests per second
-// (0: no cap until the API throttles).
+// (0: no cap; the Throttle finds the API's rate).
 func NewThrottle(limit float64) *Throttle {
-	t := &Throttle{now: time.Now, sleep: sleepCtx}
+	t := &Throttle{now: time.Now, sleep: sleepCtx, limit: startRate}
 	if limit > 0 && !math.IsInf(limit, 1) && !math.IsNaN(limit) {
 		t.max = limit
 		t.limit = limit
@@ -101,8 +150,7 @@ func NewThrottle(limit float64) *Throttle {
 	return t
 }
 
-// Limit returns the rate in force, in requests per second; 0 while there
-// is none (no cap given and no 429 seen yet).
+// Limit returns the rate in force, in requests per second.
 func (t *Throttle) Limit() float64 {
 	t.mu.Lock()
 	defer t.mu.Unlock()
@@ -111,13 +159,13 @@ func (t *Throttle) Limit() float64 {
 
 // ThrottleStats is what a Throttle did, for progress reports.
 type ThrottleStats struct {
-	// Limit is the rate in force (0: none).
+	// Limit is the rate in force.
 	Limit float64
 	// Throttled is how many 429 answers it was told of.
 	Throttled int64
 	// Cuts is how many times it lowered the rate.
 	Cuts int64
-	// Pauses is how many Retry-After pauses it imposed.
+	// Pauses is how many pauses (Pause) it imposed.
 	Pauses int64
 }
 
@@ -130,25 +178,40 @@ func (t *Throttle) Stats() ThrottleStats {
 
 // Wait blocks until a request may be sent, or ctx ends.
 func (t *Throttle) Wait(ctx context.Context) error {
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	d := t.reserve(t.now())
-	for d > 0 {
-		if err := t.sleep(ctx, d); err != nil {
-			return err
-		}
-		// A pause may have begun while this call waited its turn: take
-		// a new turn after it, so that the workers do not all go at once
-		// when it ends.
-		d = t.reserveIfPaused(t.now())
-	}
-	return nil
+	_, err := t.acquire(ctx)
+	return err
 }
 
-func (t *Throttle) reserveIfPaused(now time.Time) time.Duration {
-	if t.pausedFor(now) <= 0 {
-		return 0
+// acquire waits for a slot and returns when the call goes (the time its
+// answer is to be reported with).
+func (t *Throttle) acquire(ctx context.Context) (time.Time, error) {
+	if err := ctx.Err(); err != nil {
+		return time.Time{}, err
+	}
+	now := t.now()
+	d, gen := t.reserve(now)
+	for d > 0 {
+		if err := t.sleep(ctx, d); err != nil {
+			return time.Time{}, err
+		}
+		now = t.now()
+		d, gen = t.rebook(now, gen)
+	}
+	t.sent(now)
+	return now, nil
+}
+
+// rebook is the further wait of a call booked in generation gen, due now:
+// none, unless the rate was cut or a pause began since it was booked.
+// Then its slot, given at the old rate, is void: it books again, so that
+// the calls queued at a rate that drew 429s go at the new one (and do not
+// all go at once when a pause ends).
+func (t *Throttle) rebook(now time.Time, gen int64) (time.Duration, int64) {
+	t.mu.Lock()
+	g := t.gen
+	t.mu.Unlock()
+	if g == gen {
+		return 0, gen
 	}
 	return t.reserve(now)
 }
@@ -163,82 +226,188 @@ func (t *Throttle) reserveIfPaused(now time.Time) time.Duration {
 // workers queued ahead, a raise of the rate hands out slots that overlap
 // those already given, and the clumps draw 429s from a strict API even far
 // below its rate. A cut leaves the slots already given where they are:
-// at most one per worker.
-func (t *Throttle) reserve(now time.Time) time.Duration {
+// at most one per worker, and those book again when due (rebook).
+func (t *Throttle) reserve(now time.Time) (time.Duration, int64) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.meterAt.IsZero() {
-		t.meterAt = now
-	}
 	at := now
 	if at.Before(t.pausedUntil) {
 		at = t.pausedUntil
 	}
-	if t.limit > 0 {
-		if t.next.After(at) {
-			at = t.next
+	if t.next.After(at) {
+		at = t.next
+		t.lastHeld = now
+	}
+	t.next = at.Add(time.Duration(float64(time.Second) / t.limit))
+	return at.Sub(now), t.gen
+}
+
+// sent records a call going out at now.
+func (t *Throttle) sent(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sends.add(now)
+}
+
+// Throttled records a 429 answer to a call sent just now. The answer's
+// Retry-After is the call's own business (RetryPolicy waits it); it does
+// not pause the other calls.
+func (t *Throttle) Throttled() {
+	now := t.now()
+	t.answered(now, now, false)
+}
+
+// Succeeded records an answer, sent just now, that was not a 429.
+func (t *Throttle) Succeeded() {
+	now := t.now()
+	t.answered(now, now, true)
+}
+
+// answered records the answer, arriving at now, to a call sent at sent:
+// ok unless it was a 429.
+func (t *Throttle) answered(sent, now time.Time, ok bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.answers.add(callAnswer{sent: sent, ok: ok})
+	if !ok {
+		t.throttled++
+		if sent.Before(t.lastCut) {
+			return // sent at the old rate, which the cut answered
 		}
-		t.next = at.Add(time.Duration(float64(time.Second) / t.limit))
-	}
-	return at.Sub(now)
-}
-
-func (t *Throttle) pausedFor(now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.pausedUntil.Sub(now)
-}
-
-// Throttled records a 429 answer (retryAfter 0 if none was sent).
-func (t *Throttle) Throttled(retryAfter time.Duration) {
-	t.throttledAt(t.now(), retryAfter)
-}
-
-func (t *Throttle) throttledAt(now time.Time, retryAfter time.Duration) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.throttled++
-	if retryAfter > 0 {
-		t.pauseLocked(now, retryAfter)
-	}
-	if !t.lastCut.IsZero() && now.Sub(t.lastCut) < cutEvery {
+		e, trusted := t.acceptedRate(sent)
+		if e <= 0 {
+			e = t.limit / 2
+		}
+		t.accepted = 0
+		if trusted {
+			t.accepted = e
+		}
+		// Never more than halved at once: a bursty API (one that
+		// allows a second's calls at once, say) reads low over a short
+		// window.
+		t.setLimit(math.Min(t.limit, math.Max(cutTo*e, t.limit*maxCut)))
+		t.lastCut, t.lastRaise = now, now
+		// The slots handed out at the old rate are void.
+		t.next = now
+		t.gen++
+		t.cuts++
 		return
 	}
-	accepted, span := t.successRate(now)
-	if t.limit <= 0 && span < meterMin && retryAfter <= 0 {
-		// The first 429s of a run without a cap come from its opening
-		// burst; cutting on a few milliseconds' count would cut far too
-		// low. The 429'd calls back off meanwhile. (With a Retry-After
-		// the pause stops the burst, and the count is all there will be.)
+	if now.Sub(t.lastRaise) < raiseEvery {
 		return
 	}
-	base := accepted
-	if t.limit > 0 && (base <= 0 || t.limit < base) {
-		base = t.limit
+	t.lastRaise = now
+	if t.max > 0 && t.limit >= t.max {
+		return
 	}
-	if base <= 0 {
-		// Nothing ever succeeded and there was no limit: start low and
-		// let the raises find the rate.
-		base = 10
+	if now.Sub(t.lastHeld) > bindingFor {
+		return // the workers, not the rate, bound the calls
 	}
-	// The ceiling is what the API accepted, but no more than the limit
-	// that drew the 429s: right after a pause the API's bucket is full,
-	// and a short count of successes reads high.
-	t.ceiling = base
-	l := base * cutFactor
-	if retryAfter > 0 {
-		// No quick recovery either: the creep starts from the cut.
-		l = base * pausedCut
-		t.ceiling = l
+	switch {
+	case t.lastCut.IsZero():
+		if t.limit < 2*t.sendRate(now) {
+			t.setLimit(t.limit * startRaise)
+		}
+	case t.accepted == 0:
+		t.setLimit(t.limit * (1 + fastStep))
+	case t.limit < t.accepted:
+		t.setLimit(math.Min(t.limit*(1+recoverStep), t.accepted))
+	case now.Sub(t.lastCut) >= quietFor:
+		t.setLimit(t.limit * (1 + probeStep))
 	}
-	if t.limit > 0 {
-		l = math.Max(l, t.limit*maxCut)
+}
+
+// sendRate is the rate of calls sent over the last bindingFor.
+func (t *Throttle) sendRate(now time.Time) float64 {
+	from := now.Add(-bindingFor)
+	n := 0
+	t.sends.each(func(at time.Time) bool {
+		if at.Before(from) {
+			return false
+		}
+		n++
+		return true
+	})
+	return float64(n) / bindingFor.Seconds()
+}
+
+// acceptedRate is the rate at which the API accepted calls sent up to s, a
+// call it refused: the share of answered calls it accepted times the rate
+// of calls sent, over the calls sent since the first refused one in the
+// last estWindow (the API accepted only its rate then), or over estWindow
+// when that is too short to measure (the first 429 of a run; the burst the
+// API allowed makes this read high, and the next signal corrects it).
+func (t *Throttle) acceptedRate(s time.Time) (rate float64, trusted bool) {
+	from := s.Add(-estWindow)
+	first := s
+	t.answers.each(func(a callAnswer) bool {
+		if !a.ok && !a.sent.Before(from) && a.sent.Before(first) {
+			first = a.sent
+		}
+		return true
+	})
+	if r, ok, n := t.rateOver(first, s); ok && n >= minCalls {
+		return r, n >= minOK && t.offered(first, s)
 	}
-	t.setLimit(l)
-	t.lastCut, t.lastRaise = now, now
-	t.pausing = retryAfter > 0
-	t.above = 0
-	t.cuts++
+	r, _, n := t.rateOver(from, s)
+	return r, n >= minOK && !t.lastCut.IsZero() && t.offered(from, s)
+}
+
+// offered reports whether the calls sent in [from, to] went at nearly the
+// rate in force: a measurement over a time the workers did not keep up
+// (the machine was busy, say) reads the API's rate low, and is not to be
+// held to.
+func (t *Throttle) offered(from, to time.Time) bool {
+	n := 0
+	t.sends.each(func(at time.Time) bool {
+		if at.Before(from) {
+			return false
+		}
+		if !at.After(to) {
+			n++
+		}
+		return true
+	})
+	d := to.Sub(from).Seconds()
+	return d > 0 && float64(n)/d >= 0.9*t.limit
+}
+
+// rateOver measures the accepting rate over the calls sent in [from, to],
+// whether there were enough calls to measure, and how many were accepted.
+func (t *Throttle) rateOver(from, to time.Time) (float64, bool, int) {
+	var sends, ok, all int
+	var oldest time.Time
+	t.sends.each(func(at time.Time) bool {
+		if at.Before(from) {
+			return false
+		}
+		if !at.After(to) {
+			sends++
+			oldest = at
+		}
+		return true
+	})
+	t.answers.each(func(a callAnswer) bool {
+		if !a.sent.Before(from) && !a.sent.After(to) {
+			all++
+			if a.ok {
+				ok++
+			}
+		}
+		return true
+	})
+	if sends == 0 || all == 0 {
+		return 0, false, 0
+	}
+	span := to.Sub(from)
+	if from.Before(oldest) && oldest.Sub(from) > span/2 {
+		// The history starts late in the window (the run's first calls).
+		span = to.Sub(oldest)
+	}
+	if span < minSpan || sends < minCalls {
+		return float64(ok) / float64(all) * float64(sends) / math.Max(span.Seconds(), minSpan.Seconds()), false, ok
+	}
+	return float64(ok) / float64(all) * float64(sends) / span.Seconds(), true, ok
 }
 
 // Pause stops every worker's calls for d (a Retry-After sent with a 503,
@@ -249,117 +418,19 @@ func (t *Throttle) Pause(d time.Duration) {
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.pauseLocked(t.now(), d)
-}
-
-// pauseLocked starts a pause of d, unless one as long is in force: a 429 that
-// arrives during a pause answers a call sent before it began, which the
-// pause already answers (and the call's own retry waits its own
-// Retry-After). Extending the pause for each of them would stretch one
-// Retry-After into as many as there were calls in flight.
-func (t *Throttle) pauseLocked(now time.Time, d time.Duration) {
+	now := t.now()
 	if now.Before(t.pausedUntil) {
-		// A longer pause asked for (a 503 for maintenance, say) is
-		// taken all the same.
+		// A 503 that arrives during a pause answers a call sent before it
+		// began, which the pause already answers; only a longer pause
+		// asked for is taken.
 		if d > t.pausedUntil.Sub(t.pauseStart) && now.Add(d).After(t.pausedUntil) {
 			t.pausedUntil = now.Add(d)
 		}
 		return
 	}
 	t.pauseStart, t.pausedUntil = now, now.Add(d)
+	t.gen++
 	t.pauses++
-}
-
-// Succeeded records an answer that was not a 429.
-func (t *Throttle) Succeeded() {
-	t.succeededAt(t.now())
-}
-
-func (t *Throttle) succeededAt(now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.meter(now)
-	if t.limit <= 0 || now.Sub(t.lastRaise) < raiseEvery {
-		return
-	}
-	if t.max > 0 && t.limit >= t.max {
-		t.lastRaise = now
-		return
-	}
-	l := t.limit
-	switch {
-	case t.pausing:
-		// Every 429 costs a pause of all workers: creep up, the step
-		// doubling every 2 s without one.
-		step := math.Min(pausedProbe*math.Exp2(float64(t.above)/20), maxProbe)
-		t.above++
-		l += math.Max(minRate, l*step)
-	case t.ceiling > 0 && l < recoverShare*t.ceiling:
-		l = math.Min(l*fastRaise, recoverShare*t.ceiling)
-	case l < t.ceiling:
-		l += math.Max(minRate, l*probeStep)
-	default:
-		step := math.Min(probeStep*math.Exp2(float64(t.above)), maxProbe)
-		t.above++
-		l += math.Max(minRate, l*step)
-	}
-	if t.max > 0 {
-		l = math.Min(l, t.max)
-	}
-	t.setLimit(l)
-	t.lastRaise = now
-}
-
-// meter counts a success.
-func (t *Throttle) meter(now time.Time) {
-	if t.meterAt.IsZero() {
-		t.meterAt = now
-	}
-	dt := t.active(t.meterAt, now)
-	t.count = t.count*math.Exp(-dt.Seconds()/meterTau.Seconds()) + 1
-	t.metered += dt
-	t.meterAt = now
-}
-
-// active is the time from a to b that no pause covered.
-func (t *Throttle) active(a, b time.Time) time.Duration {
-	d := b.Sub(a)
-	if d <= 0 {
-		return 0
-	}
-	if s, e := maxTime(a, t.pauseStart), minTime(b, t.pausedUntil); e.After(s) {
-		d -= e.Sub(s)
-	}
-	return d
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
-}
-
-// successRate is the rate of successes lately, per second of active time,
-// and the active time it spans (at most a few meterTau).
-func (t *Throttle) successRate(now time.Time) (float64, time.Duration) {
-	if t.meterAt.IsZero() {
-		return 0, 0
-	}
-	dt := t.active(t.meterAt, now)
-	tau := meterTau.Seconds()
-	c := t.count * math.Exp(-dt.Seconds()/tau)
-	span := t.metered + dt
-	// The weights of a steady rate r sum to r·tau·(1-e^(-span/tau)).
-	w := tau * -math.Expm1(-span.Seconds()/tau)
-	return c / math.Max(w, meterMin.Seconds()), span
 }
 
 func (t *Throttle) setLimit(l float64) {

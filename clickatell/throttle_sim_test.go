@@ -51,6 +51,8 @@ type event struct {
 	kind   uint8 // 0: wants to send, 1: sends, 2: answer arrives
 	ok     bool
 	seq    int
+	sent   time.Duration // when the call answered was sent (kind 2)
+	gen    int64         // the Throttle's generation at booking (kind 1)
 }
 
 type eventQueue []event
@@ -118,17 +120,19 @@ func simulate(th *Throttle, workers int, latency time.Duration, allow func(time.
 		now := start.Add(e.at)
 		switch e.kind {
 		case 0:
-			push(event{at: e.at + th.reserve(now), worker: e.worker, kind: 1})
+			d, g := th.reserve(now)
+			push(event{at: e.at + d, worker: e.worker, kind: 1, gen: g})
 		case 1:
-			if p := th.reserveIfPaused(now); p > 0 {
-				push(event{at: e.at + p, worker: e.worker, kind: 1})
+			if p, g := th.rebook(now, e.gen); p > 0 {
+				push(event{at: e.at + p, worker: e.worker, kind: 1, gen: g})
 				continue
 			}
+			th.sent(now)
 			jit := time.Duration(rng.Int64N(int64(latency)/5 + 1))
-			push(event{at: e.at + latency + jit, worker: e.worker, kind: 2, ok: allow(e.at)})
+			push(event{at: e.at + latency + jit, worker: e.worker, kind: 2, ok: allow(e.at), sent: e.at})
 		case 2:
+			th.answered(start.Add(e.sent), now, e.ok)
 			if e.ok {
-				th.succeededAt(now)
 				ok++
 				if e.at >= warm {
 					okAfterWarm++
@@ -137,7 +141,6 @@ func simulate(th *Throttle, workers int, latency time.Duration, allow func(time.
 				push(event{at: e.at, worker: e.worker})
 				continue
 			}
-			th.throttledAt(now, retryAfter)
 			thr++
 			tries[e.worker]++
 			if tries[e.worker] > maxRetriesSim {

@@ -23,19 +23,19 @@ func fakeThrottle(limit float64) (*Throttle, *time.Time) {
 	return th, &clock
 }
 
-func TestThrottle_Unlimited(t *testing.T) {
+func TestThrottle_NoCapStartsAtStartRate(t *testing.T) {
 	th, _ := fakeThrottle(0)
-	for i := 0; i < 1000; i++ {
-		if d := th.reserve(t0); d != 0 {
-			t.Fatalf("call %d waits %v without a limit", i, d)
+	for i := 0; i < 100; i++ {
+		if d, _ := th.reserve(t0); d != time.Duration(i)*time.Second/startRate {
+			t.Fatalf("call %d waits %v without a cap, want %v", i, d, time.Duration(i)*time.Second/startRate)
 		}
 	}
-	if th.Limit() != 0 {
-		t.Errorf("Limit() = %v, want 0", th.Limit())
+	if th.Limit() != startRate {
+		t.Errorf("Limit() = %v, want %v", th.Limit(), startRate)
 	}
 	for _, l := range []float64{-1, math.Inf(1), math.NaN()} {
-		if NewThrottle(l).Limit() != 0 {
-			t.Errorf("NewThrottle(%v) has a limit", l)
+		if NewThrottle(l).Limit() != startRate {
+			t.Errorf("NewThrottle(%v) has limit %v", l, NewThrottle(l).Limit())
 		}
 	}
 }
@@ -43,8 +43,8 @@ func TestThrottle_Unlimited(t *testing.T) {
 func TestThrottle_CapPaces(t *testing.T) {
 	th, _ := fakeThrottle(100)
 	for i := 0; i < 50; i++ {
-		if d, want := th.reserve(t0), time.Duration(i)*10*time.Millisecond; d != want {
-			t.Fatalf("call %d waits %v, want %v", i, d, want)
+		if d, _ := th.reserve(t0); d != time.Duration(i)*10*time.Millisecond {
+			t.Fatalf("call %d waits %v, want %v", i, d, time.Duration(i)*10*time.Millisecond)
 		}
 	}
 }
@@ -66,10 +66,10 @@ func TestThrottle_NeverAboveCap(t *testing.T) {
 	now := t0
 	for i := 0; i < 100000; i++ {
 		now = now.Add(time.Millisecond)
-		th.succeededAt(now)
-		if i%5000 == 2499 {
-			th.throttledAt(now, 0)
-		}
+		th.reserve(now)
+		th.reserve(now) // held: the rate binds
+		th.sent(now)
+		th.answered(now, now, i%5000 != 2499)
 		if th.limit > 300 {
 			t.Fatalf("limit %v above the cap at step %d", th.limit, i)
 		}
@@ -79,75 +79,174 @@ func TestThrottle_NeverAboveCap(t *testing.T) {
 	}
 }
 
+// drive sends calls at rate for d from *now through th (each answered
+// latency later by api), and returns the 429s.
+func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) int {
+	type call struct {
+		sent time.Time
+		ok   bool
+	}
+	var inFlight []call
+	thr := 0
+	end := now.Add(d)
+	for now.Before(end) {
+		w, _ := th.reserve(*now)
+		at := now.Add(w)
+		for len(inFlight) > 0 && !inFlight[0].sent.Add(latency).After(at) {
+			c := inFlight[0]
+			inFlight = inFlight[1:]
+			th.answered(c.sent, c.sent.Add(latency), c.ok)
+			if !c.ok {
+				thr++
+			}
+		}
+		*now = at
+		if _, g := th.rebook(at, th.gen); g != th.gen {
+			continue
+		}
+		th.sent(at)
+		inFlight = append(inFlight, call{at, api.allow(at.Sub(t0))})
+	}
+	return thr
+}
+
 func TestThrottle_CutsToTheAcceptedRate(t *testing.T) {
+	// Calls at 1,000/s (the start rate) against an API accepting 400/s:
+	// the rate settles just under 400/s, with one cut per round trip at
+	// most.
 	th, _ := fakeThrottle(0)
 	now := t0
-	th.reserve(now)
-	// 2 s of successes at 500/s, then a 429.
-	for i := 0; i < 1000; i++ {
-		now = now.Add(2 * time.Millisecond)
-		th.succeededAt(now)
+	api := newGCRA(400, 40)
+	thr := drive(th, &now, 2*time.Second, 20*time.Millisecond, api)
+	if l := th.Limit(); l < 0.94*400 || l > 400 {
+		t.Errorf("after 2 s the limit is %v, want just under 400", l)
 	}
-	if th.Limit() != 0 {
-		t.Fatalf("limit %v before any 429", th.Limit())
+	if th.accepted < 390 || th.accepted > 410 {
+		t.Errorf("measured accepting rate %v, want about 400", th.accepted)
 	}
-	th.throttledAt(now, 0)
-	if l := th.Limit(); math.Abs(l-cutFactor*500) > 5 {
-		t.Fatalf("after a 429 at 500/s accepted, limit %v, want about %v", l, cutFactor*500)
+	if thr > 60 {
+		t.Errorf("%d 429s, want at most 60", thr)
 	}
+	if th.cuts > 10 {
+		t.Errorf("%d cuts, want a few", th.cuts)
+	}
+}
+
+func TestThrottle_InFlight429sAreOneSignal(t *testing.T) {
+	th, _ := fakeThrottle(1000)
+	now := t0
+	for i := 0; i < 100; i++ {
+		th.reserve(now)
+		th.sent(now)
+		th.answered(now, now.Add(20*time.Millisecond), true)
+		now = now.Add(time.Millisecond)
+	}
+	sent := now
+	for i := 0; i < 20; i++ {
+		th.sent(sent.Add(time.Duration(i) * time.Millisecond))
+	}
+	th.answered(sent, now.Add(20*time.Millisecond), false)
 	first := th.Limit()
-
-	// More 429s within cutEvery do not cut again: they answer calls
-	// sent before the cut.
-	th.throttledAt(now.Add(cutEvery/2), 0)
-	if th.Limit() != first {
-		t.Errorf("cut again within %v: %v", cutEvery, th.Limit())
+	if first >= 1000 {
+		t.Fatalf("a 429 did not cut the rate: %v", first)
 	}
-
-	// Successes raise it again: quickly back to near the rate that drew
-	// the 429 (here within half a second), then slowly.
-	for i := 0; i < 5; i++ {
-		now = now.Add(raiseEvery)
-		th.succeededAt(now)
+	// 429s for calls sent before the cut answer the old rate.
+	for i := 1; i < 20; i++ {
+		th.answered(sent.Add(time.Duration(i)*time.Millisecond), now.Add(21*time.Millisecond), false)
 	}
-	if l, want := th.Limit(), recoverShare*500; math.Abs(l-want) > 10 {
-		t.Errorf("0.5 s of successes raised the limit from %v to %v, want about %v", first, l, want)
+	if th.Limit() != first || th.cuts != 1 {
+		t.Errorf("in-flight 429s cut again: limit %v, %d cuts", th.Limit(), th.cuts)
 	}
-	recovered := th.Limit()
-	for i := 0; i < 5; i++ {
-		now = now.Add(raiseEvery)
-		th.succeededAt(now)
+	// One sent after the cut is a new signal.
+	th.answered(now.Add(30*time.Millisecond), now.Add(50*time.Millisecond), false)
+	if th.cuts != 2 {
+		t.Errorf("a 429 for a call sent after the cut did not count: %d cuts", th.cuts)
 	}
-	if l := th.Limit(); l <= recovered || l > recovered*1.05 {
-		t.Errorf("near the old rate, 0.5 s of successes moved the limit from %v to %v, want a small raise", recovered, l)
-	}
-
-	// Sustained 429s cut again, never below half at once.
-	before := th.Limit()
-	th.throttledAt(now, 0)
-	if l := th.Limit(); l >= before || l < before*maxCut {
-		t.Errorf("sustained 429s: limit %v after %v", l, before)
+	if th.Limit() < first*maxCut {
+		t.Errorf("cut below half at once: %v after %v", th.Limit(), first)
 	}
 }
 
-func TestThrottle_OpeningBurstDoesNotCut(t *testing.T) {
+func TestThrottle_RebooksAfterCut(t *testing.T) {
+	th, _ := fakeThrottle(1000)
+	// 100 calls queued at 1,000/s: slots to 99 ms ahead.
+	var gens []int64
+	for i := 0; i < 100; i++ {
+		_, g := th.reserve(t0)
+		gens = append(gens, g)
+	}
+	th.mu.Lock()
+	th.limit = 100
+	th.next = t0
+	th.gen++
+	th.mu.Unlock()
+	// The call due at 50 ms books again, at the new rate.
+	if d, _ := th.rebook(t0.Add(50*time.Millisecond), gens[50]); d != 0 {
+		t.Errorf("first rebooked call waits %v, want 0", d)
+	}
+	if d, _ := th.rebook(t0.Add(51*time.Millisecond), gens[51]); d != 9*time.Millisecond {
+		t.Errorf("second rebooked call waits %v, want 9ms (100/s)", d)
+	}
+}
+
+func TestThrottle_RaisesOnlyWhenBinding(t *testing.T) {
 	th, _ := fakeThrottle(0)
-	th.reserve(t0)
-	th.succeededAt(t0.Add(time.Millisecond))
-	th.throttledAt(t0.Add(2*time.Millisecond), 0)
-	if th.Limit() != 0 {
-		t.Errorf("a 429 2ms into the run set limit %v", th.Limit())
+	now := t0
+	// Calls far below the rate: no raise.
+	for i := 0; i < 100; i++ {
+		now = now.Add(10 * time.Millisecond)
+		th.reserve(now)
+		th.sent(now)
+		th.answered(now, now, true)
 	}
-	// With a Retry-After, it does (the pause ends the burst anyway).
-	th.throttledAt(t0.Add(3*time.Millisecond), time.Second)
-	if th.Limit() <= 0 {
-		t.Error("no limit after a 429 with Retry-After")
+	if th.Limit() != startRate {
+		t.Errorf("limit %v after calls the rate never held, want %v", th.Limit(), startRate)
+	}
+	// Calls held back by the rate, sent at about it: raised by
+	// startRaise per raiseEvery.
+	for i := 0; i < 11; i++ {
+		now = now.Add(10 * time.Millisecond)
+		th.reserve(now)
+		th.reserve(now)
+		for j := 0; j < 10; j++ {
+			th.sent(now)
+		}
+		th.answered(now, now, true)
+	}
+	if l := th.Limit(); l <= startRate || l > startRate*startRaise*startRaise+1 {
+		t.Errorf("limit %v after 110 ms of held calls, want one or two raises by %v", l, startRaise)
 	}
 }
 
-func TestThrottle_RetryAfterPausesEveryone(t *testing.T) {
+func TestThrottle_NoRaiseFarAboveTheCallsSent(t *testing.T) {
+	// Ten workers in a clump, held a millisecond each by the rate, send
+	// far less than it: the rate is not raised without end.
+	th, _ := fakeThrottle(0)
+	now := t0
+	for i := 0; i < 1000; i++ {
+		now = now.Add(20 * time.Millisecond)
+		for j := 0; j < 10; j++ {
+			th.reserve(now)
+			th.sent(now)
+		}
+		th.answered(now, now, true)
+	}
+	if l := th.Limit(); l > 2*startRaise*550 {
+		t.Errorf("limit %v after 20 s of 500 calls/s, want at most %v", l, 2*startRaise*550)
+	}
+}
+
+func TestThrottle_RetryAfterOf429DoesNotPause(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	th.Throttled()
+	if d, _ := th.reserve(t0); d != 0 {
+		t.Errorf("after a 429 the next call waits %v", d)
+	}
+}
+
+func TestThrottle_PausePausesEveryone(t *testing.T) {
 	th, clock := fakeThrottle(0)
-	th.Throttled(time.Second)
+	th.Pause(time.Second)
 	// A shorter pause does not shorten it, nor does one as long extend
 	// it, but a longer one does.
 	th.Pause(time.Second / 2)
@@ -180,32 +279,12 @@ func TestThrottle_RetryAfterPausesEveryone(t *testing.T) {
 
 func TestThrottle_WaitEndsWithContext(t *testing.T) {
 	th := NewThrottle(0)
-	th.Throttled(time.Hour)
+	th.Pause(time.Hour)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- th.Wait(ctx) }()
 	cancel()
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait = %v, want context.Canceled", err)
-	}
-}
-
-func TestThrottle_MeterIgnoresPauses(t *testing.T) {
-	th, _ := fakeThrottle(0)
-	now := t0
-	th.reserve(now)
-	for i := 0; i < 500; i++ {
-		now = now.Add(2 * time.Millisecond)
-		th.succeededAt(now)
-	}
-	th.Pause(0)
-	th.mu.Lock()
-	th.pauseLocked(now, 5*time.Second)
-	th.mu.Unlock()
-	now = now.Add(5 * time.Second)
-	th.succeededAt(now)
-	r, _ := th.successRate(now)
-	if r < 400 || r > 600 {
-		t.Errorf("after a 5 s pause the meter reads %v/s, want about 500", r)
 	}
 }
