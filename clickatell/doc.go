@@ -36,6 +36,8 @@
 //	                                                    GET gives up)
 //	2xx, data, any other status (015, 999, …)           *StatusError (give up)
 //	2xx, data about another apiMessageId                *DecodeError (give up)
+//	data beside an error, or a member or element that   *DecodeError (give up):
+//	recall reads given twice (011, then 006)            two answers in one
 //	2xx, data without a 1-3 digit messageStatus         *DecodeError (give up)
 //	2xx, empty, truncated or malformed body, HTML page  *DecodeError (give up)
 //	2xx or 4xx, error 103, 104 or 161 (unknown message) Result NotFound, code kept
