@@ -76,15 +76,19 @@ func interpret(status int, contentType, location string, ra time.Duration, body 
 		// Only Clickatell's own "unknown message" error settles: a 404
 		// with another code, or none ({"error":{"code":"404"}} from a
 		// gateway), says nothing about the message.
-		if unknownMessageCode(a.code) && (status >= 200 && status < 300 || status >= 400 && status < 500) {
+		if unknownMessageCode(a.code) && (settlingStatus(status) || status >= 400 && status < 500) {
 			return &Result{ID: id, Outcome: NotFound, Code: a.code, Description: a.errDesc, HTTPStatus: status}, nil
 		}
 		return nil, ae
 	}
 
 	if a.hasData {
-		if status >= 200 && status < 300 {
+		if settlingStatus(status) {
 			return dataResult(status, contentType, a, id)
+		}
+		if status >= 200 && status < 300 {
+			return nil, &DecodeError{HTTPStatus: status, ContentType: contentType,
+				Reason: "a success status Clickatell does not answer with (only 200, 202 and 207 settle a message)"}
 		}
 		// A status in an error answer (a 404 with data included) is not
 		// one Clickatell gives: it settles nothing.
@@ -104,6 +108,14 @@ func interpret(status int, contentType, location string, ra time.Duration, body 
 		return nil, &APIError{HTTPStatus: status, Description: desc}
 	}
 	return nil, &APIError{HTTPStatus: status, RetryAfter: ra}
+}
+
+// settlingStatus reports whether an answer with this HTTP status can settle
+// a message: the success statuses Clickatell documents (200, 202, 207).
+// Another 2xx is not its answer (203: a transforming proxy's copy; 206:
+// part of a body; 204, 205: no body).
+func settlingStatus(status int) bool {
+	return status == http.StatusOK || status == http.StatusAccepted || status == http.StatusMultiStatus
 }
 
 // dataResult settles a 2xx answer with a data body.
