@@ -18,6 +18,7 @@ func TestInterpret_ContradictoryAnswersSettleNothing(t *testing.T) {
 		{"messageStatus twice", 200, `{"data":{"messageStatus":"011","messageStatus":"006"}}`},
 		{"messageStatus and a case twin", 200, `{"data":{"messageStatus":"011","MessageStatus":"006"}}`},
 		{"messageStatus and a Unicode-folded twin", 200, `{"data":{"messageStatus":"011","meſſageStatus":"006"}}`},
+		{"messageStatus and an escaped twin", 200, `{"data":{"message\u0053tatus":"011","messageStatus":"006"}}`},
 		{"data twice", 200, `{"data":{"messageStatus":"011"},"data":{"messageStatus":"006"}}`},
 		{"code twice", 404, `{"error":{"code":"404","code":"161"}}`},
 		{"apiMessageId twice", 200, `{"data":{"messageStatus":"006","apiMessageId":"ffffffffffffffffffffffffffffffff","apiMessageId":"` + id1 + `"}}`},
