@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"html"
 	"math"
@@ -66,18 +67,28 @@ func interpret(status int, contentType, location string, ra time.Duration, body 
 		if d := ae.Disposition(); d == Stop || d == Retry {
 			return nil, ae
 		}
+		if a.hasData {
+			// Data beside the error (a status, say 011, beside 161) is
+			// two answers in one: neither says reliably what happened.
+			return nil, &DecodeError{HTTPStatus: status, ContentType: contentType,
+				Reason: "the answer holds both data and an error", Excerpt: excerpt(body, token)}
+		}
 		// Only Clickatell's own "unknown message" error settles: a 404
 		// with another code, or none ({"error":{"code":"404"}} from a
 		// gateway), says nothing about the message.
-		if unknownMessageCode(a.code) && (status >= 200 && status < 300 || status >= 400 && status < 500) {
+		if unknownMessageCode(a.code) && (settlingStatus(status) || status >= 400 && status < 500) {
 			return &Result{ID: id, Outcome: NotFound, Code: a.code, Description: a.errDesc, HTTPStatus: status}, nil
 		}
 		return nil, ae
 	}
 
 	if a.hasData {
-		if status >= 200 && status < 300 {
+		if settlingStatus(status) {
 			return dataResult(status, contentType, a, id)
+		}
+		if status >= 200 && status < 300 {
+			return nil, &DecodeError{HTTPStatus: status, ContentType: contentType,
+				Reason: "a success status Clickatell does not answer with (only 200, 202 and 207 settle a message)"}
 		}
 		// A status in an error answer (a 404 with data included) is not
 		// one Clickatell gives: it settles nothing.
@@ -97,6 +108,14 @@ func interpret(status int, contentType, location string, ra time.Duration, body 
 		return nil, &APIError{HTTPStatus: status, Description: desc}
 	}
 	return nil, &APIError{HTTPStatus: status, RetryAfter: ra}
+}
+
+// settlingStatus reports whether an answer with this HTTP status can settle
+// a message: the success statuses Clickatell documents (200, 202, 207).
+// Another 2xx is not its answer (203: a transforming proxy's copy; 206:
+// part of a body; 204, 205: no body).
+func settlingStatus(status int) bool {
+	return status == http.StatusOK || status == http.StatusAccepted || status == http.StatusMultiStatus
 }
 
 // dataResult settles a 2xx answer with a data body.
@@ -269,6 +288,11 @@ func parseJSON(b []byte, a *answer) error {
 	if err := json.Unmarshal(b, &j); err != nil {
 		return err
 	}
+	if name := duplicateMember(b); name != "" {
+		// encoding/json keeps the last of two values: an answer saying
+		// 011 and then 006 would read as cancelled.
+		return fmt.Errorf("member %q given twice", name)
+	}
 	if j.Data != nil {
 		a.hasData = true
 		a.status, a.description, a.messageID = string(j.Data.MessageStatus), j.Data.Description, j.Data.APIMessageID
@@ -280,16 +304,31 @@ func parseJSON(b []byte, a *answer) error {
 	return nil
 }
 
+// xmlAnswer takes every element recall reads as a list, so that one given
+// twice is found rather than the last one taken (encoding/xml would keep
+// the last of two <messageStatus> elements, or merge two <data>).
 type xmlAnswer struct {
-	Data *struct {
-		MessageStatus string `xml:"messageStatus"`
-		Description   string `xml:"description"`
-		APIMessageID  string `xml:"apiMessageId"`
+	Data []struct {
+		MessageStatus []string `xml:"messageStatus"`
+		Description   []string `xml:"description"`
+		APIMessageID  []string `xml:"apiMessageId"`
 	} `xml:"data"`
-	Error *struct {
-		Code        string `xml:"code"`
-		Description string `xml:"description"`
+	Error []struct {
+		Code        []string `xml:"code"`
+		Description []string `xml:"description"`
 	} `xml:"error"`
+}
+
+// one returns the only element of list, or an error naming the element
+// given twice.
+func one(list []string, name string) (string, error) {
+	switch len(list) {
+	case 0:
+		return "", nil
+	case 1:
+		return list[0], nil
+	}
+	return "", fmt.Errorf("element <%s> given twice", name)
 }
 
 func parseXML(b []byte, a *answer) error {
@@ -297,15 +336,113 @@ func parseXML(b []byte, a *answer) error {
 	if err := xml.Unmarshal(b, &x); err != nil {
 		return err
 	}
-	if x.Data != nil {
-		a.hasData = true
-		a.status, a.description, a.messageID = x.Data.MessageStatus, x.Data.Description, x.Data.APIMessageID
+	if len(x.Data) > 1 {
+		return errors.New("element <data> given twice")
 	}
-	if x.Error != nil {
+	if len(x.Error) > 1 {
+		return errors.New("element <error> given twice")
+	}
+	var err error
+	if len(x.Data) == 1 {
+		d := x.Data[0]
+		a.hasData = true
+		if a.status, err = one(d.MessageStatus, "messageStatus"); err != nil {
+			return err
+		}
+		if a.description, err = one(d.Description, "description"); err != nil {
+			return err
+		}
+		if a.messageID, err = one(d.APIMessageID, "apiMessageId"); err != nil {
+			return err
+		}
+	}
+	if len(x.Error) == 1 {
+		e := x.Error[0]
 		a.hasError = true
-		a.code, a.errDesc = x.Error.Code, x.Error.Description
+		if a.code, err = one(e.Code, "code"); err != nil {
+			return err
+		}
+		if a.errDesc, err = one(e.Description, "description"); err != nil {
+			return err
+		}
 	}
 	return nil
+}
+
+// Members of the answer's objects that recall reads, by the names
+// encoding/json matches to jsonAnswer's fields.
+var (
+	answerMembers = []string{"data", "error"}
+	dataMembers   = []string{"messageStatus", "description", "apiMessageId"}
+	errorMembers  = []string{"code", "description"}
+)
+
+// duplicateMember returns the name of a member that recall reads and that
+// the JSON document b (already decoded without error) gives twice in one
+// object, comparing names as encoding/json matches them to fields (without
+// regard to case, bytes.EqualFold); "" when there is none.
+func duplicateMember(b []byte) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return ""
+	}
+	return duplicateIn(dec, answerMembers, true)
+}
+
+// duplicateIn reads the members of an object whose '{' dec has read, up to
+// its '}', and returns the first of names given twice; in the answer's top
+// object (top), the objects of "data" and "error" are searched in turn.
+func duplicateIn(dec *json.Decoder, names []string, top bool) string {
+	seen := make([]bool, len(names))
+	for dec.More() {
+		t, err := dec.Token()
+		if err != nil {
+			return ""
+		}
+		key, _ := t.(string)
+		i := -1
+		for j, n := range names {
+			if strings.EqualFold(key, n) {
+				i = j
+				break
+			}
+		}
+		if i >= 0 {
+			if seen[i] {
+				return names[i]
+			}
+			seen[i] = true
+		}
+		var inner []string
+		if top && i >= 0 {
+			inner = dataMembers
+			if names[i] == "error" {
+				inner = errorMembers
+			}
+		}
+		if inner == nil {
+			var skip json.RawMessage
+			if dec.Decode(&skip) != nil {
+				return ""
+			}
+			continue
+		}
+		t, err = dec.Token()
+		if err != nil {
+			return ""
+		}
+		if t == json.Delim('{') {
+			if name := duplicateIn(dec, inner, false); name != "" {
+				return name
+			}
+			if _, err := dec.Token(); err != nil { // '}'
+				return ""
+			}
+		} else if _, ok := t.(json.Delim); ok {
+			return "" // an array: json.Unmarshal refused it already
+		}
+	}
+	return ""
 }
 
 // looksHTML reports whether a body is an HTML page rather than an answer.

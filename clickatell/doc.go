@@ -27,7 +27,7 @@
 //
 //	answer                                              result
 //	--------------------------------------------------  ------------------------
-//	2xx (200, 202, 207), data, messageStatus 006        Result Cancelled
+//	2xx (200, 202, 207: "2xx" below), data, status 006  Result Cancelled
 //	2xx, data, messageStatus 002, 003, 004 or 008       Result TooLate, status kept
 //	2xx, data, messageStatus 005, 007, 009, 010, 012,   Result NotDelivered,
 //	013 or 014                                          status kept
@@ -36,9 +36,14 @@
 //	                                                    GET gives up)
 //	2xx, data, any other status (015, 999, …)           *StatusError (give up)
 //	2xx, data about another apiMessageId                *DecodeError (give up)
+//	data beside an error, or a member or element that   *DecodeError (give up):
+//	recall reads given twice (011, then 006)            two answers in one
 //	2xx, data without a 1-3 digit messageStatus         *DecodeError (give up)
 //	2xx, empty, truncated or malformed body, HTML page  *DecodeError (give up)
-//	2xx or 4xx, error 103, 104 or 161 (unknown message) Result NotFound, code kept
+//	200, 202, 207 or 4xx, error 103, 104 or 161         Result NotFound, code kept
+//	(unknown message)
+//	another 2xx (203 from a proxy, 206, 226, …)         *DecodeError or *APIError
+//	                                                    (give up)
 //	404, any other error code, or none                  *APIError (give up)
 //	404, no body, data (any status), HTML page or text  *APIError (give up): a
 //	that is not an answer                               proxy or a wrong endpoint,

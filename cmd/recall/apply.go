@@ -465,32 +465,39 @@ func readYes(e *env) (bool, error) {
 }
 
 // savedElsewhere writes a state the backend could not save to
-// recall.state.errored.json in the working directory (or to stdout if even
-// that fails), and returns an error saying how to recover.
+// recall.state.errored.json in the working directory (to
+// recall.state.errored.N.json if an earlier run's is there, never over it;
+// to stdout if even that fails), and returns an error saying how to
+// recover.
 func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.SaveError) error {
-	restore := fmt.Sprintf("run 'recall state push -state %s %s'", a.common.state, erroredStateFile)
+	file, earlier := erroredStatePath()
+	restore := fmt.Sprintf("run 'recall state push -state %s %s'", a.common.state, file)
 	pushCommand := fmt.Sprintf("recall state push -state %s %s", shellQuote(a.common.state), erroredStateFile)
 	if isPostgres(a.common.state) {
 		// The URL may hold a password: the user knows it, we do not print it.
-		restore = fmt.Sprintf("run 'recall state push -state <the same -state URL> -workspace %s %s'", a.common.workspace, erroredStateFile)
+		restore = fmt.Sprintf("run 'recall state push -state <the same -state URL> -workspace %s %s'", a.common.workspace, file)
 		pushCommand = fmt.Sprintf("recall state push -state \"$RECALL_STATE\" -workspace %s %s    # RECALL_STATE: the same -state URL", shellQuote(a.common.workspace), erroredStateFile)
 	}
 	se.State.RecallVersion = version.Version
-	werr := local.WriteFile(erroredStateFile, se.State)
+	werr := local.WriteFile(file, se.State)
 	if werr == nil {
+		var kept string
+		if earlier {
+			kept = fmt.Sprintf(" %s, left by an earlier run, was kept as it is: push it too, unless it was pushed already.", erroredStateFile)
+		}
 		return &diagnostic{Summary: se.Error(), Detail: fmt.Sprintf("The state, with every message settled in this run, was written to %s instead. "+
 			"To recover, fix the problem above, then %s before running recall again "+
 			"(it merges those messages into the state, also if another apply has written it since); "+
-			"until then a new apply would send the calls for those messages again.",
-			erroredStateFile, restore)}
+			"until then a new apply would send the calls for those messages again.%s",
+			file, restore, kept)}
 	}
 	where := "the state follows on stdout"
 	if a.format == "json" {
 		where = `the state follows on stdout, as the "` + eventUnsavedState + `" event`
 	}
-	fmt.Fprintln(e.stderr, "Error: could not write "+erroredStateFile+" either ("+werr.Error()+"); "+where+".")
+	fmt.Fprintln(e.stderr, "Error: could not write "+file+" either ("+werr.Error()+"); "+where+".")
 	if err := printUnsavedState(e, a.format == "json", se.Location, se.State); err != nil {
-		return fmt.Errorf("%v; writing it to %s failed too (%v), and so did printing it (%v): the results of this run are lost, and the next apply will send those calls again", se, erroredStateFile, werr, err)
+		return fmt.Errorf("%v; writing it to %s failed too (%v), and so did printing it (%v): the results of this run are lost, and the next apply will send those calls again", se, file, werr, err)
 	}
 	return &diagnostic{Summary: se.Error(), Detail: "The state was printed on stdout above. " + unsavedRecovery(a.format == "json", pushCommand)}
 }

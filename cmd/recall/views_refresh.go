@@ -131,6 +131,9 @@ func (v *applyHuman) refreshSummary(r *reconcile.ApplyResult, saved bool) {
 		head = "Refresh interrupted!"
 	case r.Done() < r.Total:
 		head = "Refresh stopped!"
+	case r.Failed > 0:
+		// As apply's: "complete" only when every status was read.
+		head = "Refresh finished with failures: " + plural(r.Failed, "message", "messages") + " not refreshed."
 	}
 	if v.color {
 		color := "\x1b[1;32m"
