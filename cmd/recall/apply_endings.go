@@ -11,6 +11,10 @@ import (
 // what went wrong, as the lines after it do in detail.
 func applyHeadline(r *reconcile.ApplyResult, saved bool) string {
 	switch {
+	case !saved && r.Interrupted:
+		return "Apply interrupted, and the state could not be saved!"
+	case !saved && r.Remaining() > r.Failed:
+		return "Apply stopped, and the state could not be saved!"
 	case !saved:
 		// Not "complete": the error that follows says how to recover.
 		return "Apply finished, but the state could not be saved!"

@@ -38,6 +38,10 @@ func TestApplyEndings(t *testing.T) {
 			head: "Apply interrupted!", code: 1, dcode: 1},
 		{name: "not saved", res: reconcile.ApplyResult{Counts: reconcile.Counts{Total: 3, Cancelled: 3}}, saved: false,
 			head: "Apply finished, but the state could not be saved!", code: 0, dcode: 0},
+		{name: "stopped, not saved", res: reconcile.ApplyResult{Counts: reconcile.Counts{Total: 50, Cancelled: 2}}, saved: false,
+			head: "Apply stopped, and the state could not be saved!"},
+		{name: "interrupted, not saved", res: reconcile.ApplyResult{Counts: reconcile.Counts{Total: 50, Cancelled: 2}, Interrupted: true}, saved: false,
+			head: "Apply interrupted, and the state could not be saved!"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &tt.res

@@ -443,8 +443,9 @@ func TestApply_UnwritableState(t *testing.T) {
 	if got := errored.outcomes()["cancelled"]; got != answered || answered == len(list) {
 		t.Errorf("errored state holds %v; the simulator cancelled %d of %d (want all of those, not all messages)", errored.outcomes(), answered, len(list))
 	}
-	// Not "Apply complete!" above an error saying the state is lost.
-	if want := fmt.Sprintf("\nApply finished, but the state could not be saved! Messages: %s cancelled, 0 too late, 0 not found, 0 failed.\n", commas(answered)); !strings.Contains(stdout.String(), want) || strings.Contains(stdout.String(), "Apply complete!") {
+	// Not "Apply complete!" above an error saying the state is lost, nor
+	// "finished": the run stopped at the failed checkpoint.
+	if want := fmt.Sprintf("\nApply stopped, and the state could not be saved! Messages: %s cancelled, 0 too late, 0 not found, 0 failed.\n", commas(answered)); !strings.Contains(stdout.String(), want) || strings.Contains(stdout.String(), "Apply complete!") {
 		t.Errorf("stdout lacks %q:\n%s", want, stdout.String())
 	}
 	if st := readState(t, statePath); st.Lineage != "" && st.Lineage != errored.Lineage {
