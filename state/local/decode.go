@@ -108,6 +108,17 @@ type interner map[string]string
 // maxInterned bounds the table for files whose strings are all different.
 const maxInterned = 1 << 14
 
+// str is get for a string: the interned copy of s, or s.
+func (in interner) str(s string) string {
+	if v, ok := in[s]; ok {
+		return v
+	}
+	if len(in) < maxInterned {
+		in[s] = s
+	}
+	return s
+}
+
 func (in interner) get(b []byte) string {
 	if s, ok := in[string(b)]; ok {
 		return s
@@ -600,8 +611,12 @@ type strict struct {
 	data   []byte
 	name   string
 	dec    *json.Decoder
+	base   int64 // where in data dec started
 	intern interner
 }
+
+// off is the decoder's offset in data.
+func (s *strict) off() int64 { return s.base + s.dec.InputOffset() }
 
 // next returns the offset of the first token at or after off, skipping
 // whitespace and separators: the decoder's InputOffset is the end of the
@@ -631,14 +646,14 @@ func (s *strict) errAt(off int64, format string, args ...any) error {
 
 // jsonErr turns a decoding error into a corruptError at its offset.
 func (s *strict) jsonErr(err error, what string) error {
-	off := s.dec.InputOffset()
+	off := s.off()
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		off = s.base + se.Offset
 	case errors.As(err, &te):
-		off = te.Offset
+		off = s.base + te.Offset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return s.errAt(int64(len(s.data)), "unexpected end of file in %s", what)
 	}
@@ -652,8 +667,12 @@ func (s *strict) jsonErr(err error, what string) error {
 // decodeStrict reads data with encoding/json: any whitespace and key order,
 // but no unknown or duplicate keys, no trailing data, every value checked.
 func decodeStrict(data []byte, name string) (*state.State, error) {
-	// The format version comes first: a newer file may be laid out in
-	// ways this reader would call corrupt.
+	st, err := readStrict(data, name)
+	if err == nil {
+		return st, nil
+	}
+	// A newer format may be laid out in ways this reader calls corrupt:
+	// then the version is what to report.
 	var head struct {
 		FormatVersion json.RawMessage `json:"format_version"`
 	}
@@ -667,9 +686,13 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 			return nil, &state.FormatError{Location: name, Version: fv}
 		}
 	}
+	return nil, err
+}
 
+func readStrict(data []byte, name string) (*state.State, error) {
 	s := &strict{data: data, name: name, dec: json.NewDecoder(bytes.NewReader(data)), intern: interner{}}
 	s.dec.UseNumber()
+	s.dec.DisallowUnknownFields() // for the messages, read in one call
 	st := &state.State{}
 	tok, err := s.dec.Token()
 	if err != nil {
@@ -683,7 +706,7 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 	}
 	seen := map[string]bool{}
 	for s.dec.More() {
-		off := s.dec.InputOffset()
+		off := s.off()
 		tok, err := s.dec.Token()
 		if err != nil {
 			return nil, s.jsonErr(err, "state")
@@ -730,7 +753,7 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 			return nil, s.errAt(keyOff, "unknown key %q (want format_version, lineage, serial, recall_version, messages)", key)
 		}
 	}
-	closing := s.next(s.dec.InputOffset())
+	closing := s.next(s.off())
 	if _, err := s.dec.Token(); err != nil { // the closing brace
 		return nil, s.jsonErr(err, "state")
 	}
@@ -740,13 +763,13 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 		}
 	}
 	if _, err := s.dec.Token(); err != io.EOF {
-		return nil, s.errAt(s.next(s.dec.InputOffset()), "data after the end of the state object")
+		return nil, s.errAt(s.next(s.off()), "data after the end of the state object")
 	}
 	return st, nil
 }
 
 func (s *strict) number(key string) (json.Number, error) {
-	off := s.next(s.dec.InputOffset())
+	off := s.next(s.off())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return "", s.jsonErr(err, key)
@@ -759,7 +782,7 @@ func (s *strict) number(key string) (json.Number, error) {
 }
 
 func (s *strict) string(key string) (string, error) {
-	off := s.next(s.dec.InputOffset())
+	off := s.next(s.off())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return "", s.jsonErr(err, key)
@@ -771,8 +794,59 @@ func (s *strict) string(key string) (string, error) {
 	return v, nil
 }
 
+// messages reads the messages object with one encoding/json call, as fast
+// as plain encoding/json into a map, straight into the state's map
+// (encoding/json matches the members outcome, status, description, group
+// and at to Record's fields; msgid.ID and state.Outcome parse themselves).
+// Whatever it refuses, and a file where it cannot rule out a key given
+// twice, is read again by explainMessages, which says what is wrong and on
+// which line.
 func (s *strict) messages() (map[msgid.ID]state.Record, error) {
-	off := s.next(s.dec.InputOffset())
+	start := s.next(s.off())
+	var m map[msgid.ID]state.Record
+	if err := s.dec.Decode(&m); err != nil || m == nil {
+		return s.explainMessages(start, err)
+	}
+	// Each record is one flat object: as many '{' as records plus the
+	// messages object means no ID was given twice (a '{' inside a string
+	// only sends the file to the careful reader).
+	if bytes.Count(s.data[start:s.off()], []byte{'{'}) != len(m)+1 {
+		return s.explainMessages(start, nil)
+	}
+	for id, r := range m {
+		if !r.Outcome.Valid() || r.At.IsZero() {
+			return s.explainMessages(start, nil)
+		}
+		r.Status = s.intern.str(r.Status)
+		r.Description = s.intern.str(r.Description)
+		r.Group = s.intern.str(r.Group)
+		r.At = r.At.UTC().Truncate(time.Second)
+		m[id] = r
+	}
+	return m, nil
+}
+
+// explainMessages reads the messages object starting at data[start] one
+// member at a time, in file order, and returns the first thing wrong with
+// it, at its line. It is slow and only runs when messages refused the
+// file (err is what encoding/json said, if anything) or could not rule out
+// a duplicate key; a file it finds nothing wrong with is returned read.
+func (s *strict) explainMessages(start int64, err error) (map[msgid.ID]state.Record, error) {
+	outer, base := s.dec, s.base
+	s.dec, s.base = json.NewDecoder(bytes.NewReader(s.data[start:])), start
+	s.dec.UseNumber()
+	defer func() { s.dec, s.base = outer, base }()
+	m, xerr := s.walkMessages()
+	if xerr == nil && err != nil {
+		s.dec, s.base = outer, base
+		return nil, s.jsonErr(err, "messages")
+	}
+	return m, xerr
+}
+
+// walkMessages is explainMessages' reader.
+func (s *strict) walkMessages() (map[msgid.ID]state.Record, error) {
+	off := s.next(s.off())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return nil, s.jsonErr(err, "messages")
@@ -783,7 +857,7 @@ func (s *strict) messages() (map[msgid.ID]state.Record, error) {
 	m := map[msgid.ID]state.Record{}
 	where := map[msgid.ID]int64{}
 	for s.dec.More() {
-		off := s.dec.InputOffset()
+		off := s.off()
 		tok, err := s.dec.Token()
 		if err != nil {
 			return nil, s.jsonErr(err, "messages")
