@@ -292,7 +292,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out *applyView) error 
 	}
 	defer backend.Close()
 
-	lock, err := backend.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: a.lockTimeout})
+	lock, err := state.LockWithContext(ctx, backend, state.LockRequest{Operation: "apply", Timeout: a.lockTimeout})
 	if err != nil {
 		return lockError(err, a.lockTimeout)
 	}
