@@ -90,7 +90,13 @@ func decode(r io.ReadSeeker, size int64, name string) (decoded, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return decoded{}, fmt.Errorf("reading state %s: %w", name, err)
 	}
-	data, err := io.ReadAll(r)
+	var data []byte
+	if size >= 0 {
+		data = make([]byte, size) // no growing copies of a large file
+		_, err = io.ReadFull(r, data)
+	} else {
+		data, err = io.ReadAll(r)
+	}
 	if err != nil {
 		return decoded{}, fmt.Errorf("reading state %s: %w", name, err)
 	}
