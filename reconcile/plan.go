@@ -407,7 +407,7 @@ func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 		if g.ScheduledAt == nil || g.Cancel == 0 || now.Before(Deadline(*g.ScheduledAt)) {
 			continue
 		}
-		which := fmt.Sprintf("some of its %s messages to cancel", commas(g.Cancel))
+		which := fmt.Sprintf("some of its %s messages to cancel", FormatCount(g.Cancel))
 		if g.Cancel == 1 {
 			which = "its 1 message to cancel"
 		}
@@ -431,17 +431,6 @@ func InEarlyWindow(scheduledAt, at time.Time) bool {
 	return !at.Before(Deadline(scheduledAt)) && at.Before(scheduledAt)
 }
 
-// commas formats n with thousands separators: 4997 → "4,997".
-func commas(n int) string {
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
 
 // ago formats a positive duration the way people say it: "3h5m", "2d4h",
 // "45s".
