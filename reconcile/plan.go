@@ -431,7 +431,6 @@ func InEarlyWindow(scheduledAt, at time.Time) bool {
 	return !at.Before(Deadline(scheduledAt)) && at.Before(scheduledAt)
 }
 
-
 // ago formats a positive duration the way people say it: "3h5m", "2d4h",
 // "45s".
 func ago(d time.Duration) string {

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/recallhq/recall/internal/intern"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
 )
@@ -107,34 +108,8 @@ func decode(r io.ReadSeeker, size int64, name string) (decoded, error) {
 	return decoded{st: st, ids: sortedIDs(st.Messages)}, nil
 }
 
-// interner returns one string for equal byte slices: a million records
-// share a handful of statuses, descriptions and groups.
-type interner map[string]string
-
-// maxInterned bounds the table for files whose strings are all different.
-const maxInterned = 1 << 14
-
-// str is get for a string: the interned copy of s, or s.
-func (in interner) str(s string) string {
-	if v, ok := in[s]; ok {
-		return v
-	}
-	if len(in) < maxInterned {
-		in[s] = s
-	}
-	return s
-}
-
-func (in interner) get(b []byte) string {
-	if s, ok := in[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(in) < maxInterned {
-		in[s] = s
-	}
-	return s
-}
+// interner shares the records' repeated strings.
+type interner = intern.Table
 
 // fast reads the canonical layout (as Encode writes it) line by line.
 type fast struct {
@@ -401,7 +376,7 @@ func (d *fast) str(b []byte) (string, int, error) {
 					d.canonical = false
 				}
 			}
-			return d.intern.get(b[:i]), i + 1, nil
+			return d.intern.Bytes(b[:i]), i + 1, nil
 		case c == '\\':
 			return d.escaped(b, i)
 		case c < 0x20:
@@ -427,7 +402,7 @@ func (d *fast) escaped(b []byte, i int) (string, int, error) {
 			if string(appendString(nil, s)) != "\""+string(b[:n]) {
 				d.canonical = false
 			}
-			return d.intern.get([]byte(s)), n, nil
+			return d.intern.String(s), n, nil
 		}
 		i++
 	}
@@ -823,9 +798,9 @@ func (s *strict) messages() (map[msgid.ID]state.Record, error) {
 		if !r.Outcome.Valid() || r.At.IsZero() {
 			return s.explainMessages(start, nil)
 		}
-		r.Status = s.intern.str(r.Status)
-		r.Description = s.intern.str(r.Description)
-		r.Group = s.intern.str(r.Group)
+		r.Status = s.intern.String(r.Status)
+		r.Description = s.intern.String(r.Description)
+		r.Group = s.intern.String(r.Group)
 		r.At = r.At.UTC().Truncate(time.Second)
 		m[id] = r
 	}
@@ -924,9 +899,9 @@ func (s *strict) record(jr jsonRecord) (state.Record, error) {
 		return r, fmt.Errorf("at %q is not an RFC 3339 time such as 2026-11-27T10:00:00Z", truncate(*jr.At, 40))
 	}
 	r.Outcome = o
-	r.Status = s.intern.get([]byte(jr.Status))
-	r.Description = s.intern.get([]byte(jr.Description))
-	r.Group = s.intern.get([]byte(jr.Group))
+	r.Status = s.intern.Bytes([]byte(jr.Status))
+	r.Description = s.intern.Bytes([]byte(jr.Description))
+	r.Group = s.intern.Bytes([]byte(jr.Group))
 	r.At = at.UTC().Truncate(time.Second)
 	return r, nil
 }
