@@ -227,7 +227,7 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 	}
 	cjs := *d.Changes
 	p.Changes = make([]Change, len(cjs))
-	seen := newIDSet(len(cjs))
+	seen := make(map[msgid.ID]struct{}, len(cjs))
 	perGroup := make(map[string]int, len(p.Groups))
 	var (
 		lastName string
@@ -238,10 +238,11 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		if err != nil {
 			return nil, malformed("change %d: %v", i+1, err)
 		}
-		if !seen.add(c.ID) {
+		if _, dup := seen[c.ID]; dup {
 			first := slices.IndexFunc(p.Changes[:i], func(o Change) bool { return o.ID == c.ID })
 			return nil, malformed("change %d: id %s is already change %d", i+1, c.ID, first+1)
 		}
+		seen[c.ID] = struct{}{}
 		if len(groups) > 0 {
 			if lastG == nil || c.Group != lastName {
 				g, ok := groups[c.Group]

@@ -561,29 +561,6 @@ func TestNewPlan_partlyOrphanedGroup(t *testing.T) {
 	}
 }
 
-func TestIDSet(t *testing.T) {
-	m := &manifest.Manifest{Groups: []*manifest.Group{
-		{Name: "a", IDs: append(ids(0, 1000), msgid.ID{})},
-		{Name: "b", IDs: ids(5000, 5100)},
-	}}
-	s := manifestIDSet(m)
-	for n := uint64(0); n < 6000; n++ {
-		want := n < 1000 || n >= 5000 && n < 5100
-		if got := s.has(id(n)); got != want {
-			t.Fatalf("has(id(%d)) = %v, want %v", n, got, want)
-		}
-	}
-	if !s.has(msgid.ID{}) {
-		t.Error("zero ID lost")
-	}
-	if !s.add(id(5000000)) || s.add(id(5000000)) || s.add(msgid.ID{}) {
-		t.Error("add does not report what was new")
-	}
-	if manifestIDSet(&manifest.Manifest{}).has(msgid.ID{}) {
-		t.Error("empty set has the zero ID")
-	}
-}
-
 // TestClip: long text from a plan file is cut for messages, never inside a
 // character.
 func TestClip(t *testing.T) {
