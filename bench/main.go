@@ -96,7 +96,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	var sections, sizes string
 	fs.BoolVar(&c.quick, "quick", false, "smaller sizes and one run per row (about a minute)")
 	fs.IntVar(&c.runs, "runs", 0, "runs per row; the median is reported (default 3, or 1 with -quick)")
-	fs.StringVar(&sections, "sections", "apply,plan,throughput", "comma-separated `LIST` of sections to run")
+	fs.StringVar(&sections, "sections", "apply,plan,state-read,throughput", "comma-separated `LIST` of sections to run")
 	fs.StringVar(&sizes, "plan-sizes", "", "comma-separated message `COUNTS` for the plan section (default 10000,100000,1000000; -quick: 10000,100000)")
 	fs.IntVar(&c.n, "n", 0, "`MESSAGES` per row of the curl comparison (default 1000; -quick: 300); the second table uses half")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "simulated API `LATENCY`")
@@ -135,7 +135,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.planSizes = append(c.planSizes, v)
 	}
-	known := []string{"apply", "plan", "throughput", "cap"}
+	known := []string{"apply", "plan", "state-read", "throughput", "cap"}
 	for _, s := range strings.Split(sections, ",") {
 		s = strings.TrimSpace(s)
 		if !slices.Contains(known, s) {
@@ -153,10 +153,13 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 const genCommand = "__generate-plan-fixtures"
 
 func main() {
-	if len(os.Args) == 4 && os.Args[1] == genCommand {
+	if (len(os.Args) == 4 || len(os.Args) == 5 && os.Args[4] == layoutsArg) && os.Args[1] == genCommand {
 		n, err := strconv.Atoi(os.Args[3])
 		if err == nil {
 			err = writePlanFixtures(os.Args[2], n)
+		}
+		if err == nil && len(os.Args) == 5 {
+			err = writeStateLayouts(os.Args[2])
 		}
 		if err != nil {
 			fmt.Fprintln(os.Stderr, "bench: generating fixtures:", err)
@@ -233,6 +236,8 @@ func (h *harness) run(ctx context.Context) error {
 			err = h.sectionApply(ctx)
 		case "plan":
 			err = h.sectionPlan(ctx)
+		case "state-read":
+			err = h.sectionStateRead(ctx)
 		case "throughput":
 			err = h.sectionThroughput(ctx)
 		case "cap":

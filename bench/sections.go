@@ -456,6 +456,92 @@ func writePlanFixtures(dir string, size int) error {
 	return writeManifest(filepath.Join(dir, "inline.yaml"), "bench", "", manifestIDs)
 }
 
+// ---------------------------------------------------------------- state-read
+
+// layoutsArg asks the fixture generator for the state-read section's
+// re-laid-out copies of the state too.
+const layoutsArg = "layouts"
+
+// stateLayouts are the state-read section's files: recall's own layout and
+// the same state as other tools write it.
+var stateLayouts = []struct{ file, label string }{
+	{"state.json", "recall's own layout"},
+	{"pretty.json", "`jq .` (indented, one member a line)"},
+	{"compact.json", "`jq -c` (one line)"},
+	{"sorted.json", "keys reordered (`jq -S .`)"},
+}
+
+// writeStateLayouts writes dir's state.json again in other valid layouts.
+func writeStateLayouts(dir string) error {
+	own, err := os.ReadFile(filepath.Join(dir, "state.json"))
+	if err != nil {
+		return err
+	}
+	var pretty, compact bytes.Buffer
+	if err := json.Indent(&pretty, own, "", "  "); err != nil {
+		return err
+	}
+	if err := json.Compact(&compact, own); err != nil {
+		return err
+	}
+	var v any
+	if err := json.Unmarshal(own, &v); err != nil {
+		return err
+	}
+	sorted, err := json.MarshalIndent(v, "", "  ") // maps marshal with sorted keys
+	if err != nil {
+		return err
+	}
+	for name, b := range map[string][]byte{"pretty.json": pretty.Bytes(), "compact.json": compact.Bytes(), "sorted.json": sorted} {
+		if err := os.WriteFile(filepath.Join(dir, name), append(b, '\n'), 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// sectionStateRead times recall plan on one state in several JSON
+// layouts, each against the naive floor reading the same file.
+func (h *harness) sectionStateRead(ctx context.Context) error {
+	size := slices.Max(h.cfg.planSizes)
+	h.emit("## State files in any layout\n\n")
+	h.emit(fmt.Sprintf("`recall plan -f from.yaml -state S` (ids_from, %s IDs) with one state of %s messages written in several valid JSON layouts, "+
+		"against `bench/naive` reading the same file. Goals (issue 10): any layout within 1.2× the floor, recall's own at most 0.5×.\n\n", count(size), count(size)))
+	dir, err := h.runDir("state-read")
+	if err != nil {
+		return err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	h.logf("state-read: generating fixtures for %s messages", count(size))
+	if out, err := h.command(ctx, self, genCommand, dir, strconv.Itoa(size), layoutsArg).CombinedOutput(); err != nil {
+		return fmt.Errorf("generating fixtures: %v\n%s", err, out)
+	}
+	t := &table{header: []string{"state layout", "state", "recall", "naive", "time ratio", "recall peak RSS", "naive peak RSS"}}
+	for _, l := range stateLayouts {
+		rec, err := h.repeat(ctx, "plan, "+l.file, func() (planRun, error) { return h.recallPlanState(ctx, dir, "from.yaml", l.file) })
+		if err != nil {
+			return err
+		}
+		nv, err := h.repeat(ctx, "naive, "+l.file, func() (planRun, error) { return h.naivePlanState(ctx, dir, "ids.txt", l.file) })
+		if err != nil {
+			return err
+		}
+		if rec.count != size/10 || nv.count != size/10 {
+			return fmt.Errorf("%s: recall found %d to cancel and naive %d; both should find %d", l.file, rec.count, nv.count, size/10)
+		}
+		t.add(l.label, fileSize(dir, l.file), fmtSecs(rec.res.wall), fmtSecs(nv.res.wall), ratio(rec.res.wall.Seconds(), nv.res.wall.Seconds()),
+			mib(rec.res.maxRSS), mib(nv.res.maxRSS))
+	}
+	h.emit(t.String())
+	if !h.cfg.keep {
+		_ = os.RemoveAll(dir)
+	}
+	return nil
+}
+
 // refusedError is recall declining a manifest by design (a size cap), as
 // opposed to failing.
 type refusedError struct {
@@ -487,9 +573,13 @@ func (h *harness) repeat(ctx context.Context, what string, f func() (planRun, er
 }
 
 func (h *harness) recallPlan(ctx context.Context, dir, manifest string) (planRun, error) {
+	return h.recallPlanState(ctx, dir, manifest, "state.json")
+}
+
+func (h *harness) recallPlanState(ctx context.Context, dir, manifest, stateFile string) (planRun, error) {
 	var out bytes.Buffer
 	logPath := filepath.Join(dir, "plan.log")
-	res, err := h.measure(ctx, []string{"NO_COLOR=1"}, dir, &out, logPath, h.recall, "plan", "-f", manifest, "-state", "state.json")
+	res, err := h.measure(ctx, []string{"NO_COLOR=1"}, dir, &out, logPath, h.recall, "plan", "-f", manifest, "-state", stateFile)
 	if err != nil {
 		return planRun{}, err
 	}
@@ -509,9 +599,13 @@ func (h *harness) recallPlan(ctx context.Context, dir, manifest string) (planRun
 }
 
 func (h *harness) naivePlan(ctx context.Context, dir, input string) (planRun, error) {
+	return h.naivePlanState(ctx, dir, input, "state.json")
+}
+
+func (h *harness) naivePlanState(ctx context.Context, dir, input, stateFile string) (planRun, error) {
 	var out bytes.Buffer
 	logPath := filepath.Join(dir, "naive.log")
-	res, err := h.measure(ctx, nil, dir, &out, logPath, h.naive, "state.json", input)
+	res, err := h.measure(ctx, nil, dir, &out, logPath, h.naive, stateFile, input)
 	if err != nil {
 		return planRun{}, err
 	}

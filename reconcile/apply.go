@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/internal/intern"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
 )
@@ -322,7 +323,7 @@ func apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopp
 		opts:    opts,
 		st:      st,
 		serial:  st.Serial,
-		interns: map[string]string{},
+		interns: intern.Table{},
 		groups:  map[string]*FailureGroup{},
 	}
 	r.counts.Total = len(plan.Changes)
@@ -349,7 +350,7 @@ type run struct {
 	serial    uint64 // serial after the last successful write
 	counts    Counts
 	start     time.Time
-	interns   map[string]string
+	interns   intern.Table
 	groups    map[string]*FailureGroup
 	groupSeq  []string // causes in first-seen order
 	errs      *multierror.Error
@@ -741,15 +742,7 @@ func (r *run) finish(ctx context.Context, w *writer) error {
 
 // intern returns one shared copy of s: a million records share a handful
 // of statuses and descriptions.
-func (r *run) intern(s string) string {
-	if v, ok := r.interns[s]; ok {
-		return v
-	}
-	if len(r.interns) < 1024 {
-		r.interns[s] = s
-	}
-	return s
-}
+func (r *run) intern(s string) string { return r.interns.String(s) }
 
 func (r *run) settle(s settled) {
 	c := &r.plan.Changes[s.idx]

@@ -74,7 +74,7 @@ func (e *LockFailedError) Unwrap() error { return e.Err }
 // result and errors otherwise; a state that could not be saved is a
 // *SaveError carrying it, for the caller to put elsewhere.
 func ApplyOperation(ctx context.Context, stopper Stopper, op Operation) (res *ApplyResult, err error) {
-	lock, err := op.Backend.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: op.LockTimeout})
+	lock, err := state.LockWithContext(ctx, op.Backend, state.LockRequest{Operation: "apply", Timeout: op.LockTimeout})
 	if err != nil {
 		return nil, &LockFailedError{Err: err}
 	}

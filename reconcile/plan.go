@@ -3,10 +3,8 @@
 package reconcile
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/bits"
 	"slices"
 	"strings"
 	"time"
@@ -407,7 +405,7 @@ func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 		if g.ScheduledAt == nil || g.Cancel == 0 || now.Before(Deadline(*g.ScheduledAt)) {
 			continue
 		}
-		which := fmt.Sprintf("some of its %s messages to cancel", commas(g.Cancel))
+		which := fmt.Sprintf("some of its %s messages to cancel", FormatCount(g.Cancel))
 		if g.Cancel == 1 {
 			which = "its 1 message to cancel"
 		}
@@ -429,18 +427,6 @@ func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 // scheduled time has not.
 func InEarlyWindow(scheduledAt, at time.Time) bool {
 	return !at.Before(Deadline(scheduledAt)) && at.Before(scheduledAt)
-}
-
-// commas formats n with thousands separators: 4997 → "4,997".
-func commas(n int) string {
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
 }
 
 // ago formats a positive duration the way people say it: "3h5m", "2d4h",
@@ -550,10 +536,18 @@ func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[str
 		}
 	}
 	if partial != nil {
-		in := manifestIDSet(m)
+		// Rare (IDs removed from a group still listed): a plain set.
+		in := map[msgid.ID]struct{}{}
+		for _, g := range m.Groups {
+			for _, id := range g.IDs {
+				in[id] = struct{}{}
+			}
+		}
 		for id, r := range msgs {
-			if a := partial[r.Group]; a != nil && !in.has(id) {
-				a.og.Sample = keepSmallest(a.og.Sample, id)
+			if a := partial[r.Group]; a != nil {
+				if _, listed := in[id]; !listed {
+					a.og.Sample = keepSmallest(a.og.Sample, id)
+				}
 			}
 		}
 	}
@@ -569,81 +563,6 @@ func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[str
 		return strings.Compare(a.Group, b.Group)
 	})
 	return out
-}
-
-// idSet is a set of message IDs: open addressing with linear probing,
-// at most half full, IDs stored in place. It is about three times as fast
-// to build as a map[msgid.ID]struct{} and half its size.
-type idSet struct {
-	slots   []msgid.ID
-	mask    uint64
-	hasZero bool // the zero ID marks empty slots, so it is kept apart
-}
-
-// newIDSet returns a set with room for n IDs.
-func newIDSet(n int) *idSet {
-	size := 16
-	for size < 2*n {
-		size <<= 1
-	}
-	return &idSet{slots: make([]msgid.ID, size), mask: uint64(size - 1)}
-}
-
-// manifestIDSet is the set of every ID of m.
-func manifestIDSet(m *manifest.Manifest) *idSet {
-	n := 0
-	for _, g := range m.Groups {
-		n += len(g.IDs)
-	}
-	s := newIDSet(n)
-	for _, g := range m.Groups {
-		for _, id := range g.IDs {
-			s.add(id)
-		}
-	}
-	return s
-}
-
-// idHash mixes all 16 bytes, so that IDs differing only in their last
-// bytes (or crafted ones) still spread over the table.
-func idHash(id *msgid.ID) uint64 {
-	a := binary.LittleEndian.Uint64(id[:8])
-	b := binary.LittleEndian.Uint64(id[8:])
-	hi, lo := bits.Mul64(a^0x9e3779b97f4a7c15, b^0xc2b2ae3d27d4eb4f)
-	return hi ^ lo
-}
-
-// add adds id and reports whether it was new. The set must have been
-// made with room for every ID added.
-func (s *idSet) add(id msgid.ID) bool {
-	if id == (msgid.ID{}) {
-		added := !s.hasZero
-		s.hasZero = true
-		return added
-	}
-	for i := idHash(&id) & s.mask; ; i = (i + 1) & s.mask {
-		switch s.slots[i] {
-		case id:
-			return false
-		case msgid.ID{}:
-			s.slots[i] = id
-			return true
-		}
-	}
-}
-
-func (s *idSet) has(id msgid.ID) bool {
-	if id == (msgid.ID{}) {
-		return s.hasZero
-	}
-	for i := idHash(&id) & s.mask; ; i = (i + 1) & s.mask {
-		switch s.slots[i] {
-		case id:
-			return true
-		case msgid.ID{}:
-			return false
-		}
-	}
 }
 
 // keepSmallest inserts id into the sorted sample, keeping at most

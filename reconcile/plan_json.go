@@ -1,20 +1,20 @@
 package reconcile
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
+	"strings"
 	"time"
 	"unicode/utf8"
 
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/state/local"
 )
 
 // changeJSON is a Change as saved plans spell it.
@@ -84,123 +84,59 @@ func clip(s string) string {
 	return s[:n] + "…"
 }
 
-// planHeader is a Plan without its changes; WritePlan marshals it with
-// encoding/json and streams the changes itself.
-type planHeader struct {
-	FormatVersion  int           `json:"format_version"`
-	RecallVersion  string        `json:"recall_version"`
-	CreatedAt      time.Time     `json:"created_at"`
-	State          StateRef      `json:"state"`
-	ManifestDigest string        `json:"manifest_digest"`
-	ManifestPaths  []string      `json:"manifest_paths,omitempty"`
-	Targets        []string      `json:"targets,omitempty"`
-	Summary        Summary       `json:"summary"`
-	Groups         []GroupPlan   `json:"groups"`
-	Warnings       []Warning     `json:"warnings,omitempty"`
-	Orphaned       []OrphanGroup `json:"orphaned,omitempty"`
-}
-
-// WritePlan writes p as a saved plan: indented JSON, one change per line,
-// the same bytes for the same plan. Changes are encoded without
-// reflection (a million-change plan is written in well under a second);
-// the rest of the document goes through encoding/json.
+// WritePlan writes p as a saved plan: encoding/json's indented form, except
+// that each change stays on one line (reviewable diffs), the same bytes for
+// the same plan.
 func WritePlan(w io.Writer, p *Plan) error {
-	h := planHeader{
-		FormatVersion:  p.FormatVersion,
-		RecallVersion:  p.RecallVersion,
-		CreatedAt:      p.CreatedAt.UTC(),
-		State:          p.State,
-		ManifestDigest: p.ManifestDigest,
-		ManifestPaths:  p.ManifestPaths,
-		Targets:        p.Targets,
-		Summary:        p.Summary,
-		Groups:         p.Groups,
-		Warnings:       p.Warnings,
-		Orphaned:       p.Orphaned,
+	for i := range p.Changes {
+		if a := p.Changes[i].Action; a != 0 && a != Cancel {
+			return fmt.Errorf("reconcile: change %d (%s) has action %s; a plan only cancels", i+1, p.Changes[i].ID, a)
+		}
 	}
+	h := *p
+	h.CreatedAt = p.CreatedAt.UTC()
 	if h.FormatVersion == 0 {
 		h.FormatVersion = PlanFormatVersion
 	}
 	if h.Groups == nil {
 		h.Groups = []GroupPlan{}
 	}
-	head, err := json.MarshalIndent(h, "", "  ")
-	if err != nil {
+	h.Changes = []Change{}
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(&h); err != nil {
 		return err
 	}
-	// Reopen the object to append "changes" as its last member.
-	head = bytes.TrimSuffix(bytes.TrimRight(head, "\n"), []byte("\n}"))
-
-	bw := bufio.NewWriterSize(w, 64<<10)
-	bw.Write(head)
-	if len(p.Changes) == 0 {
-		bw.WriteString(",\n  \"changes\": []\n}\n")
-		return bw.Flush()
+	// changes is the last member: open its empty array and add the changes
+	// one a line, each as json.Marshal words it.
+	const empty = "[]\n}\n"
+	if len(p.Changes) == 0 || !bytes.HasSuffix(buf.Bytes(), []byte(empty)) {
+		_, err := w.Write(buf.Bytes())
+		return err
 	}
-	bw.WriteString(",\n  \"changes\": [\n")
-
-	// Everything after the ID depends only on the change's group fields,
-	// so it is encoded once per run of changes that share them.
-	var (
-		tail     []byte
-		lastG    string
-		lastR    string
-		lastS    *time.Time
-		haveTail bool
-		line     = make([]byte, 0, 256)
-	)
+	buf.Truncate(buf.Len() - len(empty))
+	buf.WriteString("[\n")
+	line := json.NewEncoder(&buf)
 	for i := range p.Changes {
-		c := &p.Changes[i]
-		if c.Action != 0 && c.Action != Cancel {
-			return fmt.Errorf("reconcile: change %d (%s) has action %s; a plan only cancels", i+1, c.ID, c.Action)
-		}
-		if !haveTail || c.Group != lastG || c.Reason != lastR || !sameTime(c.ScheduledAt, lastS) {
-			cj := changeJSON{Action: "cancel", Group: c.Group, Reason: c.Reason, ScheduledAt: c.ScheduledAt}
-			b, err := json.Marshal(cj)
-			if err != nil {
-				return err
-			}
-			// b is {"id":"","action":...}; keep what follows the ID.
-			tail = append(tail[:0], `",`...)
-			tail = append(tail, b[len(`{"id":"",`):]...)
-			lastG, lastR, lastS, haveTail = c.Group, c.Reason, c.ScheduledAt, true
-		}
-		line = append(line[:0], `    {"id":"`...)
-		line, _ = c.ID.AppendText(line)
-		line = append(line, tail...)
-		if i < len(p.Changes)-1 {
-			line = append(line, ',')
-		}
-		line = append(line, '\n')
-		if _, err := bw.Write(line); err != nil {
+		buf.WriteString("    ")
+		if err := line.Encode(p.Changes[i]); err != nil {
 			return err
 		}
+		if i < len(p.Changes)-1 {
+			buf.Truncate(buf.Len() - 1)
+			buf.WriteString(",\n")
+		}
+		if buf.Len() > 64<<10 {
+			if _, err := w.Write(buf.Bytes()); err != nil {
+				return err
+			}
+			buf.Reset()
+		}
 	}
-	bw.WriteString("  ]\n}\n")
-	return bw.Flush()
-}
-
-func sameTime(a, b *time.Time) bool {
-	if a == nil || b == nil {
-		return a == b
-	}
-	return a == b || a.Equal(*b)
-}
-
-// planDoc is the saved plan as read.
-type planDoc struct {
-	FormatVersion  *int            `json:"format_version"`
-	RecallVersion  string          `json:"recall_version"`
-	CreatedAt      time.Time       `json:"created_at"`
-	State          StateRef        `json:"state"`
-	ManifestDigest string          `json:"manifest_digest"`
-	ManifestPaths  []string        `json:"manifest_paths"`
-	Targets        []string        `json:"targets"`
-	Summary        Summary         `json:"summary"`
-	Groups         []GroupPlan     `json:"groups"`
-	Warnings       []Warning       `json:"warnings"`
-	Orphaned       []OrphanGroup   `json:"orphaned"`
-	Changes        json.RawMessage `json:"changes"`
+	buf.WriteString("  ]\n}\n")
+	_, err := w.Write(buf.Bytes())
+	return err
 }
 
 // PlanFormatError is returned by ReadPlan for a plan written by a newer
@@ -232,24 +168,47 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading the plan: %w", err)
 	}
-	d, changes, err := decodePlan(data)
-	if err != nil {
-		return nil, err
+	// The Plan, with the two fields it must check before taking them:
+	// whether format_version is there at all, and each change's fields
+	// as written (so that an error can say which change is wrong).
+	var d struct {
+		Plan
+		FormatVersion *int          `json:"format_version"`
+		Changes       *[]changeJSON `json:"changes"`
 	}
-	p := &Plan{
-		FormatVersion:  *d.FormatVersion,
-		RecallVersion:  d.RecallVersion,
-		CreatedAt:      d.CreatedAt.UTC(),
-		State:          d.State,
-		ManifestDigest: d.ManifestDigest,
-		ManifestPaths:  d.ManifestPaths,
-		Targets:        d.Targets,
-		Summary:        d.Summary,
-		Groups:         d.Groups,
-		Warnings:       d.Warnings,
-		Orphaned:       d.Orphaned,
-		Changes:        changes,
+	dec := json.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&d); err != nil {
+		if errors.Is(err, io.EOF) {
+			return nil, malformed("the file is empty")
+		}
+		var se *json.SyntaxError
+		if errors.As(err, &se) {
+			return nil, malformed("not valid JSON (at byte %d: %v)", se.Offset, err)
+		}
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			// te.Field is a path through d, which embeds the Plan.
+			field := strings.TrimPrefix(te.Field, "Plan.")
+			return nil, malformed("field %q holds a JSON %s, which is the wrong type", field, te.Value)
+		}
+		return nil, malformed("%v", err)
 	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, malformed("unexpected data after the plan's JSON object")
+	}
+	switch {
+	case d.FormatVersion == nil:
+		return nil, malformed("no format_version: this is not a recall plan")
+	case *d.FormatVersion > PlanFormatVersion:
+		return nil, &PlanFormatError{Version: *d.FormatVersion}
+	case *d.FormatVersion < 1:
+		return nil, malformed("format_version %d is not valid", *d.FormatVersion)
+	case d.Changes == nil || *d.Changes == nil:
+		return nil, malformed("no changes list: this is not a recall plan")
+	}
+	p := &d.Plan
+	p.FormatVersion = *d.FormatVersion
+	p.CreatedAt = p.CreatedAt.UTC()
 	if p.State.Lineage == "" && p.State.Serial != 0 {
 		return nil, malformed("state serial %d without a lineage", p.State.Serial)
 	}
@@ -266,18 +225,24 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 		}
 		groups[g.Name] = g
 	}
-	seen := newIDSet(len(p.Changes))
+	cjs := *d.Changes
+	p.Changes = make([]Change, len(cjs))
+	seen := make(map[msgid.ID]struct{}, len(cjs))
 	perGroup := make(map[string]int, len(p.Groups))
 	var (
 		lastName string
 		lastG    *GroupPlan
 	)
-	for i := range p.Changes {
-		c := &p.Changes[i]
-		if !seen.add(c.ID) {
-			first := slices.IndexFunc(p.Changes, func(o Change) bool { return o.ID == c.ID })
+	for i := range cjs {
+		c, err := cjs[i].change()
+		if err != nil {
+			return nil, malformed("change %d: %v", i+1, err)
+		}
+		if _, dup := seen[c.ID]; dup {
+			first := slices.IndexFunc(p.Changes[:i], func(o Change) bool { return o.ID == c.ID })
 			return nil, malformed("change %d: id %s is already change %d", i+1, c.ID, first+1)
 		}
+		seen[c.ID] = struct{}{}
 		if len(groups) > 0 {
 			if lastG == nil || c.Group != lastName {
 				g, ok := groups[c.Group]
@@ -288,6 +253,7 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 			}
 			c.Group, c.Reason, c.ScheduledAt = lastG.Name, lastG.Reason, lastG.ScheduledAt
 		}
+		p.Changes[i] = c
 		perGroup[c.Group]++
 	}
 	if p.Summary.Cancel != len(p.Changes) {
@@ -306,201 +272,11 @@ func ReadPlan(r io.Reader) (*Plan, error) {
 	return p, nil
 }
 
-// planChangesSep is what WritePlan writes before the changes array, the
-// document's last member. A JSON string cannot hold a raw newline, so this
-// can only be structure.
-const planChangesSep = ",\n  \"changes\": "
-
-// decodePlan decodes a saved plan. A plan in WritePlan's layout is split
-// before its changes: encoding/json decodes the small head, and the
-// changes are parsed directly (a million changes in a fraction of a
-// second). Anything else is decoded by encoding/json whole.
-func decodePlan(data []byte) (*planDoc, []Change, error) {
-	if i := bytes.Index(data, []byte(planChangesSep)); i > 0 {
-		rest := bytes.TrimRight(data[i+len(planChangesSep):], " \t\r\n")
-		if len(rest) > 0 && rest[len(rest)-1] == '}' {
-			head := make([]byte, i+1)
-			copy(head, data[:i])
-			head[i] = '}'
-			var d planDoc
-			if json.Unmarshal(head, &d) == nil && d.Changes == nil {
-				if err := checkPlanVersion(&d); err != nil {
-					return nil, nil, err
-				}
-				if cs, ok := parseChangesFast(rest[:len(rest)-1]); ok {
-					return &d, cs, nil
-				}
-			}
-		}
+func sameTime(a, b *time.Time) bool {
+	if a == nil || b == nil {
+		return a == b
 	}
-
-	var d planDoc
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&d); err != nil {
-		if errors.Is(err, io.EOF) {
-			return nil, nil, malformed("the file is empty")
-		}
-		var se *json.SyntaxError
-		if errors.As(err, &se) {
-			return nil, nil, malformed("not valid JSON (at byte %d: %v)", se.Offset, err)
-		}
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, nil, malformed("field %q holds a JSON %s, which is the wrong type", te.Field, te.Value)
-		}
-		return nil, nil, malformed("%v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, nil, malformed("unexpected data after the plan's JSON object")
-	}
-	if err := checkPlanVersion(&d); err != nil {
-		return nil, nil, err
-	}
-	if len(d.Changes) == 0 || string(d.Changes) == "null" {
-		return nil, nil, malformed("no changes list: this is not a recall plan")
-	}
-	changes, err := decodeChanges(d.Changes)
-	if err != nil {
-		return nil, nil, err
-	}
-	return &d, changes, nil
-}
-
-func checkPlanVersion(d *planDoc) error {
-	if d.FormatVersion == nil {
-		return malformed("no format_version: this is not a recall plan")
-	}
-	switch v := *d.FormatVersion; {
-	case v > PlanFormatVersion:
-		return &PlanFormatError{Version: v}
-	case v < 1:
-		return malformed("format_version %d is not valid", v)
-	}
-	return nil
-}
-
-// decodeChanges decodes a saved plan's changes array. The layout WritePlan
-// writes (one change a line, id first, runs of changes with the same group
-// fields) is parsed directly, decoding each run's group fields once; any
-// other layout, and any change that does not check out, goes through
-// encoding/json, which also words the errors.
-func decodeChanges(raw []byte) ([]Change, error) {
-	if cs, ok := parseChangesFast(raw); ok {
-		return cs, nil
-	}
-	var cjs []changeJSON
-	if err := json.Unmarshal(raw, &cjs); err != nil {
-		var te *json.UnmarshalTypeError
-		if errors.As(err, &te) {
-			return nil, malformed("changes: field %q holds a JSON %s, which is the wrong type", te.Field, te.Value)
-		}
-		return nil, malformed("changes: %v", err)
-	}
-	cs := make([]Change, len(cjs))
-	for i := range cjs {
-		c, err := cjs[i].change()
-		if err != nil {
-			return nil, malformed("change %d: %v", i+1, err)
-		}
-		cs[i] = c
-	}
-	return cs, nil
-}
-
-// parseChangesFast parses raw, a syntactically valid JSON value, when it
-// is an array of changes as WritePlan writes them; ok is false otherwise.
-func parseChangesFast(raw []byte) (cs []Change, ok bool) {
-	const prefix = `{"id":"`
-	p := skipSpace(raw, 0)
-	if p >= len(raw) || raw[p] != '[' {
-		return nil, false
-	}
-	p = skipSpace(raw, p+1)
-	if p < len(raw) && raw[p] == ']' {
-		return []Change{}, skipSpace(raw, p+1) == len(raw)
-	}
-	cs = make([]Change, 0, bytes.Count(raw, []byte(prefix)))
-	var lastTail []byte
-	var tmpl Change
-	for {
-		if !bytes.HasPrefix(raw[p:], []byte(prefix)) || len(raw)-p < len(prefix)+msgid.Len+2 {
-			return nil, false
-		}
-		p += len(prefix)
-		id, valid := msgid.ParseBytes(raw[p : p+msgid.Len])
-		if !valid {
-			return nil, false
-		}
-		p += msgid.Len
-		if raw[p] != '"' || raw[p+1] != ',' {
-			return nil, false
-		}
-		p += 2
-		// The tail: the object's other members, up to its closing brace.
-		t := p
-		depth := 0
-	scan:
-		for ; p < len(raw); p++ {
-			switch raw[p] {
-			case '"':
-				for p++; p < len(raw) && raw[p] != '"'; p++ {
-					if raw[p] == '\\' {
-						p++
-					}
-				}
-			case '{', '[':
-				depth++
-			case ']':
-				depth--
-			case '}':
-				if depth == 0 {
-					break scan
-				}
-				depth--
-			}
-		}
-		if p >= len(raw) {
-			return nil, false
-		}
-		tail := raw[t:p]
-		p++
-		if lastTail == nil || !bytes.Equal(tail, lastTail) {
-			var cj changeJSON
-			obj := make([]byte, 0, len(tail)+2)
-			obj = append(append(append(obj, '{'), tail...), '}')
-			if err := json.Unmarshal(obj, &cj); err != nil || cj.ID != "" || cj.Action != "cancel" || !manifest.ValidGroupName(cj.Group) {
-				return nil, false
-			}
-			tmpl = Change{Action: Cancel, Group: cj.Group, Reason: cj.Reason}
-			if cj.ScheduledAt != nil {
-				at := cj.ScheduledAt.UTC()
-				tmpl.ScheduledAt = &at
-			}
-			lastTail = tail
-		}
-		c := tmpl
-		c.ID = id
-		cs = append(cs, c)
-		p = skipSpace(raw, p)
-		if p >= len(raw) {
-			return nil, false
-		}
-		switch raw[p] {
-		case ',':
-			p = skipSpace(raw, p+1)
-		case ']':
-			return cs, skipSpace(raw, p+1) == len(raw)
-		default:
-			return nil, false
-		}
-	}
-}
-
-func skipSpace(b []byte, p int) int {
-	for p < len(b) && (b[p] == ' ' || b[p] == '\n' || b[p] == '\t' || b[p] == '\r') {
-		p++
-	}
-	return p
+	return a == b || a.Equal(*b)
 }
 
 // groupsFromChanges rebuilds the group list of a plan that has none (a
@@ -543,39 +319,9 @@ func ReadPlanFile(path string) (*Plan, error) {
 	return p, nil
 }
 
-// WritePlanFile saves p at path atomically: a temporary file in the same
-// directory, fsync, rename. A failed write leaves any earlier file intact.
-func WritePlanFile(path string, p *Plan) (err error) {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err = WritePlan(f, p); err != nil {
-		return err
-	}
-	if err = f.Sync(); err != nil {
-		return err
-	}
-	if err = f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err = f.Close(); err != nil {
-		return err
-	}
-	if err = os.Rename(tmp, path); err != nil {
-		return err
-	}
-	if d, derr := os.Open(dir); derr == nil {
-		d.Sync()
-		d.Close()
-	}
-	return nil
+// WritePlanFile saves p at path atomically, as the state file is saved: a
+// temporary file in the same directory, fsync, rename, fsync of the
+// directory. A failed write leaves any earlier file intact.
+func WritePlanFile(path string, p *Plan) error {
+	return local.WriteFileAtomic(path, func(w io.Writer) error { return WritePlan(w, p) })
 }

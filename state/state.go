@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math/rand/v2"
 	"os"
 	"os/user"
 	"time"
@@ -177,10 +178,11 @@ type Backend interface {
 	// lineage and serial beforehand; Replace does not.
 	Replace(ctx context.Context, s *State) error
 
-	// Lock takes the state's lock for an operation, waiting up to
-	// req.Timeout, and returns a Lock to release it. The backend fills in
-	// the LockInfo (ID, who, version, created, path). If another process
-	// holds the lock, the error is a *LockError naming the holder.
+	// Lock tries once to take the state's lock for an operation and
+	// returns a Lock to release it. The backend fills in the LockInfo (ID,
+	// who, version, created, path). If another process holds the lock, the
+	// error is a *LockError naming the holder. Lock does not wait:
+	// LockWithContext does, for every backend.
 	Lock(ctx context.Context, req LockRequest) (Lock, error)
 
 	// ForceUnlock removes a lock left behind, given its ID. Backends whose
@@ -197,8 +199,8 @@ type Backend interface {
 type LockRequest struct {
 	// Operation names what the holder does: "apply", "state rm", ….
 	Operation string
-	// Timeout is how long to wait for a lock held by someone else; 0
-	// fails at once.
+	// Timeout is how long LockWithContext waits for a lock held by
+	// someone else; 0 fails at once.
 	Timeout time.Duration
 }
 
@@ -266,6 +268,57 @@ func (e *LockError) Error() string {
 }
 
 func (e *LockError) Unwrap() error { return e.Err }
+
+// Lock backoff: the first retry comes quickly, later ones at most once a
+// second, with jitter so that several waiters do not poll in step.
+const (
+	lockMinBackoff = 20 * time.Millisecond
+	lockMaxBackoff = time.Second
+)
+
+// LockWithContext takes b's lock for req, waiting for it as long as
+// req.Timeout allows (Terraform's statemgr.LockWithContext): while another
+// process holds it (b.Lock returns a *LockError), it tries again with
+// capped exponential backoff and jitter, until the lock is taken,
+// req.Timeout has passed or ctx ends. It then returns the last *LockError,
+// which names the holder and, in Err, why the wait ended. Any other error
+// from b.Lock ends the wait at once.
+func LockWithContext(ctx context.Context, b Backend, req LockRequest) (Lock, error) {
+	deadline := time.Now().Add(req.Timeout)
+	backoff := lockMinBackoff
+	for {
+		l, err := b.Lock(ctx, req)
+		var le *LockError
+		if err == nil || !errors.As(err, &le) {
+			return l, err
+		}
+		wait := time.Until(deadline)
+		if wait <= 0 {
+			if req.Timeout > 0 {
+				le.Err = joinCause(le.Err, fmt.Errorf("gave up after waiting %s", req.Timeout))
+			}
+			return nil, err
+		}
+		// Jitter over [backoff/2, backoff).
+		t := time.NewTimer(min(backoff/2+rand.N(backoff/2), wait))
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			le.Err = joinCause(le.Err, ctx.Err())
+			return nil, err
+		case <-t.C:
+		}
+		backoff = min(2*backoff, lockMaxBackoff)
+	}
+}
+
+// joinCause adds err to a LockError's cause, keeping err for errors.Is.
+func joinCause(cause, err error) error {
+	if cause == nil {
+		return err
+	}
+	return fmt.Errorf("%v; %w", cause, err)
+}
 
 // ErrLockLost is wrapped by a backend's errors when its lock was taken away
 // while held (force-unlock, or the lock's connection to a remote backend

@@ -194,7 +194,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	lock := state.Lock(nil)
 	if !dryRun {
 		// A dry run reads, as 'state list' does, without the lock.
-		if lock, err = b.Lock(ctx, state.LockRequest{Operation: "state rm", Timeout: lockTimeout}); err != nil {
+		if lock, err = state.LockWithContext(ctx, b, state.LockRequest{Operation: "state rm", Timeout: lockTimeout}); err != nil {
 			return lockError(err, lockTimeout)
 		}
 		defer lock.Unlock()

@@ -126,7 +126,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	lock, err := b.Lock(ctx, state.LockRequest{Operation: "state push", Timeout: lockTimeout})
+	lock, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: "state push", Timeout: lockTimeout})
 	if err != nil {
 		return lockError(err, lockTimeout)
 	}

@@ -1,6 +1,7 @@
 package local
 
 import (
+	"bufio"
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
@@ -251,4 +252,20 @@ func randomSuffix() string {
 	var b [6]byte
 	rand.Read(b[:])
 	return hex.EncodeToString(b[:])
+}
+
+// WriteFileAtomic replaces path with what write writes, as the state file
+// is replaced (temporary file in the same directory, fsync, rename, fsync
+// of the directory; a symbolic link at path is kept), without a backup.
+// A failed write leaves any earlier file intact. Saved plans are written
+// with it.
+func WriteFileAtomic(path string, write func(io.Writer) error) error {
+	_, _, err := writeAtomic(path, false, func(w *fileWriter) error {
+		bw := bufio.NewWriterSize(w, 64<<10)
+		if err := write(bw); err != nil {
+			return err
+		}
+		return bw.Flush()
+	})
+	return err
 }

@@ -1,6 +1,7 @@
 package local_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -145,4 +146,50 @@ func BenchmarkWriteFile1M(b *testing.B) {
 	if fi, err := os.Stat(path); err == nil {
 		b.SetBytes(fi.Size())
 	}
+}
+
+// BenchmarkReadLayouts1M reads a 1,000,000-message state in recall's own
+// layout, re-laid out as `jq .` (pretty, two-space indent, one member a
+// line) and `jq -c` (compact) would, and, as the floor, with plain
+// encoding/json into a map (bench/naive's reader).
+func BenchmarkReadLayouts1M(b *testing.B) {
+	path := largeFile(b, 1_000_000)
+	own, err := os.ReadFile(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var v any
+	if err := json.Unmarshal(own, &v); err != nil {
+		b.Fatal(err)
+	}
+	pretty, _ := json.MarshalIndent(v, "", "  ")
+	compact, _ := json.Marshal(v)
+	v = nil
+	for _, l := range []struct {
+		name string
+		data []byte
+	}{{"own", own}, {"pretty", pretty}, {"compact", compact}} {
+		b.Run(l.name, func(b *testing.B) {
+			b.SetBytes(int64(len(l.data)))
+			for b.Loop() {
+				s, err := local.Decode(bytes.NewReader(l.data), "s.json")
+				if err != nil || len(s.Messages) != 1_000_000 {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	b.Run("naive", func(b *testing.B) {
+		type record struct {
+			Outcome, Status, Description, Group, At string
+		}
+		for b.Loop() {
+			var st struct {
+				Messages map[string]record `json:"messages"`
+			}
+			if err := json.NewDecoder(bytes.NewReader(own)).Decode(&st); err != nil || len(st.Messages) != 1_000_000 {
+				b.Fatal(err)
+			}
+		}
+	})
 }

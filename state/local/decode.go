@@ -13,6 +13,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/recallhq/recall/internal/intern"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
 )
@@ -90,7 +91,13 @@ func decode(r io.ReadSeeker, size int64, name string) (decoded, error) {
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return decoded{}, fmt.Errorf("reading state %s: %w", name, err)
 	}
-	data, err := io.ReadAll(r)
+	var data []byte
+	if size >= 0 {
+		data = make([]byte, size) // no growing copies of a large file
+		_, err = io.ReadFull(r, data)
+	} else {
+		data, err = io.ReadAll(r)
+	}
 	if err != nil {
 		return decoded{}, fmt.Errorf("reading state %s: %w", name, err)
 	}
@@ -101,23 +108,8 @@ func decode(r io.ReadSeeker, size int64, name string) (decoded, error) {
 	return decoded{st: st, ids: sortedIDs(st.Messages)}, nil
 }
 
-// interner returns one string for equal byte slices: a million records
-// share a handful of statuses, descriptions and groups.
-type interner map[string]string
-
-// maxInterned bounds the table for files whose strings are all different.
-const maxInterned = 1 << 14
-
-func (in interner) get(b []byte) string {
-	if s, ok := in[string(b)]; ok {
-		return s
-	}
-	s := string(b)
-	if len(in) < maxInterned {
-		in[s] = s
-	}
-	return s
-}
+// interner shares the records' repeated strings.
+type interner = intern.Table
 
 // fast reads the canonical layout (as Encode writes it) line by line.
 type fast struct {
@@ -384,7 +376,7 @@ func (d *fast) str(b []byte) (string, int, error) {
 					d.canonical = false
 				}
 			}
-			return d.intern.get(b[:i]), i + 1, nil
+			return d.intern.Bytes(b[:i]), i + 1, nil
 		case c == '\\':
 			return d.escaped(b, i)
 		case c < 0x20:
@@ -410,7 +402,7 @@ func (d *fast) escaped(b []byte, i int) (string, int, error) {
 			if string(appendString(nil, s)) != "\""+string(b[:n]) {
 				d.canonical = false
 			}
-			return d.intern.get([]byte(s)), n, nil
+			return d.intern.String(s), n, nil
 		}
 		i++
 	}
@@ -600,8 +592,12 @@ type strict struct {
 	data   []byte
 	name   string
 	dec    *json.Decoder
+	base   int64 // where in data dec started
 	intern interner
 }
+
+// off is the decoder's offset in data.
+func (s *strict) off() int64 { return s.base + s.dec.InputOffset() }
 
 // next returns the offset of the first token at or after off, skipping
 // whitespace and separators: the decoder's InputOffset is the end of the
@@ -631,14 +627,14 @@ func (s *strict) errAt(off int64, format string, args ...any) error {
 
 // jsonErr turns a decoding error into a corruptError at its offset.
 func (s *strict) jsonErr(err error, what string) error {
-	off := s.dec.InputOffset()
+	off := s.off()
 	var se *json.SyntaxError
 	var te *json.UnmarshalTypeError
 	switch {
 	case errors.As(err, &se):
-		off = se.Offset
+		off = s.base + se.Offset
 	case errors.As(err, &te):
-		off = te.Offset
+		off = s.base + te.Offset
 	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		return s.errAt(int64(len(s.data)), "unexpected end of file in %s", what)
 	}
@@ -652,8 +648,12 @@ func (s *strict) jsonErr(err error, what string) error {
 // decodeStrict reads data with encoding/json: any whitespace and key order,
 // but no unknown or duplicate keys, no trailing data, every value checked.
 func decodeStrict(data []byte, name string) (*state.State, error) {
-	// The format version comes first: a newer file may be laid out in
-	// ways this reader would call corrupt.
+	st, err := readStrict(data, name)
+	if err == nil {
+		return st, nil
+	}
+	// A newer format may be laid out in ways this reader calls corrupt:
+	// then the version is what to report.
 	var head struct {
 		FormatVersion json.RawMessage `json:"format_version"`
 	}
@@ -667,9 +667,13 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 			return nil, &state.FormatError{Location: name, Version: fv}
 		}
 	}
+	return nil, err
+}
 
+func readStrict(data []byte, name string) (*state.State, error) {
 	s := &strict{data: data, name: name, dec: json.NewDecoder(bytes.NewReader(data)), intern: interner{}}
 	s.dec.UseNumber()
+	s.dec.DisallowUnknownFields() // for the messages, read in one call
 	st := &state.State{}
 	tok, err := s.dec.Token()
 	if err != nil {
@@ -683,7 +687,7 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 	}
 	seen := map[string]bool{}
 	for s.dec.More() {
-		off := s.dec.InputOffset()
+		off := s.off()
 		tok, err := s.dec.Token()
 		if err != nil {
 			return nil, s.jsonErr(err, "state")
@@ -730,7 +734,7 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 			return nil, s.errAt(keyOff, "unknown key %q (want format_version, lineage, serial, recall_version, messages)", key)
 		}
 	}
-	closing := s.next(s.dec.InputOffset())
+	closing := s.next(s.off())
 	if _, err := s.dec.Token(); err != nil { // the closing brace
 		return nil, s.jsonErr(err, "state")
 	}
@@ -740,13 +744,13 @@ func decodeStrict(data []byte, name string) (*state.State, error) {
 		}
 	}
 	if _, err := s.dec.Token(); err != io.EOF {
-		return nil, s.errAt(s.next(s.dec.InputOffset()), "data after the end of the state object")
+		return nil, s.errAt(s.next(s.off()), "data after the end of the state object")
 	}
 	return st, nil
 }
 
 func (s *strict) number(key string) (json.Number, error) {
-	off := s.next(s.dec.InputOffset())
+	off := s.next(s.off())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return "", s.jsonErr(err, key)
@@ -759,7 +763,7 @@ func (s *strict) number(key string) (json.Number, error) {
 }
 
 func (s *strict) string(key string) (string, error) {
-	off := s.next(s.dec.InputOffset())
+	off := s.next(s.off())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return "", s.jsonErr(err, key)
@@ -771,8 +775,59 @@ func (s *strict) string(key string) (string, error) {
 	return v, nil
 }
 
+// messages reads the messages object with one encoding/json call, as fast
+// as plain encoding/json into a map, straight into the state's map
+// (encoding/json matches the members outcome, status, description, group
+// and at to Record's fields; msgid.ID and state.Outcome parse themselves).
+// Whatever it refuses, and a file where it cannot rule out a key given
+// twice, is read again by explainMessages, which says what is wrong and on
+// which line.
 func (s *strict) messages() (map[msgid.ID]state.Record, error) {
-	off := s.next(s.dec.InputOffset())
+	start := s.next(s.off())
+	var m map[msgid.ID]state.Record
+	if err := s.dec.Decode(&m); err != nil || m == nil {
+		return s.explainMessages(start, err)
+	}
+	// Each record is one flat object: as many '{' as records plus the
+	// messages object means no ID was given twice (a '{' inside a string
+	// only sends the file to the careful reader).
+	if bytes.Count(s.data[start:s.off()], []byte{'{'}) != len(m)+1 {
+		return s.explainMessages(start, nil)
+	}
+	for id, r := range m {
+		if !r.Outcome.Valid() || r.At.IsZero() {
+			return s.explainMessages(start, nil)
+		}
+		r.Status = s.intern.String(r.Status)
+		r.Description = s.intern.String(r.Description)
+		r.Group = s.intern.String(r.Group)
+		r.At = r.At.UTC().Truncate(time.Second)
+		m[id] = r
+	}
+	return m, nil
+}
+
+// explainMessages reads the messages object starting at data[start] one
+// member at a time, in file order, and returns the first thing wrong with
+// it, at its line. It is slow and only runs when messages refused the
+// file (err is what encoding/json said, if anything) or could not rule out
+// a duplicate key; a file it finds nothing wrong with is returned read.
+func (s *strict) explainMessages(start int64, err error) (map[msgid.ID]state.Record, error) {
+	outer, base := s.dec, s.base
+	s.dec, s.base = json.NewDecoder(bytes.NewReader(s.data[start:])), start
+	s.dec.UseNumber()
+	defer func() { s.dec, s.base = outer, base }()
+	m, xerr := s.walkMessages()
+	if xerr == nil && err != nil {
+		s.dec, s.base = outer, base
+		return nil, s.jsonErr(err, "messages")
+	}
+	return m, xerr
+}
+
+// walkMessages is explainMessages' reader.
+func (s *strict) walkMessages() (map[msgid.ID]state.Record, error) {
+	off := s.next(s.off())
 	tok, err := s.dec.Token()
 	if err != nil {
 		return nil, s.jsonErr(err, "messages")
@@ -783,7 +838,7 @@ func (s *strict) messages() (map[msgid.ID]state.Record, error) {
 	m := map[msgid.ID]state.Record{}
 	where := map[msgid.ID]int64{}
 	for s.dec.More() {
-		off := s.dec.InputOffset()
+		off := s.off()
 		tok, err := s.dec.Token()
 		if err != nil {
 			return nil, s.jsonErr(err, "messages")
@@ -844,9 +899,9 @@ func (s *strict) record(jr jsonRecord) (state.Record, error) {
 		return r, fmt.Errorf("at %q is not an RFC 3339 time such as 2026-11-27T10:00:00Z", truncate(*jr.At, 40))
 	}
 	r.Outcome = o
-	r.Status = s.intern.get([]byte(jr.Status))
-	r.Description = s.intern.get([]byte(jr.Description))
-	r.Group = s.intern.get([]byte(jr.Group))
+	r.Status = s.intern.Bytes([]byte(jr.Status))
+	r.Description = s.intern.Bytes([]byte(jr.Description))
+	r.Group = s.intern.Bytes([]byte(jr.Group))
 	r.At = at.UTC().Truncate(time.Second)
 	return r, nil
 }

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -20,92 +19,52 @@ import (
 	"github.com/recallhq/recall/state"
 )
 
-// Lock backoff: the first retry comes quickly, later ones at most once a
-// second, with jitter so that several waiters do not poll in step.
-const (
-	lockMinBackoff = 20 * time.Millisecond
-	lockMaxBackoff = time.Second
-)
-
-// Lock takes the state's lock: an exclusive flock(2) on LockPath(), which
-// holds the LockInfo as JSON for others to read. It polls, with backoff,
-// until req.Timeout has passed or ctx ends. The operating system drops the
-// lock when the holder exits, however it exits; a lock file left behind by
-// a killed holder is simply taken over.
+// Lock tries once to take the state's lock: an exclusive flock(2) on
+// LockPath(), which holds the LockInfo as JSON for others to read. A lock
+// held by another process gives a *state.LockError naming it;
+// state.LockWithContext waits. The operating system drops the lock when
+// the holder exits, however it exits; a lock file left behind by a killed
+// holder is simply taken over.
 func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("locking state %s: %w", b.path, err)
+	}
+	lockPath := b.LockPath()
+	f, holder, err := tryLock(lockPath)
+	if err != nil {
+		if dir := filepath.Dir(lockPath); errors.Is(err, fs.ErrNotExist) && !dirExists(dir) {
+			return nil, &MissingDirError{Path: b.path, Dir: dir, Err: err}
+		}
+		return nil, fmt.Errorf("locking state %s: %w", b.path, err)
+	}
+	if f == nil {
+		return nil, holder
+	}
 	info := state.LockInfo{
 		ID:        uuid.NewString(),
 		Operation: req.Operation,
 		Who:       state.Who(),
 		Version:   version.Version,
 		Path:      b.path,
+		Created:   time.Now().UTC().Truncate(time.Second),
 	}
-	deadline := time.Now().Add(req.Timeout)
-	backoff := lockMinBackoff
-	lockPath := b.LockPath()
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
-		}
-		f, holder, err := tryLock(lockPath)
-		if err != nil {
-			if dir := filepath.Dir(lockPath); errors.Is(err, fs.ErrNotExist) && !dirExists(dir) {
-				return nil, &MissingDirError{Path: b.path, Dir: dir, Err: err}
-			}
-			return nil, fmt.Errorf("locking state %s: %w", b.path, err)
-		}
-		if f != nil {
-			// Since when it is held, not since when it was asked for:
-			// the wait for another holder may have been long.
-			info.Created = time.Now().UTC().Truncate(time.Second)
-			if err := writeInfo(f, info); err != nil {
-				unlockFile(f, lockPath)
-				return nil, fmt.Errorf("locking state %s: writing %s: %w", b.path, lockPath, err)
-			}
-			// A state named through a link is written beside its target,
-			// and its backup beside the link: both places may hold temps.
-			target := strings.TrimSuffix(lockPath, LockSuffix)
-			removeStaleTemps(target)
-			if target != b.path {
-				removeStaleTemps(b.path)
-			}
-			return &fileLock{f: f, path: lockPath, info: info}, nil
-		}
-		wait := time.Until(deadline)
-		if wait <= 0 {
-			if req.Timeout > 0 {
-				holder.Err = joinCause(holder.Err, fmt.Errorf("gave up after waiting %s", req.Timeout))
-			}
-			return nil, holder
-		}
-		// Jitter over [backoff/2, backoff).
-		d := backoff/2 + rand.N(backoff/2)
-		if d > wait {
-			d = wait
-		}
-		t := time.NewTimer(d)
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			holder.Err = joinCause(holder.Err, ctx.Err())
-			return nil, holder
-		case <-t.C:
-		}
-		backoff = min(2*backoff, lockMaxBackoff)
+	if err := writeInfo(f, info); err != nil {
+		unlockFile(f, lockPath)
+		return nil, fmt.Errorf("locking state %s: writing %s: %w", b.path, lockPath, err)
 	}
+	// A state named through a link is written beside its target, and its
+	// backup beside the link: both places may hold temps.
+	target := strings.TrimSuffix(lockPath, LockSuffix)
+	removeStaleTemps(target)
+	if target != b.path {
+		removeStaleTemps(b.path)
+	}
+	return &fileLock{f: f, path: lockPath, info: info}, nil
 }
 
 // lockOpenedHook, when set by a test, runs between opening the lock file
 // and locking it: where another process's Unlock can come in between.
 var lockOpenedHook func()
-
-// joinCause adds err to a LockError's cause, keeping err for errors.Is.
-func joinCause(cause, err error) error {
-	if cause == nil {
-		return err
-	}
-	return fmt.Errorf("%v; %w", cause, err)
-}
 
 // tryLock tries once to take the lock at path. It returns the locked file,
 // or a *state.LockError describing the holder, or an error.

@@ -187,7 +187,7 @@ func helperHoldLock(path string) {
 // and releases it.
 func helperWaitLock(path string) {
 	fmt.Println("waiting")
-	l, err := New(path).Lock(context.Background(), state.LockRequest{Operation: "state rm", Timeout: time.Minute})
+	l, err := state.LockWithContext(context.Background(), New(path), state.LockRequest{Operation: "state rm", Timeout: time.Minute})
 	if err != nil {
 		helperFail(err)
 	}
@@ -256,7 +256,7 @@ func TestLock_OtherProcess(t *testing.T) {
 		}
 	}
 	// Waiting does not help while it lives.
-	_, err = b.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: 300 * time.Millisecond})
+	_, err = state.LockWithContext(ctx, b, state.LockRequest{Operation: "apply", Timeout: 300 * time.Millisecond})
 	if !errors.As(err, &le) || !strings.Contains(err.Error(), "gave up after waiting 300ms") {
 		t.Errorf("Lock with a timeout: %v", err)
 	}
@@ -333,7 +333,7 @@ func TestLock_MutualExclusion(t *testing.T) {
 			defer wg.Done()
 			b := New(path)
 			for i := 0; i < 40; i++ {
-				l, err := b.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: time.Minute})
+				l, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: "apply", Timeout: time.Minute})
 				if err != nil {
 					errs <- err
 					return

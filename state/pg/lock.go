@@ -26,9 +26,9 @@ type pgLock struct {
 
 func (l *pgLock) Info() state.LockInfo { return l.info }
 
-// Lock takes the workspace's lock, polling until req.Timeout has passed
-// (with backoff, at most a second apart) or ctx ends. A lock held by
-// another process gives a *state.LockError naming the holder.
+// Lock tries once to take the workspace's lock. A lock held by another
+// process gives a *state.LockError naming the holder;
+// state.LockWithContext waits.
 func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("locking %s: %w", b, err)
@@ -39,8 +39,7 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		b.mu.Unlock()
 		return nil, fmt.Errorf("lock %s: this process already holds its lock (ID %s)", b, id)
 	}
-	// The wait for another holder, plus the deadline for the statements.
-	ctx, cancel := b.op(ctx, req.Timeout)
+	ctx, cancel := b.op(ctx, 0)
 	defer cancel()
 	_, err := b.connect(ctx) // tables exist before anyone writes a lock row
 	b.mu.Unlock()
@@ -68,61 +67,39 @@ func (b *Backend) Lock(ctx context.Context, req state.LockRequest) (state.Lock, 
 		Path:      b.String(),
 	}
 	key := lockKey(b.schema, b.workspace)
-	deadline := time.Now().Add(req.Timeout)
-	delay := 50 * time.Millisecond
-	retried := false // a lock found free after a failed try was tried again at once
-	for {
-		if err := ctx.Err(); err != nil {
-			return nil, fmt.Errorf("locking %s: %w", b, err)
-		}
+	for try := 0; ; try++ {
 		var ok bool
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock($1)`, key).Scan(&ok); err != nil {
 			return nil, b.dbError("locking", err)
 		}
 		if ok {
-			info.Created = time.Now().UTC().Truncate(time.Second)
-			_, err := conn.Exec(ctx, b.expand(`INSERT INTO {locks} (workspace, lock_id, operation, who, version, created, path, pid)
-VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid())
-ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, operation = EXCLUDED.operation, who = EXCLUDED.who,
-	version = EXCLUDED.version, created = EXCLUDED.created, path = EXCLUDED.path, pid = EXCLUDED.pid`),
-				b.workspace, info.ID, info.Operation, info.Who, info.Version, info.Created, info.Path)
-			if err != nil {
-				return nil, b.dbError("locking", err)
-			}
-			l := &pgLock{b: b, conn: conn, info: info}
-			b.mu.Lock()
-			b.lock = l
-			b.mu.Unlock()
-			keep = true
-			return l, nil
+			break
 		}
 		h, err := b.holder(ctx, conn)
 		if err != nil {
 			return nil, b.dbError("locking", err)
 		}
-		if h.pid == 0 && !retried {
-			// Released between the two queries: try again at once, but
-			// only once per wait, so that a holder pg_locks does not show
-			// cannot turn this into a busy loop past the timeout.
-			retried = true
-			continue
+		if h.pid != 0 || try > 0 {
+			return nil, h.lockError()
 		}
-		retried = false
-		remaining := time.Until(deadline)
-		if remaining <= 0 {
-			return nil, h.lockError(req.Timeout)
-		}
-		t := time.NewTimer(min(delay, remaining))
-		select {
-		case <-ctx.Done():
-			t.Stop()
-			le := h.lockError(0)
-			le.Err = ctx.Err()
-			return nil, le
-		case <-t.C:
-		}
-		delay = min(2*delay, time.Second)
+		// Released between the two queries: try again at once, once, so
+		// that a holder pg_locks does not show cannot make this a loop.
 	}
+	info.Created = time.Now().UTC().Truncate(time.Second)
+	_, err = conn.Exec(ctx, b.expand(`INSERT INTO {locks} (workspace, lock_id, operation, who, version, created, path, pid)
+VALUES ($1, $2, $3, $4, $5, $6, $7, pg_backend_pid())
+ON CONFLICT (workspace) DO UPDATE SET lock_id = EXCLUDED.lock_id, operation = EXCLUDED.operation, who = EXCLUDED.who,
+	version = EXCLUDED.version, created = EXCLUDED.created, path = EXCLUDED.path, pid = EXCLUDED.pid`),
+		b.workspace, info.ID, info.Operation, info.Who, info.Version, info.Created, info.Path)
+	if err != nil {
+		return nil, b.dbError("locking", err)
+	}
+	l := &pgLock{b: b, conn: conn, info: info}
+	b.mu.Lock()
+	b.lock = l
+	b.mu.Unlock()
+	keep = true
+	return l, nil
 }
 
 // holder is who holds a workspace's advisory lock.
@@ -133,22 +110,12 @@ type holder struct {
 }
 
 // lockError is the error for a lock held by h.
-func (h holder) lockError(waited time.Duration) *state.LockError {
-	le := &state.LockError{}
+func (h holder) lockError() *state.LockError {
 	if h.rowPID == h.pid {
-		le.Info = h.info
-	} else {
-		// The holder took the advisory lock but has not written its row yet.
-		le.Err = fmt.Errorf("held by PostgreSQL session %d, which has not recorded who it is yet", h.pid)
+		return &state.LockError{Info: h.info}
 	}
-	if waited > 0 {
-		timeout := fmt.Errorf("gave up after waiting %s", waited)
-		if le.Err != nil {
-			timeout = fmt.Errorf("%w; gave up after waiting %s", le.Err, waited)
-		}
-		le.Err = timeout
-	}
-	return le
+	// The holder took the advisory lock but has not written its row yet.
+	return &state.LockError{Err: fmt.Errorf("held by PostgreSQL session %d, which has not recorded who it is yet", h.pid)}
 }
 
 // holder finds the session holding the workspace's advisory lock and the

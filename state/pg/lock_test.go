@@ -102,7 +102,7 @@ func TestLock_OtherProcess(t *testing.T) {
 
 	const timeout = 500 * time.Millisecond
 	start := time.Now()
-	_, err := b.Lock(bg, state.LockRequest{Operation: "apply", Timeout: timeout})
+	_, err := state.LockWithContext(bg, b, state.LockRequest{Operation: "apply", Timeout: timeout})
 	waited := time.Since(start)
 	var le *state.LockError
 	if !errors.As(err, &le) {
@@ -131,7 +131,7 @@ func TestLock_OtherProcess(t *testing.T) {
 		t.Fatal(err)
 	}
 	holder.Wait()
-	l, err = b.Lock(bg, state.LockRequest{Operation: "state rm", Timeout: 30 * time.Second})
+	l, err = state.LockWithContext(bg, b, state.LockRequest{Operation: "state rm", Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("Lock after the holder was killed: %v", err)
 	}

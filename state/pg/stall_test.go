@@ -76,7 +76,7 @@ func TestBackend_StalledConnection(t *testing.T) {
 	again := open(t, through, "stall")
 	ctx, cancel := context.WithTimeout(bg, time.Minute)
 	defer cancel()
-	l2, err := again.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: 30 * time.Second})
+	l2, err := state.LockWithContext(ctx, again, state.LockRequest{Operation: "apply", Timeout: 30 * time.Second})
 	if err != nil {
 		t.Fatalf("Lock after the stall: %v", err)
 	}

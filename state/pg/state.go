@@ -256,9 +256,9 @@ func (b *Backend) writeChanges(ctx context.Context, tx pgx.Tx, cur *state.State,
 	}
 	if len(added) > 0 {
 		slices.SortFunc(added, func(x, y state.Change) int { return msgid.Compare(x.ID, y.ID) })
-		_, err := tx.Conn().PgConn().CopyFrom(ctx, &copyReader{b: b, n: len(added), row: func(i int) (msgid.ID, *state.Record) {
+		err := b.copyIn(ctx, tx, len(added), func(i int) (msgid.ID, *state.Record) {
 			return added[i].ID, added[i].Record
-		}}, b.expand(copyMessages))
+		})
 		if err != nil {
 			return err
 		}
@@ -377,11 +377,10 @@ ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLU
 			ids = append(ids, id)
 		}
 		slices.SortFunc(ids, msgid.Compare)
-		_, err = tx.Conn().PgConn().CopyFrom(ctx, &copyReader{b: b, n: len(ids), row: func(i int) (msgid.ID, *state.Record) {
+		return b.copyIn(ctx, tx, len(ids), func(i int) (msgid.ID, *state.Record) {
 			r := n.Messages[ids[i]]
 			return ids[i], &r
-		}}, b.expand(copyMessages))
-		return err
+		})
 	})
 	if err != nil {
 		return err
@@ -453,3 +452,28 @@ func (b *Backend) lockLost(cause error) error {
 // sizeAllowance is the time a large write gets on top of the
 // per-operation deadline: a second per 10,000 messages.
 func sizeAllowance(n int) time.Duration { return time.Duration(n/10000) * time.Second }
+
+// copyColumns are the messages table's columns, as copyIn fills them.
+var copyColumns = []string{"workspace", "id", "outcome", "status", "description", "grp", "at", "exact"}
+
+// copyIn copies n messages into the messages table with COPY (binary
+// format, encoded by pgx); row returns the i-th.
+func (b *Backend) copyIn(ctx context.Context, tx pgx.Tx, n int, row func(i int) (msgid.ID, *state.Record)) error {
+	i := 0
+	vals := make([]any, len(copyColumns)) // pgx encodes a row before asking for the next
+	_, err := tx.CopyFrom(ctx, pgx.Identifier{b.schema, "recall_messages"}, copyColumns, pgx.CopyFromFunc(func() ([]any, error) {
+		if i == n {
+			return nil, nil
+		}
+		id, rec := row(i)
+		i++
+		status, desc, grp, exact := b.texts(rec)
+		vals[0], vals[1], vals[2], vals[3], vals[4], vals[5], vals[6] = b.workspace, id[:], rec.Outcome.String(), status, desc, grp, rec.At
+		vals[7] = nil // NULL
+		if exact != nil {
+			vals[7] = exact
+		}
+		return vals, nil
+	}))
+	return err
+}

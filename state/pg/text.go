@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -71,4 +72,24 @@ func decodeExact(b []byte, n int) ([]string, error) {
 		return nil, errExact
 	}
 	return out, nil
+}
+
+// pgEpochUnix is PostgreSQL's timestamp zero, 2000-01-01T00:00:00Z, in Unix
+// seconds.
+const pgEpochUnix = 946684800
+
+// pgMicros is t as a binary PostgreSQL timestamp: microseconds since
+// 2000-01-01 UTC. Computed from Unix seconds so that any year a Go time
+// holds (time.Time{} included) works, where a Duration would overflow.
+func pgMicros(t time.Time) int64 {
+	return (t.Unix()-pgEpochUnix)*1_000_000 + int64(t.Nanosecond()/1000)
+}
+
+// fromPGMicros is the inverse of pgMicros, in UTC.
+func fromPGMicros(us int64) time.Time {
+	sec, frac := us/1_000_000, us%1_000_000
+	if frac < 0 {
+		sec, frac = sec-1, frac+1_000_000
+	}
+	return time.Unix(sec+pgEpochUnix, frac*1000).UTC()
 }

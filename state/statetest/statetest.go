@@ -63,6 +63,7 @@ func Run(t *testing.T, open func(t *testing.T) func() state.Backend) {
 		{"LockExclusive", testLockExclusive},
 		{"LockInfo", testLockInfo},
 		{"LockDoesNotBlockRead", testLockDoesNotBlockRead},
+		{"LockTriesOnce", testLockTriesOnce},
 		{"LockTimeoutExpires", testLockTimeoutExpires},
 		{"LockWaitsThenSucceeds", testLockWaits},
 		{"LockContextCancelled", testLockCancel},
@@ -601,14 +602,43 @@ func testLockDoesNotBlockRead(t *testing.T, h *harness) {
 	}
 }
 
+// testLockTriesOnce: a backend's Lock does not wait, whatever the
+// request's Timeout; it names the holder.
+func testLockTriesOnce(t *testing.T, h *harness) {
+	a, b := h.handle(), h.handle()
+	l := h.lock(a, "apply")
+	defer h.unlock(l)
+	start := time.Now()
+	_, err := b.Lock(context.Background(), state.LockRequest{Operation: "state rm", Timeout: time.Hour})
+	le := lockError(t, err)
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("Lock of a held lock took %s; it should try once and return", d)
+	}
+	if le.Info.ID != l.Info().ID || le.Info.Operation != "apply" || le.Info.Who == "" {
+		t.Errorf("LockError names %+v, want the holder %+v", le.Info, l.Info())
+	}
+	if le.Err != nil {
+		t.Errorf("LockError.Err = %v after one try, want none (no wait ended)", le.Err)
+	}
+}
+
 func testLockTimeoutExpires(t *testing.T, h *harness) {
 	a, b := h.handle(), h.handle()
 	l := h.lock(a, "apply")
 	defer h.unlock(l)
-	_, err := b.Lock(context.Background(), state.LockRequest{Operation: "apply", Timeout: 300 * time.Millisecond})
+	const timeout = 300 * time.Millisecond
+	start := time.Now()
+	_, err := state.LockWithContext(context.Background(), b, state.LockRequest{Operation: "apply", Timeout: timeout})
+	waited := time.Since(start)
 	le := lockError(t, err)
 	if le.Info.ID != l.Info().ID {
 		t.Errorf("after waiting, LockError names lock %q, want %q", le.Info.ID, l.Info().ID)
+	}
+	if waited < timeout {
+		t.Errorf("LockWithContext gave up after %s, before its timeout of %s", waited, timeout)
+	}
+	if le.Err == nil || !strings.Contains(le.Err.Error(), "gave up after waiting 300ms") {
+		t.Errorf("LockError.Err = %v, want it to say it gave up after waiting 300ms", le.Err)
 	}
 }
 
@@ -623,7 +653,7 @@ func testLockWaits(t *testing.T, h *harness) {
 	started := make(chan struct{})
 	go func() {
 		close(started)
-		l2, err := b.Lock(context.Background(), state.LockRequest{Operation: "state rm", Timeout: time.Minute})
+		l2, err := state.LockWithContext(context.Background(), b, state.LockRequest{Operation: "state rm", Timeout: time.Minute})
 		done <- result{l2, err}
 	}()
 	<-started
@@ -655,7 +685,7 @@ func testLockCancel(t *testing.T, h *harness) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() {
-		l2, err := b.Lock(ctx, state.LockRequest{Operation: "apply", Timeout: time.Hour})
+		l2, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: "apply", Timeout: time.Hour})
 		if err == nil {
 			l2.Unlock()
 		}
@@ -667,6 +697,11 @@ func testLockCancel(t *testing.T, h *harness) {
 	case err := <-done:
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("Lock after its context was cancelled: %v, want an error wrapping context.Canceled", err)
+		}
+		// Cancelled between tries, the error names the holder (during
+		// a try, the backend's own error may come first).
+		if le := (*state.LockError)(nil); errors.As(err, &le) && le.Info.ID != l.Info().ID {
+			t.Errorf("cancelled wait's LockError names lock %q, want the holder %q", le.Info.ID, l.Info().ID)
 		}
 	case <-time.After(30 * time.Second):
 		t.Fatal("Lock ignored its cancelled context for 30s")
