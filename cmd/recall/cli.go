@@ -230,7 +230,7 @@ func isHelp(arg string) bool {
 }
 
 func usage(w io.Writer) {
-	fmt.Fprint(w, `Usage: recall [-chdir=DIR] <command> [flags]
+	fmt.Fprint(w, `Usage: recall <command> [flags]
 
 recall cancels scheduled Clickatell SMS the way Terraform changes
 infrastructure: a manifest in git lists the messages that must not go out,
@@ -247,9 +247,10 @@ Examples:
   recall apply recall.plan.json        # cancel exactly that (needs CLICKATELL_TOKEN)
   recall show                          # what has been settled so far
 
-Global flags (before the command):
+Global flags (before the command, as Terraform's):
   -chdir=DIR     switch to DIR first: relative paths (-f, -state, -out, plan
-                 files, recall.state.errored.json) are then relative to DIR
+                 files, recall.state.errored.json) are then relative to DIR,
+                 e.g. 'recall -chdir=infra plan'
 
 Run 'recall <command> -h' for a command's flags and examples.
 `)

@@ -54,7 +54,7 @@ func terraformFlagHint(cmd, flag string) string {
 			continue
 		}
 		if h.cmd == cmd {
-			return "-" + flag + " is Terraform's, not a flag of recall " + cmd + ": " + h.hint
+			return "-" + flag + " is not a flag of recall " + cmd + ": " + h.hint
 		}
 		if h.cmd == "" && general == "" {
 			general = h.hint
@@ -63,5 +63,5 @@ func terraformFlagHint(cmd, flag string) string {
 	if general == "" {
 		return ""
 	}
-	return "-" + flag + " is Terraform's, not a flag of recall " + cmd + ": " + general
+	return "-" + flag + " is not a flag of recall " + cmd + ": " + general
 }
