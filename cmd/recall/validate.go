@@ -32,7 +32,7 @@ Examples:
   recall validate -f manifests/ -f hotfix.yaml
 
   # One GitHub annotation per problem.
-  recall validate -json | jq -r '.diagnostics[] | "::error file=\(.range.filename),line=\(.range.start.line),col=\(.range.start.column)::\(.summary)"'
+  recall validate -json | jq -r '.diagnostics[] | select(.range) | "::error file=\(.range.filename),line=\(.range.start.line),col=\(.range.start.column)::\(.summary)"'
 `
 
 func runValidate(ctx context.Context, e *env, args []string) error {
