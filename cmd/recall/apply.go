@@ -25,9 +25,9 @@ import (
 const applyHelp = `
 Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-auto-approve]
                     [-parallelism N] [-rate N] [-max-retries N] [-timeout D] [-refresh-only]
-                    [-format human|json] [-lock-timeout D] [-target GROUP]...
+                    [-format human|json | -json] [-lock-timeout D] [-target GROUP]...
                     [-api-format json|xml] [-allow-unknown-ids] [-detailed-exitcode]
-                    [-no-color]
+                    [-no-color] [-input=false]
 
   Cancels the outstanding messages with Clickatell's stop-message call and
   records every settled message in the state.
@@ -41,6 +41,10 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   refused before any call; the same state spelled otherwise is fine. A
   PostgreSQL password is not recorded: it comes from PGPASSWORD, a
   password or service file, or RECALL_STATE.
+
+  -input=false never asks (as in Terraform): apply then needs PLANFILE or
+  -auto-approve, and refuses before anything else otherwise; so does
+  apply -refresh-only. -json is -format json.
 
   -refresh-only sends no DELETE: it asks Clickatell the status of every
   listed message (GET /rest/message/{id}) and records it, under the same
@@ -123,6 +127,10 @@ type applyArgs struct {
 	maxRetries  int
 	timeout     time.Duration
 	format      string
+	asJSON      bool // -json: -format json
+	// input is -input: false never asks, so apply needs a saved plan or
+	// -auto-approve.
+	input       bool
 	lockTimeout time.Duration
 	targets     stringsFlag
 	apiFormat   string
@@ -148,6 +156,8 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.IntVar(&a.maxRetries, "max-retries", reconcile.DefaultMaxRetries, "retry a failed call at most `N` times per message")
 	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on a call after `D` without an answer (then retried)")
 	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human or json (one event per line)")
+	fs.BoolVar(&a.asJSON, "json", false, "the same as -format json")
+	fs.BoolVar(&a.input, "input", true, "ask for confirmation on a terminal; -input=false never asks, and then needs a saved plan or -auto-approve")
 	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `D` for a state lock held by someone else")
 	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
 	fs.StringVar(&a.apiFormat, "api-format", "json", "`FORMAT` asked of the API: json or xml")
@@ -178,6 +188,9 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	case a.lockTimeout < 0:
 		return nil, fmt.Errorf("apply: -lock-timeout must be 0 or more, got %s", a.lockTimeout)
 	}
+	if err := jsonFormat(fs, a.asJSON, &a.format); err != nil {
+		return nil, err
+	}
 	if err := oneOf("format", a.format, "human", "json"); err != nil {
 		return nil, fmt.Errorf("apply: %v", err)
 	}
@@ -186,6 +199,13 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	}
 	if a.planFile != "" && a.refreshOnly {
 		return nil, errors.New("apply: -refresh-only cannot be used with a saved plan: a saved plan cancels; run 'recall apply -refresh-only' without it")
+	}
+	if !a.input && a.planFile == "" && !a.autoApprove {
+		what := "cancel anything"
+		if a.refreshOnly {
+			what = "record statuses"
+		}
+		return nil, fmt.Errorf("apply -input=false needs a saved plan or -auto-approve: it will not ask before it may %s. Save a reviewed plan with 'recall plan -out FILE' and run 'recall apply -input=false FILE', or pass -auto-approve", what)
 	}
 	if a.planFile != "" {
 		if len(a.common.files) > 0 {

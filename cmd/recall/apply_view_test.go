@@ -76,18 +76,18 @@ func TestParseApplyArgs(t *testing.T) {
 		want    *applyArgs
 		wantErr string
 	}{
-		{args: nil, want: &applyArgs{parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json"}},
+		{args: nil, want: &applyArgs{parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json", input: true}},
 		{
 			args: []string{"-parallelism", "64", "p.plan", "-rate=200", "--max-retries", "2", "-format", "json", "-api-format", "xml", "-lock-timeout", "5m", "-timeout", "2s", "-auto-approve"},
-			want: &applyArgs{planFile: "p.plan", autoApprove: true, parallelism: 64, rate: 200, maxRetries: 2, timeout: 2 * time.Second, format: "json", lockTimeout: 5 * time.Minute, apiFormat: "xml"},
+			want: &applyArgs{planFile: "p.plan", autoApprove: true, parallelism: 64, rate: 200, maxRetries: 2, timeout: 2 * time.Second, format: "json", lockTimeout: 5 * time.Minute, apiFormat: "xml", input: true},
 		},
 		{
 			args: []string{"-target", "a", "-target", "b", "-f", "x.yaml", "-max-retries", "0"},
-			want: &applyArgs{targets: stringsFlag{"a", "b"}, parallelism: 10, maxRetries: 0, timeout: 30 * time.Second, format: "human", apiFormat: "json"},
+			want: &applyArgs{targets: stringsFlag{"a", "b"}, parallelism: 10, maxRetries: 0, timeout: 30 * time.Second, format: "human", apiFormat: "json", input: true},
 		},
 		{
 			args: []string{"p.plan", "-detailed-exitcode"},
-			want: &applyArgs{planFile: "p.plan", detailedExitcode: true, parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json"},
+			want: &applyArgs{planFile: "p.plan", detailedExitcode: true, parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json", input: true},
 		},
 		{args: []string{"-parallelism", "0"}, wantErr: "apply: -parallelism must be between 1 and 1000, got 0"},
 		{args: []string{"-rate", "-1"}, wantErr: "apply: -rate must be 0 (no cap) or more, got -1"},

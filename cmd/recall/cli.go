@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"sort"
 	"strings"
@@ -132,10 +133,72 @@ func printError(e *env, err error) {
 	}
 }
 
+// globalArgs are the flags before the command, as Terraform's global
+// options: 'recall -chdir=infra plan'.
+type globalArgs struct {
+	// chdir is the directory to switch to before running the command: every
+	// relative path (-f, -state, -out, a plan file, the errored state file)
+	// is then relative to it. "" stays where recall was started.
+	chdir string
+}
+
+// parseGlobalArgs takes the global flags off the front of args and returns
+// them with the rest (the command and its arguments). It never touches
+// the file system.
+func parseGlobalArgs(args []string) (globalArgs, []string, error) {
+	var g globalArgs
+	for len(args) > 0 {
+		a := args[0]
+		name, value, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if !strings.HasPrefix(a, "-") || name != "chdir" {
+			break
+		}
+		if !hasValue {
+			if len(args) < 2 {
+				return g, nil, errors.New("-chdir needs a directory: recall -chdir=DIR COMMAND")
+			}
+			value, args = args[1], args[1:]
+		}
+		if value == "" {
+			return g, nil, errors.New("-chdir needs a directory: recall -chdir=DIR COMMAND")
+		}
+		g.chdir = value
+		args = args[1:]
+	}
+	return g, args, nil
+}
+
+// changeDir switches to -chdir's directory, with an error that says what
+// is wrong with it.
+func changeDir(dir string) error {
+	fi, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("-chdir=%s: the directory does not exist", dir)
+	case err != nil:
+		return fmt.Errorf("-chdir=%s: %w", dir, err)
+	case !fi.IsDir():
+		return fmt.Errorf("-chdir=%s: not a directory", dir)
+	}
+	if err := os.Chdir(dir); err != nil {
+		return fmt.Errorf("-chdir=%s: %w", dir, err)
+	}
+	return nil
+}
+
 func run(ctx context.Context, args []string, e *env) error {
+	g, args, err := parseGlobalArgs(args)
+	if err != nil {
+		return err
+	}
 	if len(args) == 0 {
 		usage(e.stderr)
 		return &exitError{code: 1}
+	}
+	if g.chdir != "" {
+		if err := changeDir(g.chdir); err != nil {
+			return err
+		}
 	}
 	name := args[0]
 	switch name {
@@ -183,6 +246,11 @@ Examples:
   recall plan -out recall.plan.json    # review what would be cancelled, and save it
   recall apply recall.plan.json        # cancel exactly that (needs CLICKATELL_TOKEN)
   recall show                          # what has been settled so far
+
+Global flags (before the command, as Terraform's):
+  -chdir=DIR     switch to DIR first: relative paths (-f, -state, -out, plan
+                 files, recall.state.errored.json) are then relative to DIR,
+                 e.g. 'recall -chdir=infra plan'
 
 Run 'recall <command> -h' for a command's flags and examples.
 `)

@@ -37,7 +37,7 @@ func TestParsePlanArgs(t *testing.T) {
 		want    planArgs
 		wantErr string
 	}{
-		{name: "defaults", args: nil, want: planArgs{commonFlags: commonFlags{state: "recall.state.json", workspace: "default"}, format: "human"}},
+		{name: "defaults", args: nil, want: planArgs{commonFlags: commonFlags{state: "recall.state.json", workspace: "default"}, format: "human", input: true}},
 		{
 			name: "everything",
 			args: []string{"-f", "a.yaml", "--f=dir", "-state", "s.json", "-out=p.json", "-format", "markdown", "-detailed-exitcode", "-target", "x", "--target", "y", "-no-color", "-workspace", "w"},
@@ -47,10 +47,12 @@ func TestParsePlanArgs(t *testing.T) {
 				format:           "markdown",
 				detailedExitcode: true,
 				targets:          stringsFlag{"x", "y"},
+				input:            true,
 			},
 		},
 		{name: "bad format", args: []string{"-format", "xml"}, wantErr: `plan: -format: "xml" is not one of human, json, markdown`},
-		{name: "unknown flag", args: []string{"-auto-approve"}, wantErr: "plan: flag provided but not defined: -auto-approve; run 'recall plan -h' for usage"},
+		{name: "unknown flag", args: []string{"-auto-approve"}, wantErr: "plan: -auto-approve is not a flag of recall plan: plan changes nothing and never asks; -auto-approve is apply's"},
+		{name: "unknown flag", args: []string{"-nope"}, wantErr: "plan: flag provided but not defined: -nope; run 'recall plan -h' for usage"},
 		{name: "positional", args: []string{"recall.yaml"}, wantErr: `unexpected argument "recall.yaml"; to read a manifest, use -f recall.yaml`},
 		{name: "missing value", args: []string{"-out"}, wantErr: "flag needs an argument: -out"},
 	}

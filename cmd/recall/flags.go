@@ -27,6 +27,11 @@ func newFlagSet(e *env, name, help string) *flag.FlagSet {
 // -h prints help to stdout and returns flag.ErrHelp, which Main turns into
 // exit 0; a bad flag is a usage error (exit 1). Commands call parseArgs.
 func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
+	if fs.Lookup("no-color") == nil {
+		// Every command takes -no-color, also where nothing is coloured:
+		// pipelines pass it to every command, as to Terraform's.
+		fs.Bool("no-color", false, "disable colour (also NO_COLOR); this command prints none")
+	}
 	for _, a := range args {
 		if a == "--" {
 			break
@@ -39,6 +44,9 @@ func parseFlags(e *env, fs *flag.FlagSet, args []string) error {
 	}
 	fs.SetOutput(io.Discard)
 	if err := fs.Parse(args); err != nil {
+		if hint := terraformFlagHint(fs.Name(), undefinedFlag(err)); hint != "" {
+			return fmt.Errorf("%s: %s", fs.Name(), hint)
+		}
 		return fmt.Errorf("%s: %s; run 'recall %s -h' for usage", fs.Name(), flagError(fs, err), fs.Name())
 	}
 	applyFlagEnv(e, fs)
@@ -82,6 +90,41 @@ func flagError(fs *flag.FlagSet, err error) string {
 		return msg
 	}
 	return m[1] + ": " + want
+}
+
+// undefinedFlag returns the name (without dashes) of the flag that err
+// says is not defined, or "".
+func undefinedFlag(err error) string {
+	name, ok := strings.CutPrefix(err.Error(), "flag provided but not defined: -")
+	if !ok {
+		return ""
+	}
+	return name
+}
+
+// jsonFormat resolves -json, Terraform's spelling of -format json: with
+// -json, format becomes "json", and a -format naming another format is a
+// conflict. Call it after parsing fs.
+func jsonFormat(fs *flag.FlagSet, asJSON bool, format *string) error {
+	if !asJSON {
+		return nil
+	}
+	if *format != "json" && isSet(fs, "format") {
+		return fmt.Errorf("%s: -json and -format %s conflict: -json is short for -format json; pass only one of them", fs.Name(), *format)
+	}
+	*format = "json"
+	return nil
+}
+
+// isSet reports whether the flag name was given on the command line.
+func isSet(fs *flag.FlagSet, name string) bool {
+	set := false
+	fs.Visit(func(f *flag.Flag) {
+		if f.Name == name {
+			set = true
+		}
+	})
+	return set
 }
 
 // stringsFlag is a repeatable string flag (-f, -target).

@@ -8,7 +8,7 @@ import (
 )
 
 const forceUnlockHelp = `
-Usage: recall force-unlock [-state LOC] [-workspace NAME] [-force] LOCK_ID
+Usage: recall force-unlock [-state LOC] [-workspace NAME] [-force] [-input=false] LOCK_ID
 
   Removes a lock on the state that a run left behind. LOCK_ID is the lock
   ID that a refused run printed ("state is locked by ... lock ID ...").
@@ -28,7 +28,8 @@ Usage: recall force-unlock [-state LOC] [-workspace NAME] [-force] LOCK_ID
   exits, so there is never a lock to force; force-unlock says who holds it.
 
   Only unlock a run you know is gone or stuck. On a terminal,
-  force-unlock asks for confirmation; elsewhere it needs -force.
+  force-unlock asks for confirmation; elsewhere, and with
+  -input=false, it needs -force.
 
 Examples:
 
@@ -42,9 +43,11 @@ Examples:
 func runForceUnlock(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var force bool
+	var input bool
 	fs := newFlagSet(e, "force-unlock", forceUnlockHelp)
 	cf.stateFlags(fs)
 	fs.BoolVar(&force, "force", false, "do not ask for confirmation")
+	fs.BoolVar(&input, "input", true, "ask for confirmation on a terminal; -input=false never asks, and then needs -force")
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
@@ -54,6 +57,9 @@ func runForceUnlock(ctx context.Context, e *env, args []string) error {
 		return errors.New("force-unlock: no lock ID given; it is printed by the run that was refused the lock (run 'recall force-unlock -h' for usage)")
 	case len(pos) > 1:
 		return fmt.Errorf("force-unlock: one lock ID expected, got %d arguments; run 'recall force-unlock -h' for usage", len(pos))
+	}
+	if !input && !force {
+		return errors.New("force-unlock -input=false needs -force: it will not ask for confirmation; pass -force to unlock without asking")
 	}
 	id := strings.TrimSpace(pos[0])
 	if id == "" {

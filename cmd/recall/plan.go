@@ -13,8 +13,8 @@ import (
 
 const planHelp = `
 Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
-                   [-format human|json|markdown] [-detailed-exitcode]
-                   [-target GROUP]... [-no-color]
+                   [-format human|json|markdown | -json] [-detailed-exitcode]
+                   [-target GROUP]... [-no-color] [-input=false]
                    [-refresh-only [-parallelism N] [-rate N]]
 
   Compares the manifest with the state and shows what 'apply' would do:
@@ -33,6 +33,9 @@ Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
   A group whose deadline has passed gets a warning: the deadline is
   scheduled_at less 5 minutes, as Clickatell may deliver up to 5 minutes
   early.
+
+  -json is -format json, as in Terraform. plan never asks for input, so
+  -input=false changes nothing (it is accepted for pipelines).
 
   -out saves the plan as JSON, with the state's location (without its
   password) and workspace; 'recall apply FILE' then cancels exactly those
@@ -86,8 +89,11 @@ Examples:
 // planArgs are the parsed arguments of 'recall plan'.
 type planArgs struct {
 	commonFlags
-	out              string
-	format           string
+	out    string
+	format string
+	asJSON bool // -json: -format json
+	// input is -input; plan never asks, so it only accepts the flag.
+	input            bool
 	detailedExitcode bool
 	targets          stringsFlag
 	refreshOnly      bool
@@ -103,6 +109,8 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	a.color(fs)
 	fs.StringVar(&a.out, "out", "", "save the plan as JSON to `FILE`, for 'recall apply FILE'")
 	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human, json or markdown")
+	fs.BoolVar(&a.asJSON, "json", false, "the same as -format json")
+	fs.BoolVar(&a.input, "input", true, "accepted for pipelines that pass -input=false: plan never asks for input")
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are messages to cancel, 0 when there are none, 1 on error")
 	fs.Var(&a.targets, "target", "plan only the group `GROUP`; repeatable")
 	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "ask Clickatell the status of every listed message and show what apply -refresh-only would record (needs CLICKATELL_TOKEN; sends no DELETE)")
@@ -114,6 +122,9 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	}
 	if len(pos) > 0 {
 		return nil, usageArgs("plan", pos)
+	}
+	if err := jsonFormat(fs, a.asJSON, &a.format); err != nil {
+		return nil, err
 	}
 	if err := oneOf("format", a.format, "human", "json", "markdown"); err != nil {
 		return nil, fmt.Errorf("plan: %v", err)

@@ -16,14 +16,15 @@ import (
 )
 
 const showHelp = `
-Usage: recall show [PLANFILE] [-state LOC] [-workspace NAME] [-format human|json] [-no-color]
+Usage: recall show [PLANFILE] [-state LOC] [-workspace NAME] [-format human|json | -json] [-no-color]
 
   With PLANFILE: shows a plan saved by 'recall plan -out', the way 'plan'
   showed it. -format json prints the saved plan document.
 
   Without: shows the state: where it is, its lineage and serial, and the
   settled messages counted by outcome and by group. -format json prints
-  the state document (the local state file's format).
+  the state document (the local state file's format). -json is -format
+  json, as in Terraform.
 
 Examples:
 
@@ -43,12 +44,17 @@ Examples:
 func runShow(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var format string
+	var asJSON bool
 	flags := newFlagSet(e, "show", showHelp)
 	cf.stateFlags(flags)
 	cf.color(flags)
 	flags.StringVar(&format, "format", "human", "output `FORMAT`: human or json")
+	flags.BoolVar(&asJSON, "json", false, "the same as -format json")
 	pos, err := parseArgs(e, flags, args)
 	if err != nil {
+		return err
+	}
+	if err := jsonFormat(flags, asJSON, &format); err != nil {
 		return err
 	}
 	if err := oneOf("format", format, "human", "json"); err != nil {

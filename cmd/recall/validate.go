@@ -10,12 +10,18 @@ import (
 )
 
 const validateHelp = `
-Usage: recall validate [-f PATH]...
+Usage: recall validate [-f PATH]... [-json] [-no-color]
 
   Checks the manifest files: syntax, keys, group names, message IDs,
   duplicates and ids_from files. Reads no state and makes no network call.
   Every problem is reported as path:line:col: message (up to 50 per run),
   and the command exits 1 if there is any.
+
+  -json prints one JSON document to stdout and nothing else, in the shape
+  of 'terraform validate -json', so that CI can annotate the lines:
+  format_version, valid, error_count, warning_count and diagnostics, each
+  with severity, summary, detail and a range (filename, start and end,
+  each a line, column and byte). It exits 1 when the manifest is invalid.
 
 Examples:
 
@@ -24,13 +30,18 @@ Examples:
 
   # Check every *.yaml and *.yml file of a directory, and one more file.
   recall validate -f manifests/ -f hotfix.yaml
+
+  # One GitHub annotation per problem.
+  recall validate -json | jq -r '.diagnostics[] | select(.range) | "::error file=\(.range.filename),line=\(.range.start.line),col=\(.range.start.column)::\(.summary)"'
 `
 
 func runValidate(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
+	var asJSON bool
 	fs := newFlagSet(e, "validate", validateHelp)
 	cf.manifest(fs)
 	cf.color(fs) // accepted for pipelines that pass -no-color to every command
+	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON document (terraform validate -json's shape)")
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
@@ -39,6 +50,9 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 		return usageArgs("validate", pos)
 	}
 	m, err := loadManifest(&cf)
+	if asJSON {
+		return writeValidateJSON(e.stdout, err)
+	}
 	if err != nil {
 		return err
 	}

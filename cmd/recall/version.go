@@ -11,10 +11,12 @@ import (
 )
 
 const versionHelp = `
-Usage: recall version [-json]
+Usage: recall version [-json] [-no-color]
 
   Prints recall's version, the Go version it was built with, and the
-  platform.
+  platform. -json prints them as 'terraform version -json' does:
+  {"recall_version", "platform", "go_version", "revision"}; revision only
+  when the build recorded one.
 
 Examples:
 
@@ -22,12 +24,19 @@ Examples:
   recall version -json | jq -r .recall_version
 `
 
-// versionInfo is 'recall version -json'.
+// versionInfo is 'recall version -json', in the shape of 'terraform
+// version -json' (terraform_version, platform): recall has no providers,
+// so no provider_selections, and checks for no newer release, so no
+// terraform_outdated.
 type versionInfo struct {
+	// RecallVersion is the version without its "v": "0.1.0".
 	RecallVersion string `json:"recall_version"`
-	GoVersion     string `json:"go_version"`
-	Platform      string `json:"platform"`
-	Revision      string `json:"revision,omitempty"`
+	// Platform is GOOS_GOARCH, as Terraform's: "linux_amd64".
+	Platform string `json:"platform"`
+	// GoVersion is the Go release recall was built with.
+	GoVersion string `json:"go_version"`
+	// Revision is the VCS commit, when the build recorded one.
+	Revision string `json:"revision,omitempty"`
 }
 
 func runVersion(ctx context.Context, e *env, args []string) error {
