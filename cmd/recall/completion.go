@@ -113,7 +113,7 @@ func runCompletion(ctx context.Context, e *env, args []string) error {
 	case "bash": // completionShells
 		script = bashCompletion(entries)
 	case "zsh":
-		script = "#compdef recall\n# zsh completion for recall, from 'recall completion zsh': bash's script through bashcompinit.\nautoload -U +X bashcompinit && bashcompinit\n" + bashCompletion(entries)
+		script = zshCompletion(entries)
 	case "fish":
 		script = fishCompletion(entries)
 	default:
@@ -183,6 +183,91 @@ _recall() {
     COMPREPLY=()
 }
 complete -o default -F _recall recall
+`)
+	return b.String()
+}
+
+// zshCompletion is the script for zsh, the same walk as bash's: as a
+// file of $fpath (#compdef) or sourced (compdef).
+func zshCompletion(entries []completionEntry) string {
+	var b strings.Builder
+	b.WriteString(`#compdef recall
+# zsh completion for recall, from 'recall completion zsh'.
+_recall() {
+    local -a w d
+    local i=2 path="" always=""
+    while (( i < CURRENT )) && [[ ${words[i]} == -* ]]; do
+        (( i++ ))
+    done
+    if (( i < CURRENT )); then
+        path=${words[i]}
+        case $path in
+`)
+	var groups []string
+	for _, ent := range entries {
+		if ent.sub != nil {
+			groups = append(groups, shellQuote(ent.path))
+		}
+	}
+	if len(groups) > 0 {
+		fmt.Fprintf(&b, "        %s)\n            (( i++ ))\n            if (( i < CURRENT )); then path=\"$path ${words[i]}\"; fi\n            ;;\n", strings.Join(groups, "|"))
+	}
+	b.WriteString(`        esac
+    fi
+    case $path in
+`)
+	described := func(path string, names []string, cmds map[string]string) {
+		var ws, ds []string
+		for _, n := range names {
+			ws = append(ws, shellQuote(n))
+			ds = append(ds, shellQuote(fmt.Sprintf("%-14s -- %s", n, cmds[n])))
+		}
+		fmt.Fprintf(&b, "    %s) w=(%s); d=(%s); always=1 ;;\n", shellQuote(path), strings.Join(ws, " "), strings.Join(ds, " "))
+	}
+	synopses := map[string]string{}
+	var top []string
+	for _, ent := range entries {
+		synopses[ent.path] = ent.synopsis
+		if !strings.Contains(ent.path, " ") {
+			top = append(top, ent.path)
+		}
+	}
+	described("", top, synopses)
+	for _, ent := range entries {
+		if ent.sub != nil {
+			subs := map[string]string{}
+			for _, n := range ent.sub {
+				subs[n] = synopses[ent.path+" "+n]
+			}
+			described(ent.path, ent.sub, subs)
+			continue
+		}
+		var ws []string
+		for _, f := range ent.flags {
+			ws = append(ws, shellQuote("-"+f.name))
+		}
+		if ent.choices != nil {
+			fmt.Fprintf(&b, "    %s) w=(%s); if (( CURRENT == i + 1 )); then w=(%s); always=1; fi ;;\n", shellQuote(ent.path), strings.Join(ws, " "), strings.Join(ent.choices, " "))
+			continue
+		}
+		fmt.Fprintf(&b, "    %s) w=(%s) ;;\n", shellQuote(ent.path), strings.Join(ws, " "))
+	}
+	b.WriteString(`    esac
+    if [[ -n $always || $PREFIX == -* ]]; then
+        if (( ${#d} )); then
+            compadd -l -d d -- "${w[@]}"
+        else
+            compadd -- "${w[@]}"
+        fi
+    else
+        _files
+    fi
+}
+if [[ ${funcstack[1]} == _recall ]]; then
+    _recall "$@"
+else
+    compdef _recall recall
+fi
 `)
 	return b.String()
 }

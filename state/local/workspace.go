@@ -81,5 +81,9 @@ func RemoveWorkspaceDir(path, workspace string) error {
 	if err := os.Remove(p + LockSuffix); err != nil && !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	return os.Remove(filepath.Dir(p))
+	if err := os.Remove(filepath.Dir(p)); err != nil {
+		return err
+	}
+	os.Remove(WorkspacesDir(path)) // only if that was the last one: kept otherwise
+	return nil
 }
