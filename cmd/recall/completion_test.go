@@ -137,3 +137,24 @@ func TestCompletion_EveryFlag(t *testing.T) {
 		}
 	}
 }
+
+// TestREADMECommandReference: every command and subcommand of the
+// command table has a row in the README's command reference.
+func TestREADMECommandReference(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ent := range completionEntries(context.Background(), commands, "") {
+		if ent.sub != nil {
+			continue
+		}
+		name := "| `recall " + ent.path
+		if ent.path == "workspace list" || ent.path == "workspace show" {
+			name = "| `recall workspace list\\|show"
+		}
+		if !bytes.Contains(readme, []byte(name)) {
+			t.Errorf("README.md's command reference has no row for 'recall %s'", ent.path)
+		}
+	}
+}
