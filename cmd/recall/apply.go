@@ -491,8 +491,12 @@ func readYes(e *env) (bool, error) {
 // recover.
 func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.SaveError) error {
 	file, earlier := erroredStatePath()
-	restore := fmt.Sprintf("run 'recall state push -state %s %s'", a.common.state, file)
-	pushCommand := fmt.Sprintf("recall state push -state %s %s", shellQuote(a.common.state), erroredStateFile)
+	ws := ""
+	if a.common.workspace != defaultWorkspace {
+		ws = " -workspace " + shellQuote(a.common.workspace) // a file state's workspace
+	}
+	restore := fmt.Sprintf("run 'recall state push -state %s%s %s'", a.common.state, ws, file)
+	pushCommand := fmt.Sprintf("recall state push -state %s%s %s", shellQuote(a.common.state), ws, erroredStateFile)
 	if isPostgres(a.common.state) {
 		// The URL may hold a password: the user knows it, we do not print it.
 		restore = fmt.Sprintf("run 'recall state push -state <the same -state URL> -workspace %s %s'", a.common.workspace, file)

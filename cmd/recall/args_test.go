@@ -12,10 +12,10 @@ import (
 // ("plan", "state rm"), so that a test over them covers new commands too.
 func commandPaths() [][]string {
 	var paths [][]string
-	for name := range commands {
-		if name == "state" {
-			for sub := range stateCommands {
-				paths = append(paths, []string{"state", sub})
+	for name, c := range commands {
+		if c.sub != nil {
+			for sub := range c.sub {
+				paths = append(paths, []string{name, sub})
 			}
 			continue
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"strings"
 
@@ -25,11 +26,32 @@ func openBackend(loc, workspace string) (state.Backend, error) {
 		// Only the scheme is quoted: the rest may hold a password.
 		return nil, fmt.Errorf("-state: a %s:// URL is not a state recall can use; give a file path, or a postgres:// or postgresql:// URL", scheme)
 	}
-	if workspace != "" && workspace != "default" {
-		return nil, fmt.Errorf("-workspace %q: workspaces are for PostgreSQL state only, and %s is a file; use a separate -state file instead", workspace, loc)
+	if workspace != "" && workspace != defaultWorkspace {
+		// As Terraform's terraform.tfstate.d/NAME: recall.state.d/NAME.
+		if err := pg.ValidateWorkspace(workspace); err != nil {
+			return nil, err
+		}
+		if !local.WorkspaceExists(loc, workspace) {
+			// Refused rather than read as empty: an apply would cancel
+			// messages and then find no directory to record them in.
+			return nil, &diagnostic{
+				Summary: fmt.Sprintf("-workspace %q: the state file %s has no such workspace (no directory %s)", workspace, loc, filepath.Dir(local.WorkspacePath(loc, workspace))),
+				Detail:  fmt.Sprintf("Create it with 'recall workspace new %s%s', or list the workspaces with 'recall workspace list%s'.", stateArg(loc), workspace, stateArg(loc)),
+			}
+		}
+		return local.New(local.WorkspacePath(loc, workspace)), nil
 	}
 	return local.New(loc), nil
 }
 
 // urlScheme matches a URL scheme (RFC 3986).
 var urlScheme = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
+
+// stateArg is "-state LOC " for a file state other than the default, to
+// put in a command line that must name the same state; "" otherwise.
+func stateArg(loc string) string {
+	if loc == defaultState || pg.IsURL(loc) {
+		return ""
+	}
+	return "-state " + shellQuote(loc) + " "
+}

@@ -28,6 +28,9 @@ type env struct {
 	stdinTTY, stdoutTTY bool
 	// now is the clock plans are made with.
 	now func() time.Time
+	// onFlagSet, when set, is given every FlagSet a command makes, so
+	// that 'recall completion' learns each command's flags from them.
+	onFlagSet func(*flag.FlagSet)
 }
 
 func newEnv() *env {
@@ -47,6 +50,9 @@ type command struct {
 	name     string
 	synopsis string
 	run      func(ctx context.Context, e *env, args []string) error
+	// sub are the subcommands of a command that has them (state,
+	// workspace), for completion.
+	sub map[string]*command
 }
 
 // commands are recall's subcommands, all of them here, by name.
@@ -55,9 +61,19 @@ var commands = commandTable(
 	&command{name: "force-unlock", synopsis: "Release a stuck state lock, given its lock ID", run: runForceUnlock},
 	&command{name: "plan", synopsis: "Show which messages apply would cancel (read-only)", run: runPlan},
 	&command{name: "show", synopsis: "Show a saved plan, or the state", run: runShow},
-	&command{name: "state", synopsis: "Inspect and change the state: list, rm, push, pull", run: runState},
+	&command{name: "state", synopsis: "Inspect and change the state: list, show, rm, push, pull", run: runState, sub: stateCommands},
 	&command{name: "validate", synopsis: "Check the manifest for mistakes (no state, no network)", run: runValidate},
 	&command{name: "version", synopsis: "Print the version", run: runVersion},
+	&command{name: "workspace", synopsis: "List, show, create and delete state workspaces", run: runWorkspace, sub: workspaceCommands},
+	&command{name: "completion", synopsis: "Print a shell completion script: bash, zsh or fish", run: runCompletion},
+)
+
+// workspaceCommands are the subcommands of 'recall workspace'.
+var workspaceCommands = commandTable(
+	&command{name: "delete", synopsis: "Delete a workspace and its state", run: runWorkspaceDelete},
+	&command{name: "list", synopsis: "List the workspaces, the current one marked with *", run: runWorkspaceList},
+	&command{name: "new", synopsis: "Create a workspace", run: runWorkspaceNew},
+	&command{name: "show", synopsis: "Print the current workspace's name", run: runWorkspaceShow},
 )
 
 // stateCommands are the subcommands of 'recall state'.
@@ -66,6 +82,7 @@ var stateCommands = commandTable(
 	&command{name: "pull", synopsis: "Print the state as a state file, to stdout", run: runStatePull},
 	&command{name: "push", synopsis: "Write a state file to the -state location", run: runStatePush},
 	&command{name: "rm", synopsis: "Forget settled messages so the next apply tries them again", run: runStateRm},
+	&command{name: "show", synopsis: "Show the recorded outcome of messages, by ID", run: runStateShow},
 )
 
 // commandTable indexes cmds by name.

@@ -20,6 +20,9 @@ func newFlagSet(e *env, name, help string) *flag.FlagSet {
 		fmt.Fprintln(w, "\nFlags:")
 		fs.PrintDefaults()
 	}
+	if e.onFlagSet != nil {
+		e.onFlagSet(fs)
+	}
 	return fs
 }
 
@@ -161,7 +164,7 @@ func (c *commonFlags) manifest(fs *flag.FlagSet) {
 
 func (c *commonFlags) stateFlags(fs *flag.FlagSet) {
 	sourcedVar(fs, &c.state, &c.stateFrom, "state", envState, defaultState, "state `LOC`: a file path, or a postgres:// URL")
-	sourcedVar(fs, &c.workspace, &c.workspaceFrom, "workspace", envWorkspace, defaultWorkspace, "`NAME` of the state workspace (PostgreSQL state only)")
+	sourcedVar(fs, &c.workspace, &c.workspaceFrom, "workspace", envWorkspace, defaultWorkspace, "`NAME` of the state workspace (see 'recall workspace -h')")
 }
 
 func (c *commonFlags) color(fs *flag.FlagSet) {
