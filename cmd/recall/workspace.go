@@ -291,7 +291,7 @@ func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer b.Close()
-	lock, err := b.Lock(ctx, state.LockRequest{Operation: "workspace delete", Timeout: lockTimeout})
+	lock, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: "workspace delete", Timeout: lockTimeout})
 	if err != nil {
 		return lockError(err, lockTimeout)
 	}
