@@ -87,8 +87,12 @@ func TestApply_UnsavedStateOnStdout(t *testing.T) {
 			if err := json.Unmarshal(printed, &st); err != nil {
 				t.Fatalf("printed state does not parse: %v", err)
 			}
-			if got := st.outcomes()["cancelled"]; got != len(list) {
-				t.Errorf("printed state holds %v, want %d cancelled", st.outcomes(), len(list))
+			// Every answered message, and only those: a failed checkpoint
+			// stops new calls, so on a slow machine the run may end before
+			// the last of the list was sent.
+			answered := int(sim.Stats().Cancelled)
+			if got := st.outcomes()["cancelled"]; got != answered || answered == 0 {
+				t.Errorf("printed state holds %v; the simulator cancelled %d of %d (want every one of those)", st.outcomes(), answered, len(list))
 			}
 
 			// The recovery is a command to copy.
@@ -110,10 +114,13 @@ func TestApply_UnsavedStateOnStdout(t *testing.T) {
 			if r := runRecall(t, work, url, "state", "push", "-state", statePath, saved); r.code != 0 {
 				t.Fatalf("state push: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 			}
-			before := sim.Stats().Requests
+			// The rerun sends only what was never answered: nothing
+			// settled is sent again.
+			before := sim.Stats()
 			r := runRecall(t, work, url, "apply", "-auto-approve", "-state", statePath)
-			if r.code != 0 || !strings.Contains(r.stdout, "No changes.") || sim.Stats().Requests != before {
-				t.Errorf("after recovery: exit %d, %d calls\n%s\n%s", r.code, sim.Stats().Requests-before, r.stdout, r.stderr)
+			after := sim.Stats()
+			if calls := int(after.Requests - before.Requests); r.code != 0 || calls != len(list)-answered || after.AlreadyCancelled != before.AlreadyCancelled {
+				t.Errorf("after recovery: exit %d, %d calls for %d unanswered, %d sent again\n%s\n%s", r.code, calls, len(list)-answered, after.AlreadyCancelled-before.AlreadyCancelled, r.stdout, r.stderr)
 			}
 		})
 	}
