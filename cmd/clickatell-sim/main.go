@@ -399,7 +399,11 @@ func loadAnswers(sim *simulator.Simulator, name string) (int, error) {
 		}
 		added, err := sim.AddAnswer(id, fields[1])
 		if err != nil {
-			return n, fmt.Errorf("%s:%d: %s", name, line, strings.TrimPrefix(err.Error(), "simulator: "))
+			var ae *simulator.AnswerError
+			if errors.As(err, &ae) {
+				return n, fmt.Errorf("%s:%d: %s", name, line, ae.Reason())
+			}
+			return n, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 		if added {
 			n++

@@ -78,7 +78,7 @@ func runForceUnlock(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		if !yes {
-			return &exitError{code: 1, err: errors.New("Force-unlock cancelled; the lock was not touched.")}
+			return &exitError{code: 1, err: &diagnostic{Summary: "Force-unlock cancelled; the lock was not touched."}}
 		}
 		fmt.Fprintln(e.stdout)
 	}

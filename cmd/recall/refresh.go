@@ -197,7 +197,7 @@ func confirmRefresh(e *env, a *applyArgs, out applyView, p *reconcile.Plan, res 
 		return err
 	}
 	if !yes {
-		return &exitError{code: 1, err: errors.New("Refresh cancelled: nothing was recorded.")}
+		return &exitError{code: 1, err: &diagnostic{Summary: "Refresh cancelled: nothing was recorded."}}
 	}
 	fmt.Fprintln(e.stdout)
 	return nil

@@ -80,7 +80,7 @@ func cancelledBySim(sim *simulator.Simulator, list []string) map[string]bool {
 func startStalledApply(t *testing.T, loc, dir, url string, sim *simulator.Simulator, px *stall.Proxy, ws, stateTimeout string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	cmd := recallCommand(dir, url, "apply", "-auto-approve", "-parallelism", "8", "-state", px.Through(t, loc), "-workspace", ws)
-	cmd.Env = append(cmd.Env, pg.TimeoutEnv+"="+stateTimeout)
+	cmd.Env = append(cmd.Env, envStateTimeout+"="+stateTimeout)
 	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -122,7 +122,7 @@ func TestApply_PostgresStalls(t *testing.T) {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	msg := stderr.String()
-	for _, want := range []string{"did not answer within 2s", pg.TimeoutEnv, "recall.state.errored.json", "state push", "not yet cancelled"} {
+	for _, want := range []string{"did not answer within 2s", envStateTimeout, "recall.state.errored.json", "state push", "not yet cancelled"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, msg)
 		}

@@ -81,8 +81,19 @@ var _ state.Backend = (*Backend)(nil)
 
 // Open returns a Backend for the state of workspace (DefaultWorkspace if
 // empty) in the database at loc, a postgres:// or postgresql:// URL. It
-// does not connect.
+// does not connect. Each operation is bounded by DefaultTimeout.
 func Open(loc, workspace string) (*Backend, error) {
+	return OpenWith(loc, workspace, Options{Timeout: DefaultTimeout})
+}
+
+// Options are OpenWith's settings.
+type Options struct {
+	// Timeout bounds each state operation (0: none); see DefaultTimeout.
+	Timeout time.Duration
+}
+
+// OpenWith is Open with opts.
+func OpenWith(loc, workspace string, opts Options) (*Backend, error) {
 	if workspace == "" {
 		workspace = DefaultWorkspace
 	}
@@ -124,12 +135,8 @@ func Open(loc, workspace string) (*Backend, error) {
 	if _, ok := cc.RuntimeParams["application_name"]; !ok {
 		cc.RuntimeParams["application_name"] = "recall"
 	}
-	timeout, err := timeoutFromEnv()
-	if err != nil {
-		return nil, err
-	}
 	b := &Backend{
-		timeout:   timeout,
+		timeout:   opts.Timeout,
 		workspace: workspace,
 		schema:    schema,
 		redacted:  redacted,
