@@ -442,13 +442,19 @@ func confirm(e *env, a *applyArgs) error {
 	if err := canConfirm(e, a); err != nil {
 		return err
 	}
-	fmt.Fprint(e.stdout, "\nDo you want to cancel these messages? Only 'yes' will be accepted: ")
+	return askYes(e, "\nDo you want to cancel these messages? Only 'yes' will be accepted: ", "Apply cancelled.")
+}
+
+// askYes prints prompt and reads the answer: nil for "yes" (after a blank
+// line), otherwise an exit status 1 that prints cancelled.
+func askYes(e *env, prompt, cancelled string) error {
+	fmt.Fprint(e.stdout, prompt)
 	yes, err := readYes(e)
 	if err != nil {
 		return err
 	}
 	if !yes {
-		return &exitError{code: 1, err: &diagnostic{Summary: "Apply cancelled."}}
+		return &exitError{code: 1, err: &diagnostic{Summary: cancelled}}
 	}
 	fmt.Fprintln(e.stdout)
 	return nil

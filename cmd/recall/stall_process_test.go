@@ -81,22 +81,12 @@ func startStalledApply(t *testing.T, loc, dir, url string, sim *simulator.Simula
 	t.Helper()
 	cmd := recallCommand(dir, url, "apply", "-auto-approve", "-parallelism", "8", "-state", px.Through(t, loc), "-workspace", ws)
 	cmd.Env = append(cmd.Env, envStateTimeout+"="+stateTimeout)
-	var out, errb syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
+	out, errb := startCommand(t, cmd)
 	waitFor(t, "500 answers and a checkpoint", func() bool {
 		return sim.Stats().Cancelled >= 500 && settledInPG(t, loc, ws) > 0
 	})
 	px.Stall(t)
-	return cmd, &out, &errb
+	return cmd, out, errb
 }
 
 // TestApply_PostgresStalls: the connection to PostgreSQL stalls mid-run.
