@@ -215,18 +215,8 @@ func TestApply_SignalsInBackgroundJob(t *testing.T) {
 		}
 		cmd := exec.Command("sh", "-c", "trap '' "+sig+"; exec recall "+strings.Join(quoted, " "))
 		cmd.Dir, cmd.Env = dir, recallCommand(dir, url).Env
-		var errb syncBuffer
-		cmd.Stderr = &errb
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}
-		})
-		return cmd, &errb
+		_, errb := startCommand(t, cmd)
+		return cmd, errb
 	}
 	first, stderr := ignoring("INT", "apply", "-auto-approve", "-parallelism", "2")
 	waitFor(t, "100 calls", func() bool { return sim.Stats().Requests >= 100 })
