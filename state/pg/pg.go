@@ -175,7 +175,9 @@ func redact(u *url.URL) string {
 }
 
 // parseErrorReason returns the reason of a pgx configuration error without
-// the connection string that pgx quotes in it.
+// the connection string that pgx quotes in it (it may hold a password).
+// pgconn.ParseConfigError keeps its reason unexported, so the reason is
+// cut from the text after the quoted string.
 func parseErrorReason(err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, "`: "); i >= 0 && strings.HasPrefix(msg, "cannot parse `") {
