@@ -111,6 +111,25 @@ func testPlan(n int) *Plan {
 	return p
 }
 
+// endings counts the diagnostics and summaries a run reports (OnEvent is
+// called from one goroutine) and keeps the summary's Stopped.
+type endings struct {
+	diags, summaries int
+	stopped          string
+}
+
+func (e *endings) watch(opts *ApplyOptions) {
+	opts.OnEvent = func(ev Event) {
+		switch ev.Type {
+		case EventDiagnostic:
+			e.diags++
+		case EventSummary:
+			e.summaries++
+			e.stopped = ev.Summary.Stopped
+		}
+	}
+}
+
 func fastOpts() ApplyOptions {
 	return ApplyOptions{
 		Parallelism:    4,
@@ -312,17 +331,8 @@ func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
 	b := newMemBackend()
 	opts := fastOpts()
 	opts.Parallelism = p
-	var diags, summaries int
-	var stopped string
-	opts.OnEvent = func(ev Event) {
-		switch ev.Type {
-		case EventDiagnostic:
-			diags++
-		case EventSummary:
-			summaries++
-			stopped = ev.Summary.Stopped
-		}
-	}
+	var ends endings
+	ends.watch(&opts)
 	res, err := Apply(context.Background(), testPlan(1000), b, st, opts)
 	var fe *FatalError
 	if !errors.As(err, &fe) {
@@ -343,8 +353,8 @@ func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
 	if fe.Remaining != 951 || !strings.Contains(err.Error(), "951 messages not yet cancelled") || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("error = %q", err)
 	}
-	if diags != 0 || summaries != 1 || stopped != err.Error() {
-		t.Errorf("%d diagnostics, %d summaries, stopped=%q", diags, summaries, stopped)
+	if ends.diags != 0 || ends.summaries != 1 || ends.stopped != err.Error() {
+		t.Errorf("%d diagnostics, %d summaries, stopped=%q", ends.diags, ends.summaries, ends.stopped)
 	}
 }
 
@@ -529,16 +539,8 @@ func TestApply_LockLostStopsRun(t *testing.T) {
 		opts := fastOpts()
 		opts.Parallelism = p
 		opts.CheckpointInterval = time.Millisecond
-		var diags int
-		var stopped string
-		opts.OnEvent = func(ev Event) {
-			switch ev.Type {
-			case EventDiagnostic:
-				diags++
-			case EventSummary:
-				stopped = ev.Summary.Stopped
-			}
-		}
+		var ends endings
+		ends.watch(&opts)
 		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
 			calls.Add(1)
 			// Calls slow down once the lock is lost, so that the bound below
@@ -579,8 +581,8 @@ func TestApply_LockLostStopsRun(t *testing.T) {
 				t.Errorf("error says %q %d times, want once: %s", once, n, msg)
 			}
 		}
-		if diags != 0 || !strings.Contains(stopped, "lock was lost") {
-			t.Errorf("%d diagnostics, stopped=%q", diags, stopped)
+		if ends.diags != 0 || !strings.Contains(ends.stopped, "lock was lost") {
+			t.Errorf("%d diagnostics, stopped=%q", ends.diags, ends.stopped)
 		}
 	})
 }
