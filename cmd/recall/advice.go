@@ -30,6 +30,7 @@ func advice(err error) string {
 		ae      *clickatell.APIError
 		noDir   *local.MissingDirError
 		pgSlow  *pg.TimeoutError
+		stale   *reconcile.StaleError
 	)
 	switch {
 	case err == nil:
@@ -63,6 +64,8 @@ func advice(err error) string {
 		return a
 	case errors.As(err, &te):
 		return transportAdvice(te)
+	case errors.As(err, &stale):
+		return "Run 'recall plan' again and review the new plan."
 	case errors.As(err, &pgSlow):
 		return "Check the network and the PostgreSQL server; " + envStateTimeout + " sets how long recall waits for each state operation (a duration such as 2m; 0: no deadline)."
 	case errors.As(err, &noDir):
