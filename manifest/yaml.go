@@ -114,6 +114,8 @@ func (l *loader) yamlError(path string, data []byte, err error) {
 		l.errorf(p, "alias %s refers to no anchor: define it (&name) before using it", quote("*"+m[1]))
 		return
 	}
+	// yaml.v3's syntax errors are plain text (no typed error with a
+	// reason or a position), so its "yaml: " prefix is cut from the text.
 	l.errorf(Pos{File: path, Line: 1}, "YAML syntax error: %s", strings.TrimPrefix(msg, "yaml: "))
 }
 

@@ -586,17 +586,8 @@ func (r *run) interrupted(ctx context.Context) bool {
 // checked here as well as through stopCtx: the goroutine that turns it into
 // a cancelled stopCtx may not have run yet, and no call may start once the
 // caller has closed it.
-func (r *run) stopping(stopCtx context.Context) bool {
-	if stopCtx.Err() != nil {
-		return true
-	}
-	select {
-	case <-r.opts.Interrupt:
-		return true
-	default:
-		return false
-	}
-}
+// The test is interrupted's, on the stop context instead of the caller's.
+func (r *run) stopping(stopCtx context.Context) bool { return r.interrupted(stopCtx) }
 
 // collect receives results until the workers are done, checkpointing as it
 // goes, and writes the final state. It returns a *SaveError if that fails.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/google/go-cmp/cmp"
@@ -108,6 +109,25 @@ func testPlan(n int) *Plan {
 	}
 	p.Summary.Cancel = n
 	return p
+}
+
+// endings counts the diagnostics and summaries a run reports (OnEvent is
+// called from one goroutine) and keeps the summary's Stopped.
+type endings struct {
+	diags, summaries int
+	stopped          string
+}
+
+func (e *endings) watch(opts *ApplyOptions) {
+	opts.OnEvent = func(ev Event) {
+		switch ev.Type {
+		case EventDiagnostic:
+			e.diags++
+		case EventSummary:
+			e.summaries++
+			e.stopped = ev.Summary.Stopped
+		}
+	}
 }
 
 func fastOpts() ApplyOptions {
@@ -218,76 +238,80 @@ func TestApply_StalePlanSendsNothing(t *testing.T) {
 }
 
 func TestApply_BoundedParallelism(t *testing.T) {
-	const p = 7
-	var inFlight, peak atomic.Int64
-	// The first calls wait until p are in flight at once, so the run must
-	// reach its bound (a run one call at a time would not pass) while the
-	// peak shows it never goes past it.
-	full := make(chan struct{})
-	var fullOnce sync.Once
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		n := inFlight.Add(1)
-		defer inFlight.Add(-1)
-		for {
-			old := peak.Load()
-			if n <= old || peak.CompareAndSwap(old, n) {
-				break
+	synctest.Test(t, func(t *testing.T) {
+		const p = 7
+		var inFlight, peak atomic.Int64
+		// The first calls wait until p are in flight at once, so the run must
+		// reach its bound (a run one call at a time would not pass) while the
+		// peak shows it never goes past it.
+		full := make(chan struct{})
+		var fullOnce sync.Once
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			n := inFlight.Add(1)
+			defer inFlight.Add(-1)
+			for {
+				old := peak.Load()
+				if n <= old || peak.CompareAndSwap(old, n) {
+					break
+				}
 			}
+			if n >= p {
+				fullOnce.Do(func() { close(full) })
+			}
+			select {
+			case <-full:
+			case <-time.After(30 * time.Second):
+				return nil, &clickatell.APIError{HTTPStatus: 400, Description: "never " + fmt.Sprint(p) + " calls in flight at once"}
+			}
+			return cancelled(id), nil
+		})
+		opts := fastOpts()
+		opts.Parallelism = p
+		res, err := Apply(context.Background(), testPlan(300), newMemBackend(), st, opts)
+		if err != nil {
+			t.Fatal(err)
 		}
-		if n >= p {
-			fullOnce.Do(func() { close(full) })
+		if !res.Complete() {
+			t.Errorf("not complete: %+v", res.Counts)
 		}
-		select {
-		case <-full:
-		case <-time.After(30 * time.Second):
-			return nil, &clickatell.APIError{HTTPStatus: 400, Description: "never " + fmt.Sprint(p) + " calls in flight at once"}
+		if got := peak.Load(); got != p {
+			t.Errorf("at most %d calls in flight at once, want %d", got, p)
 		}
-		return cancelled(id), nil
 	})
-	opts := fastOpts()
-	opts.Parallelism = p
-	res, err := Apply(context.Background(), testPlan(300), newMemBackend(), st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Complete() {
-		t.Errorf("not complete: %+v", res.Counts)
-	}
-	if got := peak.Load(); got != p {
-		t.Errorf("at most %d calls in flight at once, want %d", got, p)
-	}
 }
 
 // TestApply_CheckpointsWhileRunning holds the last message back until a
 // checkpoint with the others has been written: results reach the state
 // while the run is still going, not only at its end.
 func TestApply_CheckpointsWhileRunning(t *testing.T) {
-	b := newMemBackend()
-	b.committed = make(chan int, 100)
-	last := testID(9).String()
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		if id == last {
-			select {
-			case <-b.committed:
-			case <-time.After(30 * time.Second):
-				return nil, errors.New("no checkpoint written while the run was going")
+	synctest.Test(t, func(t *testing.T) {
+		b := newMemBackend()
+		b.committed = make(chan int, 100)
+		last := testID(9).String()
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			if id == last {
+				select {
+				case <-b.committed:
+				case <-time.After(30 * time.Second):
+					return nil, errors.New("no checkpoint written while the run was going")
+				}
 			}
+			return cancelled(id), nil
+		})
+		opts := fastOpts()
+		opts.Parallelism = 2
+		opts.CheckpointInterval = 10 * time.Millisecond
+		res, err := Apply(context.Background(), testPlan(10), b, st, opts)
+		if err != nil {
+			t.Fatal(err)
 		}
-		return cancelled(id), nil
+		if !res.Complete() || len(b.st.Messages) != 10 {
+			t.Fatalf("counts %+v, %d in state", res.Counts, len(b.st.Messages))
+		}
+		if len(b.commits) < 2 {
+			t.Errorf("%d commits, want a checkpoint during the run and one at the end", len(b.commits))
+		}
 	})
-	opts := fastOpts()
-	opts.Parallelism = 2
-	opts.CheckpointInterval = 10 * time.Millisecond
-	res, err := Apply(context.Background(), testPlan(10), b, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Complete() || len(b.st.Messages) != 10 {
-		t.Fatalf("counts %+v, %d in state", res.Counts, len(b.st.Messages))
-	}
-	if len(b.commits) < 2 {
-		t.Errorf("%d commits, want a checkpoint during the run and one at the end", len(b.commits))
-	}
 }
 
 func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
@@ -307,17 +331,8 @@ func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
 	b := newMemBackend()
 	opts := fastOpts()
 	opts.Parallelism = p
-	var diags, summaries int
-	var stopped string
-	opts.OnEvent = func(ev Event) {
-		switch ev.Type {
-		case EventDiagnostic:
-			diags++
-		case EventSummary:
-			summaries++
-			stopped = ev.Summary.Stopped
-		}
-	}
+	var ends endings
+	ends.watch(&opts)
 	res, err := Apply(context.Background(), testPlan(1000), b, st, opts)
 	var fe *FatalError
 	if !errors.As(err, &fe) {
@@ -338,8 +353,8 @@ func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
 	if fe.Remaining != 951 || !strings.Contains(err.Error(), "951 messages not yet cancelled") || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("error = %q", err)
 	}
-	if diags != 0 || summaries != 1 || stopped != err.Error() {
-		t.Errorf("%d diagnostics, %d summaries, stopped=%q", diags, summaries, stopped)
+	if ends.diags != 0 || ends.summaries != 1 || ends.stopped != err.Error() {
+		t.Errorf("%d diagnostics, %d summaries, stopped=%q", ends.diags, ends.summaries, ends.stopped)
 	}
 }
 
@@ -393,45 +408,47 @@ func TestApply_FailuresGroupedByCause(t *testing.T) {
 }
 
 func TestApply_InterruptWaitsForCallsInFlight(t *testing.T) {
-	const p = 4
-	interrupt := make(chan struct{})
-	var calls atomic.Int64
-	var once sync.Once
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		if calls.Add(1) == 20 {
-			once.Do(func() { close(interrupt) })
+	synctest.Test(t, func(t *testing.T) {
+		const p = 4
+		interrupt := make(chan struct{})
+		var calls atomic.Int64
+		var once sync.Once
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			if calls.Add(1) == 20 {
+				once.Do(func() { close(interrupt) })
+			}
+			// Calls in flight at the interrupt must still complete.
+			time.Sleep(5 * time.Millisecond)
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			return cancelled(id), nil
+		})
+		b := newMemBackend()
+		opts := fastOpts()
+		opts.Parallelism = p
+		opts.Interrupt = interrupt
+		res, err := Apply(context.Background(), testPlan(500), b, st, opts)
+		if err != nil {
+			t.Fatal(err)
 		}
-		// Calls in flight at the interrupt must still complete.
-		time.Sleep(5 * time.Millisecond)
-		if ctx.Err() != nil {
-			return nil, ctx.Err()
+		if !res.Interrupted {
+			t.Error("Interrupted = false")
 		}
-		return cancelled(id), nil
+		sent := int(calls.Load())
+		if sent < 20 || sent > 20+p {
+			t.Errorf("%d calls sent, want 20 plus at most the %d in flight", sent, p)
+		}
+		if res.Cancelled != sent || len(b.st.Messages) != sent {
+			t.Errorf("%d calls sent, %d cancelled, %d in state: calls in flight were not waited for and saved", sent, res.Cancelled, len(b.st.Messages))
+		}
+		if res.Calls != sent {
+			t.Errorf("result counts %d calls, %d were sent", res.Calls, sent)
+		}
+		if res.Remaining() != 500-sent {
+			t.Errorf("remaining %d, want %d", res.Remaining(), 500-sent)
+		}
 	})
-	b := newMemBackend()
-	opts := fastOpts()
-	opts.Parallelism = p
-	opts.Interrupt = interrupt
-	res, err := Apply(context.Background(), testPlan(500), b, st, opts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !res.Interrupted {
-		t.Error("Interrupted = false")
-	}
-	sent := int(calls.Load())
-	if sent < 20 || sent > 20+p {
-		t.Errorf("%d calls sent, want 20 plus at most the %d in flight", sent, p)
-	}
-	if res.Cancelled != sent || len(b.st.Messages) != sent {
-		t.Errorf("%d calls sent, %d cancelled, %d in state: calls in flight were not waited for and saved", sent, res.Cancelled, len(b.st.Messages))
-	}
-	if res.Calls != sent {
-		t.Errorf("result counts %d calls, %d were sent", res.Calls, sent)
-	}
-	if res.Remaining() != 500-sent {
-		t.Errorf("remaining %d, want %d", res.Remaining(), 500-sent)
-	}
 }
 
 func TestApply_HardStopSavesState(t *testing.T) {
@@ -457,46 +474,48 @@ func TestApply_HardStopSavesState(t *testing.T) {
 }
 
 func TestApply_FinalWriteFails(t *testing.T) {
-	b := newMemBackend()
-	b.st.Messages[testID(1000)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "old"}
-	b.st.Serial = 7
-	p := testPlan(50)
-	p.State = StateRef{Lineage: b.st.Lineage, Serial: 7}
-	diskFull := errors.New("no space left on device")
-	b.fail = func(int) error { return diskFull }
-	var warnings int
-	opts := fastOpts()
-	opts.CheckpointInterval = time.Millisecond
-	opts.OnEvent = func(ev Event) {
-		if ev.Type == EventDiagnostic {
-			warnings++
+	synctest.Test(t, func(t *testing.T) {
+		b := newMemBackend()
+		b.st.Messages[testID(1000)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "old"}
+		b.st.Serial = 7
+		p := testPlan(50)
+		p.State = StateRef{Lineage: b.st.Lineage, Serial: 7}
+		diskFull := errors.New("no space left on device")
+		b.fail = func(int) error { return diskFull }
+		var warnings int
+		opts := fastOpts()
+		opts.CheckpointInterval = time.Millisecond
+		opts.OnEvent = func(ev Event) {
+			if ev.Type == EventDiagnostic {
+				warnings++
+			}
 		}
-	}
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		time.Sleep(time.Millisecond)
-		return cancelled(id), nil
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			time.Sleep(time.Millisecond)
+			return cancelled(id), nil
+		})
+		res, err := Apply(context.Background(), p, b, st, opts)
+		var se *SaveError
+		if !errors.As(err, &se) || !errors.Is(err, diskFull) {
+			t.Fatalf("err = %v, want *SaveError wrapping the write's error", err)
+		}
+		// The first failed checkpoint stopped the run: every answer received
+		// is in the unsaved state, and the rest is counted as remaining.
+		if res.Cancelled == 0 || se.Remaining != res.Remaining() || res.Interrupted {
+			t.Errorf("counts %+v, remaining %d in the error, interrupted %v", res.Counts, se.Remaining, res.Interrupted)
+		}
+		if se.State.Lineage != p.State.Lineage || se.State.Serial != 8 || len(se.State.Messages) != res.Cancelled+1 {
+			t.Errorf("unsaved state: lineage %s serial %d with %d messages; want lineage %s serial 8 with %d",
+				se.State.Lineage, se.State.Serial, len(se.State.Messages), p.State.Lineage, res.Cancelled+1)
+		}
+		if warnings != 1 {
+			t.Errorf("%d diagnostics for the failed checkpoints, want one", warnings)
+		}
+		// The backend owns the State it read: the unsaved one is a copy.
+		if len(b.st.Messages) != 1 || b.st.Serial != 7 {
+			t.Errorf("the backend's State was changed: serial %d, %d messages; want 7, 1", b.st.Serial, len(b.st.Messages))
+		}
 	})
-	res, err := Apply(context.Background(), p, b, st, opts)
-	var se *SaveError
-	if !errors.As(err, &se) || !errors.Is(err, diskFull) {
-		t.Fatalf("err = %v, want *SaveError wrapping the write's error", err)
-	}
-	// The first failed checkpoint stopped the run: every answer received
-	// is in the unsaved state, and the rest is counted as remaining.
-	if res.Cancelled == 0 || se.Remaining != res.Remaining() || res.Interrupted {
-		t.Errorf("counts %+v, remaining %d in the error, interrupted %v", res.Counts, se.Remaining, res.Interrupted)
-	}
-	if se.State.Lineage != p.State.Lineage || se.State.Serial != 8 || len(se.State.Messages) != res.Cancelled+1 {
-		t.Errorf("unsaved state: lineage %s serial %d with %d messages; want lineage %s serial 8 with %d",
-			se.State.Lineage, se.State.Serial, len(se.State.Messages), p.State.Lineage, res.Cancelled+1)
-	}
-	if warnings != 1 {
-		t.Errorf("%d diagnostics for the failed checkpoints, want one", warnings)
-	}
-	// The backend owns the State it read: the unsaved one is a copy.
-	if len(b.st.Messages) != 1 || b.st.Serial != 7 {
-		t.Errorf("the backend's State was changed: serial %d, %d messages; want 7, 1", b.st.Serial, len(b.st.Messages))
-	}
 }
 
 // TestApply_LockLostStopsRun: a checkpoint that finds the lock gone (a
@@ -504,74 +523,68 @@ func TestApply_FinalWriteFails(t *testing.T) {
 // does: no new calls, and the whole state comes back in a *SaveError that
 // says so once, for the caller to save elsewhere.
 func TestApply_LockLostStopsRun(t *testing.T) {
-	const p, total = 4, 2000
-	b := newMemBackend()
-	lost := fmt.Errorf("memory: %w (ID 1234): force-unlocked", state.ErrLockLost)
-	var lostAt atomic.Int64 // calls sent when the lock was found lost
-	var calls atomic.Int64
-	b.fail = func(n int) error {
-		if n >= 3 {
-			lostAt.CompareAndSwap(0, calls.Load())
-			return lost
+	synctest.Test(t, func(t *testing.T) {
+		const p, total = 4, 2000
+		b := newMemBackend()
+		lost := fmt.Errorf("memory: %w (ID 1234): force-unlocked", state.ErrLockLost)
+		var lostAt atomic.Int64 // calls sent when the lock was found lost
+		var calls atomic.Int64
+		b.fail = func(n int) error {
+			if n >= 3 {
+				lostAt.CompareAndSwap(0, calls.Load())
+				return lost
+			}
+			return nil
 		}
-		return nil
-	}
-	opts := fastOpts()
-	opts.Parallelism = p
-	opts.CheckpointInterval = time.Millisecond
-	var diags int
-	var stopped string
-	opts.OnEvent = func(ev Event) {
-		switch ev.Type {
-		case EventDiagnostic:
-			diags++
-		case EventSummary:
-			stopped = ev.Summary.Stopped
+		opts := fastOpts()
+		opts.Parallelism = p
+		opts.CheckpointInterval = time.Millisecond
+		var ends endings
+		ends.watch(&opts)
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			calls.Add(1)
+			// Calls slow down once the lock is lost, so that the bound below
+			// leaves the collector a generous 200ms to see the failed write.
+			if lostAt.Load() != 0 {
+				time.Sleep(20 * time.Millisecond)
+			} else {
+				time.Sleep(100 * time.Microsecond)
+			}
+			return cancelled(id), nil
+		})
+		res, err := Apply(context.Background(), testPlan(total), b, st, opts)
+		var se *SaveError
+		if !errors.As(err, &se) || !errors.Is(err, state.ErrLockLost) {
+			t.Fatalf("err = %v, want a *SaveError wrapping state.ErrLockLost", err)
 		}
-	}
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		calls.Add(1)
-		// Calls slow down once the lock is lost, so that the bound below
-		// leaves the collector a generous 200ms to see the failed write.
-		if lostAt.Load() != 0 {
-			time.Sleep(20 * time.Millisecond)
-		} else {
-			time.Sleep(100 * time.Microsecond)
+		if lostAt.Load() == 0 {
+			t.Fatal("the lock was never found lost: the run ended before its third checkpoint")
 		}
-		return cancelled(id), nil
+		// After the failed checkpoint, only the calls in flight and those
+		// started before the collector saw it are sent, not the ~2,000 left.
+		if after := calls.Load() - lostAt.Load(); after > 10*p {
+			t.Errorf("%d calls sent after the lock was lost, want at most %d", after, 10*p)
+		}
+		if res.Done() >= total || res.Interrupted || res.Failed != 0 {
+			t.Errorf("counts %+v, interrupted %v: want a run stopped early, not interrupted, no failures", res.Counts, res.Interrupted)
+		}
+		if len(b.commits) != 3 {
+			t.Errorf("%d commits tried, want none after the one that found the lock lost", len(b.commits))
+		}
+		if len(se.State.Messages) != res.Cancelled || se.Remaining != res.Remaining() || se.Remaining == 0 {
+			t.Errorf("unsaved state holds %d messages, remaining %d; the run cancelled %d and left %d",
+				len(se.State.Messages), se.Remaining, res.Cancelled, res.Remaining())
+		}
+		msg := err.Error()
+		for _, once := range []string{"memory", "the state lock was lost", "not yet cancelled"} {
+			if n := strings.Count(msg, once); n != 1 {
+				t.Errorf("error says %q %d times, want once: %s", once, n, msg)
+			}
+		}
+		if ends.diags != 0 || !strings.Contains(ends.stopped, "lock was lost") {
+			t.Errorf("%d diagnostics, stopped=%q", ends.diags, ends.stopped)
+		}
 	})
-	res, err := Apply(context.Background(), testPlan(total), b, st, opts)
-	var se *SaveError
-	if !errors.As(err, &se) || !errors.Is(err, state.ErrLockLost) {
-		t.Fatalf("err = %v, want a *SaveError wrapping state.ErrLockLost", err)
-	}
-	if lostAt.Load() == 0 {
-		t.Fatal("the lock was never found lost: the run ended before its third checkpoint")
-	}
-	// After the failed checkpoint, only the calls in flight and those
-	// started before the collector saw it are sent, not the ~2,000 left.
-	if after := calls.Load() - lostAt.Load(); after > 10*p {
-		t.Errorf("%d calls sent after the lock was lost, want at most %d", after, 10*p)
-	}
-	if res.Done() >= total || res.Interrupted || res.Failed != 0 {
-		t.Errorf("counts %+v, interrupted %v: want a run stopped early, not interrupted, no failures", res.Counts, res.Interrupted)
-	}
-	if len(b.commits) != 3 {
-		t.Errorf("%d commits tried, want none after the one that found the lock lost", len(b.commits))
-	}
-	if len(se.State.Messages) != res.Cancelled || se.Remaining != res.Remaining() || se.Remaining == 0 {
-		t.Errorf("unsaved state holds %d messages, remaining %d; the run cancelled %d and left %d",
-			len(se.State.Messages), se.Remaining, res.Cancelled, res.Remaining())
-	}
-	msg := err.Error()
-	for _, once := range []string{"memory", "the state lock was lost", "not yet cancelled"} {
-		if n := strings.Count(msg, once); n != 1 {
-			t.Errorf("error says %q %d times, want once: %s", once, n, msg)
-		}
-	}
-	if diags != 0 || !strings.Contains(stopped, "lock was lost") {
-		t.Errorf("%d diagnostics, stopped=%q", diags, stopped)
-	}
 }
 
 // TestApply_CheckpointFailureStopsRun: a checkpoint that cannot be
@@ -580,51 +593,53 @@ func TestApply_LockLostStopsRun(t *testing.T) {
 // once more: here it succeeds, so every answer is saved and the error
 // says how many messages are left.
 func TestApply_CheckpointFailureStopsRun(t *testing.T) {
-	const total = 2000
-	b := newMemBackend()
-	var calls, failedAt atomic.Int64
-	b.fail = func(n int) error {
-		if n == 2 {
-			failedAt.Store(calls.Load())
-			return errors.New("transient")
+	synctest.Test(t, func(t *testing.T) {
+		const total = 2000
+		b := newMemBackend()
+		var calls, failedAt atomic.Int64
+		b.fail = func(n int) error {
+			if n == 2 {
+				failedAt.Store(calls.Load())
+				return errors.New("transient")
+			}
+			return nil
 		}
-		return nil
-	}
-	opts := fastOpts()
-	opts.CheckpointInterval = time.Millisecond
-	var diags []string
-	opts.OnEvent = func(ev Event) {
-		if ev.Type == EventDiagnostic {
-			diags = append(diags, ev.Diagnostic.Summary)
+		opts := fastOpts()
+		opts.CheckpointInterval = time.Millisecond
+		var diags []string
+		opts.OnEvent = func(ev Event) {
+			if ev.Type == EventDiagnostic {
+				diags = append(diags, ev.Diagnostic.Summary)
+			}
 		}
-	}
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		calls.Add(1)
-		time.Sleep(200 * time.Microsecond)
-		return cancelled(id), nil
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			calls.Add(1)
+			time.Sleep(200 * time.Microsecond)
+			return cancelled(id), nil
+		})
+		res, err := Apply(context.Background(), testPlan(total), b, st, opts)
+		var ce *CheckpointError
+		if !errors.As(err, &ce) || ce.Remaining != res.Remaining() || ce.Remaining == 0 {
+			t.Fatalf("err = %v, want a *CheckpointError with the remaining count (%d)", err, res.Remaining())
+		}
+		if failedAt.Load() == 0 {
+			t.Fatal("the second checkpoint was never tried")
+		}
+		if after := calls.Load() - failedAt.Load(); after > 40 {
+			t.Errorf("%d calls sent after the failed checkpoint, want only those in flight", after)
+		}
+		if len(diags) != 1 || !strings.Contains(diags[0], "no new calls are sent") {
+			t.Errorf("diagnostics %q, want one saying no new calls are sent", diags)
+		}
+		if len(b.st.Messages) != res.Cancelled || res.Interrupted {
+			t.Errorf("%d in state, counts %+v, interrupted %v: want every answer saved", len(b.st.Messages), res.Counts, res.Interrupted)
+		}
+		for _, want := range []string{"memory", "transient", "not yet cancelled"} {
+			if !strings.Contains(err.Error(), want) {
+				t.Errorf("error lacks %q: %v", want, err)
+			}
+		}
 	})
-	res, err := Apply(context.Background(), testPlan(total), b, st, opts)
-	var ce *CheckpointError
-	if !errors.As(err, &ce) || ce.Remaining != res.Remaining() || ce.Remaining == 0 {
-		t.Fatalf("err = %v, want a *CheckpointError with the remaining count (%d)", err, res.Remaining())
-	}
-	if failedAt.Load() == 0 {
-		t.Fatal("the second checkpoint was never tried")
-	}
-	if after := calls.Load() - failedAt.Load(); after > 40 {
-		t.Errorf("%d calls sent after the failed checkpoint, want only those in flight", after)
-	}
-	if len(diags) != 1 || !strings.Contains(diags[0], "no new calls are sent") {
-		t.Errorf("diagnostics %q, want one saying no new calls are sent", diags)
-	}
-	if len(b.st.Messages) != res.Cancelled || res.Interrupted {
-		t.Errorf("%d in state, counts %+v, interrupted %v: want every answer saved", len(b.st.Messages), res.Counts, res.Interrupted)
-	}
-	for _, want := range []string{"memory", "transient", "not yet cancelled"} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q: %v", want, err)
-		}
-	}
 }
 
 // TestApply_HardStopAbandonsStalledWrite: a hard stop (the CLI's second
@@ -632,59 +647,61 @@ func TestApply_CheckpointFailureStopsRun(t *testing.T) {
 // returns within StopGrace, with every answer received in the *SaveError's
 // state, instead of waiting for the backend.
 func TestApply_HardStopAbandonsStalledWrite(t *testing.T) {
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	b := newMemBackend()
-	stalled := make(chan struct{})
-	b.stall = func(ctx context.Context, n int) error {
-		if n < 2 {
-			return nil
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		b := newMemBackend()
+		stalled := make(chan struct{})
+		b.stall = func(ctx context.Context, n int) error {
+			if n < 2 {
+				return nil
+			}
+			if n == 2 {
+				close(stalled)
+			}
+			<-ctx.Done() // a backend that answers nothing, until abandoned
+			return ctx.Err()
 		}
-		if n == 2 {
-			close(stalled)
-		}
-		<-ctx.Done() // a backend that answers nothing, until abandoned
-		return ctx.Err()
-	}
-	opts := fastOpts()
-	opts.CheckpointInterval = time.Millisecond
-	opts.StopGrace = 50 * time.Millisecond
-	var answered atomic.Int64
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+		opts := fastOpts()
+		opts.CheckpointInterval = time.Millisecond
+		opts.StopGrace = 50 * time.Millisecond
+		var answered atomic.Int64
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			select {
+			case <-stalled:
+				<-ctx.Done() // calls in flight at the hard stop never answer
+				return nil, ctx.Err()
+			default:
+			}
+			time.Sleep(100 * time.Microsecond)
+			answered.Add(1)
+			return cancelled(id), nil
+		})
+		go func() {
+			<-stalled
+			time.Sleep(20 * time.Millisecond)
+			cancel()
+		}()
+		done := make(chan struct{})
+		var res *ApplyResult
+		var err error
+		go func() {
+			res, err = Apply(ctx, testPlan(5000), b, st, opts)
+			close(done)
+		}()
 		select {
-		case <-stalled:
-			<-ctx.Done() // calls in flight at the hard stop never answer
-			return nil, ctx.Err()
-		default:
+		case <-done:
+		case <-time.After(20 * time.Second):
+			t.Fatal("Apply did not return after the hard stop: it waits for the stalled write")
 		}
-		time.Sleep(100 * time.Microsecond)
-		answered.Add(1)
-		return cancelled(id), nil
+		var se *SaveError
+		if !errors.As(err, &se) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped at once") {
+			t.Fatalf("err = %v, want a *SaveError saying the run was stopped at once", err)
+		}
+		if int64(len(se.State.Messages)) != answered.Load() || int64(res.Cancelled) != answered.Load() {
+			t.Errorf("unsaved state holds %d, result %d cancelled, %d answered: want every answer", len(se.State.Messages), res.Cancelled, answered.Load())
+		}
 	})
-	go func() {
-		<-stalled
-		time.Sleep(20 * time.Millisecond)
-		cancel()
-	}()
-	done := make(chan struct{})
-	var res *ApplyResult
-	var err error
-	go func() {
-		res, err = Apply(ctx, testPlan(5000), b, st, opts)
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-time.After(20 * time.Second):
-		t.Fatal("Apply did not return after the hard stop: it waits for the stalled write")
-	}
-	var se *SaveError
-	if !errors.As(err, &se) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped at once") {
-		t.Fatalf("err = %v, want a *SaveError saying the run was stopped at once", err)
-	}
-	if int64(len(se.State.Messages)) != answered.Load() || int64(res.Cancelled) != answered.Load() {
-		t.Errorf("unsaved state holds %d, result %d cancelled, %d answered: want every answer", len(se.State.Messages), res.Cancelled, answered.Load())
-	}
 }
 
 func TestCauseOf(t *testing.T) {
@@ -776,33 +793,35 @@ func TestApply_GivesUpWhenEverythingFails(t *testing.T) {
 // TestApply_Progress: progress events come while the run goes, with counts
 // that only grow, and a rate once there is something to measure.
 func TestApply_Progress(t *testing.T) {
-	st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
-		time.Sleep(2 * time.Millisecond)
-		return cancelled(id), nil
+	synctest.Test(t, func(t *testing.T) {
+		st := stopperFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
+			time.Sleep(2 * time.Millisecond)
+			return cancelled(id), nil
+		})
+		opts := fastOpts()
+		opts.Parallelism = 2
+		opts.ProgressInterval = 10 * time.Millisecond
+		var progress []ProgressEvent
+		opts.OnEvent = func(ev Event) {
+			if ev.Type == EventProgress {
+				progress = append(progress, *ev.Progress)
+			}
+		}
+		if _, err := Apply(context.Background(), testPlan(100), newMemBackend(), st, opts); err != nil {
+			t.Fatal(err)
+		}
+		if len(progress) < 2 {
+			t.Fatalf("%d progress events in a run of 100 calls of 2ms, 2 at a time, every 10ms", len(progress))
+		}
+		for i, p := range progress {
+			if p.Total != 100 || (i > 0 && p.Done() < progress[i-1].Done()) || p.Elapsed <= 0 {
+				t.Errorf("progress %d: %+v", i, p)
+			}
+		}
+		if last := progress[len(progress)-1]; last.Done() == 0 || last.Rate <= 0 {
+			t.Errorf("last progress %+v: want something done at some rate", last)
+		}
 	})
-	opts := fastOpts()
-	opts.Parallelism = 2
-	opts.ProgressInterval = 10 * time.Millisecond
-	var progress []ProgressEvent
-	opts.OnEvent = func(ev Event) {
-		if ev.Type == EventProgress {
-			progress = append(progress, *ev.Progress)
-		}
-	}
-	if _, err := Apply(context.Background(), testPlan(100), newMemBackend(), st, opts); err != nil {
-		t.Fatal(err)
-	}
-	if len(progress) < 2 {
-		t.Fatalf("%d progress events in a run of 100 calls of 2ms, 2 at a time, every 10ms", len(progress))
-	}
-	for i, p := range progress {
-		if p.Total != 100 || (i > 0 && p.Done() < progress[i-1].Done()) || p.Elapsed <= 0 {
-			t.Errorf("progress %d: %+v", i, p)
-		}
-	}
-	if last := progress[len(progress)-1]; last.Done() == 0 || last.Rate <= 0 {
-		t.Errorf("last progress %+v: want something done at some rate", last)
-	}
 }
 
 // TestProgressEvent_JSON: the rate and the seconds of a progress event are

@@ -592,7 +592,7 @@ type StaleError struct {
 }
 
 func (e *StaleError) Error() string {
-	return "Saved plan is stale: " + e.Reason + "; nothing was cancelled. Run 'recall plan' again and review the new plan."
+	return "Saved plan is stale: " + e.Reason + "; nothing was cancelled"
 }
 
 // Is makes errors.Is(err, ErrStale) true.

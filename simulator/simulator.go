@@ -406,7 +406,7 @@ func describeStatus(code string) string {
 func (s *Simulator) AddStatus(id msgid.ID, status string) (bool, error) {
 	st, ok := parseStatus(status)
 	if !ok {
-		return false, fmt.Errorf("simulator: unknown message status %q: want a code from 001 to 014", status)
+		return false, &AnswerError{Answer: status, Kind: "message status", Unknown: true, Want: "a code from 001 to 014"}
 	}
 	prev, ok := s.store.add(id, st)
 	if !ok {

@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"cmp"
 	"fmt"
 	"net/http"
 	"strconv"
@@ -72,7 +73,7 @@ func parseAnswer(spec string, id msgid.ID) (uint8, *special, error) {
 	case strings.HasPrefix(spec, "stuck:"):
 		n, err := strconv.ParseInt(spec[len("stuck:"):], 10, 32)
 		if err != nil || n < 0 {
-			return 0, nil, fmt.Errorf("simulator: answer %q: want stuck:N with N a whole number ≥ 0", spec)
+			return 0, nil, &AnswerError{Answer: spec, Want: "stuck:N with N a whole number ≥ 0"}
 		}
 		sp.kind = spStuck
 		sp.left.Store(n)
@@ -120,11 +121,32 @@ func parseAnswer(spec string, id msgid.ID) (uint8, *special, error) {
 			sp.body[formatXML] = append(append(append([]byte{}, a.pre...), idText...), a.post...)
 			sp.ct = contentType
 		default:
-			return 0, nil, fmt.Errorf("simulator: unknown answer %q: want %s", spec, answerSyntax)
+			return 0, nil, &AnswerError{Answer: spec, Unknown: true, Want: answerSyntax}
 		}
 		return stUnknown, sp, nil
 	}
-	return 0, nil, fmt.Errorf("simulator: unknown answer %q: want %s", spec, answerSyntax)
+	return 0, nil, &AnswerError{Answer: spec, Unknown: true, Want: answerSyntax}
+}
+
+// AnswerError is an answer (Simulator.AddAnswer) the simulator does not
+// know or cannot read.
+type AnswerError struct {
+	Answer  string // the answer as given
+	Kind    string // what it was read as: "" for an answer, "message status"
+	Unknown bool   // not an answer at all, rather than one with a bad argument
+	Want    string // what is accepted
+}
+
+func (e *AnswerError) Error() string { return "simulator: " + e.Reason() }
+
+// Reason is the error's text without the package's prefix, for a caller
+// that says where the answer came from instead.
+func (e *AnswerError) Reason() string {
+	kind := cmp.Or(e.Kind, "answer")
+	if e.Unknown {
+		return fmt.Sprintf("unknown %s %q: want %s", kind, e.Answer, e.Want)
+	}
+	return fmt.Sprintf("%s %q: want %s", kind, e.Answer, e.Want)
 }
 
 func isDigits(s string) bool {

@@ -378,41 +378,47 @@ func loadAnswers(sim *simulator.Simulator, name string) (int, error) {
 		return 0, err
 	}
 	defer f.Close()
-	sc := bufio.NewScanner(f)
-	line, n := 0, 0
-	for sc.Scan() {
-		line++
-		text := strings.TrimSpace(sc.Text())
-		if line == 1 {
-			text = strings.TrimPrefix(text, "\ufeff")
-		}
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
+	n := 0
+	err = eachLine(f, name, "want an ID and an answer a line", func(text string) error {
 		fields := strings.Fields(text)
 		if len(fields) != 2 {
-			return n, fmt.Errorf("%s:%d: %q: want an ID and an answer, e.g. 360586640fe9846954897dffe6c13dfc 010", name, line, clip(text))
+			return fmt.Errorf("%q: want an ID and an answer, e.g. 360586640fe9846954897dffe6c13dfc 010", clip(text))
 		}
 		id, err := msgid.Parse(fields[0])
 		if err != nil {
-			return n, fmt.Errorf("%s:%d: %q is not a message ID: want 32 hexadecimal characters", name, line, clip(fields[0]))
+			return fmt.Errorf("%q is not a message ID: want 32 hexadecimal characters", clip(fields[0]))
 		}
 		added, err := sim.AddAnswer(id, fields[1])
-		if err != nil {
-			return n, fmt.Errorf("%s:%d: %s", name, line, strings.TrimPrefix(err.Error(), "simulator: "))
+		var ae *simulator.AnswerError
+		if errors.As(err, &ae) {
+			return errors.New(ae.Reason())
+		} else if err != nil {
+			return err
 		}
 		if added {
 			n++
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return n, fmt.Errorf("%s: %w", name, err)
-	}
-	return n, nil
+		return nil
+	})
+	return n, err
 }
 
 // readIDs calls fn for each ID in r, reporting errors as name:line: message.
 func readIDs(r io.Reader, name string, fn func(msgid.ID) error) error {
+	return eachLine(r, name, "want one ID a line", func(text string) error {
+		id, err := msgid.Parse(text)
+		if err != nil {
+			return fmt.Errorf("%q is not a message ID: want 32 hexadecimal characters", clip(text))
+		}
+		return fn(id)
+	})
+}
+
+// eachLine calls fn with each line of r that is neither blank nor a #
+// comment, trimmed (and without a byte order mark on the first), and
+// reports its errors as name:line: message; a line longer than 1 MiB is an
+// error that says tooLong.
+func eachLine(r io.Reader, name, tooLong string, fn func(text string) error) error {
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	line := 0
@@ -425,17 +431,13 @@ func readIDs(r io.Reader, name string, fn func(msgid.ID) error) error {
 		if text == "" || strings.HasPrefix(text, "#") {
 			continue
 		}
-		id, err := msgid.Parse(text)
-		if err != nil {
-			return fmt.Errorf("%s:%d: %q is not a message ID: want 32 hexadecimal characters", name, line, clip(text))
-		}
-		if err := fn(id); err != nil {
+		if err := fn(text); err != nil {
 			return fmt.Errorf("%s:%d: %w", name, line, err)
 		}
 	}
 	if err := sc.Err(); err != nil {
 		if errors.Is(err, bufio.ErrTooLong) {
-			return fmt.Errorf("%s:%d: line too long: want one ID a line", name, line+1)
+			return fmt.Errorf("%s:%d: line too long: %s", name, line+1, tooLong)
 		}
 		return fmt.Errorf("%s: %w", name, err)
 	}

@@ -8,7 +8,6 @@ import (
 	"flag"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -187,20 +186,7 @@ func writeFile(t *testing.T, dir, name, content string) string {
 // call sends a stop call with the headers a correct client sends.
 func call(t *testing.T, url, id, token string) (int, string) {
 	t.Helper()
-	r, err := http.NewRequest("DELETE", url+"/rest/message/"+id, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r.Header.Set("X-Version", "1")
-	r.Header.Set("Authorization", "Bearer "+token)
-	r.Header.Set("Accept", "application/json")
-	resp, err := http.DefaultClient.Do(r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(b)
+	return request(t, "DELETE", url, id, token)
 }
 
 func TestRun(t *testing.T) {

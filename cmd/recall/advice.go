@@ -8,6 +8,7 @@ import (
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
+	"github.com/recallhq/recall/state/pg"
 )
 
 // advice says what a user can do about err, naming the environment
@@ -28,6 +29,8 @@ func advice(err error) string {
 		te      *clickatell.TransportError
 		ae      *clickatell.APIError
 		noDir   *local.MissingDirError
+		pgSlow  *pg.TimeoutError
+		stale   *reconcile.StaleError
 	)
 	switch {
 	case err == nil:
@@ -61,6 +64,10 @@ func advice(err error) string {
 		return a
 	case errors.As(err, &te):
 		return transportAdvice(te)
+	case errors.As(err, &stale):
+		return "Run 'recall plan' again and review the new plan."
+	case errors.As(err, &pgSlow):
+		return "Check the network and the PostgreSQL server; " + envStateTimeout + " sets how long recall waits for each state operation (a duration such as 2m; 0: no deadline)."
 	case errors.As(err, &noDir):
 		return "Create the directory, or fix the state's path (-state, or RECALL_STATE)."
 	case errors.As(err, &ae) && notTheAPIs404(ae):

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/hashicorp/go-multierror"
 
@@ -12,6 +13,7 @@ import (
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state/local"
+	"github.com/recallhq/recall/state/pg"
 )
 
 // TestAdvice: the one place the CLI says what to do about an error, with
@@ -78,10 +80,19 @@ func TestAdvice_EnginesErrorsNameNoSetting(t *testing.T) {
 		&reconcile.GaveUpError{Failed: 25, Cause: "connection refused", Remaining: 3},
 		&clickatell.TokenError{Length: 9, At: 9, Whitespace: true},
 		&clickatell.BaseURLError{URL: "https://u:xxxxx@h", Problem: "must not hold a user name or password", UserInfo: true},
+		&pg.TimeoutError{Location: "postgres://h/db", Op: "read", Addr: "h:5432", After: 30 * time.Second},
+		&pg.TimeoutError{Location: "postgres://h/db", Addr: "h:5432", After: time.Second, LockID: "x"},
+		&reconcile.StaleError{Reason: "state serial changed from 1 to 2"},
 	} {
-		if msg := err.Error(); strings.Contains(msg, "CLICKATELL_") || strings.Contains(msg, "-allow-unknown-ids") {
+		if msg := err.Error(); strings.Contains(msg, "CLICKATELL_") || strings.Contains(msg, "RECALL_") || strings.Contains(msg, "-allow-unknown-ids") || strings.Contains(msg, "recall plan") {
 			t.Errorf("%T says %q", err, msg)
 		}
+	}
+	if a := advice(fmt.Errorf("commit: %w", &pg.TimeoutError{After: time.Second})); !strings.Contains(a, envStateTimeout) {
+		t.Errorf("advice on a PostgreSQL timeout = %q, want it to name %s", a, envStateTimeout)
+	}
+	if a := advice(&reconcile.StaleError{Reason: "r"}); !strings.Contains(a, "'recall plan' again") {
+		t.Errorf("advice on a stale plan = %q, want it to say run 'recall plan' again", a)
 	}
 }
 

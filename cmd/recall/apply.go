@@ -462,13 +462,19 @@ func confirm(e *env, a *applyArgs) error {
 	if err := canConfirm(e, a); err != nil {
 		return err
 	}
-	fmt.Fprint(e.stdout, "\nDo you want to cancel these messages? Only 'yes' will be accepted: ")
+	return askYes(e, "\nDo you want to cancel these messages? Only 'yes' will be accepted: ", "Apply cancelled.")
+}
+
+// askYes prints prompt and reads the answer: nil for "yes" (after a blank
+// line), otherwise an exit status 1 that prints cancelled.
+func askYes(e *env, prompt, cancelled string) error {
+	fmt.Fprint(e.stdout, prompt)
 	yes, err := readYes(e)
 	if err != nil {
 		return err
 	}
 	if !yes {
-		return &exitError{code: 1, err: errors.New("Apply cancelled.")}
+		return &exitError{code: 1, err: &diagnostic{Summary: cancelled}}
 	}
 	fmt.Fprintln(e.stdout)
 	return nil
@@ -509,7 +515,7 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 		if earlier {
 			kept = fmt.Sprintf(" %s, left by an earlier run, was kept as it is: push it too, unless it was pushed already.", erroredStateFile)
 		}
-		return &diagnostic{Summary: se.Error(), Detail: fmt.Sprintf("The state, with every message settled in this run, was written to %s instead. "+
+		return &diagnostic{Summary: se.Error(), Err: se, Detail: fmt.Sprintf("The state, with every message settled in this run, was written to %s instead. "+
 			"To recover, fix the problem above, then %s before running recall again "+
 			"(it merges those messages into the state, also if another apply has written it since); "+
 			"until then a new apply would send the calls for those messages again.%s",
@@ -523,7 +529,7 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 	if err := printUnsavedState(e, a.format == "json", se.Location, se.State); err != nil {
 		return fmt.Errorf("%v; writing it to %s failed too (%v), and so did printing it (%v): the results of this run are lost, and the next apply will send those calls again", se, file, werr, err)
 	}
-	return &diagnostic{Summary: se.Error(), Detail: "The state was printed on stdout above. " + unsavedRecovery(a.format == "json", pushCommand)}
+	return &diagnostic{Summary: se.Error(), Err: se, Detail: "The state was printed on stdout above. " + unsavedRecovery(a.format == "json", pushCommand)}
 }
 
 // limitMemory sets a soft memory limit sized to the run, unless the user
@@ -557,8 +563,9 @@ func checkPlanManifest(plan *reconcile.Plan) error {
 	}
 	m, err := manifest.Load(plan.ManifestPaths...)
 	if err != nil {
-		return fmt.Errorf("Saved plan cannot be checked against its manifest (%s), so nothing was cancelled: %v\nRun apply from the directory where 'recall plan' ran, or run 'recall plan' again and review the new plan.",
-			strings.Join(plan.ManifestPaths, ", "), err)
+		return &diagnostic{Err: err,
+			Summary: fmt.Sprintf("Saved plan cannot be checked against its manifest (%s), so nothing was cancelled: %v", strings.Join(plan.ManifestPaths, ", "), err),
+			Detail:  "Run apply from the directory where 'recall plan' ran, or run 'recall plan' again and review the new plan."}
 	}
 	return plan.CheckManifest(m)
 }

@@ -42,6 +42,14 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 func startRecall(t *testing.T, dir, endpoint string, args ...string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	cmd := recallCommand(dir, endpoint, args...)
+	out, errb := startCommand(t, cmd)
+	return cmd, out, errb
+}
+
+// startCommand starts cmd with its output captured, and kills it when the
+// test ends if it is still running.
+func startCommand(t *testing.T, cmd *exec.Cmd) (stdout, stderr *syncBuffer) {
+	t.Helper()
 	var out, errb syncBuffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Start(); err != nil {
@@ -53,7 +61,7 @@ func startRecall(t *testing.T, dir, endpoint string, args ...string) (*exec.Cmd,
 			cmd.Wait()
 		}
 	})
-	return cmd, &out, &errb
+	return &out, &errb
 }
 
 // exitCode waits for cmd and returns its exit code.

@@ -99,14 +99,8 @@ func TestParseApplyArgs(t *testing.T) {
 	} {
 		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
 			got, err := parseApplyArgs(e, tt.args)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if parseFailed(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got.common = commonFlags{} // checked by the scripts
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(applyArgs{}, commonFlags{})); diff != "" {

@@ -76,18 +76,29 @@ func TestParseApplyArgs_DoubleDash(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, _, _ := testEnv(nil, false)
 			a, err := parseApplyArgs(e, tt.args)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if parseFailed(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if a.planFile != tt.planFile || a.autoApprove != tt.autoApprove {
 				t.Errorf("planFile %q autoApprove %v, want %q %v", a.planFile, a.autoApprove, tt.planFile, tt.autoApprove)
 			}
 		})
 	}
+}
+
+// parseFailed checks a parse's err against wantErr (a substring; "": no
+// error, and any is fatal) and reports whether an error was wanted, which
+// ends the case.
+func parseFailed(t *testing.T, err error, wantErr string) bool {
+	t.Helper()
+	if wantErr != "" {
+		if err == nil || !strings.Contains(err.Error(), wantErr) {
+			t.Fatalf("err = %v, want %q", err, wantErr)
+		}
+		return true
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return false
 }

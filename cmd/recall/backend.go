@@ -2,9 +2,12 @@ package main
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"time"
 
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
@@ -15,7 +18,11 @@ import (
 // selects PostgreSQL (with workspace), anything else is a file path.
 func openBackend(loc, workspace string) (state.Backend, error) {
 	if pg.IsURL(loc) {
-		return pg.Open(loc, workspace)
+		timeout, err := parseStateTimeout(os.Getenv(envStateTimeout))
+		if err != nil {
+			return nil, err
+		}
+		return pg.OpenWith(loc, workspace, pg.Options{Timeout: timeout})
 	}
 	if loc == "" {
 		return nil, fmt.Errorf("-state: empty location; give a file path or a postgres:// URL")
@@ -54,4 +61,24 @@ func stateArg(loc string) string {
 		return ""
 	}
 	return "-state " + shellQuote(loc) + " "
+}
+
+// envStateTimeout names the environment variable that sets a PostgreSQL
+// state's per-operation deadline: a Go duration ("45s", "2m"), or "0" for
+// none; pg.DefaultTimeout when unset.
+const envStateTimeout = "RECALL_STATE_TIMEOUT"
+
+// parseStateTimeout reads envStateTimeout's value.
+func parseStateTimeout(v string) (time.Duration, error) {
+	if v == "" {
+		return pg.DefaultTimeout, nil
+	}
+	if n, err := strconv.Atoi(v); err == nil && n == 0 {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(v)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%s=%q: want a duration such as 30s or 2m (0: no deadline)", envStateTimeout, v)
+	}
+	return d, nil
 }

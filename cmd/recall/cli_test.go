@@ -60,14 +60,8 @@ func TestParsePlanArgs(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			e, _, _ := testEnv(nil, false)
 			got, err := parsePlanArgs(e, tt.args)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if parseFailed(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, *got, cmp.AllowUnexported(planArgs{}, commonFlags{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)

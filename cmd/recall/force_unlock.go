@@ -76,17 +76,12 @@ func runForceUnlock(ctx context.Context, e *env, args []string) error {
 		if !e.stdinTTY {
 			return fmt.Errorf("force-unlock needs confirmation, but the input is not a terminal: pass -force to unlock %s without asking", b)
 		}
-		fmt.Fprintf(e.stdout, "Do you really want to force-unlock %s (lock ID %s)?\n"+
+		prompt := fmt.Sprintf("Do you really want to force-unlock %s (lock ID %s)?\n"+
 			"  If the run holding it is still going, it will be stopped from writing the state.\n"+
 			"  Only 'yes' will be accepted to confirm: ", b, id)
-		yes, err := readYes(e)
-		if err != nil {
+		if err := askYes(e, prompt, "Force-unlock cancelled; the lock was not touched."); err != nil {
 			return err
 		}
-		if !yes {
-			return &exitError{code: 1, err: errors.New("Force-unlock cancelled; the lock was not touched.")}
-		}
-		fmt.Fprintln(e.stdout)
 	}
 
 	if err := b.ForceUnlock(ctx, id); err != nil {

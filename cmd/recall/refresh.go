@@ -191,16 +191,7 @@ func confirmRefresh(e *env, a *applyArgs, out applyView, p *reconcile.Plan, res 
 	if err := canConfirm(e, a); err != nil {
 		return err
 	}
-	fmt.Fprint(e.stdout, "\nDo you want to record these statuses? Only 'yes' will be accepted: ")
-	yes, err := readYes(e)
-	if err != nil {
-		return err
-	}
-	if !yes {
-		return &exitError{code: 1, err: errors.New("Refresh cancelled: nothing was recorded.")}
-	}
-	fmt.Fprintln(e.stdout)
-	return nil
+	return askYes(e, "\nDo you want to record these statuses? Only 'yes' will be accepted: ", "Refresh cancelled: nothing was recorded.")
 }
 
 // statusReader is apply's ApplyOptions.RefreshOnly: the client with

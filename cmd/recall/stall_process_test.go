@@ -80,23 +80,13 @@ func cancelledBySim(sim *simulator.Simulator, list []string) map[string]bool {
 func startStalledApply(t *testing.T, loc, dir, url string, sim *simulator.Simulator, px *stall.Proxy, ws, stateTimeout string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
 	t.Helper()
 	cmd := recallCommand(dir, url, "apply", "-auto-approve", "-parallelism", "8", "-state", px.Through(t, loc), "-workspace", ws)
-	cmd.Env = append(cmd.Env, pg.TimeoutEnv+"="+stateTimeout)
-	var out, errb syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	})
+	cmd.Env = append(cmd.Env, envStateTimeout+"="+stateTimeout)
+	out, errb := startCommand(t, cmd)
 	waitFor(t, "500 answers and a checkpoint", func() bool {
 		return sim.Stats().Cancelled >= 500 && settledInPG(t, loc, ws) > 0
 	})
 	px.Stall(t)
-	return cmd, &out, &errb
+	return cmd, out, errb
 }
 
 // TestApply_PostgresStalls: the connection to PostgreSQL stalls mid-run.
@@ -122,7 +112,7 @@ func TestApply_PostgresStalls(t *testing.T) {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	msg := stderr.String()
-	for _, want := range []string{"did not answer within 2s", pg.TimeoutEnv, "recall.state.errored.json", "state push", "not yet cancelled"} {
+	for _, want := range []string{"did not answer within 2s", envStateTimeout, "recall.state.errored.json", "state push", "not yet cancelled"} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, msg)
 		}
@@ -225,18 +215,8 @@ func TestApply_SignalsInBackgroundJob(t *testing.T) {
 		}
 		cmd := exec.Command("sh", "-c", "trap '' "+sig+"; exec recall "+strings.Join(quoted, " "))
 		cmd.Dir, cmd.Env = dir, recallCommand(dir, url).Env
-		var errb syncBuffer
-		cmd.Stderr = &errb
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() {
-			if cmd.ProcessState == nil {
-				cmd.Process.Kill()
-				cmd.Wait()
-			}
-		})
-		return cmd, &errb
+		_, errb := startCommand(t, cmd)
+		return cmd, errb
 	}
 	first, stderr := ignoring("INT", "apply", "-auto-approve", "-parallelism", "2")
 	waitFor(t, "100 calls", func() bool { return sim.Stats().Requests >= 100 })

@@ -3,10 +3,12 @@ package main
 import (
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recallhq/recall/reconcile"
+	"github.com/recallhq/recall/state/pg"
 )
 
 // TestStateEnv: RECALL_STATE and RECALL_WORKSPACE name the state of every
@@ -123,5 +125,18 @@ func TestUsePlanState(t *testing.T) {
 				t.Errorf("state %q workspace %q, want %q %q", a.common.state, a.common.workspace, tc.state, tc.ws)
 			}
 		})
+	}
+}
+
+func TestParseStateTimeout(t *testing.T) {
+	for in, want := range map[string]time.Duration{"": pg.DefaultTimeout, "0": 0, "45s": 45 * time.Second, "2m": 2 * time.Minute} {
+		if got, err := parseStateTimeout(in); err != nil || got != want {
+			t.Errorf("parseStateTimeout(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"soon", "-1s", "30"} {
+		if _, err := parseStateTimeout(in); err == nil || !strings.Contains(err.Error(), envStateTimeout) {
+			t.Errorf("parseStateTimeout(%q) = %v, want an error naming %s", in, err, envStateTimeout)
+		}
 	}
 }

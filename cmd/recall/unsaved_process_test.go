@@ -28,17 +28,7 @@ func TestApply_UnsavedStateOnStdout(t *testing.T) {
 			statePath := filepath.Join(stateDir, "recall.state.json")
 			cmd := recallCommand(work, url, "apply", "-auto-approve", "-format", format, "-parallelism", "4", "-state", statePath)
 			cmd.Env = append(cmd.Env, "TMPDIR="+tmp)
-			var stdout, stderr syncBuffer
-			cmd.Stdout, cmd.Stderr = &stdout, &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() {
-				if cmd.ProcessState == nil {
-					cmd.Process.Kill()
-					cmd.Wait()
-				}
-			})
+			stdout, stderr := startCommand(t, cmd)
 			waitFor(t, "the first call", func() bool { return sim.Stats().Requests > 0 })
 			makeUnwritable(t, stateDir)
 			makeUnwritable(t, work)

@@ -59,11 +59,11 @@
 // # Deadlines
 //
 // Every operation (Read, Commit, Replace, Lock, Unlock, ForceUnlock, Close)
-// ends within DefaultTimeout (30s; TimeoutEnv, RECALL_STATE_TIMEOUT, sets
-// another, 0 none; large writes get a second more per 10,000 messages): a
+// ends within DefaultTimeout (30s; OpenWith's Options.Timeout sets another,
+// 0 none; large writes get a second more per 10,000 messages): a
 // server, pooler or network that stops answering is an error in time, not
-// a hang. pgx closes a connection whose operation ran out of time, so under
-// a lock that error wraps ErrLockLost. Connections use TCP keepalive (15s
+// a hang (a *TimeoutError). pgx closes a connection whose operation ran out
+// of time, so under a lock that error wraps ErrLockLost. Connections use TCP keepalive (15s
 // idle, 5s apart, 3 probes) and, on Linux, TCP_USER_TIMEOUT; sessions set
 // statement_timeout and idle_in_transaction_session_timeout to the deadline
 // unless the URL sets them, so that the server, too, ends a transaction

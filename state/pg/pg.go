@@ -81,8 +81,19 @@ var _ state.Backend = (*Backend)(nil)
 
 // Open returns a Backend for the state of workspace (DefaultWorkspace if
 // empty) in the database at loc, a postgres:// or postgresql:// URL. It
-// does not connect.
+// does not connect. Each operation is bounded by DefaultTimeout.
 func Open(loc, workspace string) (*Backend, error) {
+	return OpenWith(loc, workspace, Options{Timeout: DefaultTimeout})
+}
+
+// Options are OpenWith's settings.
+type Options struct {
+	// Timeout bounds each state operation (0: none); see DefaultTimeout.
+	Timeout time.Duration
+}
+
+// OpenWith is Open with opts.
+func OpenWith(loc, workspace string, opts Options) (*Backend, error) {
 	if workspace == "" {
 		workspace = DefaultWorkspace
 	}
@@ -124,12 +135,8 @@ func Open(loc, workspace string) (*Backend, error) {
 	if _, ok := cc.RuntimeParams["application_name"]; !ok {
 		cc.RuntimeParams["application_name"] = "recall"
 	}
-	timeout, err := timeoutFromEnv()
-	if err != nil {
-		return nil, err
-	}
 	b := &Backend{
-		timeout:   timeout,
+		timeout:   opts.Timeout,
 		workspace: workspace,
 		schema:    schema,
 		redacted:  redacted,
@@ -168,7 +175,9 @@ func redact(u *url.URL) string {
 }
 
 // parseErrorReason returns the reason of a pgx configuration error without
-// the connection string that pgx quotes in it.
+// the connection string that pgx quotes in it (it may hold a password).
+// pgconn.ParseConfigError keeps its reason unexported, so the reason is
+// cut from the text after the quoted string.
 func parseErrorReason(err error) string {
 	msg := err.Error()
 	if i := strings.Index(msg, "`: "); i >= 0 && strings.HasPrefix(msg, "cannot parse `") {

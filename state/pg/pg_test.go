@@ -585,3 +585,10 @@ func TestSchema_Migrates(t *testing.T) {
 		t.Errorf("schema version %d, message count %d; want %d, 3", v, count, SchemaVersion)
 	}
 }
+
+// pgMicros is the inverse of fromPGMicros: t as microseconds since
+// 2000-01-01 UTC, computed from Unix seconds so that any year a Go time
+// holds works, where a Duration would overflow.
+func pgMicros(t time.Time) int64 {
+	return (t.Unix()-pgEpochUnix)*1_000_000 + int64(t.Nanosecond()/1000)
+}

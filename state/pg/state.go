@@ -444,7 +444,7 @@ func (b *Backend) lockLost(cause error) error {
 		}
 	}
 	if isTimeout(cause) && b.timeout > 0 {
-		return fmt.Errorf("%s: %w (ID %s): PostgreSQL at %s did not answer within %s (%s), so recall closed the lock's connection; nothing more was written", b, ErrLockLost, b.lock.info.ID, b.addr, b.timeout, TimeoutEnv)
+		return &TimeoutError{Location: b.String(), Addr: b.addr, After: b.timeout, LockID: b.lock.info.ID}
 	}
 	return fmt.Errorf("%s: %w (ID %s): its connection to PostgreSQL ended, by force-unlock or a network failure; nothing was written%s", b, ErrLockLost, b.lock.info.ID, said)
 }

@@ -78,14 +78,8 @@ func decodeExact(b []byte, n int) ([]string, error) {
 // seconds.
 const pgEpochUnix = 946684800
 
-// pgMicros is t as a binary PostgreSQL timestamp: microseconds since
-// 2000-01-01 UTC. Computed from Unix seconds so that any year a Go time
-// holds (time.Time{} included) works, where a Duration would overflow.
-func pgMicros(t time.Time) int64 {
-	return (t.Unix()-pgEpochUnix)*1_000_000 + int64(t.Nanosecond()/1000)
-}
-
-// fromPGMicros is the inverse of pgMicros, in UTC.
+// fromPGMicros is a binary PostgreSQL timestamp (microseconds since
+// 2000-01-01 UTC) as a time, in UTC.
 func fromPGMicros(us int64) time.Time {
 	sec, frac := us/1_000_000, us%1_000_000
 	if frac < 0 {

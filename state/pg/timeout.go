@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"strconv"
 	"time"
 
@@ -13,34 +12,15 @@ import (
 )
 
 // DefaultTimeout bounds each state operation (a Read, a Commit, taking the
-// lock, Unlock, Close) unless TimeoutEnv says otherwise: a server, pooler
-// or network that stops answering turns into an error within it instead of
-// a hang.
+// lock, Unlock, Close) unless Options.Timeout says otherwise: a server,
+// pooler or network that stops answering turns into an error within it
+// instead of a hang.
 const DefaultTimeout = 30 * time.Second
-
-// TimeoutEnv names the environment variable that sets the per-operation
-// deadline: a Go duration ("45s", "2m"), or "0" for none.
-const TimeoutEnv = "RECALL_STATE_TIMEOUT"
 
 // Client TCP keepalive: a peer that vanished (power loss, a firewall that
 // drops the connection's packets) is noticed within about half a minute
 // even while no operation waits on it.
 var clientKeepAlive = net.KeepAliveConfig{Enable: true, Idle: 15 * time.Second, Interval: 5 * time.Second, Count: 3}
-
-// parseTimeout reads TimeoutEnv's value.
-func parseTimeout(v string) (time.Duration, error) {
-	if v == "" {
-		return DefaultTimeout, nil
-	}
-	if n, err := strconv.Atoi(v); err == nil && n == 0 {
-		return 0, nil
-	}
-	d, err := time.ParseDuration(v)
-	if err != nil || d < 0 {
-		return 0, fmt.Errorf("%s=%q: want a duration such as 30s or 2m (0: no deadline)", TimeoutEnv, v)
-	}
-	return d, nil
-}
 
 // configureTimeouts sets up the connection config for deadlines, once, in
 // Open: a dialer with TCP keepalive (and, on Linux, TCP_USER_TIMEOUT, so
@@ -95,8 +75,7 @@ func (b *Backend) op(ctx context.Context, extra time.Duration) (context.Context,
 // Timeout returns the per-operation deadline (0: none).
 func (b *Backend) Timeout() time.Duration { return b.timeout }
 
-// SetTimeout sets the per-operation deadline (0: none); for tests and
-// callers that do not go through TimeoutEnv.
+// SetTimeout sets the per-operation deadline (0: none).
 func (b *Backend) SetTimeout(d time.Duration) {
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -109,10 +88,35 @@ func isTimeout(err error) bool {
 	return errors.Is(err, context.DeadlineExceeded) || pgconn.Timeout(err) || errors.As(err, &netErr) && netErr.Timeout()
 }
 
-// timeoutError says that the server did not answer in time.
-func (b *Backend) timeoutError(op string) error {
-	return fmt.Errorf("%s %s: PostgreSQL at %s did not answer within %s (%s), so recall closed the connection: %w",
-		op, b, b.addr, b.timeout, TimeoutEnv, context.DeadlineExceeded)
+// TimeoutError says that PostgreSQL did not answer an operation within the
+// per-operation deadline, so the connection was closed. It wraps
+// context.DeadlineExceeded, and ErrLockLost when the connection was the
+// lock's.
+type TimeoutError struct {
+	Location string        // the state, as Backend.String says it
+	Op       string        // the operation ("read", "commit", ...); "" for a write under the lock
+	Addr     string        // the server's host:port
+	After    time.Duration // the deadline that passed
+	LockID   string        // the lost lock's ID when the connection was the lock's
 }
 
-func timeoutFromEnv() (time.Duration, error) { return parseTimeout(os.Getenv(TimeoutEnv)) }
+func (e *TimeoutError) Error() string {
+	if e.LockID != "" {
+		return fmt.Sprintf("%s: %v (ID %s): PostgreSQL at %s did not answer within %s, so recall closed the lock's connection; nothing more was written",
+			e.Location, ErrLockLost, e.LockID, e.Addr, e.After)
+	}
+	return fmt.Sprintf("%s %s: PostgreSQL at %s did not answer within %s, so recall closed the connection: %v",
+		e.Op, e.Location, e.Addr, e.After, context.DeadlineExceeded)
+}
+
+func (e *TimeoutError) Unwrap() []error {
+	if e.LockID != "" {
+		return []error{ErrLockLost, context.DeadlineExceeded}
+	}
+	return []error{context.DeadlineExceeded}
+}
+
+// timeoutError says that the server did not answer in time.
+func (b *Backend) timeoutError(op string) error {
+	return &TimeoutError{Location: b.String(), Op: op, Addr: b.addr, After: b.timeout}
+}
