@@ -131,7 +131,7 @@ func TestCompletion_EveryFlag(t *testing.T) {
 		}
 	}
 	bash, _ := os.ReadFile(completionScript(t, "bash"))
-	for _, want := range []string{"'state rm') words='-dry-run -lock-timeout -outcome -state -workspace'", "apply) words='-allow-unknown-ids"} {
+	for _, want := range []string{"'state rm') words='-dry-run -lock-timeout -no-color -outcome -state -workspace'", "apply) words='-allow-unknown-ids"} {
 		if !bytes.Contains(bash, []byte(want)) {
 			t.Errorf("bash script lacks %q", want)
 		}
