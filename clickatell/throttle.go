@@ -130,6 +130,9 @@ func (r *ring[T]) add(v T) {
 	r.n++
 }
 
+// newest is the item added last; the ring must not be empty.
+func (r *ring[T]) newest() T { return r.buf[(r.n-1)%len(r.buf)] }
+
 // each calls f on the items from newest to oldest until f returns false.
 func (r *ring[T]) each(f func(T) bool) {
 	for i := r.n - 1; i >= 0 && i >= r.n-len(r.buf); i-- {
@@ -158,15 +161,46 @@ func (t *Throttle) acquire(ctx context.Context) (time.Time, error) {
 	}
 	now := t.now()
 	d, gen := t.reserve(now)
-	for d > 0 {
-		if err := t.sleep(ctx, d); err != nil {
-			return time.Time{}, err
+	for {
+		for d > 0 {
+			if err := t.sleep(ctx, d); err != nil {
+				return time.Time{}, err
+			}
+			now = t.now()
+			d, gen = t.rebook(now, gen)
 		}
-		now = t.now()
-		d, gen = t.rebook(now, gen)
+		if d = t.send(now); d == 0 {
+			return now, nil
+		}
 	}
-	t.sent(now)
-	return now, nil
+}
+
+// send records a call going out at now, unless it would leave less than
+// half an interval after the last one: then it returns how long to wait.
+// Slots are booked ahead, one per waiting worker; if the process is held
+// up (a loaded machine, a GC pause) past several of them, every worker
+// would wake at once and send together, a clump that a strict API answers
+// with 429s far below its rate. A backlog drains at twice the rate at
+// most instead.
+func (t *Throttle) send(now time.Time) time.Duration {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.limit > 0 && t.sends.n > 0 {
+		gap := time.Duration(float64(time.Second) / t.limit / 2)
+		if last := t.sends.newest(); now.Before(last.Add(gap)) {
+			return last.Add(gap).Sub(now)
+		}
+	}
+	t.sends.add(now)
+	return 0
+}
+
+// sent records a call going out at now, as send does, without the check:
+// for simulations that do their own pacing.
+func (t *Throttle) sent(now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sends.add(now)
 }
 
 // rebook is the further wait of a call booked in generation gen, due now:
@@ -208,13 +242,6 @@ func (t *Throttle) reserve(now time.Time) (time.Duration, int64) {
 	}
 	t.next = at.Add(time.Duration(float64(time.Second) / t.limit))
 	return at.Sub(now), t.gen
-}
-
-// sent records a call going out at now.
-func (t *Throttle) sent(now time.Time) {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.sends.add(now)
 }
 
 // answered records the answer, arriving at now, to a call sent at sent:

@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"math"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"testing/synctest"
 	"time"
 )
 
@@ -287,4 +290,51 @@ func TestThrottle_WaitEndsWithContext(t *testing.T) {
 	if err := <-done; !errors.Is(err, context.Canceled) {
 		t.Fatalf("Wait = %v, want context.Canceled", err)
 	}
+}
+
+// TestThrottle_LateWakersDoNotClump holds up every worker booked ahead
+// (as a loaded machine or a GC pause does) well past their slots: when they
+// wake together, they must not all send at once, a clump that a strict API
+// answers with 429s far below its rate; the backlog drains at twice the
+// rate at most.
+func TestThrottle_LateWakersDoNotClump(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		const limit, workers = 80.0, 16
+		th := NewThrottle(limit)
+		// Every worker booked in the first 300 ms (all but the first
+		// sleep) wakes at the same instant, past its slot.
+		var stalled atomic.Bool
+		stalled.Store(true)
+		wake := time.Now().Add(300 * time.Millisecond)
+		th.sleep = func(ctx context.Context, d time.Duration) error {
+			if stalled.Load() {
+				d = max(d, time.Until(wake))
+			}
+			return sleepCtx(ctx, d)
+		}
+		var mu sync.Mutex
+		var sends []time.Time
+		var wg sync.WaitGroup
+		for range workers {
+			wg.Go(func() {
+				at, err := th.acquire(context.Background())
+				if err != nil {
+					t.Error(err)
+				}
+				mu.Lock()
+				sends = append(sends, at)
+				mu.Unlock()
+			})
+		}
+		time.Sleep(400 * time.Millisecond) // past the wake-up: later waits are on time
+		stalled.Store(false)
+		wg.Wait()
+		slices.SortFunc(sends, time.Time.Compare)
+		minGap := time.Duration(float64(time.Second) / limit / 2)
+		for i := 1; i < len(sends); i++ {
+			if gap := sends[i].Sub(sends[i-1]); gap < minGap {
+				t.Fatalf("sends %d and %d went %v apart, want at least %v: %v", i-1, i, gap, minGap, sends)
+			}
+		}
+	})
 }
