@@ -142,3 +142,11 @@ func rateText(r float64) string {
 	}
 	return fmt.Sprintf("%.1f", r)
 }
+
+// clearEstimate removes the estimate and its warnings.
+func (p *Plan) clearEstimate() {
+	p.Warnings = slices.DeleteFunc(p.Warnings, func(w Warning) bool { return w.Kind == WarningLate })
+	for i := range p.Groups {
+		p.Groups[i].Estimate = nil
+	}
+}

@@ -269,6 +269,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 		if err := usePlanState(e, &a.common, plan, a.planFile); err != nil {
 			return err
 		}
+		warnLateSavedPlan(e, a, out, plan)
 	}
 
 	backend, err := openBackend(a.common.state, a.common.workspace)
@@ -287,7 +288,11 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 			if a.refreshOnly {
 				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 			}
-			return reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+			p, err := reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now, Rate: a.rate})
+			if err == nil {
+				adviseWarnings(p)
+			}
+			return p, err
 		},
 		NoChanges: out.noChanges,
 		ShowPlan:  out.showPlan,
@@ -530,4 +535,23 @@ func checkPlanManifest(plan *reconcile.Plan) error {
 			strings.Join(plan.ManifestPaths, ", "), err)
 	}
 	return plan.CheckManifest(m)
+}
+
+// warnLateSavedPlan estimates a saved plan again, from now at this apply's
+// -rate, and warns about each group that would miss its deadline: the
+// plan's own estimate was made at plan time, at plan's rate.
+func warnLateSavedPlan(e *env, a *applyArgs, out applyView, plan *reconcile.Plan) {
+	if !plan.HasChanges() {
+		return
+	}
+	plan.SetEstimate(e.now(), a.rate)
+	adviseWarnings(plan)
+	for _, w := range plan.Warnings {
+		if w.Kind == reconcile.WarningLate {
+			out.event(reconcile.Event{Type: reconcile.EventDiagnostic, Time: e.now(), Diagnostic: &reconcile.DiagnosticEvent{
+				Severity: reconcile.SeverityWarning,
+				Summary:  warningText(w),
+			}})
+		}
+	}
 }

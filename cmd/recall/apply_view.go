@@ -277,17 +277,18 @@ func (v *applyHuman) showPlan(p *reconcile.Plan) error { return renderHumanPlan(
 func (v *applyJSON) showPlan(p *reconcile.Plan) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	warn := func(msg string) {
+	warn := func(msg, detail string) {
 		v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
 			Severity: reconcile.SeverityWarning,
 			Summary:  msg,
+			Detail:   detail,
 		}})
 	}
 	for _, w := range p.Warnings {
-		warn(oneLine(w.Message, 1000))
+		warn(oneLine(w.Message, 1000), w.Detail)
 	}
 	if len(p.Targets) > 0 {
-		warn(targetWarning(p))
+		warn(targetWarning(p), "")
 	}
 	return v.bw.Flush()
 }

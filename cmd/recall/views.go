@@ -189,7 +189,7 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		fmt.Fprintln(diag) // on diag, so that stdout alone has no double blank line
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintln(diag, c.yellow("Warning:")+" "+oneLine(w.Message, 1000))
+		fmt.Fprintln(diag, c.yellow("Warning:")+" "+oneLine(warningText(w), 1000))
 	}
 	if len(p.Targets) > 0 {
 		fmt.Fprintln(diag, c.yellow("Warning:")+" "+targetWarning(p))

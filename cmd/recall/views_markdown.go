@@ -62,7 +62,11 @@ func markdownPlan(p *reconcile.Plan) string {
 				fmt.Fprintf(&b, "> - ... and %s more\n", plural(len(p.Warnings)-i, "warning", "warnings"))
 				break
 			}
-			fmt.Fprintf(&b, "> - %s\n", mdText(wn.Message, 400))
+			text := mdText(wn.Message, 400)
+			if wn.Detail != "" {
+				text += " " + mdText(wn.Detail, 300)
+			}
+			fmt.Fprintf(&b, "> - %s\n", text)
 		}
 		if len(p.Targets) > 0 {
 			fmt.Fprintf(&b, "> - `-target` is in effect: only %s planned; other groups are neither counted nor cancelled.\n",
@@ -75,11 +79,19 @@ func markdownPlan(p *reconcile.Plan) string {
 		const maxGroups = 100
 		fmt.Fprintf(&b, "#### Groups (%s)\n\n", commas(len(p.Groups)))
 		cols := shownOutcomes(s)
+		rate, estimated := estimateRate(p)
 		b.WriteString("| group | scheduled_at | reason | to cancel |")
 		for _, c := range cols {
 			b.WriteString(" " + c.label + " |")
 		}
-		b.WriteString("\n| --- | --- | --- | ---: |" + strings.Repeat(" ---: |", len(cols)) + "\n")
+		if estimated {
+			b.WriteString(" estimated finish |")
+		}
+		b.WriteString("\n| --- | --- | --- | ---: |" + strings.Repeat(" ---: |", len(cols)))
+		if estimated {
+			b.WriteString(" --- |")
+		}
+		b.WriteString("\n")
 		for i, g := range p.Groups {
 			if i == maxGroups || b.Len() > markdownLimit/2 {
 				fmt.Fprintf(&b, "\n_%s not shown; `recall show -format json PLANFILE` lists every group._\n",
@@ -102,9 +114,15 @@ func markdownPlan(p *reconcile.Plan) string {
 					fmt.Fprintf(&b, " %s |", commas(c.n))
 				}
 			}
+			if estimated {
+				b.WriteString(" " + estimateCell(g.Estimate) + " |")
+			}
 			b.WriteString("\n")
 		}
 		b.WriteString("\n")
+		if estimated {
+			fmt.Fprintf(&b, "_Estimated finish: at %s cancellations a second, earliest deadline first; a deadline is scheduled_at less 5 minutes (Clickatell may deliver early)._\n\n", rateText(rate))
+		}
 	}
 
 	if len(p.Orphaned) > 0 {
@@ -193,4 +211,36 @@ func stateRefText(r reconcile.StateRef) string {
 		return "(none yet)"
 	}
 	return fmt.Sprintf("lineage `%s` serial %d", mdText(r.Lineage, 64), r.Serial)
+}
+
+// estimateRate is the rate p's estimate assumes, and whether any group
+// has an estimate against a deadline (the only ones worth a column).
+func estimateRate(p *reconcile.Plan) (float64, bool) {
+	for _, g := range p.Groups {
+		if g.Estimate != nil && g.Estimate.Deadline != nil {
+			return g.Estimate.Rate, true
+		}
+	}
+	return 0, false
+}
+
+// estimateCell is a group's estimate in the markdown table.
+func estimateCell(e *reconcile.GroupEstimate) string {
+	switch {
+	case e == nil:
+		return ""
+	case e.Deadline == nil:
+		return e.FinishAt.UTC().Format(time.RFC3339)
+	case e.Late > 0:
+		return fmt.Sprintf("%s ⚠️ ~%s after the deadline", e.FinishAt.UTC().Format(time.RFC3339), commas(e.Late))
+	}
+	return e.FinishAt.UTC().Format(time.RFC3339) + ", in time"
+}
+
+// rateText formats a rate without needless decimals: 100, 12.5.
+func rateText(r float64) string {
+	if r == float64(int64(r)) && r < 1e15 {
+		return commas(int(r))
+	}
+	return fmt.Sprintf("%.1f", r)
 }

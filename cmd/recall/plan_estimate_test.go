@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/recallhq/recall/reconcile"
+)
+
+// TestPlan_Estimate: at the default 100/s a group of 2,000 whose deadline
+// is 10s away is about 1,000 short, and the warning names it and says what
+// to do; at -rate 200 it finishes exactly at its deadline, with no
+// warning. The JSON and markdown plans carry the estimate.
+func TestPlan_Estimate(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+	writeManifest(t, dir,
+		group{name: "black-friday", scheduledAt: "2026-11-27T12:05:10Z", ids: ids('b', 2000)},
+		group{name: "later", ids: ids('l', 3)})
+	run := func(args ...string) (string, string) {
+		t.Helper()
+		e, out, errb := applyTestEnv("", false, map[string]string{"NO_COLOR": "1"})
+		e.now = func() time.Time { return now }
+		args = append([]string{"plan", "-f", filepath.Join(dir, "recall.yaml"), "-state", filepath.Join(dir, "s.json")}, args...)
+		if code := Main(context.Background(), args, e); code != 0 {
+			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errb)
+		}
+		return out.String(), errb.String()
+	}
+
+	_, stderr := run()
+	for _, s := range []string{
+		`Warning: group "black-friday" cannot be cancelled in time at 100 cancellations a second: its last cancellation would be answered at 2026-11-27T12:00:20Z, 10s after its deadline 2026-11-27T12:00:10Z (scheduled_at less 5m), so about 1,000 of its 2,000 messages to cancel would still be scheduled when Clickatell may start delivering them.`,
+		"raise -rate", "-parallelism", "recall apply -target black-friday.",
+	} {
+		if !strings.Contains(stderr, s) {
+			t.Errorf("default rate: stderr lacks %q:\n%s", s, stderr)
+		}
+	}
+
+	stdout, stderr := run("-rate", "200")
+	if strings.Contains(stderr, "cannot be cancelled in time") || strings.Contains(stdout, "cannot be cancelled in time") {
+		t.Errorf("-rate 200: a warning for a group that makes it:\n%s\n%s", stdout, stderr)
+	}
+
+	stdout, _ = run("-format", "json")
+	var p struct {
+		Groups []struct {
+			Name     string                   `json:"name"`
+			Estimate *reconcile.GroupEstimate `json:"estimate"`
+		} `json:"groups"`
+		Warnings []reconcile.Warning `json:"warnings"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &p); err != nil {
+		t.Fatal(err)
+	}
+	if e := p.Groups[0].Estimate; e == nil || e.Late != 1000 || e.Rate != 100 || !e.FinishAt.Equal(now.Add(20*time.Second)) || e.Deadline == nil || !e.Deadline.Equal(now.Add(10*time.Second)) {
+		t.Errorf("black-friday's estimate: %+v", e)
+	}
+	if e := p.Groups[1].Estimate; e == nil || e.Deadline != nil || !e.FinishAt.Equal(now.Add(20030*time.Millisecond)) {
+		t.Errorf("later's estimate: %+v", e)
+	}
+	if len(p.Warnings) != 1 || p.Warnings[0].Kind != "late" || p.Warnings[0].Late != 1000 || !strings.Contains(p.Warnings[0].Detail, "-target black-friday") {
+		t.Errorf("warnings: %+v", p.Warnings)
+	}
+	if !strings.Contains(stdout, `"estimate": {`) || !strings.Contains(stdout, `"finish_at": "2026-11-27T12:00:20Z"`) {
+		t.Errorf("JSON plan lacks the estimate:\n%.2000s", stdout)
+	}
+
+	stdout, _ = run("-format", "markdown")
+	for _, s := range []string{"| estimated finish |", "2026-11-27T12:00:20Z ⚠️ ~1,000 after the deadline", "cannot be cancelled in time", "-target black-friday"} {
+		if !strings.Contains(stdout, s) {
+			t.Errorf("markdown lacks %q:\n%.3000s", s, stdout)
+		}
+	}
+}
