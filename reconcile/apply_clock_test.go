@@ -2,6 +2,8 @@ package reconcile
 
 import (
 	"context"
+	"encoding/json"
+	"strings"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -110,4 +112,25 @@ func TestApply_ClockOnTime(t *testing.T) {
 			t.Errorf("late %+v, counts %+v", res.Late, res.Counts)
 		}
 	})
+}
+
+// TestClockEvents_JSON: the progress event's next_deadline and the
+// summary's late groups, as `apply -format json` writes them.
+func TestClockEvents_JSON(t *testing.T) {
+	d := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
+	b, err := json.Marshal(ProgressEvent{Counts: Counts{Total: 10}, NextDeadline: &DeadlineStatus{Group: "bf", Deadline: d, In: Seconds(190 * time.Second), Left: 8, Behind: 3}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"total":10,"cancelled":0,"too_late":0,"not_found":0,"not_delivered":0,"failed":0,"calls":0,"elapsed_seconds":0,"rate":0,"eta_seconds":0,"next_deadline":{"group":"bf","deadline":"2026-11-27T09:00:00Z","in_seconds":190,"left":8,"on_track":false,"behind":3}}`
+	if string(b) != want {
+		t.Errorf("progress:\n got %s\nwant %s", b, want)
+	}
+	b, err = json.Marshal(SummaryEvent{Failures: []FailureGroup{}, Late: []LateGroup{{Group: "bf", Deadline: d, Count: 5, TooLate: 4}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"late":[{"group":"bf","deadline":"2026-11-27T09:00:00Z","count":5,"too_late":4}]`) {
+		t.Errorf("summary: %s", b)
+	}
 }

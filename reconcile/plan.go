@@ -448,17 +448,8 @@ func InEarlyWindow(scheduledAt, at time.Time) bool {
 	return !at.Before(Deadline(scheduledAt)) && at.Before(scheduledAt)
 }
 
-// commas formats n with thousands separators: 4997 → "4,997".
-func commas(n int) string {
-	if n < 0 {
-		return "-" + commas(-n)
-	}
-	s := fmt.Sprint(n)
-	for i := len(s) - 3; i > 0; i -= 3 {
-		s = s[:i] + "," + s[i:]
-	}
-	return s
-}
+// commas formats n with thousands separators: 4997 → "4,997" (FormatCount).
+func commas(n int) string { return FormatCount(n) }
 
 // ago formats a positive duration the way people say it: "3h5m", "2d4h",
 // "45s".

@@ -27,6 +27,9 @@ type env struct {
 	stdinTTY, stdoutTTY bool
 	// now is the clock plans are made with.
 	now func() time.Time
+	// width is the terminal's width in columns (0: unknown, or not a
+	// terminal); the progress bar fits in it. See env.columns.
+	width func() int
 }
 
 func newEnv() *env {
@@ -38,6 +41,7 @@ func newEnv() *env {
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		now:       time.Now,
+		width:     stderrWidth,
 	}
 }
 

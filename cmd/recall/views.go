@@ -6,7 +6,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -31,25 +30,10 @@ func (p palette) green(s string) string  { return p.wrap("32", s) }
 func (p palette) yellow(s string) string { return p.wrap("33", s) }
 func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
-// commas formats n with thousands separators: 4997 → "4,997".
-func commas(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
-}
+// commas formats n with thousands separators: 4997 → "4,997". Every
+// count recall prints goes through it (reconcile.FormatCount, which the
+// engine's own messages use too).
+func commas(n int) string { return reconcile.FormatCount(n) }
 
 // plural returns "1 message" or "4,997 messages".
 func plural(n int, one, many string) string {

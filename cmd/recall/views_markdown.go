@@ -121,7 +121,7 @@ func markdownPlan(p *reconcile.Plan) string {
 		}
 		b.WriteString("\n")
 		if estimated {
-			fmt.Fprintf(&b, "_Estimated finish: at %s cancellations a second, earliest deadline first; a deadline is scheduled_at less 5 minutes (Clickatell may deliver early)._\n\n", rateText(rate))
+			fmt.Fprintf(&b, "_Estimated finish: at %s cancellations a second, earliest deadline first; a deadline is scheduled_at less 5 minutes (Clickatell may deliver early)._\n\n", estimateRateText(rate))
 		}
 	}
 
@@ -237,8 +237,9 @@ func estimateCell(e *reconcile.GroupEstimate) string {
 	return e.FinishAt.UTC().Format(time.RFC3339) + ", in time"
 }
 
-// rateText formats a rate without needless decimals: 100, 12.5.
-func rateText(r float64) string {
+// estimateRateText formats an estimate's rate without needless decimals:
+// 100, 12.5.
+func estimateRateText(r float64) string {
 	if r == float64(int64(r)) && r < 1e15 {
 		return commas(int(r))
 	}
