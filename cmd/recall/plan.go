@@ -245,7 +245,11 @@ func renderPlan(e *env, p *reconcile.Plan, format string, c palette) error {
 	case "markdown":
 		return renderMarkdown(e.stdout, p)
 	default:
-		humanPlanView{color: c}.render(e.stdout, e.stderr, p)
+		v := humanPlanView{color: c}
+		if e.width != nil {
+			v.width = e.width() // 0 when stderr is not a terminal
+		}
+		v.render(e.stdout, e.stderr, p)
 		return nil
 	}
 }

@@ -21,10 +21,12 @@ func TestPlan_Estimate(t *testing.T) {
 	writeManifest(t, dir,
 		group{name: "black-friday", scheduledAt: "2026-11-27T12:05:10Z", ids: ids('b', 2000)},
 		group{name: "later", ids: ids('l', 3)})
+	width := 0
 	run := func(args ...string) (string, string) {
 		t.Helper()
 		e, out, errb := applyTestEnv("", false, map[string]string{"NO_COLOR": "1"})
 		e.now = func() time.Time { return now }
+		e.width = func() int { return width }
 		args = append([]string{"plan", "-f", filepath.Join(dir, "recall.yaml"), "-state", filepath.Join(dir, "s.json")}, args...)
 		if code := Main(context.Background(), args, e); code != 0 {
 			t.Fatalf("%v: exit %d\n%s\n%s", args, code, out, errb)
@@ -41,6 +43,19 @@ func TestPlan_Estimate(t *testing.T) {
 			t.Errorf("default rate: stderr lacks %q:\n%s", s, stderr)
 		}
 	}
+
+	// On a 50-column terminal the warning wraps at word boundaries.
+	width = 50
+	_, stderr = run("-target", "black-friday")
+	for _, l := range strings.Split(stderr, "\n") {
+		if runeLen(l) > 49 {
+			t.Errorf("at 50 columns, a %d-column line: %q", runeLen(l), l)
+		}
+	}
+	if !strings.Contains(strings.Join(strings.Fields(stderr), " "), "so about 1,000 of its 2,000 messages to cancel would still be scheduled") {
+		t.Errorf("wrapped warning lost words:\n%s", stderr)
+	}
+	width = 0
 
 	stdout, stderr := run("-rate", "200")
 	if strings.Contains(stderr, "cannot be cancelled in time") || strings.Contains(stdout, "cannot be cancelled in time") {

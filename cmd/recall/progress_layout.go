@@ -93,9 +93,10 @@ func deadlineText(d *reconcile.DeadlineStatus) string {
 }
 
 // deadlineShort is deadlineText for a narrow terminal: "black-friday
-// 3m10s ok", "black-friday 3m10s ~1,200 late".
-func deadlineShort(d *reconcile.DeadlineStatus) string {
-	s := cut(d.Group, 16) + " " + within(d.In.Duration())
+// 3m10s ok", "black-friday 3m10s ~1,200 late", the group cut to n
+// columns.
+func deadlineShort(d *reconcile.DeadlineStatus, n int) string {
+	s := cut(d.Group, n) + " " + within(d.In.Duration())
 	if d.OnTrack {
 		return s + " ok"
 	}
@@ -132,9 +133,9 @@ func barLine(limit int, doing string, p *reconcile.ProgressEvent) string {
 	if p.Failed > 0 {
 		failed = commas(p.Failed) + " failed"
 	}
-	var deadline [3]string // long, short, tiny
+	var deadline [4]string // long, short with the whole group name, short, tiny
 	if d := p.NextDeadline; d != nil {
-		deadline = [3]string{deadlineText(d), deadlineShort(d), deadlineTiny(d)}
+		deadline = [4]string{deadlineText(d), deadlineShort(d, 64), deadlineShort(d, 16), deadlineTiny(d)}
 	}
 	type layout struct {
 		doing, bar, rate, eta, pctOnly bool
@@ -144,11 +145,13 @@ func barLine(limit int, doing string, p *reconcile.ProgressEvent) string {
 		{doing: true, bar: true, rate: true, eta: true, deadline: 0},
 		{doing: true, bar: true, rate: true, eta: true, deadline: 1},
 		{doing: true, bar: true, eta: true, deadline: 1},
-		{doing: true, bar: true, deadline: 1},
-		{bar: true, deadline: 1},
-		{deadline: 1},
+		{doing: true, bar: true, rate: true, eta: true, deadline: 2},
+		{doing: true, bar: true, eta: true, deadline: 2},
+		{doing: true, bar: true, deadline: 2},
+		{bar: true, deadline: 2},
 		{deadline: 2},
-		{pctOnly: true, deadline: 2},
+		{deadline: 3},
+		{pctOnly: true, deadline: 3},
 	}
 	var line string
 	for _, l := range layouts {

@@ -56,6 +56,9 @@ type humanPlanView struct {
 	color palette
 	// maxIDs is how many IDs each group lists before "... and N more".
 	maxIDs int
+	// width, when set, is the terminal's: warnings wrap at word
+	// boundaries to fit it.
+	width int
 }
 
 const defaultMaxIDs = 10
@@ -173,10 +176,12 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		fmt.Fprintln(diag) // on diag, so that stdout alone has no double blank line
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintln(diag, c.yellow("Warning:")+" "+oneLine(warningText(w), 1000))
+		// Wrapped as plain text: the colour codes take no columns.
+		text := strings.TrimPrefix(wrap("Warning: "+oneLine(warningText(w), 1000), v.width, "  "), "Warning:")
+		fmt.Fprintln(diag, c.yellow("Warning:")+text)
 	}
 	if len(p.Targets) > 0 {
-		fmt.Fprintln(diag, c.yellow("Warning:")+" "+targetWarning(p))
+		fmt.Fprintln(diag, c.yellow("Warning:")+strings.TrimPrefix(wrap("Warning: "+targetWarning(p), v.width, "  "), "Warning:"))
 	}
 
 	fmt.Fprintln(out)
