@@ -322,15 +322,17 @@ func (v *applyHuman) summary(r *reconcile.ApplyResult, saved bool) {
 	}
 	w := v.e.stdout
 	head := applyHeadline(r, saved)
-	if v.color {
+	// Wrapped as plain text (on a terminal), then the headline coloured.
+	line := wrap(fmt.Sprintf("%s Messages: %s cancelled, %s too late, %s not found%s, %s failed.", head,
+		commas(r.Cancelled), commas(r.TooLate), commas(r.NotFound), notDelivered(r.NotDelivered), commas(r.Failed)), v.outWidth(), "")
+	if v.color && strings.HasPrefix(line, head) {
 		color := "\x1b[1;32m"
 		if !r.Complete() || !saved {
 			color = "\x1b[1;33m"
 		}
-		head = color + head + "\x1b[0m"
+		line = color + head + "\x1b[0m" + line[len(head):]
 	}
-	fmt.Fprintf(w, "\n%s Messages: %s cancelled, %s too late, %s not found%s, %s failed.\n", head,
-		commas(r.Cancelled), commas(r.TooLate), commas(r.NotFound), notDelivered(r.NotDelivered), commas(r.Failed))
+	fmt.Fprintf(w, "\n%s\n", line)
 	if line := notCancelledLine(r); line != "" {
 		fmt.Fprintf(w, "\n%s\n", line)
 	}

@@ -87,7 +87,7 @@ func TestPlan_Estimate(t *testing.T) {
 	}
 
 	stdout, _ = run("-format", "markdown")
-	for _, s := range []string{"| estimated finish |", "2026-11-27T12:00:20Z ⚠️ ~1,000 after the deadline", "cannot be cancelled in time", "-target black-friday"} {
+	for _, s := range []string{"#### Estimate", "| `black-friday` | 2026-11-27T12:00:10Z | 2026-11-27T12:00:20Z ⚠️ | ~1,000 |", "cannot be cancelled in time", "-target black-friday"} {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("markdown lacks %q:\n%.3000s", s, stdout)
 		}

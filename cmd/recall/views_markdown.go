@@ -79,19 +79,11 @@ func markdownPlan(p *reconcile.Plan) string {
 		const maxGroups = 100
 		fmt.Fprintf(&b, "#### Groups (%s)\n\n", commas(len(p.Groups)))
 		cols := shownOutcomes(s)
-		rate, estimated := estimateRate(p)
 		b.WriteString("| group | scheduled_at | reason | to cancel |")
 		for _, c := range cols {
 			b.WriteString(" " + c.label + " |")
 		}
-		if estimated {
-			b.WriteString(" estimated finish |")
-		}
-		b.WriteString("\n| --- | --- | --- | ---: |" + strings.Repeat(" ---: |", len(cols)))
-		if estimated {
-			b.WriteString(" --- |")
-		}
-		b.WriteString("\n")
+		b.WriteString("\n| --- | --- | --- | ---: |" + strings.Repeat(" ---: |", len(cols)) + "\n")
 		for i, g := range p.Groups {
 			if i == maxGroups || b.Len() > markdownLimit/2 {
 				fmt.Fprintf(&b, "\n_%s not shown; `recall show -format json PLANFILE` lists every group._\n",
@@ -114,15 +106,10 @@ func markdownPlan(p *reconcile.Plan) string {
 					fmt.Fprintf(&b, " %s |", commas(c.n))
 				}
 			}
-			if estimated {
-				b.WriteString(" " + estimateCell(g.Estimate) + " |")
-			}
 			b.WriteString("\n")
 		}
 		b.WriteString("\n")
-		if estimated {
-			fmt.Fprintf(&b, "_Estimated finish: at %s cancellations a second, earliest deadline first; a deadline is scheduled_at less 5 minutes (Clickatell may deliver early)._\n\n", estimateRateText(rate))
-		}
+		markdownEstimate(&b, p)
 	}
 
 	if len(p.Orphaned) > 0 {
@@ -213,28 +200,38 @@ func stateRefText(r reconcile.StateRef) string {
 	return fmt.Sprintf("lineage `%s` serial %d", mdText(r.Lineage, 64), r.Serial)
 }
 
-// estimateRate is the rate p's estimate assumes, and whether any group
-// has an estimate against a deadline (the only ones worth a column).
-func estimateRate(p *reconcile.Plan) (float64, bool) {
+// markdownEstimate writes the estimate of the groups that have a
+// deadline: when each would finish, and about how many of its messages
+// after the deadline. Nothing when no group has one.
+func markdownEstimate(b *strings.Builder, p *reconcile.Plan) {
+	var rows []reconcile.GroupPlan
 	for _, g := range p.Groups {
 		if g.Estimate != nil && g.Estimate.Deadline != nil {
-			return g.Estimate.Rate, true
+			rows = append(rows, g)
 		}
 	}
-	return 0, false
-}
-
-// estimateCell is a group's estimate in the markdown table.
-func estimateCell(e *reconcile.GroupEstimate) string {
-	switch {
-	case e == nil:
-		return ""
-	case e.Deadline == nil:
-		return e.FinishAt.UTC().Format(time.RFC3339)
-	case e.Late > 0:
-		return fmt.Sprintf("%s ⚠️ ~%s after the deadline", e.FinishAt.UTC().Format(time.RFC3339), commas(e.Late))
+	if len(rows) == 0 {
+		return
 	}
-	return e.FinishAt.UTC().Format(time.RFC3339) + ", in time"
+	fmt.Fprintf(b, "#### Estimate\n\nAt %s cancellations a second, earliest deadline first; a group's deadline is its scheduled_at less 5 minutes, when Clickatell may start delivering.\n\n",
+		estimateRateText(rows[0].Estimate.Rate))
+	b.WriteString("| group | deadline | estimated finish | after the deadline |\n| --- | --- | --- | ---: |\n")
+	const maxRows = 100
+	for i, g := range rows {
+		if i == maxRows || b.Len() > markdownLimit/2 {
+			fmt.Fprintf(b, "\n_%s not shown; `recall show -format json PLANFILE` has every group's estimate._\n",
+				plural(len(rows)-i, "more group is", "more groups are"))
+			break
+		}
+		e := g.Estimate
+		finish, late := e.FinishAt.UTC().Format(time.RFC3339), "0"
+		if e.Late > 0 {
+			finish += " ⚠️"
+			late = "~" + commas(e.Late)
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", strings.ReplaceAll(g.Name, "`", "'"), e.Deadline.UTC().Format(time.RFC3339), finish, late)
+	}
+	b.WriteString("\n")
 }
 
 // estimateRateText formats an estimate's rate without needless decimals:
