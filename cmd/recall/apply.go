@@ -58,6 +58,16 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   deadline is scheduled_at less 5 minutes, as Clickatell may deliver up to
   5 minutes early.
 
+  Before the first call apply estimates, per group, when its cancellations
+  finish at -rate a second (without -rate, 100: Clickatell's guidance), a
+  saved plan again from now, and warns about a group that would miss its
+  deadline. While it runs, the progress (the bar on a terminal, a line
+  every 10s otherwise, the JSON progress events' next_deadline) shows the
+  next deadline and whether the run is on track at the rate it is
+  getting; the summary (and the JSON summary's late) counts, per group,
+  the messages settled after their group's deadline, which Clickatell may
+  have delivered first. The bar is never wider than the terminal.
+
   When the first answers of a run (at least max(25, 2 x parallelism)) all
   say the message ID is unknown, the token is likely another account's:
   the run stops and records none of them. -allow-unknown-ids records them
