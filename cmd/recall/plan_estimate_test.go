@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/reconcile"
+	"github.com/recallhq/recall/simulator"
 )
 
 // TestPlan_Estimate: at the default 100/s a group of 2,000 whose deadline
@@ -91,5 +92,45 @@ func TestPlan_Estimate(t *testing.T) {
 		if !strings.Contains(stdout, s) {
 			t.Errorf("markdown lacks %q:\n%.3000s", s, stdout)
 		}
+	}
+}
+
+// TestApply_SavedPlanEstimatedAgain: a plan saved at -rate 1,000 has no
+// late warning; applied at apply's own rate (none: 100/s), it is
+// estimated again and warned about, before the run; the run's summary
+// event counts no late message (the simulator answers at once).
+func TestApply_SavedPlanEstimatedAgain(t *testing.T) {
+	dir := t.TempDir()
+	_, url := startSim(t, simulator.Config{AnyScheduled: true})
+	at := time.Now().UTC().Add(reconcile.EarlyDelivery + 10*time.Second).Format(time.RFC3339)
+	writeManifest(t, dir, group{name: "soon", scheduledAt: at, ids: ids('s', 2000)})
+	vars := map[string]string{"CLICKATELL_TOKEN": testToken, "CLICKATELL_ENDPOINT": url, "NO_COLOR": "1"}
+	plan := filepath.Join(dir, "p.json")
+	e, out, errb := applyTestEnv("", false, vars)
+	if code := Main(context.Background(), []string{"plan", "-f", filepath.Join(dir, "recall.yaml"), "-state", filepath.Join(dir, "s.json"), "-rate", "1000", "-out", plan}, e); code != 0 {
+		t.Fatalf("plan: %d\n%s\n%s", code, out, errb)
+	}
+	if strings.Contains(errb.String(), "cannot be cancelled in time") {
+		t.Errorf("plan at 1,000/s warned:\n%s", errb)
+	}
+	e, out, errb = applyTestEnv("", false, vars)
+	if code := Main(context.Background(), []string{"apply", "-format", "json", plan}, e); code != 0 {
+		t.Fatalf("apply: %d\n%s\n%s", code, out, errb)
+	}
+	var warned, summarized bool
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var ev reconcile.Event
+		if err := json.Unmarshal([]byte(l), &ev); err != nil {
+			t.Fatalf("%v: %s", err, l)
+		}
+		if d := ev.Diagnostic; d != nil && strings.Contains(d.Summary, `group "soon" cannot be cancelled in time at 100 cancellations a second`) && strings.Contains(d.Summary, "-target soon") {
+			warned = true
+		}
+		if s := ev.Summary; s != nil {
+			summarized = s.Cancelled == 2000 && s.Late == nil
+		}
+	}
+	if !warned || !summarized {
+		t.Errorf("warned %v, summary without late %v:\n%.3000s", warned, summarized, out)
 	}
 }
