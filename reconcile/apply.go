@@ -110,6 +110,9 @@ type ApplyResult struct {
 	Elapsed time.Duration
 	// Refresh is what a refresh found; nil for an apply.
 	Refresh *RefreshResult
+	// Late counts, per group, the messages settled after the group's
+	// deadline; nil if none (and for a refresh).
+	Late []LateGroup
 }
 
 // Complete reports whether every message of the plan ended cancelled.
@@ -328,6 +331,9 @@ func apply(ctx context.Context, plan *Plan, backend state.Backend, stopper Stopp
 	}
 	r.counts.Total = len(plan.Changes)
 	r.guardOn = !opts.AllowUnknownIDs && r.counts.Total >= r.unknownWindow()
+	if rf == nil {
+		r.initClock()
+	}
 	return r.run(ctx)
 }
 
@@ -370,6 +376,9 @@ type run struct {
 	lockLost error
 	// The wrong-account guard (apply_guard.go).
 	guard
+	// clock follows the groups against their deadlines (apply_clock.go);
+	// unset for a refresh.
+	clock runClock
 }
 
 type sample struct {
@@ -480,6 +489,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		Errors:      r.errs,
 		State:       r.ref(),
 		Elapsed:     r.opts.Now().Sub(r.start),
+		Late:        r.lateGroups(),
 	}
 	sum := &SummaryEvent{
 		Counts:      res.Counts,
@@ -487,6 +497,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 		Interrupted: res.Interrupted,
 		Failures:    res.Failures,
 		State:       res.State,
+		Late:        res.Late,
 	}
 	var err error
 	switch {
@@ -758,6 +769,7 @@ func (r *run) settle(s settled) {
 			r.errs = multierror.Append(r.errs, &MessageError{ID: c.ID, Group: c.Group, Attempts: s.calls, Cause: cause, Err: s.err})
 		}
 		ev.Outcome, ev.Cause, ev.Error = "failed", cause, s.err.Error()
+		r.finished(c)
 		r.emit(Event{Type: EventMessage, Message: ev})
 		if r.failStreak++; r.failStreak >= r.giveUpAfter() && r.gaveUp == nil {
 			r.gaveUp = &GaveUpError{Failed: r.failStreak, Cause: cause, Err: s.err}
@@ -791,16 +803,18 @@ func (r *run) record(s settled, ev *MessageEvent) {
 		out = state.NotDelivered
 		r.counts.NotDelivered++
 	}
+	at := r.opts.Now()
 	rec := &state.Record{
 		Outcome:     out,
 		Status:      r.intern(s.res.Status),
 		Description: r.intern(s.res.Description),
 		Group:       c.Group,
-		At:          r.opts.Now().UTC().Truncate(time.Second),
+		At:          at.UTC().Truncate(time.Second),
 	}
 	if r.refresh != nil && !r.refreshRecord(s.idx, rec, ev) {
 		return
 	}
+	r.settledAt(c, at, out == state.TooLate)
 	r.pending = append(r.pending, state.Change{ID: c.ID, Record: rec})
 	ev.Outcome, ev.Status, ev.Description = out.String(), rec.Status, rec.Description
 	r.emit(Event{Type: EventMessage, Message: ev})
@@ -826,11 +840,16 @@ func (r *run) emitProgress() {
 	if rate > 0 {
 		eta = time.Duration(float64(r.counts.Total-done) / rate * float64(time.Second))
 	}
+	pace := rate // for the deadline: the rate measured, else the cap, else the default
+	if pace <= 0 {
+		pace = r.opts.Rate
+	}
 	r.emit(Event{Type: EventProgress, Progress: &ProgressEvent{
-		Counts:  r.counts,
-		Elapsed: Seconds(now.Sub(r.start)),
-		Rate:    rate,
-		ETA:     Seconds(eta),
+		Counts:       r.counts,
+		Elapsed:      Seconds(now.Sub(r.start)),
+		Rate:         rate,
+		ETA:          Seconds(eta),
+		NextDeadline: r.nextDeadline(now, pace),
 	}})
 }
 

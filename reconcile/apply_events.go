@@ -121,6 +121,9 @@ type ProgressEvent struct {
 	Rate float64 `json:"rate"`
 	// ETA estimates the time left at Rate; 0 when unknown.
 	ETA Seconds `json:"eta_seconds"`
+	// NextDeadline is how the run stands against the next deadline; nil
+	// when no group with messages left has one still ahead.
+	NextDeadline *DeadlineStatus `json:"next_deadline,omitempty"`
 }
 
 // MarshalJSON writes the event with its rate and seconds rounded to a
@@ -129,10 +132,11 @@ type ProgressEvent struct {
 func (p ProgressEvent) MarshalJSON() ([]byte, error) {
 	return json.Marshal(struct {
 		Counts
-		Elapsed float64 `json:"elapsed_seconds"`
-		Rate    float64 `json:"rate"`
-		ETA     float64 `json:"eta_seconds"`
-	}{p.Counts, tenth(p.Elapsed.Duration().Seconds()), tenth(p.Rate), tenth(p.ETA.Duration().Seconds())})
+		Elapsed      float64         `json:"elapsed_seconds"`
+		Rate         float64         `json:"rate"`
+		ETA          float64         `json:"eta_seconds"`
+		NextDeadline *DeadlineStatus `json:"next_deadline,omitempty"`
+	}{p.Counts, tenth(p.Elapsed.Duration().Seconds()), tenth(p.Rate), tenth(p.ETA.Duration().Seconds()), p.NextDeadline})
 }
 
 // tenth rounds f to one decimal place.
@@ -171,6 +175,10 @@ type SummaryEvent struct {
 	State StateRef `json:"state"`
 	// Refresh is a refresh's tallies, groups and drift; refresh only.
 	Refresh *RefreshResult `json:"refresh,omitempty"`
+	// Late counts, per group, the messages settled after the group's
+	// deadline (scheduled_at less EarlyDelivery), in apply's order;
+	// omitted when none were.
+	Late []LateGroup `json:"late,omitempty"`
 }
 
 // Severity ranks a diagnostic.

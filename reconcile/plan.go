@@ -116,6 +116,10 @@ type GroupPlan struct {
 	TooLate      int `json:"too_late"`
 	NotFound     int `json:"not_found"`
 	NotDelivered int `json:"not_delivered"`
+	// Estimate is when the group's cancellations would finish, and how
+	// many after its deadline (see Estimate); nil when it has nothing to
+	// cancel, and in plans saved before recall estimated.
+	Estimate *GroupEstimate `json:"estimate,omitempty"`
 }
 
 // Warning is something the reviewer of a plan should know before applying
@@ -125,6 +129,15 @@ type Warning struct {
 	Group string `json:"group,omitempty"`
 	// Message says what is wrong, in a sentence.
 	Message string `json:"message"`
+	// Kind is WarningLate for a group that would not finish before its
+	// deadline; empty for the others.
+	Kind string `json:"kind,omitempty"`
+	// Late is, for WarningLate, about how many of the group's messages
+	// would still be scheduled at its deadline.
+	Late int `json:"late,omitempty"`
+	// Detail says what to do about it; set by the caller (the CLI names
+	// its flags), never by this package.
+	Detail string `json:"detail,omitempty"`
 }
 
 // OrphanGroup counts orphaned messages (in state, in no manifest group) by
@@ -185,6 +198,9 @@ type PlanOptions struct {
 	Targets []string
 	// Now is the plan's clock (default time.Now).
 	Now func() time.Time
+	// Rate is the cancellations a second the plan's estimate assumes
+	// (see Estimate); 0: DefaultEstimateRate.
+	Rate float64
 }
 
 // UnknownTargetError is returned by NewPlan for a -target that names no
@@ -348,6 +364,7 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 	}
 
 	p.Warnings = pastWarnings(p.Groups, p.CreatedAt)
+	p.SetEstimate(p.CreatedAt, opts.Rate)
 	if p.Summary.Orphaned > 0 {
 		p.Orphaned = orphans(m, msgs, found.counts())
 	}
@@ -428,6 +445,9 @@ func pastWarnings(groups []GroupPlan, now time.Time) []Warning {
 func InEarlyWindow(scheduledAt, at time.Time) bool {
 	return !at.Before(Deadline(scheduledAt)) && at.Before(scheduledAt)
 }
+
+// commas formats n with thousands separators: 4997 → "4,997" (FormatCount).
+func commas(n int) string { return FormatCount(n) }
 
 // ago formats a positive duration the way people say it: "3h5m", "2d4h",
 // "45s".

@@ -169,6 +169,7 @@ func NewRefreshPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Pl
 	if err != nil {
 		return nil, err
 	}
+	p.clearEstimate() // a refresh sends no cancellation
 	targeted, err := resolveTargets(m, opts.Targets)
 	if err != nil {
 		return nil, err

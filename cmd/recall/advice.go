@@ -242,3 +242,29 @@ func diagnosticLine(d *reconcile.DiagnosticEvent) string {
 	}
 	return msg
 }
+
+// adviseWarnings adds to p's warnings what to do about them, naming
+// recall's flags (the engine's warnings state facts only).
+func adviseWarnings(p *reconcile.Plan) {
+	for i := range p.Warnings {
+		w := &p.Warnings[i]
+		if w.Kind == reconcile.WarningLate {
+			w.Detail = lateAdvice(w.Group)
+		}
+	}
+}
+
+// lateAdvice says how to get a group cancelled before its deadline.
+func lateAdvice(group string) string {
+	return "To cancel it sooner, raise -rate (Clickatell allows about 100 a second, more if agreed with them) and -parallelism, " +
+		"or cancel this group first: recall apply -target " + shellQuote(group) + "."
+}
+
+// warningText is a plan warning as the views print it: the fact, then
+// what to do.
+func warningText(w reconcile.Warning) string {
+	if w.Detail == "" {
+		return w.Message
+	}
+	return w.Message + " " + w.Detail
+}

@@ -62,6 +62,16 @@ Usage: recall apply [PLANFILE] [-f PATH]... [-state LOC] [-workspace NAME] [-aut
   deadline is scheduled_at less 5 minutes, as Clickatell may deliver up to
   5 minutes early.
 
+  Before the first call apply estimates, per group, when its cancellations
+  finish at -rate a second (without -rate, 100: Clickatell's guidance), a
+  saved plan again from now, and warns about a group that would miss its
+  deadline. While it runs, the progress (the bar on a terminal, a line
+  every 10s otherwise, the JSON progress events' next_deadline) shows the
+  next deadline and whether the run is on track at the rate it is
+  getting; the summary (and the JSON summary's late) counts, per group,
+  the messages settled after their group's deadline, which Clickatell may
+  have delivered first. The bar is never wider than the terminal.
+
   When the first answers of a run (at least max(25, 2 x parallelism)) all
   say the message ID is unknown, the token is likely another account's:
   the run stops and records none of them. -allow-unknown-ids records them
@@ -289,6 +299,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 		if err := usePlanState(e, &a.common, plan, a.planFile); err != nil {
 			return err
 		}
+		warnLateSavedPlan(e, a, out, plan)
 	}
 
 	backend, err := openBackend(a.common.state, a.common.workspace)
@@ -307,7 +318,11 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 			if a.refreshOnly {
 				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 			}
-			return reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+			p, err := reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now, Rate: a.rate})
+			if err == nil {
+				adviseWarnings(p)
+			}
+			return p, err
 		},
 		NoChanges: out.noChanges,
 		ShowPlan:  out.showPlan,
@@ -568,4 +583,23 @@ func checkPlanManifest(plan *reconcile.Plan) error {
 			Detail:  "Run apply from the directory where 'recall plan' ran, or run 'recall plan' again and review the new plan."}
 	}
 	return plan.CheckManifest(m)
+}
+
+// warnLateSavedPlan estimates a saved plan again, from now at this apply's
+// -rate, and warns about each group that would miss its deadline: the
+// plan's own estimate was made at plan time, at plan's rate.
+func warnLateSavedPlan(e *env, a *applyArgs, out applyView, plan *reconcile.Plan) {
+	if !plan.HasChanges() {
+		return
+	}
+	plan.SetEstimate(e.now(), a.rate)
+	adviseWarnings(plan)
+	for _, w := range plan.Warnings {
+		if w.Kind == reconcile.WarningLate {
+			out.event(reconcile.Event{Type: reconcile.EventDiagnostic, Time: e.now(), Diagnostic: &reconcile.DiagnosticEvent{
+				Severity: reconcile.SeverityWarning,
+				Summary:  warningText(w),
+			}})
+		}
+	}
 }

@@ -21,7 +21,6 @@ const (
 	barInterval  = 200 * time.Millisecond
 	lineInterval = 10 * time.Second
 	jsonInterval = time.Second
-	barWidth     = 30
 )
 
 // applyView renders an apply's events and closing lines: applyHuman (a
@@ -139,35 +138,50 @@ func (v *applyHuman) event(ev reconcile.Event) {
 			v.drawBar(p)
 			return
 		}
-		fmt.Fprintf(v.e.stdout, "Still %s... %d/%d (%.0f/s, %s elapsed)\n", strings.ToLower(v.doing()), p.Done(), p.Total, p.Rate, clock(p.Elapsed.Duration()))
+		line := fmt.Sprintf("Still %s... %s/%s (%s/s, %s elapsed)", strings.ToLower(v.doing()), commas(p.Done()), commas(p.Total), rateText(p.Rate), clock(p.Elapsed.Duration()))
+		if d := p.NextDeadline; d != nil {
+			line += "; " + deadlineText(d)
+		}
+		fmt.Fprintln(v.e.stdout, wrap(line, v.outWidth(), "  "))
 	case reconcile.EventDiagnostic:
 		v.clearBar()
-		fmt.Fprintln(v.e.stderr, diagnosticLine(ev.Diagnostic))
+		fmt.Fprintln(v.e.stderr, v.fit(diagnosticLine(ev.Diagnostic)))
 	}
 }
 
-// drawBar redraws the progress bar in place.
+// outWidth is the width lines on stdout wrap at: the terminal's, when
+// stdout is one; 0 (no wrapping) otherwise.
+func (v *applyHuman) outWidth() int {
+	if !v.e.stdoutTTY {
+		return 0
+	}
+	return v.e.columns()
+}
+
+// fit wraps a line for stderr at word boundaries when the bar is on (a
+// terminal, whose own wrapping breaks words); off a terminal, lines stay
+// whole for logs and grep.
+func (v *applyHuman) fit(line string) string {
+	if !v.bar {
+		return line
+	}
+	w := v.e.columns()
+	if w <= 0 {
+		w = defaultColumns
+	}
+	return wrap(line, w, "  ")
+}
+
+// drawBar redraws the progress bar in place. The line is at most the
+// terminal's width less one column: a line that fills or overflows it
+// wraps, and "\r" then redraws only its last part, so that every redraw
+// leaves a line behind and floods the screen.
 func (v *applyHuman) drawBar(p *reconcile.ProgressEvent) {
-	done, total := p.Done(), p.Total
-	filled := 0
-	pct := 100
-	if total > 0 {
-		filled = barWidth * done / total
-		pct = 100 * done / total
+	w := v.e.columns()
+	if w <= 0 {
+		w = defaultColumns
 	}
-	bar := strings.Repeat("=", filled)
-	if filled < barWidth {
-		bar += ">" + strings.Repeat(" ", barWidth-filled-1)
-	}
-	eta := "--m--s"
-	if p.ETA > 0 {
-		eta = clock(p.ETA.Duration())
-	}
-	line := fmt.Sprintf("%s [%s] %d/%d %3d%% | %.0f/s | ETA %s", v.doing(), bar, done, total, pct, p.Rate, eta)
-	if p.Failed > 0 {
-		line += fmt.Sprintf(" | %d failed", p.Failed)
-	}
-	fmt.Fprint(v.e.stderr, "\r\x1b[K"+line)
+	fmt.Fprint(v.e.stderr, "\r\x1b[K"+barLine(w-1, v.doing(), p))
 	v.drawn = true
 }
 
@@ -212,7 +226,7 @@ func (v *applyHuman) stderrLine(msg string) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	v.clearBar()
-	fmt.Fprintln(v.e.stderr, msg)
+	fmt.Fprintln(v.e.stderr, v.fit(msg))
 }
 
 func interruptedLine(remaining int) string {
@@ -277,17 +291,18 @@ func (v *applyHuman) showPlan(p *reconcile.Plan) error { return renderHumanPlan(
 func (v *applyJSON) showPlan(p *reconcile.Plan) error {
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	warn := func(msg string) {
+	warn := func(msg, detail string) {
 		v.enc.Encode(reconcile.Event{Type: reconcile.EventDiagnostic, Time: time.Now(), Diagnostic: &reconcile.DiagnosticEvent{
 			Severity: reconcile.SeverityWarning,
 			Summary:  msg,
+			Detail:   detail,
 		}})
 	}
 	for _, w := range p.Warnings {
-		warn(oneLine(w.Message, 1000))
+		warn(oneLine(w.Message, 1000), w.Detail)
 	}
 	if len(p.Targets) > 0 {
-		warn(targetWarning(p))
+		warn(targetWarning(p), "")
 	}
 	return v.bw.Flush()
 }
@@ -307,18 +322,21 @@ func (v *applyHuman) summary(r *reconcile.ApplyResult, saved bool) {
 	}
 	w := v.e.stdout
 	head := applyHeadline(r, saved)
-	if v.color {
+	// Wrapped as plain text (on a terminal), then the headline coloured.
+	line := wrap(fmt.Sprintf("%s Messages: %s cancelled, %s too late, %s not found%s, %s failed.", head,
+		commas(r.Cancelled), commas(r.TooLate), commas(r.NotFound), notDelivered(r.NotDelivered), commas(r.Failed)), v.outWidth(), "")
+	if v.color && strings.HasPrefix(line, head) {
 		color := "\x1b[1;32m"
 		if !r.Complete() || !saved {
 			color = "\x1b[1;33m"
 		}
-		head = color + head + "\x1b[0m"
+		line = color + head + "\x1b[0m" + line[len(head):]
 	}
-	fmt.Fprintf(w, "\n%s Messages: %s cancelled, %s too late, %s not found%s, %s failed.\n", head,
-		commas(r.Cancelled), commas(r.TooLate), commas(r.NotFound), notDelivered(r.NotDelivered), commas(r.Failed))
+	fmt.Fprintf(w, "\n%s\n", line)
 	if line := notCancelledLine(r); line != "" {
 		fmt.Fprintf(w, "\n%s\n", line)
 	}
+	v.lateLines(r.Late)
 	printFailures(w, "%s failed and will be tried again by the next apply:", r.Failures)
 }
 
@@ -357,3 +375,29 @@ func clock(d time.Duration) string {
 
 // messages says "1 message" or "4,500 messages".
 func messages(n int) string { return plural(n, "message", "messages") }
+
+// lateLines say, per group, how many messages settled after the group's
+// deadline: Clickatell may have delivered some of them first.
+func (v *applyHuman) lateLines(late []reconcile.LateGroup) {
+	if len(late) == 0 {
+		return
+	}
+	n := 0
+	for _, g := range late {
+		n += g.Count
+	}
+	w := v.e.stdout
+	width := v.outWidth()
+	head := fmt.Sprintf("%s settled after %s deadline (scheduled_at less 5 minutes), when Clickatell may already deliver:",
+		plural(n, "message", "messages"), map[bool]string{true: "its group's", false: "their group's"}[n == 1])
+	fmt.Fprintf(w, "\n%s\n", wrap(head, width, ""))
+	const maxGroups = 10
+	for i, g := range late {
+		if i == maxGroups {
+			fmt.Fprintf(w, "  ... and %s\n", plural(len(late)-i, "more group", "more groups"))
+			break
+		}
+		// Indented by two: wrapped two columns short, continued by four.
+		fmt.Fprintf(w, "  %s\n", wrap(fmt.Sprintf("%s: %s (%s too late; deadline %s)", g.Group, commas(g.Count), commas(g.TooLate), g.Deadline.UTC().Format(time.RFC3339)), width-2, "    "))
+	}
+}

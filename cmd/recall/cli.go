@@ -31,6 +31,9 @@ type env struct {
 	// onFlagSet, when set, is given every FlagSet a command makes, so
 	// that 'recall completion' learns each command's flags from them.
 	onFlagSet func(*flag.FlagSet)
+	// width is the terminal's width in columns (0: unknown, or not a
+	// terminal); the progress bar fits in it. See env.columns.
+	width func() int
 }
 
 func newEnv() *env {
@@ -42,6 +45,7 @@ func newEnv() *env {
 		stdinTTY:  term.IsTerminal(int(os.Stdin.Fd())),
 		stdoutTTY: term.IsTerminal(int(os.Stdout.Fd())),
 		now:       time.Now,
+		width:     stderrWidth,
 	}
 }
 

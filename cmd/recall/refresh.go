@@ -123,7 +123,7 @@ func (p *progressLines) event(ev reconcile.Event) {
 		}
 	case reconcile.EventProgress:
 		pe := ev.Progress
-		fmt.Fprintf(p.e.stderr, "Still refreshing... %d/%d (%.0f/s, %s elapsed)\n", pe.Done(), pe.Total, pe.Rate, clock(pe.Elapsed.Duration()))
+		fmt.Fprintf(p.e.stderr, "Still refreshing... %s/%s (%s/s, %s elapsed)\n", commas(pe.Done()), commas(pe.Total), rateText(pe.Rate), clock(pe.Elapsed.Duration()))
 	}
 }
 

@@ -30,7 +30,9 @@ func (p palette) green(s string) string  { return p.wrap("32", s) }
 func (p palette) yellow(s string) string { return p.wrap("33", s) }
 func (p palette) dim(s string) string    { return p.wrap("2", s) }
 
-// commas formats n with thousands separators: 4997 → "4,997".
+// commas formats n with thousands separators: 4997 → "4,997". Every
+// count recall prints goes through it (reconcile.FormatCount, which the
+// engine's own messages use too).
 func commas(n int) string { return reconcile.FormatCount(n) }
 
 // plural returns "1 message" or "4,997 messages".
@@ -54,6 +56,9 @@ type humanPlanView struct {
 	color palette
 	// maxIDs is how many IDs each group lists before "... and N more".
 	maxIDs int
+	// width, when set, is the terminal's: warnings wrap at word
+	// boundaries to fit it.
+	width int
 }
 
 const defaultMaxIDs = 10
@@ -171,10 +176,12 @@ func (v humanPlanView) render(out, diag io.Writer, p *reconcile.Plan) {
 		fmt.Fprintln(diag) // on diag, so that stdout alone has no double blank line
 	}
 	for _, w := range p.Warnings {
-		fmt.Fprintln(diag, c.yellow("Warning:")+" "+oneLine(w.Message, 1000))
+		// Wrapped as plain text: the colour codes take no columns.
+		text := strings.TrimPrefix(wrap("Warning: "+oneLine(warningText(w), 1000), v.width, "  "), "Warning:")
+		fmt.Fprintln(diag, c.yellow("Warning:")+text)
 	}
 	if len(p.Targets) > 0 {
-		fmt.Fprintln(diag, c.yellow("Warning:")+" "+targetWarning(p))
+		fmt.Fprintln(diag, c.yellow("Warning:")+strings.TrimPrefix(wrap("Warning: "+targetWarning(p), v.width, "  "), "Warning:"))
 	}
 
 	fmt.Fprintln(out)

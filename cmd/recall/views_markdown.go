@@ -62,7 +62,11 @@ func markdownPlan(p *reconcile.Plan) string {
 				fmt.Fprintf(&b, "> - ... and %s more\n", plural(len(p.Warnings)-i, "warning", "warnings"))
 				break
 			}
-			fmt.Fprintf(&b, "> - %s\n", mdText(wn.Message, 400))
+			text := mdText(wn.Message, 400)
+			if wn.Detail != "" {
+				text += " " + mdText(wn.Detail, 300)
+			}
+			fmt.Fprintf(&b, "> - %s\n", text)
 		}
 		if len(p.Targets) > 0 {
 			fmt.Fprintf(&b, "> - `-target` is in effect: only %s planned; other groups are neither counted nor cancelled.\n",
@@ -105,6 +109,7 @@ func markdownPlan(p *reconcile.Plan) string {
 			b.WriteString("\n")
 		}
 		b.WriteString("\n")
+		markdownEstimate(&b, p)
 	}
 
 	if len(p.Orphaned) > 0 {
@@ -193,4 +198,47 @@ func stateRefText(r reconcile.StateRef) string {
 		return "(none yet)"
 	}
 	return fmt.Sprintf("lineage `%s` serial %d", mdText(r.Lineage, 64), r.Serial)
+}
+
+// markdownEstimate writes the estimate of the groups that have a
+// deadline: when each would finish, and about how many of its messages
+// after the deadline. Nothing when no group has one.
+func markdownEstimate(b *strings.Builder, p *reconcile.Plan) {
+	var rows []reconcile.GroupPlan
+	for _, g := range p.Groups {
+		if g.Estimate != nil && g.Estimate.Deadline != nil {
+			rows = append(rows, g)
+		}
+	}
+	if len(rows) == 0 {
+		return
+	}
+	fmt.Fprintf(b, "#### Estimate\n\nAt %s cancellations a second, earliest deadline first; a group's deadline is its scheduled_at less 5 minutes, when Clickatell may start delivering.\n\n",
+		estimateRateText(rows[0].Estimate.Rate))
+	b.WriteString("| group | deadline | estimated finish | after the deadline |\n| --- | --- | --- | ---: |\n")
+	const maxRows = 100
+	for i, g := range rows {
+		if i == maxRows || b.Len() > markdownLimit/2 {
+			fmt.Fprintf(b, "\n_%s not shown; `recall show -format json PLANFILE` has every group's estimate._\n",
+				plural(len(rows)-i, "more group is", "more groups are"))
+			break
+		}
+		e := g.Estimate
+		finish, late := e.FinishAt.UTC().Format(time.RFC3339), "0"
+		if e.Late > 0 {
+			finish += " ⚠️"
+			late = "~" + commas(e.Late)
+		}
+		fmt.Fprintf(b, "| `%s` | %s | %s | %s |\n", strings.ReplaceAll(g.Name, "`", "'"), e.Deadline.UTC().Format(time.RFC3339), finish, late)
+	}
+	b.WriteString("\n")
+}
+
+// estimateRateText formats an estimate's rate without needless decimals:
+// 100, 12.5.
+func estimateRateText(r float64) string {
+	if r == float64(int64(r)) && r < 1e15 {
+		return commas(int(r))
+	}
+	return fmt.Sprintf("%.1f", r)
 }
