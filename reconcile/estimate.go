@@ -12,6 +12,25 @@ import (
 // 100 messages per second on average").
 const DefaultEstimateRate = 100.0
 
+// SlowCall is the slowest answer time an estimate plans for: Clickatell's
+// calls take 20-100 ms, so parallelism calls at once answer at least
+// parallelism / SlowCall a second.
+const SlowCall = 100 * time.Millisecond
+
+// EstimateRate is the rate an estimate assumes for a run capped at rate
+// (0: no cap) with parallelism calls at once (0: DefaultParallelism):
+// rate or DefaultEstimateRate, and no more than parallelism calls can
+// answer a second when each takes SlowCall.
+func EstimateRate(rate float64, parallelism int) float64 {
+	if rate <= 0 || math.IsNaN(rate) || math.IsInf(rate, 0) {
+		rate = DefaultEstimateRate
+	}
+	if parallelism <= 0 {
+		parallelism = DefaultParallelism
+	}
+	return min(rate, float64(parallelism)/SlowCall.Seconds())
+}
+
 // WarningLate is the Kind of a plan warning about a group whose
 // cancellations would not all finish before its Deadline.
 const WarningLate = "late"

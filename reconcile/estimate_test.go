@@ -1,6 +1,7 @@
 package reconcile
 
 import (
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -150,5 +151,25 @@ func TestPlan_SetEstimate_Warnings(t *testing.T) {
 	}
 	if e := p.Groups[0].Estimate; e == nil || e.Late != 0 || !e.FinishAt.Equal(estNow.Add(450025*time.Millisecond)) {
 		t.Errorf("at 200/s: estimate %+v", e)
+	}
+}
+
+func TestEstimateRate(t *testing.T) {
+	for _, tt := range []struct {
+		rate        float64
+		parallelism int
+		want        float64
+	}{
+		{0, 0, DefaultEstimateRate},  // the documented 100/s, which the default 10 calls keep up with
+		{0, 64, DefaultEstimateRate}, // more calls at once do not beat the guidance
+		{0, 2, 20},                   // 2 calls at 100 ms each
+		{400, 64, 400},               // -rate when the calls can carry it
+		{400, 10, 100},               // but not past what 10 calls can answer
+		{50, 0, 50},                  // -rate alone
+		{math.Inf(1), 0, DefaultEstimateRate},
+	} {
+		if got := EstimateRate(tt.rate, tt.parallelism); got != tt.want {
+			t.Errorf("EstimateRate(%v, %d) = %v, want %v", tt.rate, tt.parallelism, got, tt.want)
+		}
 	}
 }

@@ -318,7 +318,7 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 			if a.refreshOnly {
 				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 			}
-			p, err := reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now, Rate: a.rate})
+			p, err := reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now, Rate: reconcile.EstimateRate(a.rate, a.parallelism)})
 			if err == nil {
 				adviseWarnings(p)
 			}
@@ -592,7 +592,7 @@ func warnLateSavedPlan(e *env, a *applyArgs, out applyView, plan *reconcile.Plan
 	if !plan.HasChanges() {
 		return
 	}
-	plan.SetEstimate(e.now(), a.rate)
+	plan.SetEstimate(e.now(), reconcile.EstimateRate(a.rate, a.parallelism))
 	adviseWarnings(plan)
 	for _, w := range plan.Warnings {
 		if w.Kind == reconcile.WarningLate {

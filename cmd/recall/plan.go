@@ -37,9 +37,9 @@ Usage: recall plan [-f PATH]... [-state LOC] [-workspace NAME] [-out FILE]
   The plan estimates, per group, when its cancellations would finish,
   sent as apply sends them (earliest deadline first) at -rate a second,
   or without -rate at 100 a second (Clickatell's guidance: "about 100
-  messages per second on average"). -parallelism does not change the
-  estimate: at 20-100 ms a call, the default 10 calls at once keep up
-  with 100 a second. A group that would not finish before its deadline
+  messages per second on average"), and never faster than -parallelism
+  calls at once can answer at 100 ms a call (the default 10 keep up with
+  100 a second; -parallelism 2 estimates at 20 a second). A group that would not finish before its deadline
   gets a warning saying about how many of its messages would still be
   scheduled then. The estimate is in the JSON plan ("estimate" per
   group: finish_at, deadline, late) and the markdown plan; apply
@@ -125,7 +125,7 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are messages to cancel, 0 when there are none, 1 on error")
 	fs.Var(&a.targets, "target", "plan only the group `GROUP`; repeatable")
 	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "ask Clickatell the status of every listed message and show what apply -refresh-only would record (needs CLICKATELL_TOKEN; sends no DELETE)")
-	fs.IntVar(&a.parallelism, "parallelism", 0, "with -refresh-only: send at most `N` calls at once (0: 10); the estimate does not depend on it")
+	fs.IntVar(&a.parallelism, "parallelism", 0, "the estimate assumes at most `N` calls at once (0: 10); with -refresh-only, send at most N calls at once")
 	fs.Float64Var(&a.rate, "rate", 0, "estimate cancellations at `N` a second (0: 100); with -refresh-only, also send at most N requests per second, retries included (0: no cap)")
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {
@@ -165,7 +165,7 @@ func runPlan(ctx context.Context, e *env, args []string) error {
 	if a.rate < 0 {
 		return fmt.Errorf("plan: -rate must be 0 (no cap) or more, got %g", a.rate)
 	}
-	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Targets: a.targets, Now: e.now, Rate: a.rate})
+	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Targets: a.targets, Now: e.now, Rate: reconcile.EstimateRate(a.rate, a.parallelism)})
 	if err != nil {
 		return err
 	}

@@ -58,9 +58,14 @@ func TestPlan_Estimate(t *testing.T) {
 	}
 	width = 0
 
-	stdout, stderr := run("-rate", "200")
+	stdout, stderr := run("-rate", "200", "-parallelism", "20")
 	if strings.Contains(stderr, "cannot be cancelled in time") || strings.Contains(stdout, "cannot be cancelled in time") {
-		t.Errorf("-rate 200: a warning for a group that makes it:\n%s\n%s", stdout, stderr)
+		t.Errorf("-rate 200 -parallelism 20: a warning for a group that makes it:\n%s\n%s", stdout, stderr)
+	}
+	// 10 calls at once cannot carry 200 a second when a call takes
+	// reconcile.SlowCall: the estimate stays at 100 a second.
+	if _, stderr := run("-rate", "200"); !strings.Contains(stderr, "cannot be cancelled in time at 100 cancellations a second") {
+		t.Errorf("-rate 200 at the default -parallelism: no warning at 100 a second:\n%s", stderr)
 	}
 
 	stdout, _ = run("-format", "json")
@@ -107,7 +112,7 @@ func TestApply_SavedPlanEstimatedAgain(t *testing.T) {
 	vars := map[string]string{"CLICKATELL_TOKEN": testToken, "CLICKATELL_ENDPOINT": url, "NO_COLOR": "1"}
 	plan := filepath.Join(dir, "p.json")
 	e, out, errb := applyTestEnv("", false, vars)
-	if code := Main(context.Background(), []string{"plan", "-f", filepath.Join(dir, "recall.yaml"), "-state", filepath.Join(dir, "s.json"), "-rate", "1000", "-out", plan}, e); code != 0 {
+	if code := Main(context.Background(), []string{"plan", "-f", filepath.Join(dir, "recall.yaml"), "-state", filepath.Join(dir, "s.json"), "-rate", "1000", "-parallelism", "100", "-out", plan}, e); code != 0 {
 		t.Fatalf("plan: %d\n%s\n%s", code, out, errb)
 	}
 	if strings.Contains(errb.String(), "cannot be cancelled in time") {
