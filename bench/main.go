@@ -96,7 +96,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	var sections, sizes string
 	fs.BoolVar(&c.quick, "quick", false, "smaller sizes and one run per row (about a minute)")
 	fs.IntVar(&c.runs, "runs", 0, "runs per row; the median is reported (default 3, or 1 with -quick)")
-	fs.StringVar(&sections, "sections", "apply,plan,state-read,throughput", "comma-separated `LIST` of sections to run")
+	fs.StringVar(&sections, "sections", "apply,plan,start,state-read,throughput", "comma-separated `LIST` of sections to run")
 	fs.StringVar(&sizes, "plan-sizes", "", "comma-separated message `COUNTS` for the plan section (default 10000,100000,1000000; -quick: 10000,100000)")
 	fs.IntVar(&c.n, "n", 0, "`MESSAGES` per row of the curl comparison (default 1000; -quick: 300); the second table uses half")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "simulated API `LATENCY`")
@@ -135,7 +135,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.planSizes = append(c.planSizes, v)
 	}
-	known := []string{"apply", "plan", "state-read", "throughput", "cap"}
+	known := []string{"apply", "plan", "start", "state-read", "throughput", "cap"}
 	for _, s := range strings.Split(sections, ",") {
 		s = strings.TrimSpace(s)
 		if !slices.Contains(known, s) {
@@ -236,6 +236,8 @@ func (h *harness) run(ctx context.Context) error {
 			err = h.sectionApply(ctx)
 		case "plan":
 			err = h.sectionPlan(ctx)
+		case "start":
+			err = h.sectionStart(ctx)
 		case "state-read":
 			err = h.sectionStateRead(ctx)
 		case "throughput":
