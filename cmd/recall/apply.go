@@ -287,7 +287,9 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 			if a.refreshOnly {
 				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 			}
-			return reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+			p, err := reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
+			m = nil // the plan holds what the run needs; a million IDs less to keep
+			return p, err
 		},
 		NoChanges: out.noChanges,
 		ShowPlan:  out.showPlan,
