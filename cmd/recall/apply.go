@@ -212,16 +212,59 @@ func runApply(ctx context.Context, e *env, args []string) error {
 }
 
 // applyMain is apply after its arguments are parsed.
+//
+// The manifest's mistakes are reported before anything else is needed
+// (token, lock, state), as plan reports them. With a state file, the
+// manifest loads while the state is locked and read (the two largest
+// reads overlap, so the first call leaves sooner); if it fails, the lock
+// is let go and its error is the one returned, whatever else failed.
 func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
-	// The manifest first, as plan reads it: its mistakes are reported
-	// before anything else is needed (token, lock, state).
-	var m *manifest.Manifest
-	if a.planFile == "" {
-		var err error
-		if m, err = loadManifest(&a.common); err != nil {
+	if a.planFile != "" {
+		return applyWith(ctx, e, a, out, &loadedManifest{})
+	}
+	if isPostgres(a.common.state) {
+		// A database connection is not worth starting for a manifest
+		// that may be refused.
+		m, err := loadManifest(&a.common)
+		if err != nil {
 			return err
 		}
+		return applyWith(ctx, e, a, out, &loadedManifest{m: m})
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lm := &loadedManifest{done: make(chan struct{})}
+	go func() {
+		defer close(lm.done)
+		lm.m, lm.err = loadManifest(&a.common)
+		if lm.err != nil {
+			cancel() // stops a lock wait or a read under way
+		}
+	}()
+	err := applyWith(ctx, e, a, out, lm)
+	if _, merr := lm.get(); merr != nil {
+		return merr
+	}
+	return err
+}
+
+// loadedManifest is the manifest of an apply, loaded alongside the state.
+type loadedManifest struct {
+	done chan struct{} // closed once loaded; nil: already loaded
+	m    *manifest.Manifest
+	err  error
+}
+
+// get waits for the manifest.
+func (l *loadedManifest) get() (*manifest.Manifest, error) {
+	if l.done != nil {
+		<-l.done
+	}
+	return l.m, l.err
+}
+
+// applyWith is apply with its manifest loaded, or loading, in lm.
+func applyWith(ctx context.Context, e *env, a *applyArgs, out applyView, lm *loadedManifest) error {
 	token := e.getenv("CLICKATELL_TOKEN")
 	if token == "" {
 		return errors.New("CLICKATELL_TOKEN is not set: apply needs a Clickatell API token to cancel messages (plan does not). Set it in the environment, e.g. from your CI's secret store")
@@ -284,12 +327,15 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 		LockTimeout: a.lockTimeout,
 		Plan:        plan,
 		NewPlan: func(st *state.State) (*reconcile.Plan, error) {
+			m, err := lm.get()
+			if err != nil {
+				return nil, err
+			}
+			lm.m = nil // the plan holds what the run needs; a million IDs less to keep
 			if a.refreshOnly {
 				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 			}
-			p, err := reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
-			m = nil // the plan holds what the run needs; a million IDs less to keep
-			return p, err
+			return reconcile.NewPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 		},
 		NoChanges: out.noChanges,
 		ShowPlan:  out.showPlan,
