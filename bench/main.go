@@ -202,6 +202,11 @@ type harness struct {
 	naive  string
 	curl   string // empty when curl is not installed
 
+	// startDir and startNaive are the plan section's largest fixture
+	// and the floor's read of it, kept for the start section.
+	startDir   string
+	startNaive *planRun
+
 	mu       sync.Mutex
 	children map[*exec.Cmd]bool
 	report   strings.Builder

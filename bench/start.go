@@ -54,13 +54,16 @@ func (f *firstCall) reset() {
 // two files; and the peak RSS of the same apply run to its end.
 func (h *harness) sectionStart(ctx context.Context) error {
 	size := h.cfg.planSizes[len(h.cfg.planSizes)-1]
-	dir, err := h.runDir(fmt.Sprintf("start-%d", size))
-	if err != nil {
-		return err
-	}
-	h.logf("start: generating fixtures for %s messages", count(size))
-	if err := h.genPlanFixtures(ctx, dir, size); err != nil {
-		return err
+	dir := h.startDir
+	if dir == "" {
+		var err error
+		if dir, err = h.runDir(fmt.Sprintf("start-%d", size)); err != nil {
+			return err
+		}
+		h.logf("start: generating fixtures for %s messages", count(size))
+		if err := h.genPlanFixtures(ctx, dir, size); err != nil {
+			return err
+		}
 	}
 	s, err := h.startSim(ctx)
 	if err != nil {
@@ -98,10 +101,12 @@ func (h *harness) sectionStart(ctx context.Context) error {
 		}
 		firsts = append(firsts, d)
 	}
-	nv, err := h.repeat(ctx, fmt.Sprintf("naive %s, ids_from", count(size)), func() (planRun, error) {
+	var nv planRun
+	if h.startNaive != nil {
+		nv = *h.startNaive // the plan section's, on the same files
+	} else if nv, err = h.repeat(ctx, fmt.Sprintf("naive %s, ids_from", count(size)), func() (planRun, error) {
 		return h.naivePlan(ctx, dir, "ids.txt")
-	})
-	if err != nil {
+	}); err != nil {
 		return err
 	}
 	first := median(firsts, func(d time.Duration) time.Duration { return d })
