@@ -8,6 +8,9 @@
 //  2. plan at 10,000, 100,000 and 1,000,000 messages (ids_from and inline
 //     YAML) against a naive standard-library program (bench/naive): wall
 //     time and peak RSS.
+//     Then (-sections start), on the largest plan fixture: the time
+//     from apply's start to its first DELETE, against the naive floor's
+//     read of the same files, and that apply's peak RSS.
 //  3. apply throughput at several -parallelism settings against the ideal
 //     (parallelism / latency) and against a throttle cap; then, against a
 //     cap recall is not told (with and without Retry-After), the share of
