@@ -8,6 +8,9 @@
 //  2. plan at 10,000, 100,000 and 1,000,000 messages (ids_from and inline
 //     YAML) against a naive standard-library program (bench/naive): wall
 //     time and peak RSS.
+//     Then (-sections start), on the largest plan fixture: the time
+//     from apply's start to its first DELETE, against the naive floor's
+//     read of the same files, and that apply's peak RSS.
 //  3. apply throughput at several -parallelism settings against the ideal
 //     (parallelism / latency) and against a throttle cap; then, against a
 //     cap recall is not told (with and without Retry-After), the share of
@@ -96,7 +99,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	var sections, sizes string
 	fs.BoolVar(&c.quick, "quick", false, "smaller sizes and one run per row (about a minute)")
 	fs.IntVar(&c.runs, "runs", 0, "runs per row; the median is reported (default 3, or 1 with -quick)")
-	fs.StringVar(&sections, "sections", "apply,plan,state-read,throughput", "comma-separated `LIST` of sections to run")
+	fs.StringVar(&sections, "sections", "apply,plan,start,state-read,throughput", "comma-separated `LIST` of sections to run")
 	fs.StringVar(&sizes, "plan-sizes", "", "comma-separated message `COUNTS` for the plan section (default 10000,100000,1000000; -quick: 10000,100000)")
 	fs.IntVar(&c.n, "n", 0, "`MESSAGES` per row of the curl comparison (default 1000; -quick: 300); the second table uses half")
 	fs.DurationVar(&c.latency, "latency", 20*time.Millisecond, "simulated API `LATENCY`")
@@ -135,7 +138,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.planSizes = append(c.planSizes, v)
 	}
-	known := []string{"apply", "plan", "state-read", "throughput", "cap"}
+	known := []string{"apply", "plan", "start", "state-read", "throughput", "cap"}
 	for _, s := range strings.Split(sections, ",") {
 		s = strings.TrimSpace(s)
 		if !slices.Contains(known, s) {
@@ -202,6 +205,11 @@ type harness struct {
 	naive  string
 	curl   string // empty when curl is not installed
 
+	// startDir and startNaive are the plan section's largest fixture
+	// and the floor's read of it, kept for the start section.
+	startDir   string
+	startNaive *planRun
+
 	mu       sync.Mutex
 	children map[*exec.Cmd]bool
 	report   strings.Builder
@@ -236,6 +244,8 @@ func (h *harness) run(ctx context.Context) error {
 			err = h.sectionApply(ctx)
 		case "plan":
 			err = h.sectionPlan(ctx)
+		case "start":
+			err = h.sectionStart(ctx)
 		case "state-read":
 			err = h.sectionStateRead(ctx)
 		case "throughput":

@@ -12,7 +12,7 @@ func TestParseConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.runs != 1 || c.n != 300 || len(c.planSizes) != 2 || len(c.sections) != 4 {
+	if c.runs != 1 || c.n != 300 || len(c.planSizes) != 2 || len(c.sections) != 5 {
 		t.Errorf("-quick: %+v", c)
 	}
 	c, err = parseConfig([]string{"-sections", "plan", "-plan-sizes", "1000, 20000", "-runs", "5"}, io.Discard)

@@ -409,8 +409,12 @@ func (h *harness) sectionPlan(ctx context.Context) error {
 			t.add(count(size), v.label, fileSize(dir, v.manifest, v.naiveInput), fileSize(dir, "state.json"),
 				fmtSecs(rec.res.wall), fmtSecs(nv.res.wall), ratio(rec.res.wall.Seconds(), nv.res.wall.Seconds()),
 				mib(rec.res.maxRSS), mib(nv.res.maxRSS), ratio(float64(rec.res.maxRSS), float64(nv.res.maxRSS)))
+			if v.label == "ids_from" && size == h.cfg.planSizes[len(h.cfg.planSizes)-1] && slices.Contains(h.cfg.sections, "start") {
+				// The start section runs on this fixture, against this floor.
+				h.startDir, h.startNaive = dir, &nv
+			}
 		}
-		if !h.cfg.keep {
+		if !h.cfg.keep && h.startDir != dir {
 			_ = os.RemoveAll(dir)
 		}
 	}

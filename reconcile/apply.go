@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"strings"
 	"time"
@@ -402,12 +403,30 @@ func (r *run) ref() StateRef {
 // (scheduled_at less EarlyDelivery) first, changes without one last,
 // manifest order otherwise.
 func order(changes []Change) []int32 {
-	idx := make([]int32, len(changes))
-	for i := range idx {
-		idx[i] = int32(i)
+	idx := make([]int32, 0, len(changes))
+	for i := range inOrder(changes) {
+		idx = append(idx, int32(i))
 	}
-	slices.SortStableFunc(idx, func(a, b int32) int {
-		x, y := changes[a].ScheduledAt, changes[b].ScheduledAt
+	return idx
+}
+
+// inOrder yields the indexes of the plan's changes in order's order
+// without sorting them one by one: a plan's changes come in runs that
+// share a group's ScheduledAt, so it sorts the runs (stably, as order
+// sorts the changes) and yields each run's indexes in turn. The first
+// call can then leave before a million indexes are sorted.
+func inOrder(changes []Change) iter.Seq[int] {
+	type span struct{ from, to int }
+	var spans []span
+	for i := range changes {
+		if len(spans) > 0 && changes[i].ScheduledAt == changes[i-1].ScheduledAt {
+			spans[len(spans)-1].to = i + 1
+			continue
+		}
+		spans = append(spans, span{i, i + 1})
+	}
+	slices.SortStableFunc(spans, func(a, b span) int {
+		x, y := changes[a.from].ScheduledAt, changes[b.from].ScheduledAt
 		switch {
 		case x == nil && y == nil:
 			return 0
@@ -418,7 +437,15 @@ func order(changes []Change) []int32 {
 		}
 		return Deadline(*x).Compare(Deadline(*y))
 	})
-	return idx
+	return func(yield func(int) bool) {
+		for _, sp := range spans {
+			for i := sp.from; i < sp.to; i++ {
+				if !yield(i) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func (r *run) run(ctx context.Context) (*ApplyResult, error) {
@@ -461,12 +488,12 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 
 	results := make(chan settled, 4*p)
 	go func() {
-		for _, i := range order(r.plan.Changes) {
+		for i := range inOrder(r.plan.Changes) {
 			if r.stopping(stopCtx) {
 				break
 			}
 			g.Go(func() error {
-				s, ok := r.cancelOne(callCtx, stopCtx, policy, i)
+				s, ok := r.cancelOne(callCtx, stopCtx, policy, int32(i))
 				if ok {
 					results <- s
 				}

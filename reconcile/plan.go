@@ -556,19 +556,13 @@ func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[str
 		}
 	}
 	if partial != nil {
-		// Rare (IDs removed from a group still listed): a plain set.
-		in := map[msgid.ID]struct{}{}
-		for _, g := range m.Groups {
-			for _, id := range g.IDs {
-				in[id] = struct{}{}
-			}
+		// IDs removed from a group still listed: sample them.
+		groups := make(map[string]bool, len(partial))
+		for g := range partial {
+			groups[g] = true
 		}
-		for id, r := range msgs {
-			if a := partial[r.Group]; a != nil {
-				if _, listed := in[id]; !listed {
-					a.og.Sample = keepSmallest(a.og.Sample, id)
-				}
-			}
+		for g, sample := range unlistedSamples(m, msgs, groups) {
+			partial[g].og.Sample = sample
 		}
 	}
 	for _, a := range byGroup {
@@ -583,6 +577,83 @@ func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[str
 		return strings.Compare(a.Group, b.Group)
 	})
 	return out
+}
+
+// unlistedSamples returns, for each of groups, the orphanSample smallest
+// IDs that state records under it and that no group of m lists. Most of
+// such a group's IDs are usually listed, so it does without a set of the
+// whole manifest: it takes each group's k smallest IDs in state, strikes
+// those m lists (one scan of m against a set of k IDs a group), and
+// widens k until enough remain or the group has no more; past
+// maxCandidates it falls back to a set of m.
+func unlistedSamples(m *manifest.Manifest, msgs map[msgid.ID]state.Record, groups map[string]bool) map[string][]msgid.ID {
+	const maxCandidates = 4096
+	out := make(map[string][]msgid.ID, len(groups))
+	for k := 8 * orphanSample; len(groups) > 0; k *= 8 {
+		if k > maxCandidates {
+			in := map[msgid.ID]struct{}{}
+			for _, g := range m.Groups {
+				for _, id := range g.IDs {
+					in[id] = struct{}{}
+				}
+			}
+			for id, r := range msgs {
+				if groups[r.Group] {
+					if _, listed := in[id]; !listed {
+						out[r.Group] = keepSmallest(out[r.Group], id)
+					}
+				}
+			}
+			return out
+		}
+		cands := make(map[string][]msgid.ID, len(groups))
+		for id, r := range msgs {
+			if groups[r.Group] {
+				cands[r.Group] = keepSmallestN(cands[r.Group], id, k)
+			}
+		}
+		listed := make(map[msgid.ID]bool, k*len(groups))
+		for _, c := range cands {
+			for _, id := range c {
+				listed[id] = false
+			}
+		}
+		for _, g := range m.Groups {
+			for _, id := range g.IDs {
+				if _, ok := listed[id]; ok {
+					listed[id] = true
+				}
+			}
+		}
+		for g, c := range cands {
+			var sample []msgid.ID
+			for _, id := range c {
+				if !listed[id] && len(sample) < orphanSample {
+					sample = append(sample, id)
+				}
+			}
+			// Enough, or every ID the group has in state was a candidate.
+			if len(sample) == orphanSample || len(c) < k {
+				out[g] = sample
+				delete(groups, g)
+			}
+		}
+	}
+	return out
+}
+
+// keepSmallestN inserts id into the sorted list, keeping at most n IDs.
+func keepSmallestN(list []msgid.ID, id msgid.ID, n int) []msgid.ID {
+	if len(list) == n && msgid.Compare(id, list[n-1]) >= 0 {
+		return list
+	}
+	i, _ := slices.BinarySearchFunc(list, id, msgid.Compare)
+	if len(list) < n {
+		list = append(list, msgid.ID{})
+	}
+	copy(list[i+1:], list[i:])
+	list[i] = id
+	return list
 }
 
 // keepSmallest inserts id into the sorted sample, keeping at most

@@ -242,16 +242,59 @@ func runApply(ctx context.Context, e *env, args []string) error {
 }
 
 // applyMain is apply after its arguments are parsed.
+//
+// The manifest's mistakes are reported before anything else is needed
+// (token, lock, state), as plan reports them. With a state file, the
+// manifest loads while the state is locked and read (the two largest
+// reads overlap, so the first call leaves sooner); if it fails, the lock
+// is let go and its error is the one returned, whatever else failed.
 func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
-	// The manifest first, as plan reads it: its mistakes are reported
-	// before anything else is needed (token, lock, state).
-	var m *manifest.Manifest
-	if a.planFile == "" {
-		var err error
-		if m, err = loadManifest(&a.common); err != nil {
+	if a.planFile != "" {
+		return applyWith(ctx, e, a, out, &loadedManifest{})
+	}
+	if isPostgres(a.common.state) {
+		// A database connection is not worth starting for a manifest
+		// that may be refused.
+		m, err := loadManifest(&a.common)
+		if err != nil {
 			return err
 		}
+		return applyWith(ctx, e, a, out, &loadedManifest{m: m})
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	lm := &loadedManifest{done: make(chan struct{})}
+	go func() {
+		defer close(lm.done)
+		lm.m, lm.err = loadManifest(&a.common)
+		if lm.err != nil {
+			cancel() // stops a lock wait or a read under way
+		}
+	}()
+	err := applyWith(ctx, e, a, out, lm)
+	if _, merr := lm.get(); merr != nil {
+		return merr
+	}
+	return err
+}
+
+// loadedManifest is the manifest of an apply, loaded alongside the state.
+type loadedManifest struct {
+	done chan struct{} // closed once loaded; nil: already loaded
+	m    *manifest.Manifest
+	err  error
+}
+
+// get waits for the manifest.
+func (l *loadedManifest) get() (*manifest.Manifest, error) {
+	if l.done != nil {
+		<-l.done
+	}
+	return l.m, l.err
+}
+
+// applyWith is apply with its manifest loaded, or loading, in lm.
+func applyWith(ctx context.Context, e *env, a *applyArgs, out applyView, lm *loadedManifest) error {
 	token := e.getenv("CLICKATELL_TOKEN")
 	if token == "" {
 		return errors.New("CLICKATELL_TOKEN is not set: apply needs a Clickatell API token to cancel messages (plan does not). Set it in the environment, e.g. from your CI's secret store")
@@ -315,6 +358,12 @@ func applyMain(ctx context.Context, e *env, a *applyArgs, out applyView) error {
 		LockTimeout: a.lockTimeout,
 		Plan:        plan,
 		NewPlan: func(st *state.State) (*reconcile.Plan, error) {
+			m, err := lm.get()
+			if err != nil {
+				return nil, err
+			}
+			lm.m = nil // the plan holds what the run needs; a million IDs less to keep
+			collectSooner(e, len(st.Messages))
 			if a.refreshOnly {
 				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 			}
@@ -547,13 +596,16 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 	return &diagnostic{Summary: se.Error(), Err: se, Detail: "The state was printed on stdout above. " + unsavedRecovery(a.format == "json", pushCommand)}
 }
 
-// limitMemory sets a soft memory limit sized to the run, unless the user
-// set GOMEMLIMIT: by default the Go runtime lets the heap grow to twice
-// what is live, and a million-message state is mostly live data (the
-// state's map and the plan), so a large apply would otherwise use twice
-// the memory it needs. Under the limit the collector simply runs more
-// often; the limit is soft, so a run that needs more still gets it.
+// limitMemory keeps a large apply near what it needs, unless the user set
+// GOGC or GOMEMLIMIT: by default the Go runtime lets the heap grow to
+// twice what is live, and a million-message state is mostly live data
+// (the state's map and the plan), so a large apply would otherwise use
+// twice the memory it needs. From 100,000 messages the collector runs
+// when the heap has grown by a quarter over what is live (GOGC 25:
+// about 1.25x, at a few percent of a CPU), and a soft limit sized to the
+// run caps it; the limit is soft, so a run that needs more still gets it.
 func limitMemory(e *env, stateSize, planSize int) {
+	collectSooner(e, stateSize)
 	if e.getenv("GOMEMLIMIT") != "" {
 		return
 	}
@@ -563,6 +615,14 @@ func limitMemory(e *env, stateSize, planSize int) {
 		perChange  = 64  // a plan change
 	)
 	debug.SetMemoryLimit(int64(base + perMessage*stateSize + perChange*planSize))
+}
+
+// collectSooner sets GOGC 25 for a run of at least 100,000 messages
+// (see limitMemory), as soon as the state read says so.
+func collectSooner(e *env, messages int) {
+	if e.getenv("GOGC") == "" && messages >= 100_000 {
+		debug.SetGCPercent(25)
+	}
 }
 
 func isPostgres(loc string) bool { return pg.IsURL(loc) }
