@@ -426,16 +426,7 @@ func inOrder(changes []Change) iter.Seq[int] {
 		spans = append(spans, span{i, i + 1})
 	}
 	slices.SortStableFunc(spans, func(a, b span) int {
-		x, y := changes[a.from].ScheduledAt, changes[b.from].ScheduledAt
-		switch {
-		case x == nil && y == nil:
-			return 0
-		case x == nil:
-			return 1
-		case y == nil:
-			return -1
-		}
-		return Deadline(*x).Compare(Deadline(*y))
+		return CompareDeadlines(changes[a.from].ScheduledAt, changes[b.from].ScheduledAt)
 	})
 	return func(yield func(int) bool) {
 		for _, sp := range spans {

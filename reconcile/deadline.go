@@ -15,3 +15,17 @@ const EarlyDelivery = 5 * time.Minute
 func Deadline(scheduledAt time.Time) time.Time {
 	return scheduledAt.Add(-EarlyDelivery)
 }
+
+// CompareDeadlines orders two scheduled_at times by their Deadline, as
+// apply sends them: earliest first, nil (no scheduled_at) last.
+func CompareDeadlines(x, y *time.Time) int {
+	switch {
+	case x == nil && y == nil:
+		return 0
+	case x == nil:
+		return 1
+	case y == nil:
+		return -1
+	}
+	return Deadline(*x).Compare(Deadline(*y))
+}

@@ -71,16 +71,7 @@ func Estimate(groups []GroupPlan, start time.Time, rate float64) []*GroupEstimat
 		idx[i] = i
 	}
 	slices.SortStableFunc(idx, func(a, b int) int {
-		x, y := groups[a].ScheduledAt, groups[b].ScheduledAt
-		switch {
-		case x == nil && y == nil:
-			return 0
-		case x == nil:
-			return 1
-		case y == nil:
-			return -1
-		}
-		return Deadline(*x).Compare(Deadline(*y))
+		return CompareDeadlines(groups[a].ScheduledAt, groups[b].ScheduledAt)
 	})
 	out := make([]*GroupEstimate, len(groups))
 	before := 0 // cancellations sent before the group's first
