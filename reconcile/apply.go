@@ -175,8 +175,8 @@ type GaveUpError struct {
 }
 
 func (e *GaveUpError) Error() string {
-	return fmt.Sprintf("the last %d messages all failed, none settling in between (the last: %s), so the run stopped rather than work through the rest. %s not yet cancelled.",
-		e.Failed, e.Cause, countMessages(e.Remaining))
+	return fmt.Sprintf("the last %s messages all failed, none settling in between (the last: %s), so the run stopped rather than work through the rest. %s not yet cancelled.",
+		FormatCount(e.Failed), e.Cause, countMessages(e.Remaining))
 }
 
 func (e *GaveUpError) Unwrap() error { return e.Err }

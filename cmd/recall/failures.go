@@ -98,7 +98,7 @@ func failureFormat(header string, errs []error) string {
 			for _, g := range groups[i:] {
 				rest += g.count
 			}
-			fmt.Fprintf(&b, "  ... and %s in %d more causes\n", messages(rest), len(groups)-i)
+			fmt.Fprintf(&b, "  ... and %s in %s more causes\n", messages(rest), commas(len(groups)-i))
 			break
 		}
 		fmt.Fprintf(&b, "  %s: %s", g.cause, messages(g.count))

@@ -289,7 +289,7 @@ func parseIDArgs(stdin io.Reader, args []string) ([]msgid.ID, error) {
 		n := len(bad)
 		more := ""
 		if len(bad) > 10 {
-			more = fmt.Sprintf("\n(and %d more)", len(bad)-10)
+			more = fmt.Sprintf("\n(and %s more)", commas(len(bad)-10))
 			bad = bad[:10]
 		}
 		return nil, fmt.Errorf("%s:\n%s%s", plural(n, "malformed message ID", "malformed message IDs"), strings.Join(bad, "\n"), more)
