@@ -659,16 +659,7 @@ func keepSmallestN(list []msgid.ID, id msgid.ID, n int) []msgid.ID {
 // keepSmallest inserts id into the sorted sample, keeping at most
 // orphanSample IDs.
 func keepSmallest(sample []msgid.ID, id msgid.ID) []msgid.ID {
-	if len(sample) == orphanSample && msgid.Compare(id, sample[len(sample)-1]) >= 0 {
-		return sample
-	}
-	i, _ := slices.BinarySearchFunc(sample, id, msgid.Compare)
-	if len(sample) < orphanSample {
-		sample = append(sample, msgid.ID{})
-	}
-	copy(sample[i+1:], sample[i:])
-	sample[i] = id
-	return sample
+	return keepSmallestN(sample, id, orphanSample)
 }
 
 // ErrStale is wrapped by CheckStale's errors.

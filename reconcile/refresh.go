@@ -390,12 +390,10 @@ func (r *run) refreshDone(res *ApplyResult, sum *SummaryEvent) {
 	sum.Refresh = &rf.res
 }
 
+// sortDrift orders drift groups largest first, first seen first among
+// equals.
 func sortDrift(ds []DriftGroup) {
-	for i := 1; i < len(ds); i++ {
-		for j := i; j > 0 && ds[j].Count > ds[j-1].Count; j-- {
-			ds[j], ds[j-1] = ds[j-1], ds[j]
-		}
-	}
+	slices.SortStableFunc(ds, func(a, b DriftGroup) int { return cmp.Compare(b.Count, a.Count) })
 }
 
 // DriftSummary says in a line what drifted: "Drift: 2 messages recorded
