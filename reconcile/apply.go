@@ -399,17 +399,6 @@ func (r *run) ref() StateRef {
 	return StateRef{Lineage: r.st.Lineage, Serial: r.serial}
 }
 
-// order returns the indexes of the plan's changes, earliest Deadline
-// (scheduled_at less EarlyDelivery) first, changes without one last,
-// manifest order otherwise.
-func order(changes []Change) []int32 {
-	idx := make([]int32, 0, len(changes))
-	for i := range inOrder(changes) {
-		idx = append(idx, int32(i))
-	}
-	return idx
-}
-
 // inOrder yields the indexes of the plan's changes in order's order
 // without sorting them one by one: a plan's changes come in runs that
 // share a group's ScheduledAt, so it sorts the runs (stably, as order

@@ -32,19 +32,20 @@ func TestInOrder(t *testing.T) {
 			want[i] = int32(i)
 		}
 		slices.SortStableFunc(want, func(a, b int32) int {
-			x, y := cs[a].ScheduledAt, cs[b].ScheduledAt
-			switch {
-			case x == nil && y == nil:
-				return 0
-			case x == nil:
-				return 1
-			case y == nil:
-				return -1
-			}
-			return Deadline(*x).Compare(Deadline(*y))
+			return CompareDeadlines(cs[a].ScheduledAt, cs[b].ScheduledAt)
 		})
 		if got := order(cs); !slices.Equal(got, want) {
 			t.Fatalf("order = %v, want %v", got, want)
 		}
 	}
+}
+
+// order returns the indexes of the plan's changes in the order apply sends
+// them (inOrder), for tests.
+func order(changes []Change) []int32 {
+	idx := make([]int32, 0, len(changes))
+	for i := range inOrder(changes) {
+		idx = append(idx, int32(i))
+	}
+	return idx
 }
