@@ -24,38 +24,6 @@ const DefaultBaseURL = "https://api.clickatell.com"
 // answers are a few hundred bytes; anything longer is not one of them.
 const MaxBodySize = 64 << 10
 
-// Outcome classifies an answer about one message.
-type Outcome uint8
-
-const (
-	// Cancelled: 200 with messageStatus 006.
-	Cancelled Outcome = iota + 1
-	// TooLate: 200 with any other status; it can no longer be stopped.
-	TooLate
-	// NotFound: 200 with status 001 "Message unknown", or Clickatell's
-	// "unknown message" error (codes 103, 104, 161).
-	NotFound
-	// NotDelivered: 200 with status 005, 007, 009, 010, 012, 013 or 014:
-	// Clickatell will not deliver the message, and there is nothing to stop.
-	NotDelivered
-)
-
-func (o Outcome) String() string {
-	switch o {
-	case Scheduled:
-		return "scheduled"
-	case Cancelled:
-		return "cancelled"
-	case TooLate:
-		return "too_late"
-	case NotFound:
-		return "not_found"
-	case NotDelivered:
-		return "not_delivered"
-	}
-	return fmt.Sprintf("Outcome(%d)", uint8(o))
-}
-
 // Result is a settled answer about one message.
 type Result struct {
 	// ID is the apiMessageId asked about.

@@ -6,15 +6,6 @@ import (
 	"net/http"
 )
 
-// Scheduled is MessageStatus's outcome for status 011 "Message scheduled
-// for later delivery": the message is still to go out. It settles nothing
-// (a message is never recorded on it), and it is not a failure either: the
-// message is still to cancel. StopMessage never returns it.
-//
-// Its value is kept apart from the settled outcomes, so that a range check
-// for a settled outcome never includes it.
-const Scheduled Outcome = 64
-
 // statusScheduled is Clickatell's messageStatus for a message scheduled
 // for later delivery.
 const statusScheduled = "011"

@@ -102,10 +102,10 @@ Examples:
 
 func runStateList(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
-	var outcome, group string
+	var outcomeName, group string
 	fs := newFlagSet(e, "state list", stateListHelp)
 	cf.stateFlags(fs)
-	fs.StringVar(&outcome, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late, not_found or not_delivered")
+	fs.StringVar(&outcomeName, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late, not_found or not_delivered")
 	fs.StringVar(&group, "group", "", "list only messages recorded for `GROUP`")
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {
@@ -115,8 +115,8 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("state list: unexpected argument %q; run 'recall state list -h' for usage", pos[0])
 	}
 	var want state.Outcome
-	if outcome != "" {
-		o, err := state.ParseOutcome(outcome)
+	if outcomeName != "" {
+		o, err := state.ParseOutcome(outcomeName)
 		if err != nil {
 			return fmt.Errorf("state list: -outcome: %v", err)
 		}
@@ -167,13 +167,13 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var outcome state.Outcome
+	var want state.Outcome
 	if outcomeName != "" {
-		if outcome, err = state.ParseOutcome(outcomeName); err != nil {
+		if want, err = state.ParseOutcome(outcomeName); err != nil {
 			return fmt.Errorf("state rm: -outcome: %v; nothing was removed", err)
 		}
 	}
-	if len(pos) == 0 && outcome == 0 {
+	if len(pos) == 0 && want == 0 {
 		return errors.New("state rm: no message IDs given, and no -outcome; run 'recall state rm -h' for usage")
 	}
 	var ids []msgid.ID
@@ -181,7 +181,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 		if ids, err = parseIDArgs(e.stdin, pos); err != nil {
 			return fmt.Errorf("state rm: nothing was removed: %w", err)
 		}
-		if len(ids) == 0 && outcome == 0 {
+		if len(ids) == 0 && want == 0 {
 			return errors.New("state rm: standard input held no message IDs; nothing was removed")
 		}
 	}
@@ -210,7 +210,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 		switch {
 		case !ok:
 			missing = append(missing, id.String())
-		case r.Outcome != outcome:
+		case r.Outcome != want:
 			// One of -outcome's is taken below, in ID order.
 			changes = append(changes, state.Change{ID: id})
 		}
@@ -219,9 +219,9 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("state rm: %s not in the state at %s: %s; nothing was removed",
 			plural(len(missing), "message is", "messages are"), b.String(), listNames(missing, 10))
 	}
-	if outcome != 0 {
+	if want != 0 {
 		for _, id := range sortedIDs(s) {
-			if s.Messages[id].Outcome == outcome {
+			if s.Messages[id].Outcome == want {
 				changes = append(changes, state.Change{ID: id})
 			}
 		}
@@ -230,7 +230,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 		return listRemovals(e, s, changes)
 	}
 	if len(changes) == 0 {
-		fmt.Fprintf(e.stdout, "No message in the state at %s is recorded %s; nothing was removed.\n", b.String(), outcome)
+		fmt.Fprintf(e.stdout, "No message in the state at %s is recorded %s; nothing was removed.\n", b.String(), want)
 		return nil
 	}
 	if err := b.Commit(ctx, changes); err != nil {
