@@ -52,6 +52,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
@@ -701,7 +702,7 @@ func writeState(path string, ids []string) error {
 		if err != nil {
 			return err
 		}
-		st.Messages[id] = state.Record{Outcome: state.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "bench", At: at}
+		st.Messages[id] = state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "bench", At: at}
 	}
 	return local.WriteFile(path, st)
 }

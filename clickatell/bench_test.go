@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -30,7 +31,7 @@ func BenchmarkStopMessage(b *testing.B) {
 			ids[i] = fmt.Sprintf("%032x", i+1)
 		}
 		check := func(b *testing.B, res *Result, err error) {
-			if err != nil || res.Outcome != Cancelled {
+			if err != nil || res.Outcome != outcome.Cancelled {
 				b.Fatalf("%+v, %v", res, err)
 			}
 		}

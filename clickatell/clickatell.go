@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/internal/version"
+	"github.com/recallhq/recall/outcome"
 )
 
 // DefaultBaseURL is the API's address.
@@ -29,7 +30,7 @@ type Result struct {
 	// ID is the apiMessageId asked about.
 	ID string
 	// Outcome classifies the answer.
-	Outcome Outcome
+	Outcome outcome.Outcome
 	// Status is Clickatell's messageStatus ("006"); empty when the answer
 	// was an error (a 404).
 	Status string

@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/recallhq/recall/outcome"
 )
 
 // testToken is the token every test client holds. Every error and result
@@ -116,19 +118,19 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 		xml    string
 		want   want
 	}
-	res := func(o Outcome, status, desc, code string, http int) *Result {
+	res := func(o outcome.Outcome, status, desc, code string, http int) *Result {
 		return &Result{ID: id1, Outcome: o, Status: status, Description: desc, Code: code, HTTPStatus: http}
 	}
 	shapes := []shape{
 		{name: "200 006 cancelled", status: 200,
 			json: jsonData("006", "User cancelled message delivery", id1), xml: xmlData("006", "User cancelled message delivery", id1),
-			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+			want: want{res: res(outcome.Cancelled, "006", "User cancelled message delivery", "", 200)}},
 		{name: "200 001 unknown", status: 200,
 			json: jsonData("001", "Message unknown", id1), xml: xmlData("001", "Message unknown", id1),
-			want: want{res: res(NotFound, "001", "Message unknown", "", 200)}},
+			want: want{res: res(outcome.NotFound, "001", "Message unknown", "", 200)}},
 		{name: "200 004 delivered", status: 200,
 			json: jsonData("004", "Received by recipient", id1), xml: xmlData("004", "Received by recipient", id1),
-			want: want{res: res(TooLate, "004", "Received by recipient", "", 200)}},
+			want: want{res: res(outcome.TooLate, "004", "Received by recipient", "", 200)}},
 		{name: "200 011 scheduled", status: 200,
 			json: jsonData("011", "Message scheduled for later delivery", id1), xml: xmlData("011", "Message scheduled for later delivery", id1),
 			want: want{disp: Retry, errType: "status", code: "011", errHas: `still scheduled (status 011): the stop did not take (Clickatell says "Message scheduled for later delivery")`}},
@@ -148,15 +150,15 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 		{name: "200 006 with charge as a number", status: 200,
 			json: `{"data":{"messageStatus":"006","description":"User cancelled message delivery","apiMessageId":"` + id1 + `","charge":0.8}}`,
 			xml:  `<response><data><messageStatus>006</messageStatus><description>User cancelled message delivery</description><charge>0.8</charge></data></response>`,
-			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+			want: want{res: res(outcome.Cancelled, "006", "User cancelled message delivery", "", 200)}},
 		{name: "200 006 with charge as a string", status: 200,
 			json: `{"data":{"charge":"0.8","messageStatus":"006","description":"User cancelled message delivery","apiMessageId":"` + id1 + `"}}`,
 			xml:  `<response><data><charge>0.8</charge><messageStatus>006</messageStatus><description>User cancelled message delivery</description></data></response>`,
-			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+			want: want{res: res(outcome.Cancelled, "006", "User cancelled message delivery", "", 200)}},
 		{name: "200 004 with callback fields", status: 200,
 			json: `{"data":{"apiId":"3512","apiMessageId":"` + id1 + `","clientMessageId":"c-1","timestamp":1764237600,"to":"27999000001","from":"Shop","charge":0.8,"messageStatus":"004","description":"Received by recipient"},"meta":{"v":1}}`,
 			xml:  `<response><data><apiId>3512</apiId><apiMessageId>` + id1 + `</apiMessageId><clientMessageId>c-1</clientMessageId><timestamp>1764237600</timestamp><to>27999000001</to><from>Shop</from><messageStatus>004</messageStatus><description>Received by recipient</description></data><meta>1</meta></response>`,
-			want: want{res: res(TooLate, "004", "Received by recipient", "", 200)}},
+			want: want{res: res(outcome.TooLate, "004", "Received by recipient", "", 200)}},
 		{name: "402 error code as a number", status: 402,
 			json: `{"error":{"code":301,"description":"No credit left"}}`, xml: `<response><error><code>301</code><description>No credit left</description></error></response>`,
 			want: want{disp: Stop, errType: "api", code: "301"}},
@@ -165,7 +167,7 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			want: want{disp: Stop, errType: "api", code: "007"}},
 		{name: "404 error 161 as a number", status: 404,
 			json: `{"error":{"code":161,"description":"Resource does not exist"}}`, xml: `<response><error><code>161</code><description>Resource does not exist</description></error></response>`,
-			want: want{res: res(NotFound, "", "Resource does not exist", "161", 404)}},
+			want: want{res: res(outcome.NotFound, "", "Resource does not exist", "161", 404)}},
 		{name: "400 error without a code", status: 400,
 			json: `{"error":{"description":"Invalid or missing parameter: apiMessageId"}}`, xml: `<response><error><description>Invalid or missing parameter: apiMessageId</description></error></response>`,
 			want: want{disp: GiveUp, errType: "api", errHas: "HTTP 400 Bad Request: Invalid or missing parameter: apiMessageId"}},
@@ -183,17 +185,17 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			want: want{disp: GiveUp, errType: "api", code: "101"}},
 		{name: "200 006 upper-case ID echoed", status: 200,
 			json: jsonData("006", "User cancelled message delivery", strings.ToUpper(id1)), xml: xmlData("006", "User cancelled message delivery", strings.ToUpper(id1)),
-			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+			want: want{res: res(outcome.Cancelled, "006", "User cancelled message delivery", "", 200)}},
 		{name: "200 006 without apiMessageId", status: 200,
 			json: `{"data":{"messageStatus":"006","description":"User cancelled message delivery"}}`,
 			xml:  `<response><data><messageStatus>006</messageStatus><description>User cancelled message delivery</description></data></response>`,
-			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+			want: want{res: res(outcome.Cancelled, "006", "User cancelled message delivery", "", 200)}},
 		{name: "202 with data", status: 202,
 			json: jsonData("006", "User cancelled message delivery", id1), xml: xmlData("006", "User cancelled message delivery", id1),
-			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 202)}},
+			want: want{res: res(outcome.Cancelled, "006", "User cancelled message delivery", "", 202)}},
 		{name: "207 with data", status: 207,
 			json: jsonData("004", "Received by recipient", id1), xml: xmlData("004", "Received by recipient", id1),
-			want: want{res: res(TooLate, "004", "Received by recipient", "", 207)}},
+			want: want{res: res(outcome.TooLate, "004", "Received by recipient", "", 207)}},
 		{name: "200 about another message", status: 200,
 			json: jsonData("006", "User cancelled message delivery", "b09e1b1bdb5a070c978f03b6836b955c"), xml: xmlData("006", "User cancelled message delivery", "b09e1b1bdb5a070c978f03b6836b955c"),
 			want: want{disp: GiveUp, errType: "decode", errHas: "not " + id1}},
@@ -218,10 +220,10 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			want: want{disp: Stop, errType: "api", code: "001"}},
 		{name: "404 error 161", status: 404,
 			json: jsonErr("161", "Resource does not exist"), xml: xmlErr("161", "Resource does not exist"),
-			want: want{res: res(NotFound, "", "Resource does not exist", "161", 404)}},
+			want: want{res: res(outcome.NotFound, "", "Resource does not exist", "161", 404)}},
 		{name: "404 error 103", status: 404,
 			json: jsonErr("103", "Unknown API message ID"), xml: xmlErr("103", "Unknown API message ID"),
-			want: want{res: res(NotFound, "", "Unknown API message ID", "103", 404)}},
+			want: want{res: res(outcome.NotFound, "", "Unknown API message ID", "103", 404)}},
 		{name: "404 no body", status: 404,
 			want: want{disp: GiveUp, errType: "api", errHas: "HTTP 404 Not Found; not Clickatell's answer about the message"}},
 		{name: "404 blank body", status: 404, header: map[string]string{"Content-Type": "application/json"},
@@ -235,10 +237,10 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			want: want{disp: GiveUp, errType: "api"}},
 		{name: "400 error 103", status: 400,
 			json: jsonErr("103", "Unknown API message ID"), xml: xmlErr("103", "Unknown API message ID"),
-			want: want{res: res(NotFound, "", "Unknown API message ID", "103", 400)}},
+			want: want{res: res(outcome.NotFound, "", "Unknown API message ID", "103", 400)}},
 		{name: "400 error 104", status: 400,
 			json: jsonErr("104", "Unknown client message ID"), xml: xmlErr("104", "Unknown client message ID"),
-			want: want{res: res(NotFound, "", "Unknown client message ID", "104", 400)}},
+			want: want{res: res(outcome.NotFound, "", "Unknown client message ID", "104", 400)}},
 		{name: "400 error 101", status: 400,
 			json: jsonErr("101", "Invalid or missing parameters"), xml: xmlErr("101", "Invalid or missing parameters"),
 			want: want{disp: GiveUp, errType: "api", code: "101"}},
@@ -306,10 +308,10 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 			want: want{disp: Retry, errType: "api", errHas: `the body starts "upstream timed out??[31m"`}},
 		{name: "wrong content type", status: 200, header: map[string]string{"Content-Type": "text/plain"},
 			json: jsonData("006", "User cancelled message delivery", id1), xml: xmlData("006", "User cancelled message delivery", id1),
-			want: want{res: res(Cancelled, "006", "User cancelled message delivery", "", 200)}},
+			want: want{res: res(outcome.Cancelled, "006", "User cancelled message delivery", "", 200)}},
 		{name: "crossed content type", status: 200, header: map[string]string{"Content-Type": "application/xml"},
 			json: jsonData("004", "Received by recipient", id1), xml: xmlData("004", "Received by recipient", id1),
-			want: want{res: res(TooLate, "004", "Received by recipient", "", 200)}},
+			want: want{res: res(outcome.TooLate, "004", "Received by recipient", "", 200)}},
 		{name: "301 redirect", status: 301, header: map[string]string{"Location": "https://elsewhere.example/rest/message/" + id1},
 			want: want{disp: GiveUp, errType: "api", errHas: "unexpected redirect to \"https://elsewhere.example/rest/message/"}},
 		{name: "echo of the token", status: 400, header: map[string]string{"Content-Type": "text/plain"},
@@ -318,15 +320,15 @@ func TestClient_StopMessage_Answers(t *testing.T) {
 	}
 	// Every status of Clickatell's table, by the outcome it settles.
 	for _, st := range []struct {
-		o    Outcome
+		o    outcome.Outcome
 		code string
 		desc string
 	}{
-		{TooLate, "002", "Message queued"}, {TooLate, "003", "Delivered to gateway"}, {TooLate, "008", "OK"},
-		{NotDelivered, "005", "Error with message"}, {NotDelivered, "007", "Error delivering message"},
-		{NotDelivered, "009", "Routing error"}, {NotDelivered, "010", "Message expired"},
-		{NotDelivered, "012", "Out of credit"}, {NotDelivered, "013", "Clickatell cancelled message delivery"},
-		{NotDelivered, "014", "Maximum MT limit exceeded"},
+		{outcome.TooLate, "002", "Message queued"}, {outcome.TooLate, "003", "Delivered to gateway"}, {outcome.TooLate, "008", "OK"},
+		{outcome.NotDelivered, "005", "Error with message"}, {outcome.NotDelivered, "007", "Error delivering message"},
+		{outcome.NotDelivered, "009", "Routing error"}, {outcome.NotDelivered, "010", "Message expired"},
+		{outcome.NotDelivered, "012", "Out of credit"}, {outcome.NotDelivered, "013", "Clickatell cancelled message delivery"},
+		{outcome.NotDelivered, "014", "Maximum MT limit exceeded"},
 	} {
 		shapes = append(shapes, shape{name: "200 " + st.code + " " + st.o.String(), status: 200,
 			json: jsonData(st.code, st.desc, id1), xml: xmlData(st.code, st.desc, id1),
@@ -451,7 +453,7 @@ func TestClient_StopMessage_Request(t *testing.T) {
 				t.Errorf("request %s %s, want DELETE /prefix/rest/message/%s", got.Method, got.URL.Path, id1)
 			}
 			mu.Unlock()
-			if res, err := c.MessageStatus(context.Background(), id1); err != nil || res.Outcome != Cancelled {
+			if res, err := c.MessageStatus(context.Background(), id1); err != nil || res.Outcome != outcome.Cancelled {
 				t.Fatalf("MessageStatus = %+v, %v", res, err)
 			}
 			mu.Lock()
@@ -870,7 +872,7 @@ func TestClient_StopMessage_StillScheduled(t *testing.T) {
 				t.Errorf("%d attempts, want %d", attempts, tc.attempts)
 			}
 			if tc.settled {
-				if err != nil || res.Outcome != Cancelled {
+				if err != nil || res.Outcome != outcome.Cancelled {
 					t.Fatalf("got %+v, %v; want cancelled", res, err)
 				}
 				return

@@ -15,6 +15,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/recallhq/recall/outcome"
 )
 
 // answer is what a body said, in either format.
@@ -77,7 +79,7 @@ func interpret(status int, contentType, location string, ra time.Duration, body 
 		// with another code, or none ({"error":{"code":"404"}} from a
 		// gateway), says nothing about the message.
 		if unknownMessageCode(a.code) && (settlingStatus(status) || status >= 400 && status < 500) {
-			return &Result{ID: id, Outcome: NotFound, Code: a.code, Description: a.errDesc, HTTPStatus: status}, nil
+			return &Result{ID: id, Outcome: outcome.NotFound, Code: a.code, Description: a.errDesc, HTTPStatus: status}, nil
 		}
 		return nil, ae
 	}
@@ -146,16 +148,16 @@ func dataResult(status int, contentType string, a answer, id string) (*Result, e
 // statusOutcome maps a messageStatus to the outcome it settles, by the
 // table in the package documentation; 0 for 011 (still scheduled) and for
 // statuses not in Clickatell's table.
-func statusOutcome(st string) Outcome {
+func statusOutcome(st string) outcome.Outcome {
 	switch st {
 	case "006":
-		return Cancelled
+		return outcome.Cancelled
 	case "002", "003", "004", "008":
-		return TooLate
+		return outcome.TooLate
 	case "005", "007", "009", "010", "012", "013", "014":
-		return NotDelivered
+		return outcome.NotDelivered
 	case "001":
-		return NotFound
+		return outcome.NotFound
 	}
 	return 0
 }

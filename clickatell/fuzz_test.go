@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/recallhq/recall/outcome"
 )
 
 // FuzzDecode feeds the answer decoder arbitrary statuses, content types
@@ -76,19 +78,19 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("result %+v for status %d", res, status)
 			}
 			switch res.Outcome {
-			case Cancelled:
+			case outcome.Cancelled:
 				if !ok2xx || res.Status != "006" {
 					t.Fatalf("cancelled from %d %+v", status, res)
 				}
-			case TooLate:
+			case outcome.TooLate:
 				if !ok2xx || !strings.Contains(" 002 003 004 008 ", " "+res.Status+" ") {
 					t.Fatalf("too late from %d %+v", status, res)
 				}
-			case NotDelivered:
+			case outcome.NotDelivered:
 				if !ok2xx || !strings.Contains(" 005 007 009 010 012 013 014 ", " "+res.Status+" ") {
 					t.Fatalf("not delivered from %d %+v", status, res)
 				}
-			case NotFound:
+			case outcome.NotFound:
 				// Only status 001 or Clickatell's own "unknown message"
 				// error settles as not found; a bare 404 never does.
 				if !(ok2xx && res.Status == "001") && !unknownMessageCode(res.Code) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -39,12 +40,12 @@ func TestClient_Simulator(t *testing.T) {
 
 			res, err := c.MessageStatus(context.Background(), scheduledID)
 			noToken(t, res, err)
-			if err != nil || res.Outcome != Scheduled || res.Status != simulator.StatusScheduled {
+			if err != nil || res.Outcome != outcome.Scheduled || res.Status != simulator.StatusScheduled {
 				t.Fatalf("status of a scheduled message: %+v, %v", res, err)
 			}
 			for i := 0; i < 2; i++ { // a second stop answers 006 again
 				res, err := stop(t, c, scheduledID)
-				if err != nil || res.Outcome != Cancelled || res.Status != "006" || res.Description != "User cancelled message delivery" {
+				if err != nil || res.Outcome != outcome.Cancelled || res.Status != "006" || res.Description != "User cancelled message delivery" {
 					t.Fatalf("stop #%d of a scheduled message: %+v, %v", i+1, res, err)
 				}
 			}
@@ -52,11 +53,11 @@ func TestClient_Simulator(t *testing.T) {
 				t.Errorf("the simulator holds status %q, want 006", st)
 			}
 			res, err = stop(t, c, deliveredID)
-			if err != nil || res.Outcome != TooLate || res.Status != "004" {
+			if err != nil || res.Outcome != outcome.TooLate || res.Status != "004" {
 				t.Fatalf("stop of a delivered message: %+v, %v", res, err)
 			}
 			res, err = stop(t, c, unknownID)
-			if err != nil || res.Outcome != NotFound || res.HTTPStatus != 404 || res.Code != "161" {
+			if err != nil || res.Outcome != outcome.NotFound || res.HTTPStatus != 404 || res.Code != "161" {
 				t.Fatalf("stop of an unknown message: %+v, %v", res, err)
 			}
 
@@ -158,7 +159,7 @@ func TestRetryPolicy_Simulator(t *testing.T) {
 	}()
 	var wg sync.WaitGroup
 	var mu sync.Mutex
-	outcomes := map[Outcome]int{}
+	outcomes := map[outcome.Outcome]int{}
 	for w := 0; w < 32; w++ {
 		wg.Add(1)
 		go func() {
@@ -185,7 +186,7 @@ func TestRetryPolicy_Simulator(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if outcomes[Cancelled] != 400 {
+	if outcomes[outcome.Cancelled] != 400 {
 		t.Errorf("outcomes %v, want 400 cancelled", outcomes)
 	}
 }
@@ -207,11 +208,11 @@ func TestClient_SimulatorAnswers(t *testing.T) {
 		"20000000000000000000000000000007": "404:nocode",
 		"20000000000000000000000000000008": "404:data",
 	}
-	want := map[string]Outcome{
-		"10000000000000000000000000000001": NotDelivered,
-		"10000000000000000000000000000002": TooLate,
-		"10000000000000000000000000000003": NotFound,
-		"10000000000000000000000000000004": NotFound,
+	want := map[string]outcome.Outcome{
+		"10000000000000000000000000000001": outcome.NotDelivered,
+		"10000000000000000000000000000002": outcome.TooLate,
+		"10000000000000000000000000000003": outcome.NotFound,
+		"10000000000000000000000000000004": outcome.NotFound,
 	}
 	for _, f := range []Format{JSON, XML} {
 		t.Run(f.String(), func(t *testing.T) {

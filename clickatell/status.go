@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"net/http"
+
+	"github.com/recallhq/recall/outcome"
 )
 
 // statusScheduled is Clickatell's messageStatus for a message scheduled
@@ -47,14 +49,14 @@ type statusAnswer interface {
 func asStatus(id string, res *Result, err error) (*Result, error) {
 	if err == nil && res != nil && res.Status == statusScheduled && res.HTTPStatus >= 200 && res.HTTPStatus < 300 {
 		r := *res
-		r.Outcome = Scheduled
+		r.Outcome = outcome.Scheduled
 		return &r, nil
 	}
 	var sa scheduledAnswer
 	if err == nil || !errors.As(err, &sa) || !sa.Scheduled() {
 		return res, err
 	}
-	r := &Result{ID: id, Outcome: Scheduled, Status: statusScheduled, Description: scheduledDescription, HTTPStatus: http.StatusOK}
+	r := &Result{ID: id, Outcome: outcome.Scheduled, Status: statusScheduled, Description: scheduledDescription, HTTPStatus: http.StatusOK}
 	var st statusAnswer
 	if errors.As(err, &st) {
 		hs, status, desc := st.AnswerStatus()

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -31,15 +32,15 @@ func TestClient_MessageStatus_Simulator(t *testing.T) {
 			c := newTestClient(t, srv, WithFormat(f))
 			for _, tc := range []struct {
 				id      string
-				outcome Outcome
+				outcome outcome.Outcome
 				status  string
 				http    int
 				code    string
 			}{
-				{scheduledID, Scheduled, "011", 200, ""},
-				{cancelledID, Cancelled, "006", 200, ""},
-				{deliveredID, TooLate, "004", 200, ""},
-				{unknownID, NotFound, "", 404, "161"},
+				{scheduledID, outcome.Scheduled, "011", 200, ""},
+				{cancelledID, outcome.Cancelled, "006", 200, ""},
+				{deliveredID, outcome.TooLate, "004", 200, ""},
+				{unknownID, outcome.NotFound, "", 404, "161"},
 			} {
 				for i := 0; i < 2; i++ { // a status query changes nothing
 					res, err := c.MessageStatus(context.Background(), tc.id)
@@ -114,19 +115,19 @@ func TestClient_MessageStatus_Errors(t *testing.T) {
 // status stays an error.
 func TestAsStatus(t *testing.T) {
 	res, err := asStatus(scheduledID, nil, testStatusErr{200, "011", "Message scheduled for later delivery (test)"})
-	if err != nil || res.Outcome != Scheduled || res.Status != "011" || res.ID != scheduledID || res.Description != "Message scheduled for later delivery (test)" {
+	if err != nil || res.Outcome != outcome.Scheduled || res.Status != "011" || res.ID != scheduledID || res.Description != "Message scheduled for later delivery (test)" {
 		t.Fatalf("asStatus(011 error) = %+v, %v", res, err)
 	}
 	res, err = asStatus(scheduledID, nil, fmt.Errorf("wrapped: %w", scheduledOnly{}))
-	if err != nil || res.Outcome != Scheduled || res.Status != "011" || res.HTTPStatus != 200 || res.Description != "Message scheduled for later delivery" {
+	if err != nil || res.Outcome != outcome.Scheduled || res.Status != "011" || res.HTTPStatus != 200 || res.Description != "Message scheduled for later delivery" {
 		t.Fatalf("asStatus(wrapped Scheduled() error) = %+v, %v", res, err)
 	}
 	e := testStatusErr{200, "099", "?"}
 	if res, err := asStatus(scheduledID, nil, e); res != nil || err != error(e) {
 		t.Fatalf("asStatus(099 error) = %+v, %v; want the error unchanged", res, err)
 	}
-	r := &Result{ID: scheduledID, Outcome: TooLate, Status: "011", HTTPStatus: 200}
-	if res, err := asStatus(scheduledID, r, nil); err != nil || res.Outcome != Scheduled || r.Outcome != TooLate {
+	r := &Result{ID: scheduledID, Outcome: outcome.TooLate, Status: "011", HTTPStatus: 200}
+	if res, err := asStatus(scheduledID, r, nil); err != nil || res.Outcome != outcome.Scheduled || r.Outcome != outcome.TooLate {
 		t.Fatalf("asStatus(011 result) = %+v, %v (input now %+v)", res, err, r)
 	}
 }

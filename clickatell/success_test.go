@@ -3,6 +3,8 @@ package clickatell
 import (
 	"testing"
 	"time"
+
+	"github.com/recallhq/recall/outcome"
 )
 
 // TestInterpret_OnlyPlainSuccessSettles: a 2xx other than 200, 202 and
@@ -24,7 +26,7 @@ func TestInterpret_OnlyPlainSuccessSettles(t *testing.T) {
 	}
 	for _, status := range []int{200, 202, 207} {
 		res, err := interpret(status, "application/json", "", 0, []byte(`{"data":{"messageStatus":"006"}}`), id1, testToken)
-		if err != nil || res.Outcome != Cancelled {
+		if err != nil || res.Outcome != outcome.Cancelled {
 			t.Errorf("HTTP %d: %+v, %v; want cancelled", status, res, err)
 		}
 	}

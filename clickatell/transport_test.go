@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/recallhq/recall/outcome"
 )
 
 // forwardProxy is a minimal HTTP forward proxy that records what reaches
@@ -141,7 +143,7 @@ func TestTransport_LoopbackNeverProxied(t *testing.T) {
 			var dnsErr *net.DNSError
 			switch {
 			case err == nil:
-				if res.Outcome != Cancelled {
+				if res.Outcome != outcome.Cancelled {
 					t.Errorf("got %+v", res)
 				}
 			case errors.As(err, &dnsErr) || errors.As(err, new(*NotLoopbackError)):
@@ -174,7 +176,7 @@ func TestTransport_HTTPSGoesThroughTheProxyTunnel(t *testing.T) {
 	c := tunnelClient(t, api, "api.example.test:"+port)
 	res, err := c.StopMessage(context.Background(), id1)
 	noToken(t, res, err)
-	if err != nil || res.Outcome != Cancelled {
+	if err != nil || res.Outcome != outcome.Cancelled {
 		t.Fatalf("got %+v, %v", res, err)
 	}
 	reqs, auth := proxy.seen()

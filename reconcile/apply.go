@@ -15,6 +15,7 @@ import (
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/internal/intern"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -756,14 +757,14 @@ func (r *run) intern(s string) string { return r.interns.String(s) }
 func (r *run) settle(s settled) {
 	c := &r.plan.Changes[s.idx]
 	r.counts.Calls += s.calls
-	if r.refresh != nil && s.err == nil && s.res != nil && s.res.Outcome == clickatell.Scheduled {
+	if r.refresh != nil && s.err == nil && s.res != nil && s.res.Outcome == outcome.Scheduled {
 		r.refreshScheduled(s)
 		return
 	}
 	if s.unsettled {
 		return
 	}
-	if s.res != nil && (s.res.Outcome < clickatell.Cancelled || s.res.Outcome > clickatell.NotDelivered) {
+	if s.res != nil && (s.res.Outcome < outcome.Cancelled || s.res.Outcome > outcome.NotDelivered) {
 		// A client that settles with an outcome we do not know is a bug;
 		// count it as a failure rather than record nonsense.
 		s.res, s.err = nil, fmt.Errorf("unexpected outcome %v", s.res.Outcome)
@@ -795,19 +796,19 @@ func (r *run) settle(s settled) {
 // the next checkpoint and reports it.
 func (r *run) record(s settled, ev *MessageEvent) {
 	c := &r.plan.Changes[s.idx]
-	var out state.Outcome
+	var out outcome.Outcome
 	switch s.res.Outcome {
-	case clickatell.Cancelled:
-		out = state.Cancelled
+	case outcome.Cancelled:
+		out = outcome.Cancelled
 		r.counts.Cancelled++
-	case clickatell.TooLate:
-		out = state.TooLate
+	case outcome.TooLate:
+		out = outcome.TooLate
 		r.counts.TooLate++
-	case clickatell.NotFound:
-		out = state.NotFound
+	case outcome.NotFound:
+		out = outcome.NotFound
 		r.counts.NotFound++
-	case clickatell.NotDelivered:
-		out = state.NotDelivered
+	case outcome.NotDelivered:
+		out = outcome.NotDelivered
 		r.counts.NotDelivered++
 	}
 	at := r.opts.Now()
@@ -821,7 +822,7 @@ func (r *run) record(s settled, ev *MessageEvent) {
 	if r.refresh != nil && !r.refreshRecord(s.idx, rec, ev) {
 		return
 	}
-	r.settledAt(c, at, out == state.TooLate)
+	r.settledAt(c, at, out == outcome.TooLate)
 	r.pending = append(r.pending, state.Change{ID: c.ID, Record: rec})
 	ev.Outcome, ev.Status, ev.Description = out.String(), rec.Status, rec.Description
 	r.emit(Event{Type: EventMessage, Message: ev})

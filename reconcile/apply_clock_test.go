@@ -11,6 +11,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/outcome"
 )
 
 // clockPlan is a plan of groups sent one after the other: "soon" (30
@@ -48,7 +49,7 @@ func TestApply_Clock(t *testing.T) {
 			time.Sleep(time.Second)
 			i := indexOf(t, id)
 			if i >= 50 { // the last 5 of "soon"
-				return &clickatell.Result{ID: id, Outcome: clickatell.TooLate, Status: "004", HTTPStatus: 200}, nil
+				return &clickatell.Result{ID: id, Outcome: outcome.TooLate, Status: "004", HTTPStatus: 200}, nil
 			}
 			return cancelled(id), nil
 		})

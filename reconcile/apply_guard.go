@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/outcome"
 )
 
 // The wrong-account guard. A token of another Clickatell account makes
@@ -120,7 +121,7 @@ func (r *run) judge(res *clickatell.Result) {
 	defer r.guardMu.Unlock()
 	switch {
 	case r.guardVerdict != undecided:
-	case res.Outcome != clickatell.NotFound:
+	case res.Outcome != outcome.NotFound:
 		r.guardVerdict = cleared
 	default:
 		if r.unknownSeen++; r.unknownSeen >= r.unknownWindow() {
@@ -140,7 +141,7 @@ func (r *run) decided() verdict {
 // reports whether it was taken: held back, or dropped because the guard
 // tripped. An answer not taken is for the caller to record.
 func (r *run) hold(s settled, ev *MessageEvent) bool {
-	unknown := s.res.Outcome == clickatell.NotFound
+	unknown := s.res.Outcome == outcome.NotFound
 	r.answered++
 	if unknown {
 		r.answeredUnknown++

@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/clickatell"
-	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/outcome"
 )
 
 // unknown is Clickatell's 404 about a message it does not know.
 func unknown(id string) *clickatell.Result {
-	return &clickatell.Result{ID: id, Outcome: clickatell.NotFound, Code: "161", Description: "Resource does not exist", HTTPStatus: 404}
+	return &clickatell.Result{ID: id, Outcome: outcome.NotFound, Code: "161", Description: "Resource does not exist", HTTPStatus: 404}
 }
 
 // indexOf returns the plan index of a testID's string form.
@@ -116,7 +116,7 @@ func TestApply_UnknownGuardTripsAtWindow(t *testing.T) {
 		if res.NotFound != 24 || res.Cancelled != 76 || len(b.st.Messages) != 100 {
 			t.Errorf("counts %+v, %d in state: want 24 not found and 76 cancelled, all recorded", res.Counts, len(b.st.Messages))
 		}
-		if got := b.st.Messages[testID(0)]; got.Outcome != state.NotFound || got.Status != "" || got.Description != "Resource does not exist" {
+		if got := b.st.Messages[testID(0)]; got.Outcome != outcome.NotFound || got.Status != "" || got.Description != "Resource does not exist" {
 			t.Errorf("first held answer recorded as %+v", got)
 		}
 	})
@@ -200,7 +200,7 @@ func TestApply_UnknownGuardInFlightAfterTrip(t *testing.T) {
 		if !errors.As(err, &ue) || ue.Answers != 25 || ue.Remaining != 99 {
 			t.Fatalf("err = %#v, want an *UnknownIDsError after 25 answers, 99 left", err)
 		}
-		if len(b.st.Messages) != 1 || b.st.Messages[testID(27)].Outcome != state.Cancelled {
+		if len(b.st.Messages) != 1 || b.st.Messages[testID(27)].Outcome != outcome.Cancelled {
 			t.Errorf("state %v: want only message 27, cancelled", b.st.Messages)
 		}
 		if res.Cancelled != 1 || res.NotFound != 0 {
@@ -298,7 +298,7 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 		if !errors.As(err, &se) {
 			t.Fatalf("err = %v, want *SaveError", err)
 		}
-		if len(se.State.Messages) != 30 || se.State.Messages[testID(0)].Outcome != state.NotFound {
+		if len(se.State.Messages) != 30 || se.State.Messages[testID(0)].Outcome != outcome.NotFound {
 			t.Errorf("unsaved state holds %d messages (first %+v), want all 30, the released ones not_found", len(se.State.Messages), se.State.Messages[testID(0)])
 		}
 	})

@@ -18,6 +18,7 @@ import (
 
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/simulator"
 	"github.com/recallhq/recall/state"
 )
@@ -94,7 +95,7 @@ func (f stopperFunc) StopMessage(ctx context.Context, id string) (*clickatell.Re
 }
 
 func cancelled(id string) *clickatell.Result {
-	return &clickatell.Result{ID: id, Outcome: clickatell.Cancelled, Status: "006", Description: "User cancelled message delivery", HTTPStatus: 200}
+	return &clickatell.Result{ID: id, Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", HTTPStatus: 200}
 }
 
 // testID returns a well-formed ID numbered n.
@@ -163,9 +164,9 @@ func TestApply_OrderAndOutcomes(t *testing.T) {
 		mu.Unlock()
 		switch id {
 		case testID(1).String():
-			return &clickatell.Result{ID: id, Outcome: clickatell.TooLate, Status: "004", Description: "Received by recipient", HTTPStatus: 200}, nil
+			return &clickatell.Result{ID: id, Outcome: outcome.TooLate, Status: "004", Description: "Received by recipient", HTTPStatus: 200}, nil
 		case testID(4).String():
-			return &clickatell.Result{ID: id, Outcome: clickatell.NotFound, HTTPStatus: 404, Description: "Invalid or missing parameter"}, nil
+			return &clickatell.Result{ID: id, Outcome: outcome.NotFound, HTTPStatus: 404, Description: "Invalid or missing parameter"}, nil
 		}
 		return cancelled(id), nil
 	})
@@ -192,10 +193,10 @@ func TestApply_OrderAndOutcomes(t *testing.T) {
 	if res.Complete() {
 		t.Error("Complete() = true with a too_late and a not_found message")
 	}
-	if got := b.st.Messages[testID(1)]; got.Outcome != state.TooLate || got.Status != "004" || got.Group != "late" || !got.At.Equal(now.Truncate(time.Second)) {
+	if got := b.st.Messages[testID(1)]; got.Outcome != outcome.TooLate || got.Status != "004" || got.Group != "late" || !got.At.Equal(now.Truncate(time.Second)) {
 		t.Errorf("record for too_late message = %+v", got)
 	}
-	if got := b.st.Messages[testID(4)].Outcome; got != state.NotFound {
+	if got := b.st.Messages[testID(4)].Outcome; got != outcome.NotFound {
 		t.Errorf("outcome of 404 message = %v, want not_found", got)
 	}
 	if len(b.st.Messages) != 6 {
@@ -220,7 +221,7 @@ func TestApply_OrderAndOutcomes(t *testing.T) {
 
 func TestApply_StalePlanSendsNothing(t *testing.T) {
 	b := newMemBackend()
-	b.st.Messages[testID(99)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "x"}
+	b.st.Messages[testID(99)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "x"}
 	b.st.Serial = 3
 	p := testPlan(5) // made against "no state"
 	var calls atomic.Int64
@@ -476,7 +477,7 @@ func TestApply_HardStopSavesState(t *testing.T) {
 func TestApply_FinalWriteFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newMemBackend()
-		b.st.Messages[testID(1000)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "old"}
+		b.st.Messages[testID(1000)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "old"}
 		b.st.Serial = 7
 		p := testPlan(50)
 		p.State = StateRef{Lineage: b.st.Lineage, Serial: 7}
@@ -890,13 +891,13 @@ func TestApply_WrongEndpointPathSettlesNothing(t *testing.T) {
 func TestApply_StatusTable(t *testing.T) {
 	statuses := []struct {
 		status string
-		want   state.Outcome // 0: not settled
+		want   outcome.Outcome // 0: not settled
 	}{
-		{"006", state.Cancelled},
-		{"002", state.TooLate}, {"003", state.TooLate}, {"004", state.TooLate}, {"008", state.TooLate},
-		{"005", state.NotDelivered}, {"007", state.NotDelivered}, {"009", state.NotDelivered}, {"010", state.NotDelivered},
-		{"012", state.NotDelivered}, {"013", state.NotDelivered}, {"014", state.NotDelivered},
-		{"001", state.NotFound},
+		{"006", outcome.Cancelled},
+		{"002", outcome.TooLate}, {"003", outcome.TooLate}, {"004", outcome.TooLate}, {"008", outcome.TooLate},
+		{"005", outcome.NotDelivered}, {"007", outcome.NotDelivered}, {"009", outcome.NotDelivered}, {"010", outcome.NotDelivered},
+		{"012", outcome.NotDelivered}, {"013", outcome.NotDelivered}, {"014", outcome.NotDelivered},
+		{"001", outcome.NotFound},
 		{"011", 0}, {"015", 0}, {"999", 0},
 	}
 	var mu sync.Mutex
@@ -995,7 +996,7 @@ func TestApply_404SettlesOnlyClickatellsError(t *testing.T) {
 	}
 	for i, bd := range bodies {
 		rec, ok := b.st.Messages[testID(i)]
-		if ok != bd.settles || ok && rec.Outcome != state.NotFound {
+		if ok != bd.settles || ok && rec.Outcome != outcome.NotFound {
 			t.Errorf("404 %q: recorded %v %+v, want recorded %v", bd.body, ok, rec, bd.settles)
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -35,7 +36,7 @@ func TestUnlistedSamples(t *testing.T) {
 			var want []msgid.ID
 			for i := range tc.n {
 				v := id(uint64(i))
-				msgs[v] = rec(state.Cancelled, "g")
+				msgs[v] = rec(outcome.Cancelled, "g")
 				if tc.unlisted(i, tc.n) {
 					want = append(want, v)
 				} else {
@@ -44,7 +45,7 @@ func TestUnlistedSamples(t *testing.T) {
 			}
 			// Another group's IDs, listed elsewhere: never sampled.
 			for i := range 100 {
-				msgs[id(uint64(1e6+i))] = rec(state.Cancelled, "other")
+				msgs[id(uint64(1e6+i))] = rec(outcome.Cancelled, "other")
 			}
 			rng.Shuffle(len(listed), func(i, j int) { listed[i], listed[j] = listed[j], listed[i] })
 			m := &manifest.Manifest{Groups: []*manifest.Group{{Name: "g", IDs: listed[:len(listed)/2]}, {Name: "h", IDs: listed[len(listed)/2:]}}}

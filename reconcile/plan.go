@@ -12,6 +12,7 @@ import (
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -297,13 +298,13 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 			settled[k>>6] |= 1 << (k & 63)
 			found.add(r.Group)
 			switch r.Outcome {
-			case state.Cancelled:
+			case outcome.Cancelled:
 				gs.Cancelled++
-			case state.TooLate:
+			case outcome.TooLate:
 				gs.TooLate++
-			case state.NotFound:
+			case outcome.NotFound:
 				gs.NotFound++
-			case state.NotDelivered:
+			case outcome.NotDelivered:
 				gs.NotDelivered++
 			default:
 				return nil, fmt.Errorf("state: message %s has invalid outcome %d", id, r.Outcome)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
@@ -76,7 +77,7 @@ func writeBenchFixture(dir string, n int) error {
 	s.RecallVersion = "0.1.0"
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for i := n / 10; i < n+n/10; i++ {
-		s.Messages[benchID(i)] = state.Record{Outcome: state.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "big-export", At: at}
+		s.Messages[benchID(i)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "big-export", At: at}
 	}
 	return local.WriteFile(filepath.Join(dir, "recall.state.json"), s)
 }
@@ -190,7 +191,7 @@ func BenchmarkNewPlan1M(b *testing.B) {
 	}
 	s := &state.State{Lineage: "l", Serial: 1, Messages: make(map[msgid.ID]state.Record, benchN)}
 	for i := benchN / 10; i < benchN+benchN/10; i++ {
-		s.Messages[benchID(i)] = state.Record{Outcome: state.Cancelled, Group: "big-export"}
+		s.Messages[benchID(i)] = state.Record{Outcome: outcome.Cancelled, Group: "big-export"}
 	}
 	for _, orphans := range []bool{false, true} {
 		b.Run(fmt.Sprintf("orphans=%v", orphans), func(b *testing.B) {
@@ -200,7 +201,7 @@ func BenchmarkNewPlan1M(b *testing.B) {
 				st = &state.State{Lineage: "l", Serial: 1, Messages: make(map[msgid.ID]state.Record, benchN)}
 				for i := 0; i < benchN; i++ {
 					if i%10 != 0 {
-						st.Messages[benchID(i)] = state.Record{Outcome: state.Cancelled}
+						st.Messages[benchID(i)] = state.Record{Outcome: outcome.Cancelled}
 					}
 				}
 			}

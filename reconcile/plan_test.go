@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -37,7 +38,7 @@ func ids(from, to uint64) []msgid.ID {
 	return out
 }
 
-func rec(o state.Outcome, group string) state.Record {
+func rec(o outcome.Outcome, group string) state.Record {
 	return state.Record{Outcome: o, Group: group, At: testNow.Add(-time.Hour)}
 }
 
@@ -54,15 +55,15 @@ func testManifest() *manifest.Manifest {
 
 func testState() *state.State {
 	s := &state.State{Lineage: "lin-1", Serial: 7, Messages: map[msgid.ID]state.Record{
-		id(0):  rec(state.Cancelled, "black-friday"),
-		id(1):  rec(state.TooLate, "black-friday"),
-		id(10): rec(state.NotFound, "late-blast"),
-		id(20): rec(state.Cancelled, "no-time"),
-		id(21): rec(state.Cancelled, "no-time"),
+		id(0):  rec(outcome.Cancelled, "black-friday"),
+		id(1):  rec(outcome.TooLate, "black-friday"),
+		id(10): rec(outcome.NotFound, "late-blast"),
+		id(20): rec(outcome.Cancelled, "no-time"),
+		id(21): rec(outcome.Cancelled, "no-time"),
 		// Orphans: in state, in no group.
-		id(100): rec(state.Cancelled, "old-campaign"),
-		id(101): rec(state.Cancelled, "old-campaign"),
-		id(102): rec(state.TooLate, "gone"),
+		id(100): rec(outcome.Cancelled, "old-campaign"),
+		id(101): rec(outcome.Cancelled, "old-campaign"),
+		id(102): rec(outcome.TooLate, "gone"),
 	}}
 	return s
 }
@@ -144,7 +145,7 @@ func TestNewPlan_noChanges(t *testing.T) {
 	for _, g := range m.Groups {
 		for _, i := range g.IDs {
 			if _, ok := s.Messages[i]; !ok {
-				s.Messages[i] = rec(state.Cancelled, g.Name)
+				s.Messages[i] = rec(outcome.Cancelled, g.Name)
 			}
 		}
 	}
@@ -542,10 +543,10 @@ func TestNewPlan_partlyOrphanedGroup(t *testing.T) {
 	// orphans recorded under a group the manifest still has.
 	m := testManifest()
 	s := testState()
-	s.Messages[id(7)] = rec(state.Cancelled, "black-friday")
-	s.Messages[id(6)] = rec(state.TooLate, "black-friday")
+	s.Messages[id(7)] = rec(outcome.Cancelled, "black-friday")
+	s.Messages[id(6)] = rec(outcome.TooLate, "black-friday")
 	// Recorded under another group than the one listing it now: not an orphan.
-	s.Messages[id(11)] = rec(state.Cancelled, "old-campaign")
+	s.Messages[id(11)] = rec(outcome.Cancelled, "old-campaign")
 	p, err := NewPlan(m, s, PlanOptions{Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)

@@ -9,12 +9,13 @@ import (
 
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/manifest"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
 // StatusReader reads one message's status without changing it.
 // *clickatell.Client satisfies it. A still scheduled message is a Result
-// with Outcome clickatell.Scheduled.
+// with Outcome outcome.Scheduled.
 type StatusReader interface {
 	MessageStatus(ctx context.Context, id string) (*clickatell.Result, error)
 }
@@ -154,7 +155,7 @@ type refreshRun struct {
 	reader StatusReader
 	// prior is the outcome recorded for each change of the plan (0: none),
 	// read before the run: the backend updates its state as it writes.
-	prior   []state.Outcome
+	prior   []outcome.Outcome
 	res     RefreshResult
 	groups  map[string]int // index in res.Groups
 	drift   map[string]*DriftGroup
@@ -217,7 +218,7 @@ func Refresh(ctx context.Context, plan *Plan, backend state.Backend, reader Stat
 	}
 	rf := &refreshRun{
 		reader: reader,
-		prior:  make([]state.Outcome, len(plan.Changes)),
+		prior:  make([]outcome.Outcome, len(plan.Changes)),
 		groups: map[string]int{},
 		drift:  map[string]*DriftGroup{},
 	}
@@ -338,9 +339,9 @@ func (r *run) refreshRecord(idx int32, rec *state.Record, ev *MessageEvent) bool
 		kind = RefreshRecord
 	case prior == rec.Outcome:
 		kind = RefreshUnchanged
-	case prior == state.Cancelled:
+	case prior == outcome.Cancelled:
 		kind = RefreshDrift
-	case rec.Outcome == state.NotFound:
+	case rec.Outcome == outcome.NotFound:
 		kind = RefreshUnchanged
 	default:
 		kind = RefreshUpdate

@@ -14,6 +14,7 @@ import (
 	"github.com/recallhq/recall/clickatell"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/simulator"
 	"github.com/recallhq/recall/state"
 )
@@ -25,9 +26,9 @@ func (f readerFunc) MessageStatus(ctx context.Context, id string) (*clickatell.R
 	return f(ctx, id)
 }
 
-func answer(id string, o clickatell.Outcome, status, desc string) *clickatell.Result {
+func answer(id string, o outcome.Outcome, status, desc string) *clickatell.Result {
 	http := 200
-	if o == clickatell.NotFound && status == "" {
+	if o == outcome.NotFound && status == "" {
 		http = 404
 	}
 	return &clickatell.Result{ID: id, Outcome: o, Status: status, Description: desc, HTTPStatus: http}
@@ -36,57 +37,57 @@ func answer(id string, o clickatell.Outcome, status, desc string) *clickatell.Re
 // refreshCase is one message of TestRefresh_Kinds: what state recorded,
 // what Clickatell answers, and what the refresh must make of it.
 type refreshCase struct {
-	recorded state.Outcome // 0: not recorded
+	recorded outcome.Outcome // 0: not recorded
 	answer   func(id string) (*clickatell.Result, error)
 	kind     string // the message event's refresh, "" for a failure
-	after    state.Outcome
+	after    outcome.Outcome
 }
 
 var refreshCases = []refreshCase{
 	// Cancelled in the portal: recorded.
 	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "record", state.Cancelled},
+		return answer(id, outcome.Cancelled, "006", "User cancelled message delivery"), nil
+	}, "record", outcome.Cancelled},
 	// Delivered: too late.
 	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.TooLate, "004", "Received by recipient"), nil
-	}, "record", state.TooLate},
+		return answer(id, outcome.TooLate, "004", "Received by recipient"), nil
+	}, "record", outcome.TooLate},
 	// Still scheduled: stays to cancel.
 	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Scheduled, "011", "Message scheduled for later delivery"), nil
+		return answer(id, outcome.Scheduled, "011", "Message scheduled for later delivery"), nil
 	}, "scheduled", 0},
 	// Recorded cancelled, reported delivered: drift, the record kept.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.TooLate, "004", "Received by recipient"), nil
-	}, "drift", state.Cancelled},
+	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
+		return answer(id, outcome.TooLate, "004", "Received by recipient"), nil
+	}, "drift", outcome.Cancelled},
 	// Recorded cancelled, reported still scheduled: drift.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "drift", state.Cancelled},
+	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
+		return answer(id, outcome.Scheduled, "011", "Message scheduled for later delivery"), nil
+	}, "drift", outcome.Cancelled},
 	// Recorded not found, reported scheduled: drift, never unsettled.
-	{state.NotFound, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "drift", state.NotFound},
+	{outcome.NotFound, func(id string) (*clickatell.Result, error) {
+		return answer(id, outcome.Scheduled, "011", "Message scheduled for later delivery"), nil
+	}, "drift", outcome.NotFound},
 	// Recorded not found, reported cancelled: the newer answer.
-	{state.NotFound, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "update", state.Cancelled},
+	{outcome.NotFound, func(id string) (*clickatell.Result, error) {
+		return answer(id, outcome.Cancelled, "006", "User cancelled message delivery"), nil
+	}, "update", outcome.Cancelled},
 	// Recorded too late, reported too late: unchanged.
-	{state.TooLate, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.TooLate, "004", "Received by recipient"), nil
-	}, "unchanged", state.TooLate},
+	{outcome.TooLate, func(id string) (*clickatell.Result, error) {
+		return answer(id, outcome.TooLate, "004", "Received by recipient"), nil
+	}, "unchanged", outcome.TooLate},
 	// Recorded too late, now unknown (Clickatell forgot it): unchanged.
-	{state.TooLate, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.NotFound, "", "Resource does not exist"), nil
-	}, "unchanged", state.TooLate},
+	{outcome.TooLate, func(id string) (*clickatell.Result, error) {
+		return answer(id, outcome.NotFound, "", "Resource does not exist"), nil
+	}, "unchanged", outcome.TooLate},
 	// Recorded cancelled, reported cancelled: unchanged.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "unchanged", state.Cancelled},
+	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
+		return answer(id, outcome.Cancelled, "006", "User cancelled message delivery"), nil
+	}, "unchanged", outcome.Cancelled},
 	// A failure: nothing recorded, nothing lost.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
+	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
 		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
-	}, "", state.Cancelled},
+	}, "", outcome.Cancelled},
 	{0, func(id string) (*clickatell.Result, error) {
 		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
 	}, "", 0},
@@ -227,8 +228,8 @@ func TestRefresh_Simulator(t *testing.T) {
 	if st := sim.Stats(); st.Stops != 0 || st.Lookups != 3 || st.NotFound != 1 {
 		t.Errorf("simulator saw %s: want no stops, 3 lookups, 1 not found", st)
 	}
-	want := map[msgid.ID]state.Outcome{portal: state.Cancelled, sent: state.TooLate, unknown: state.NotFound}
-	got := map[msgid.ID]state.Outcome{}
+	want := map[msgid.ID]outcome.Outcome{portal: outcome.Cancelled, sent: outcome.TooLate, unknown: outcome.NotFound}
+	got := map[msgid.ID]outcome.Outcome{}
 	for id, r := range b.st.Messages {
 		got[id] = r.Outcome
 	}
@@ -255,7 +256,7 @@ func TestRefresh_Simulator(t *testing.T) {
 // not, in manifest order.
 func TestNewRefreshPlan(t *testing.T) {
 	st := state.New()
-	st.Messages[testID(1)] = state.Record{Outcome: state.Cancelled, Group: "a"}
+	st.Messages[testID(1)] = state.Record{Outcome: outcome.Cancelled, Group: "a"}
 	m := &manifest.Manifest{Groups: []*manifest.Group{
 		{Name: "a", IDs: []msgid.ID{testID(0), testID(1)}},
 		{Name: "b", IDs: []msgid.ID{testID(2)}},
@@ -288,7 +289,7 @@ func TestRefresh_Checkpoints(t *testing.T) {
 		p := testPlan(40)
 		reader := readerFunc(func(ctx context.Context, id string) (*clickatell.Result, error) {
 			time.Sleep(100 * time.Millisecond)
-			return answer(id, clickatell.Cancelled, "006", "User cancelled message delivery"), nil
+			return answer(id, outcome.Cancelled, "006", "User cancelled message delivery"), nil
 		})
 		opts := RefreshOptions{ApplyOptions: fastOpts()}
 		opts.Parallelism = 2

@@ -19,6 +19,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 )
 
 // FormatVersion is the state format this release reads and writes.
@@ -27,7 +28,7 @@ const FormatVersion = 1
 // Record is one settled message.
 type Record struct {
 	// Outcome is how the message was settled.
-	Outcome Outcome
+	Outcome outcome.Outcome
 	// Status is Clickatell's messageStatus ("006", "004", …); empty when the
 	// API answered 404 without one.
 	Status string

@@ -7,29 +7,30 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 )
 
 func TestOutcome_Text(t *testing.T) {
-	for _, o := range []Outcome{Cancelled, TooLate, NotFound, NotDelivered} {
+	for _, o := range []outcome.Outcome{outcome.Cancelled, outcome.TooLate, outcome.NotFound, outcome.NotDelivered} {
 		text, err := o.MarshalText()
 		if err != nil {
 			t.Fatalf("%v.MarshalText: %v", o, err)
 		}
-		var back Outcome
+		var back outcome.Outcome
 		if err := back.UnmarshalText(text); err != nil || back != o {
 			t.Errorf("UnmarshalText(%q) = %v, %v; want %v", text, back, err, o)
 		}
 	}
-	if _, err := Outcome(0).MarshalText(); err == nil {
+	if _, err := outcome.Outcome(0).MarshalText(); err == nil {
 		t.Error("the zero Outcome marshals")
 	}
-	if _, err := (NotDelivered + 1).MarshalText(); err == nil {
+	if _, err := (outcome.NotDelivered + 1).MarshalText(); err == nil {
 		t.Error("an outcome past NotDelivered marshals")
 	}
-	if NotDelivered.String() != "not_delivered" {
-		t.Errorf("NotDelivered.String() = %q", NotDelivered.String())
+	if outcome.NotDelivered.String() != "not_delivered" {
+		t.Errorf("NotDelivered.String() = %q", outcome.NotDelivered.String())
 	}
-	if _, err := ParseOutcome("canceled"); err == nil || !strings.Contains(err.Error(), "cancelled, too_late, not_found or not_delivered") {
+	if _, err := outcome.Parse("canceled"); err == nil || !strings.Contains(err.Error(), "cancelled, too_late, not_found or not_delivered") {
 		t.Errorf("ParseOutcome(\"canceled\"): %v", err)
 	}
 }
@@ -68,11 +69,11 @@ func TestNew(t *testing.T) {
 // without messages clones to an empty map, not nil.
 func TestState_Clone(t *testing.T) {
 	id := msgid.MustParse("360586640fe9846954897dffe6c13dfc")
-	s := &State{Lineage: "l", Serial: 3, RecallVersion: "0.1.0", Messages: map[msgid.ID]Record{id: {Outcome: Cancelled, Group: "g"}}}
+	s := &State{Lineage: "l", Serial: 3, RecallVersion: "0.1.0", Messages: map[msgid.ID]Record{id: {Outcome: outcome.Cancelled, Group: "g"}}}
 	c := s.Clone()
-	c.Messages[id] = Record{Outcome: TooLate}
+	c.Messages[id] = Record{Outcome: outcome.TooLate}
 	c.Serial = 4
-	if s.Messages[id].Outcome != Cancelled || s.Serial != 3 {
+	if s.Messages[id].Outcome != outcome.Cancelled || s.Serial != 3 {
 		t.Errorf("changing the clone changed the original: %+v", s)
 	}
 	if c.Lineage != "l" || c.RecallVersion != "0.1.0" {

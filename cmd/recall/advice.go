@@ -5,8 +5,8 @@ import (
 	"net/http"
 
 	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/reconcile"
-	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 	"github.com/recallhq/recall/state/pg"
 )
@@ -81,9 +81,9 @@ func driftAdvice(d reconcile.DriftGroup) string {
 	switch {
 	case d.Reported == "scheduled":
 		return "Clickatell says these messages are still scheduled, so they may still go out. If that is so, run 'recall state rm' on them, then 'recall apply' to cancel them."
-	case d.Reported == state.NotFound.String():
+	case d.Reported == outcome.NotFound.String():
 		return "Clickatell keeps messages for about six days; an older message is reported unknown. Otherwise check that CLICKATELL_TOKEN is the token of the account that sent them."
-	case d.Recorded == state.Cancelled.String():
+	case d.Recorded == outcome.Cancelled.String():
 		return "recall recorded these messages as cancelled, but Clickatell reports them otherwise: check them in Clickatell's portal. 'recall state rm' forgets a record, so that the next apply or refresh records it again."
 	}
 	return ""

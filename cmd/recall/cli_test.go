@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
@@ -139,7 +140,7 @@ func TestStateRmLocked(t *testing.T) {
 	s := state.New()
 	s.Serial = 1
 	id := "360586640fe9846954897dffe6c13dfc"
-	s.Messages[mustID(id)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "g", At: viewNow}
+	s.Messages[mustID(id)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: viewNow}
 	if err := local.WriteFile(path, s); err != nil {
 		t.Fatal(err)
 	}

@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/simulator"
-	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
 
@@ -81,7 +81,7 @@ func TestApplyRefresh_Confirm(t *testing.T) {
 			t.Errorf("answer %q: %d messages in state, want %d", tc.answer, len(st.Messages), tc.stored)
 		}
 		for _, r := range st.Messages {
-			if r.Outcome != state.Cancelled || r.Status != "006" {
+			if r.Outcome != outcome.Cancelled || r.Status != "006" {
 				t.Errorf("recorded %+v", r)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -114,9 +115,9 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 	if len(pos) > 0 {
 		return fmt.Errorf("state list: unexpected argument %q; run 'recall state list -h' for usage", pos[0])
 	}
-	var want state.Outcome
+	var want outcome.Outcome
 	if outcomeName != "" {
-		o, err := state.ParseOutcome(outcomeName)
+		o, err := outcome.Parse(outcomeName)
 		if err != nil {
 			return fmt.Errorf("state list: -outcome: %v", err)
 		}
@@ -167,9 +168,9 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	var want state.Outcome
+	var want outcome.Outcome
 	if outcomeName != "" {
-		if want, err = state.ParseOutcome(outcomeName); err != nil {
+		if want, err = outcome.Parse(outcomeName); err != nil {
 			return fmt.Errorf("state rm: -outcome: %v; nothing was removed", err)
 		}
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
 )
@@ -42,11 +43,11 @@ func notFoundPlan(t *testing.T) *reconcile.Plan {
 	}}
 	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 2, Messages: map[msgid.ID]state.Record{}}
 	for i := 0; i < 20000; i++ {
-		s.Messages[vid(1, i)] = state.Record{Outcome: state.NotFound, Group: "black-friday", At: viewNow}
+		s.Messages[vid(1, i)] = state.Record{Outcome: outcome.NotFound, Group: "black-friday", At: viewNow}
 	}
-	s.Messages[vid(2, 0)] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "promo", At: viewNow}
-	s.Messages[vid(2, 1)] = state.Record{Outcome: state.TooLate, Status: "004", Group: "promo", At: viewNow}
-	s.Messages[vid(2, 2)] = state.Record{Outcome: state.NotFound, Group: "promo", At: viewNow}
+	s.Messages[vid(2, 0)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "promo", At: viewNow}
+	s.Messages[vid(2, 1)] = state.Record{Outcome: outcome.TooLate, Status: "004", Group: "promo", At: viewNow}
+	s.Messages[vid(2, 2)] = state.Record{Outcome: outcome.NotFound, Group: "promo", At: viewNow}
 	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Now: func() time.Time { return viewNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +129,7 @@ func TestHumanPlanView_settledGroupsCut(t *testing.T) {
 	for g := 0; g < 12; g++ {
 		name := "g" + string(rune('a'+g))
 		m.Groups = append(m.Groups, &manifest.Group{Name: name, IDs: groupIDs(g, 1)})
-		s.Messages[vid(g, 0)] = state.Record{Outcome: state.NotFound, Group: name, At: viewNow}
+		s.Messages[vid(g, 0)] = state.Record{Outcome: outcome.NotFound, Group: name, At: viewNow}
 	}
 	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Now: func() time.Time { return viewNow }})
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
 )
@@ -48,13 +49,13 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 		}
 		for _, x := range []*stateGroupCounts{g, &total} {
 			switch r.Outcome {
-			case state.Cancelled:
+			case outcome.Cancelled:
 				x.counts.Cancelled++
-			case state.TooLate:
+			case outcome.TooLate:
 				x.counts.TooLate++
-			case state.NotFound:
+			case outcome.NotFound:
 				x.counts.NotFound++
-			case state.NotDelivered:
+			case outcome.NotDelivered:
 				x.counts.NotDelivered++
 			}
 			if r.At.After(x.last) {

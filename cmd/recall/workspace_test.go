@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
@@ -25,7 +26,7 @@ func TestWorkspaceDeleteLocked(t *testing.T) {
 	}
 	s := state.New()
 	s.Serial = 1
-	s.Messages[mustID("360586640fe9846954897dffe6c13dfc")] = state.Record{Outcome: state.Cancelled, Status: "006", Group: "g", At: viewNow}
+	s.Messages[mustID("360586640fe9846954897dffe6c13dfc")] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: viewNow}
 	if err := local.WriteFile(ws, s); err != nil {
 		t.Fatal(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
 )
@@ -265,7 +266,7 @@ func TestCommit_Refusals(t *testing.T) {
 	if err := b.Commit(ctx, []state.Change{{ID: statetest.ID(1), Record: &bad}}); err == nil {
 		t.Error("Commit of a record without an outcome succeeded")
 	}
-	farFuture := state.Record{Outcome: state.Cancelled, At: t0.AddDate(10000, 0, 0)}
+	farFuture := state.Record{Outcome: outcome.Cancelled, At: t0.AddDate(10000, 0, 0)}
 	if err := b.Commit(ctx, []state.Change{{ID: statetest.ID(1), Record: &farFuture}}); err == nil {
 		t.Error("Commit of a record dated after the year 9999 succeeded")
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/recallhq/recall/internal/intern"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -475,13 +476,13 @@ func (d *fast) record(b []byte) (id msgid.ID, r state.Record, comma bool, err er
 	rest := b[p:]
 	switch {
 	case bytes.HasPrefix(rest, []byte(outcomeCanc)):
-		r.Outcome, p = state.Cancelled, p+len(outcomeCanc)
+		r.Outcome, p = outcome.Cancelled, p+len(outcomeCanc)
 	case bytes.HasPrefix(rest, []byte(outcomeLate)):
-		r.Outcome, p = state.TooLate, p+len(outcomeLate)
+		r.Outcome, p = outcome.TooLate, p+len(outcomeLate)
 	case bytes.HasPrefix(rest, []byte(outcomeNotFd)):
-		r.Outcome, p = state.NotFound, p+len(outcomeNotFd)
+		r.Outcome, p = outcome.NotFound, p+len(outcomeNotFd)
 	case bytes.HasPrefix(rest, []byte(outcomeNotDl)):
-		r.Outcome, p = state.NotDelivered, p+len(outcomeNotDl)
+		r.Outcome, p = outcome.NotDelivered, p+len(outcomeNotDl)
 	default:
 		return id, r, false, errLayout
 	}
@@ -778,7 +779,7 @@ func (s *strict) string(key string) (string, error) {
 // messages reads the messages object with one encoding/json call, as fast
 // as plain encoding/json into a map, straight into the state's map
 // (encoding/json matches the members outcome, status, description, group
-// and at to Record's fields; msgid.ID and state.Outcome parse themselves).
+// and at to Record's fields; msgid.ID and outcome.Outcome parse themselves).
 // Whatever it refuses, and a file where it cannot rule out a key given
 // twice, is read again by explainMessages, which says what is wrong and on
 // which line.
@@ -887,7 +888,7 @@ func (s *strict) record(jr jsonRecord) (state.Record, error) {
 	if jr.Outcome == nil {
 		return r, errors.New("missing outcome")
 	}
-	o, err := state.ParseOutcome(*jr.Outcome)
+	o, err := outcome.Parse(*jr.Outcome)
 	if err != nil {
 		return r, fmt.Errorf("%w; if a newer recall wrote this state, upgrade recall", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
 )
@@ -25,8 +26,8 @@ func specExample() *state.State {
 		Serial:        3,
 		RecallVersion: "0.1.0",
 		Messages: map[msgid.ID]state.Record{
-			msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"): {Outcome: state.NotFound, Group: "black-friday-wrong-price", At: t0.Add(time.Second)},
-			msgid.MustParse("360586640fe9846954897dffe6c13dfc"): {Outcome: state.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "black-friday-wrong-price", At: t0},
+			msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"): {Outcome: outcome.NotFound, Group: "black-friday-wrong-price", At: t0.Add(time.Second)},
+			msgid.MustParse("360586640fe9846954897dffe6c13dfc"): {Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "black-friday-wrong-price", At: t0},
 		},
 	}
 }

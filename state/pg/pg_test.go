@@ -15,6 +15,7 @@ import (
 
 	"github.com/recallhq/recall/internal/pgtest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
 )
@@ -407,8 +408,8 @@ func TestCommit_ExactStrings(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	b := open(t, loc, "")
 	mustRead(t, b)
-	odd := state.Record{Outcome: state.TooLate, Status: "0\x0004", Description: "nul \x00 and bad utf-8 \xff\xfe", Group: "g\x00", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
-	plain := state.Record{Outcome: state.Cancelled, Status: "006", Description: "Zürich 東京", Group: "g", At: odd.At}
+	odd := state.Record{Outcome: outcome.TooLate, Status: "0\x0004", Description: "nul \x00 and bad utf-8 \xff\xfe", Group: "g\x00", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	plain := state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "Zürich 東京", Group: "g", At: odd.At}
 	id1, id2 := msgid.MustParse("360586640fe9846954897dffe6c13dfc"), msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c")
 	if err := b.Commit(bg, []state.Change{{ID: id1, Record: &odd}, {ID: id2, Record: &plain}}); err != nil {
 		t.Fatal(err)
@@ -492,7 +493,7 @@ func TestTimes_FarDates(t *testing.T) {
 	src := &state.State{Lineage: "0b6d3a1e-0000-4000-8000-000000000009", Serial: 3, Messages: map[msgid.ID]state.Record{}}
 	var cs []state.Change
 	for i, tm := range times {
-		r := state.Record{Outcome: state.Cancelled, Status: "006", At: tm}
+		r := state.Record{Outcome: outcome.Cancelled, Status: "006", At: tm}
 		src.Messages[statetest.ID(i)] = r
 		cs = append(cs, state.Change{ID: statetest.ID(100 + i), Record: &r})
 	}
@@ -570,7 +571,7 @@ func TestSchema_Migrates(t *testing.T) {
 		t.Errorf("after migrating: serial %d, %d messages; want 7, 2", s.Serial, len(s.Messages))
 	}
 	// Migration 3 lets the tables hold not_delivered.
-	nd := state.Record{Outcome: state.NotDelivered, Status: "010", Description: "Message expired", Group: "g", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
+	nd := state.Record{Outcome: outcome.NotDelivered, Status: "010", Description: "Message expired", Group: "g", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	if err := nb.Commit(bg, []state.Change{{ID: statetest.ID(3), Record: &nd}}); err != nil {
 		t.Fatalf("Commit of not_delivered on migrated tables: %v", err)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/recallhq/recall/internal/pgtest"
 	"github.com/recallhq/recall/internal/stall"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
 )
@@ -90,7 +91,7 @@ func TestBackend_StalledConnection(t *testing.T) {
 func changesFor(first, n int) []state.Change {
 	cs := make([]state.Change, n)
 	for i := range cs {
-		r := state.Record{Outcome: state.Cancelled, Status: "006", Group: "g", At: time.Unix(1700000000, 0).UTC()}
+		r := state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: time.Unix(1700000000, 0).UTC()}
 		cs[i] = state.Change{ID: statetest.ID(first + i), Record: &r}
 	}
 	return cs

@@ -13,6 +13,7 @@ import (
 
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -98,13 +99,13 @@ func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, sizeHint int) (ma
 		var rec state.Record
 		switch string(raw[1]) {
 		case "cancelled":
-			rec.Outcome = state.Cancelled
+			rec.Outcome = outcome.Cancelled
 		case "too_late":
-			rec.Outcome = state.TooLate
+			rec.Outcome = outcome.TooLate
 		case "not_found":
-			rec.Outcome = state.NotFound
+			rec.Outcome = outcome.NotFound
 		case "not_delivered":
-			rec.Outcome = state.NotDelivered
+			rec.Outcome = outcome.NotDelivered
 		default:
 			return nil, fmt.Errorf("%w: %s: message %s has unknown outcome %q (want cancelled, too_late, not_found or not_delivered); if a newer recall wrote this state, upgrade recall", state.ErrCorrupt, b, id, raw[1])
 		}

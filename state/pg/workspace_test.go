@@ -8,6 +8,7 @@ import (
 
 	"github.com/recallhq/recall/internal/pgtest"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -42,7 +43,7 @@ func TestWorkspaces(t *testing.T) {
 	}
 	lineage := s.Lineage
 	id := msgid.MustParse("360586640fe9846954897dffe6c13dfc")
-	rec := &state.Record{Outcome: state.Cancelled, Status: "006", Group: "g", At: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
+	rec := &state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)}
 	if err := eu.Commit(bg, []state.Change{{ID: id, Record: rec}}); err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
 )
 
@@ -166,11 +167,11 @@ func Record(i int) state.Record {
 	group := groups[i%len(groups)]
 	switch i % 10 {
 	case 8:
-		return state.Record{Outcome: state.TooLate, Status: "004", Description: "Received by recipient", Group: group, At: at}
+		return state.Record{Outcome: outcome.TooLate, Status: "004", Description: "Received by recipient", Group: group, At: at}
 	case 9:
-		return state.Record{Outcome: state.NotFound, Description: "Invalid or missing parameter: apiMessageId", Group: group, At: at}
+		return state.Record{Outcome: outcome.NotFound, Description: "Invalid or missing parameter: apiMessageId", Group: group, At: at}
 	}
-	return state.Record{Outcome: state.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: group, At: at}
+	return state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: group, At: at}
 }
 
 var groups = []string{"black-friday-wrong-price", "cyber-monday-duplicate-blast", "test-send-to-production-list"}
@@ -236,7 +237,7 @@ func apply(s *state.State, changes ...state.Change) {
 	}
 }
 
-func rec(o state.Outcome, status, desc, group string, at time.Time) *state.Record {
+func rec(o outcome.Outcome, status, desc, group string, at time.Time) *state.Record {
 	return &state.Record{Outcome: o, Status: status, Description: desc, Group: group, At: at}
 }
 
@@ -269,7 +270,7 @@ func testFirstCommit(t *testing.T, h *harness) {
 	s := h.read(b)
 	lineage := s.Lineage
 	id := ID(1)
-	h.commit(b, state.Change{ID: id, Record: rec(state.Cancelled, "006", "User cancelled message delivery", "g", t0)})
+	h.commit(b, state.Change{ID: id, Record: rec(outcome.Cancelled, "006", "User cancelled message delivery", "g", t0)})
 
 	got := h.read(h.handle())
 	if got.Lineage != lineage {
@@ -294,17 +295,17 @@ func testRoundTrip(t *testing.T, h *harness) {
 	b := h.handle()
 	want := h.read(b).Clone()
 	changes := []state.Change{
-		{ID: msgid.MustParse("360586640fe9846954897dffe6c13dfc"), Record: rec(state.Cancelled, "006", "User cancelled message delivery", "black-friday-wrong-price", t0)},
-		{ID: msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"), Record: rec(state.TooLate, "004", "Received by recipient", "black-friday-wrong-price", t0.Add(time.Second))},
-		{ID: msgid.MustParse("00000000000000000000000000000000"), Record: rec(state.NotFound, "", "", "g", t0.Add(time.Hour))},
-		{ID: msgid.MustParse("ffffffffffffffffffffffffffffffff"), Record: rec(state.NotFound, "001", "Message unknown", "", t0.Add(48*time.Hour))},
-		{ID: ID(1), Record: rec(state.TooLate, "003", `quote " backslash \ slash / tab	newline
+		{ID: msgid.MustParse("360586640fe9846954897dffe6c13dfc"), Record: rec(outcome.Cancelled, "006", "User cancelled message delivery", "black-friday-wrong-price", t0)},
+		{ID: msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"), Record: rec(outcome.TooLate, "004", "Received by recipient", "black-friday-wrong-price", t0.Add(time.Second))},
+		{ID: msgid.MustParse("00000000000000000000000000000000"), Record: rec(outcome.NotFound, "", "", "g", t0.Add(time.Hour))},
+		{ID: msgid.MustParse("ffffffffffffffffffffffffffffffff"), Record: rec(outcome.NotFound, "001", "Message unknown", "", t0.Add(48*time.Hour))},
+		{ID: ID(1), Record: rec(outcome.TooLate, "003", `quote " backslash \ slash / tab	newline
 cr`+"\r nul \x00 bell \x07 del \x7f", "g.1_2-3", t0)},
-		{ID: ID(2), Record: rec(state.Cancelled, "006", "unicode: Zürich, 東京, emoji 🚀, line sep \u2028 para sep \u2029, bom \ufeff", "ünïcode", t0)},
-		{ID: ID(3), Record: rec(state.TooLate, "004", "<html> & 'single' </script>", "g", time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC))},
-		{ID: ID(4), Record: rec(state.Cancelled, "006", "  leading and trailing spaces  ", "g", time.Date(2038, 1, 19, 3, 14, 8, 0, time.UTC))},
-		{ID: ID(5), Record: rec(state.NotDelivered, "010", "Message expired", "g", t0)},
-		{ID: ID(6), Record: rec(state.NotDelivered, "013", "Clickatell cancelled message delivery", "black-friday-wrong-price", t0.Add(time.Minute))},
+		{ID: ID(2), Record: rec(outcome.Cancelled, "006", "unicode: Zürich, 東京, emoji 🚀, line sep \u2028 para sep \u2029, bom \ufeff", "ünïcode", t0)},
+		{ID: ID(3), Record: rec(outcome.TooLate, "004", "<html> & 'single' </script>", "g", time.Date(1999, 12, 31, 23, 59, 59, 0, time.UTC))},
+		{ID: ID(4), Record: rec(outcome.Cancelled, "006", "  leading and trailing spaces  ", "g", time.Date(2038, 1, 19, 3, 14, 8, 0, time.UTC))},
+		{ID: ID(5), Record: rec(outcome.NotDelivered, "010", "Message expired", "g", t0)},
+		{ID: ID(6), Record: rec(outcome.NotDelivered, "013", "Clickatell cancelled message delivery", "black-friday-wrong-price", t0.Add(time.Minute))},
 	}
 	h.commit(b, changes...)
 	apply(want, changes...)
@@ -405,8 +406,8 @@ func testLaterChangeWins(t *testing.T, h *harness) {
 	b := h.handle()
 	h.read(b)
 	id := ID(42)
-	first := rec(state.TooLate, "004", "first", "a", t0)
-	second := rec(state.Cancelled, "006", "second", "b", t0.Add(time.Minute))
+	first := rec(outcome.TooLate, "004", "first", "a", t0)
+	second := rec(outcome.Cancelled, "006", "second", "b", t0.Add(time.Minute))
 	h.commit(b, state.Change{ID: id, Record: first}, state.Change{ID: ID(1), Record: first}, state.Change{ID: id, Record: second})
 	got := h.read(h.handle())
 	if d := cmp.Diff(*second, got.Messages[id]); d != "" {
