@@ -344,31 +344,27 @@ func parseXML(b []byte, a *answer) error {
 	if len(x.Error) > 1 {
 		return errors.New("element <error> given twice")
 	}
+	// take sets dst to the only element of list, until an error.
 	var err error
+	take := func(dst *string, list []string, name string) {
+		if err == nil {
+			*dst, err = one(list, name)
+		}
+	}
 	if len(x.Data) == 1 {
 		d := x.Data[0]
 		a.hasData = true
-		if a.status, err = one(d.MessageStatus, "messageStatus"); err != nil {
-			return err
-		}
-		if a.description, err = one(d.Description, "description"); err != nil {
-			return err
-		}
-		if a.messageID, err = one(d.APIMessageID, "apiMessageId"); err != nil {
-			return err
-		}
+		take(&a.status, d.MessageStatus, "messageStatus")
+		take(&a.description, d.Description, "description")
+		take(&a.messageID, d.APIMessageID, "apiMessageId")
 	}
 	if len(x.Error) == 1 {
 		e := x.Error[0]
 		a.hasError = true
-		if a.code, err = one(e.Code, "code"); err != nil {
-			return err
-		}
-		if a.errDesc, err = one(e.Description, "description"); err != nil {
-			return err
-		}
+		take(&a.code, e.Code, "code")
+		take(&a.errDesc, e.Description, "description")
 	}
-	return nil
+	return err
 }
 
 // Members of the answer's objects that recall reads, by the names

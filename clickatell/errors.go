@@ -12,6 +12,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/recallhq/recall/internal/enum"
 )
 
 // Disposition tells a caller what to do after an error.
@@ -28,17 +30,9 @@ const (
 	Stop
 )
 
-func (d Disposition) String() string {
-	switch d {
-	case Retry:
-		return "retry"
-	case GiveUp:
-		return "give_up"
-	case Stop:
-		return "stop"
-	}
-	return fmt.Sprintf("Disposition(%d)", uint8(d))
-}
+var dispositionNames = [...]string{Retry: "retry", GiveUp: "give_up", Stop: "stop"}
+
+func (d Disposition) String() string { return enum.Name(dispositionNames[:], d, "Disposition") }
 
 // APIError is an error answer from the API: an error body, or an HTTP
 // status that settles nothing (429, 5xx, 401, other 4xx, 3xx).
@@ -214,21 +208,17 @@ type StatusError struct {
 }
 
 func (e *StatusError) Error() string {
-	var b strings.Builder
+	msg := "unknown message status " + e.Status + ": not one of Clickatell's documented statuses, so nothing is recorded"
 	switch {
 	case e.Scheduled() && e.Method == http.MethodGet:
-		b.WriteString("still scheduled (status 011)")
+		msg = "still scheduled (status 011)"
 	case e.Scheduled():
-		b.WriteString("still scheduled (status 011): the stop did not take")
-	default:
-		b.WriteString("unknown message status ")
-		b.WriteString(e.Status)
-		b.WriteString(": not one of Clickatell's documented statuses, so nothing is recorded")
+		msg = "still scheduled (status 011): the stop did not take"
 	}
 	if e.Description != "" {
-		fmt.Fprintf(&b, " (Clickatell says %q)", e.Description)
+		msg += fmt.Sprintf(" (Clickatell says %q)", e.Description)
 	}
-	return b.String()
+	return msg
 }
 
 // Scheduled reports whether the message is still scheduled (status 011).

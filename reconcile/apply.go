@@ -764,7 +764,7 @@ func (r *run) settle(s settled) {
 	if s.unsettled {
 		return
 	}
-	if s.res != nil && (s.res.Outcome < outcome.Cancelled || s.res.Outcome > outcome.NotDelivered) {
+	if s.res != nil && !s.res.Outcome.Valid() {
 		// A client that settles with an outcome we do not know is a bug;
 		// count it as a failure rather than record nonsense.
 		s.res, s.err = nil, fmt.Errorf("unexpected outcome %v", s.res.Outcome)
@@ -796,19 +796,15 @@ func (r *run) settle(s settled) {
 // the next checkpoint and reports it.
 func (r *run) record(s settled, ev *MessageEvent) {
 	c := &r.plan.Changes[s.idx]
-	var out outcome.Outcome
-	switch s.res.Outcome {
+	out := s.res.Outcome
+	switch out {
 	case outcome.Cancelled:
-		out = outcome.Cancelled
 		r.counts.Cancelled++
 	case outcome.TooLate:
-		out = outcome.TooLate
 		r.counts.TooLate++
 	case outcome.NotFound:
-		out = outcome.NotFound
 		r.counts.NotFound++
 	case outcome.NotDelivered:
-		out = outcome.NotDelivered
 		r.counts.NotDelivered++
 	}
 	at := r.opts.Now()

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/recallhq/recall/internal/enum"
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
@@ -35,21 +36,15 @@ const (
 	AlreadyNotDelivered
 )
 
-func (a Action) String() string {
-	switch a {
-	case Cancel:
-		return "cancel"
-	case AlreadyCancelled:
-		return "cancelled"
-	case AlreadyTooLate:
-		return "too_late"
-	case AlreadyNotFound:
-		return "not_found"
-	case AlreadyNotDelivered:
-		return "not_delivered"
-	}
-	return fmt.Sprintf("Action(%d)", uint8(a))
+var actionNames = [...]string{
+	Cancel:              "cancel",
+	AlreadyCancelled:    "cancelled",
+	AlreadyTooLate:      "too_late",
+	AlreadyNotFound:     "not_found",
+	AlreadyNotDelivered: "not_delivered",
 }
+
+func (a Action) String() string { return enum.Name(actionNames[:], a, "Action") }
 
 // StateRef pins the state a plan was made against.
 type StateRef struct {

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/recallhq/recall/clickatell"
+	"github.com/recallhq/recall/internal/enum"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
@@ -49,21 +50,15 @@ const (
 	RefreshDrift
 )
 
-func (k RefreshKind) String() string {
-	switch k {
-	case RefreshRecord:
-		return "record"
-	case RefreshUpdate:
-		return "update"
-	case RefreshScheduled:
-		return "scheduled"
-	case RefreshUnchanged:
-		return "unchanged"
-	case RefreshDrift:
-		return "drift"
-	}
-	return fmt.Sprintf("RefreshKind(%d)", uint8(k))
+var refreshKindNames = [...]string{
+	RefreshRecord:    "record",
+	RefreshUpdate:    "update",
+	RefreshScheduled: "scheduled",
+	RefreshUnchanged: "unchanged",
+	RefreshDrift:     "drift",
 }
+
+func (k RefreshKind) String() string { return enum.Name(refreshKindNames[:], k, "RefreshKind") }
 
 // RefreshOptions tunes Refresh: apply's options, and DryRun.
 type RefreshOptions struct {
