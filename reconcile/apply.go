@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/hashicorp/go-multierror"
@@ -233,17 +232,13 @@ func (e *CheckpointError) Error() string {
 		located(e.Location, e.Err), countMessages(e.Remaining))
 }
 
-// located is err after the location it happened at, said once: backends
-// start most of their errors with their location already.
-//
-// TODO: backends' errors could carry their location in a field; until
-// then the test reads, and never edits, the error's text.
+// located is err after the location it happened at, said once: some
+// backend errors begin with their location already (state.Located).
 func located(location string, err error) string {
-	msg := err.Error()
-	if strings.HasPrefix(msg, location+": ") {
-		return msg
+	if l, ok := err.(state.Located); ok && l.LocationFirst() {
+		return err.Error()
 	}
-	return location + ": " + msg
+	return location + ": " + err.Error()
 }
 
 func (e *CheckpointError) Unwrap() error { return e.Err }

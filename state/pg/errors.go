@@ -22,6 +22,9 @@ type SchemaVersionError struct {
 	Found, Known int
 }
 
+// LocationFirst implements state.Located: the text begins with Location.
+func (e *SchemaVersionError) LocationFirst() bool { return true }
+
 func (e *SchemaVersionError) Error() string {
 	return fmt.Sprintf("%s: the recall tables are at schema version %d, newer than this recall supports (%d); upgrade recall", e.Location, e.Found, e.Known)
 }
@@ -37,6 +40,9 @@ type SerialConflictError struct {
 	// Lineage is set when the lineage changed too (the state was replaced).
 	Lineage string
 }
+
+// LocationFirst implements state.Located: the text begins with Location.
+func (e *SerialConflictError) LocationFirst() bool { return true }
 
 func (e *SerialConflictError) Error() string {
 	what := fmt.Sprintf("serial %d", e.Found)

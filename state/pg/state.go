@@ -447,8 +447,23 @@ func (b *Backend) lockLost(cause error) error {
 	if isTimeout(cause) && b.timeout > 0 {
 		return &TimeoutError{Location: b.String(), Addr: b.addr, After: b.timeout, LockID: b.lock.info.ID}
 	}
-	return fmt.Errorf("%s: %w (ID %s): its connection to PostgreSQL ended, by force-unlock or a network failure; nothing was written%s", b, ErrLockLost, b.lock.info.ID, said)
+	return &lockLostError{location: b.String(), lockID: b.lock.info.ID, said: said}
 }
+
+// lockLostError says that the lock's connection ended; it wraps ErrLockLost.
+type lockLostError struct {
+	location, lockID string
+	said             string // what the server said, if anything
+}
+
+func (e *lockLostError) Error() string {
+	return fmt.Sprintf("%s: %v (ID %s): its connection to PostgreSQL ended, by force-unlock or a network failure; nothing was written%s", e.location, ErrLockLost, e.lockID, e.said)
+}
+
+func (e *lockLostError) Unwrap() error { return ErrLockLost }
+
+// LocationFirst implements state.Located.
+func (e *lockLostError) LocationFirst() bool { return true }
 
 // sizeAllowance is the time a large write gets on top of the
 // per-operation deadline: a second per 10,000 messages.

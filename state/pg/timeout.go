@@ -109,6 +109,10 @@ func (e *TimeoutError) Error() string {
 		e.Op, e.Location, e.Addr, e.After, context.DeadlineExceeded)
 }
 
+// LocationFirst implements state.Located: the text begins with Location
+// when the connection was the lock's.
+func (e *TimeoutError) LocationFirst() bool { return e.LockID != "" }
+
 func (e *TimeoutError) Unwrap() []error {
 	if e.LockID != "" {
 		return []error{ErrLockLost, context.DeadlineExceeded}
