@@ -527,7 +527,7 @@ func TestApply_LockLostStopsRun(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		const p, total = 4, 2000
 		b := newMemBackend()
-		lost := fmt.Errorf("memory: %w (ID 1234): force-unlocked", state.ErrLockLost)
+		lost := locatedErr{fmt.Errorf("memory: %w (ID 1234): force-unlocked", state.ErrLockLost)}
 		var lostAt atomic.Int64 // calls sent when the lock was found lost
 		var calls atomic.Int64
 		b.fail = func(n int) error {
@@ -1012,3 +1012,10 @@ func is404(err error) bool {
 	var ae *clickatell.APIError
 	return errors.As(err, &ae) && ae.HTTPStatus == 404
 }
+
+// locatedErr is a backend error whose text begins with its location, as
+// pg's lost lock does (state.Located).
+type locatedErr struct{ error }
+
+func (e locatedErr) LocationFirst() bool { return true }
+func (e locatedErr) Unwrap() error       { return e.error }
