@@ -21,6 +21,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/recallhq/recall/internal/testkit"
 )
 
 // forwardProxy is a minimal HTTP forward proxy that records what reaches
@@ -374,28 +376,13 @@ func tlsServer(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, notB
 func TestTransport_CutInsideHeaders(t *testing.T) {
 	for _, head := range []string{"HTTP/1.1 200 OK\r\nContent-", "HTTP/1.1 2", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"} {
 		t.Run(strings.TrimSpace(head), func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				for {
-					conn, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						// Read the request, write part of an answer, close.
-						r := bufio.NewReader(conn)
-						if _, err := http.ReadRequest(r); err == nil {
-							io.WriteString(conn, head)
-						}
-						conn.Close()
-					}()
+			addr := testkit.ServeConns(t, func(conn net.Conn) {
+				// Read the request, write part of an answer, close.
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
+					io.WriteString(conn, head)
 				}
-			}()
-			c, err := New(WithBaseURL("http://"+ln.Addr().String()), WithToken(testToken))
+			})
+			c, err := New(WithBaseURL("http://"+addr), WithToken(testToken))
 			if err != nil {
 				t.Fatal(err)
 			}
