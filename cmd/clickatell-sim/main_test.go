@@ -227,6 +227,14 @@ func TestRun_anyScheduledWithDelivered(t *testing.T) {
 	}
 }
 
+// answer is what the simulator should answer about id: the HTTP code and
+// a part of the body.
+type answer struct {
+	id   string
+	code int
+	body string
+}
+
 // simRun is run serving in a goroutine of the test.
 type simRun struct {
 	stdout, stderr testkit.SyncBuffer
@@ -410,11 +418,7 @@ func TestRun_status(t *testing.T) {
 	)
 	answers := testkit.WriteFile(t, dir, "answers.txt", "# answers\n"+expired+" 010\n"+stuck+"   stuck\n"+odd+" 015\n"+gateway+" 404:gateway\n"+empty+" 404:empty\n"+once+" stuck:1\n\n")
 	url, r := serve(t, "-any-scheduled", "-status", answers, "-token", "t")
-	for _, tc := range []struct {
-		id   string
-		code int
-		body string
-	}{
+	for _, tc := range []answer{
 		{expired, 200, `"messageStatus":"010"`},
 		{stuck, 200, `"messageStatus":"011"`},
 		{stuck, 200, `"messageStatus":"011"`},

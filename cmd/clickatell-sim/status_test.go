@@ -22,11 +22,7 @@ func TestRun_cancelledAndStatus(t *testing.T) {
 	url, r := serve(t, "-token", "t", "-scheduled", sched, "-delivered", deliv, "-cancelled", canc)
 	const unknown = "ffffffffffffffffffffffffffffffff"
 	for i := 0; i < 2; i++ {
-		for _, tc := range []struct {
-			id   string
-			code int
-			body string
-		}{
+		for _, tc := range []answer{
 			{idA, 200, `"messageStatus":"011"`},
 			{idB, 200, `"messageStatus":"004"`},
 			{idC, 200, `"messageStatus":"006"`},
