@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/simulator"
 )
@@ -23,13 +24,7 @@ const (
 func simServer(t testing.TB, cfg simulator.Config) (*simulator.Simulator, *httptest.Server) {
 	t.Helper()
 	cfg.Token = testToken
-	sim, err := simulator.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
-	return sim, srv
+	return testkit.Sim(t, cfg)
 }
 
 func TestClient_Simulator(t *testing.T) {

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/outcome"
 )
 
@@ -317,11 +318,7 @@ func TestTransport_CertificateErrors(t *testing.T) {
 // newCA makes a certificate authority.
 func newCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl := &x509.Certificate{
+	der, key := signCert(t, &x509.Certificate{
 		SerialNumber:          big.NewInt(1),
 		Subject:               pkix.Name{CommonName: name},
 		NotBefore:             time.Now().AddDate(-10, 0, 0),
@@ -329,11 +326,7 @@ func newCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
 		IsCA:                  true,
 		BasicConstraintsValid: true,
 		KeyUsage:              x509.KeyUsageCertSign,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, nil, nil)
 	ca, err := x509.ParseCertificate(der)
 	if err != nil {
 		t.Fatal(err)
@@ -341,15 +334,29 @@ func newCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
 	return ca, key
 }
 
-// tlsServer is an API test server whose certificate, for 127.0.0.1, is
-// signed by ca and valid from notBefore to notAfter.
-func tlsServer(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, notBefore, notAfter time.Time) *httptest.Server {
+// signCert makes a new key and a certificate of it from tmpl, signed by
+// parent's parentKey, or self-signed when parent is nil.
+func signCert(t *testing.T, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) ([]byte, *ecdsa.PrivateKey) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{
+	if parent == nil {
+		parent, parentKey = tmpl, key
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return der, key
+}
+
+// tlsServer is an API test server whose certificate, for 127.0.0.1, is
+// signed by ca and valid from notBefore to notAfter.
+func tlsServer(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, notBefore, notAfter time.Time) *httptest.Server {
+	t.Helper()
+	der, key := signCert(t, &x509.Certificate{
 		SerialNumber: big.NewInt(2),
 		Subject:      pkix.Name{CommonName: "127.0.0.1"},
 		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
@@ -357,11 +364,7 @@ func tlsServer(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, notB
 		NotAfter:     notAfter,
 		KeyUsage:     x509.KeyUsageDigitalSignature,
 		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	}, ca, caKey)
 	srv := httptest.NewUnstartedServer(cancelling)
 	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
 	srv.Config.ErrorLog = discardLog
@@ -376,28 +379,13 @@ func tlsServer(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, notB
 func TestTransport_CutInsideHeaders(t *testing.T) {
 	for _, head := range []string{"HTTP/1.1 200 OK\r\nContent-", "HTTP/1.1 2", "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"} {
 		t.Run(strings.TrimSpace(head), func(t *testing.T) {
-			ln, err := net.Listen("tcp", "127.0.0.1:0")
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer ln.Close()
-			go func() {
-				for {
-					conn, err := ln.Accept()
-					if err != nil {
-						return
-					}
-					go func() {
-						// Read the request, write part of an answer, close.
-						r := bufio.NewReader(conn)
-						if _, err := http.ReadRequest(r); err == nil {
-							io.WriteString(conn, head)
-						}
-						conn.Close()
-					}()
+			addr := testkit.ServeConns(t, func(conn net.Conn) {
+				// Read the request, write part of an answer, close.
+				if _, err := http.ReadRequest(bufio.NewReader(conn)); err == nil {
+					io.WriteString(conn, head)
 				}
-			}()
-			c, err := New(WithBaseURL("http://"+ln.Addr().String()), WithToken(testToken))
+			})
+			c, err := New(WithBaseURL("http://"+addr), WithToken(testToken))
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -132,64 +132,35 @@ func TestSimulator_answers(t *testing.T) {
 		t.Run(accept.ct, func(t *testing.T) {
 			sim := newSim(t, simulator.Config{})
 			steps := []struct {
-				name string
-				r    func() *http.Request
-				want string
+				name, method, id string
+				edit             func(*http.Request) // nil: the request as a correct client sends it
+				want             string
 			}{
-				{"lookup scheduled", func() *http.Request { return req("GET", scheduled, accept.header) },
-					"200 data:011:Message scheduled for later delivery:" + scheduled},
-				{"stop scheduled", func() *http.Request { return req("DELETE", scheduled, accept.header) },
-					"200 data:006:User cancelled message delivery:" + scheduled},
-				{"stop again", func() *http.Request { return req("DELETE", scheduled, accept.header) },
-					"200 data:006:User cancelled message delivery:" + scheduled},
-				{"lookup cancelled", func() *http.Request { return req("GET", scheduled, accept.header) },
-					"200 data:006:User cancelled message delivery:" + scheduled},
-				{"upper case ID", func() *http.Request { return req("DELETE", strings.ToUpper(scheduled), accept.header) },
-					"200 data:006:User cancelled message delivery:" + scheduled},
-				{"stop delivered", func() *http.Request { return req("DELETE", delivered, accept.header) },
-					"200 data:004:Received by recipient:" + delivered},
-				{"lookup delivered", func() *http.Request { return req("GET", delivered, accept.header) },
-					"200 data:004:Received by recipient:" + delivered},
-				{"stop unknown", func() *http.Request { return req("DELETE", unknown, accept.header) },
-					"404 error:161:Resource does not exist:" + doc("161")},
-				{"lookup unknown", func() *http.Request { return req("GET", unknown, accept.header) },
-					"404 error:161:Resource does not exist:" + doc("161")},
-				{"malformed ID", func() *http.Request { return req("DELETE", "not-an-id", accept.header) },
-					"404 error:161:Resource does not exist:" + doc("161")},
-				{"ID with a path after it", func() *http.Request { return req("DELETE", scheduled+"/x", accept.header) },
-					"404 error:161:Resource does not exist:" + doc("161")},
-				{"missing ID", func() *http.Request { return req("DELETE", "", accept.header) },
-					"400 error:109:Missing message ID:" + doc("109")},
-				{"wrong token", func() *http.Request {
-					r := req("DELETE", scheduled, accept.header)
-					r.Header.Set("Authorization", "Bearer nope")
-					return r
-				}, "401 error:001:Authentication failed:" + doc("001")},
-				{"no token", func() *http.Request {
-					r := req("DELETE", scheduled, accept.header)
-					r.Header.Del("Authorization")
-					return r
-				}, "401 error:001:Authentication failed:" + doc("001")},
-				{"basic auth", func() *http.Request {
-					r := req("DELETE", scheduled, accept.header)
-					r.SetBasicAuth("user", token)
-					return r
-				}, "401 error:001:Authentication failed:" + doc("001")},
-				{"no version", func() *http.Request {
-					r := req("DELETE", scheduled, accept.header)
-					r.Header.Del("X-Version")
-					return r
-				}, "400 error:165:Invalid or no version header:" + doc("165")},
-				{"version 2", func() *http.Request {
-					r := req("DELETE", scheduled, accept.header)
-					r.Header.Set("X-Version", "2")
-					return r
-				}, "400 error:165:Invalid or no version header:" + doc("165")},
-				{"POST", func() *http.Request { return req("POST", scheduled, accept.header) },
-					"405 error:160:HTTP method not supported on this resource:" + doc("160")},
+				{"lookup scheduled", "GET", scheduled, nil, "200 data:011:Message scheduled for later delivery:" + scheduled},
+				{"stop scheduled", "DELETE", scheduled, nil, "200 data:006:User cancelled message delivery:" + scheduled},
+				{"stop again", "DELETE", scheduled, nil, "200 data:006:User cancelled message delivery:" + scheduled},
+				{"lookup cancelled", "GET", scheduled, nil, "200 data:006:User cancelled message delivery:" + scheduled},
+				{"upper case ID", "DELETE", strings.ToUpper(scheduled), nil, "200 data:006:User cancelled message delivery:" + scheduled},
+				{"stop delivered", "DELETE", delivered, nil, "200 data:004:Received by recipient:" + delivered},
+				{"lookup delivered", "GET", delivered, nil, "200 data:004:Received by recipient:" + delivered},
+				{"stop unknown", "DELETE", unknown, nil, "404 error:161:Resource does not exist:" + doc("161")},
+				{"lookup unknown", "GET", unknown, nil, "404 error:161:Resource does not exist:" + doc("161")},
+				{"malformed ID", "DELETE", "not-an-id", nil, "404 error:161:Resource does not exist:" + doc("161")},
+				{"ID with a path after it", "DELETE", scheduled + "/x", nil, "404 error:161:Resource does not exist:" + doc("161")},
+				{"missing ID", "DELETE", "", nil, "400 error:109:Missing message ID:" + doc("109")},
+				{"wrong token", "DELETE", scheduled, func(r *http.Request) { r.Header.Set("Authorization", "Bearer nope") }, "401 error:001:Authentication failed:" + doc("001")},
+				{"no token", "DELETE", scheduled, func(r *http.Request) { r.Header.Del("Authorization") }, "401 error:001:Authentication failed:" + doc("001")},
+				{"basic auth", "DELETE", scheduled, func(r *http.Request) { r.SetBasicAuth("user", token) }, "401 error:001:Authentication failed:" + doc("001")},
+				{"no version", "DELETE", scheduled, func(r *http.Request) { r.Header.Del("X-Version") }, "400 error:165:Invalid or no version header:" + doc("165")},
+				{"version 2", "DELETE", scheduled, func(r *http.Request) { r.Header.Set("X-Version", "2") }, "400 error:165:Invalid or no version header:" + doc("165")},
+				{"POST", "POST", scheduled, nil, "405 error:160:HTTP method not supported on this resource:" + doc("160")},
 			}
 			for _, s := range steps {
-				w := serve(sim, s.r())
+				r := req(s.method, s.id, accept.header)
+				if s.edit != nil {
+					s.edit(r)
+				}
+				w := serve(sim, r)
 				if got := summary(t, w); got != s.want {
 					t.Errorf("%s: got  %s\nwant %s", s.name, got, s.want)
 				}

@@ -1,20 +1,11 @@
 package main
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
-)
 
-func write(t *testing.T, dir, name, body string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
+	"github.com/recallhq/recall/internal/testkit"
+)
 
 const (
 	a = "360586640fe9846954897dffe6c13dfc"
@@ -27,11 +18,11 @@ const (
 // blank lines and upper case handled as recall handles them.
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
-	st := write(t, dir, "state.json", `{"format_version": 1, "lineage": "x", "serial": 2, "recall_version": "0.1.0", "messages": {
+	st := testkit.WriteFile(t, dir, "state.json", `{"format_version": 1, "lineage": "x", "serial": 2, "recall_version": "0.1.0", "messages": {
     "`+a+`": {"outcome": "cancelled", "status": "006", "group": "g", "at": "2026-11-27T10:00:00Z"}
   }}`)
-	ids := write(t, dir, "ids.txt", "# export\n\n"+strings.ToUpper(a)+"\n"+b+"\n")
-	inline := write(t, dir, "m.yaml", "version: 1\ncancel:\n  - name: g\n    ids:\n      - "+a+"\n      - "+c+"\n")
+	ids := testkit.WriteFile(t, dir, "ids.txt", "# export\n\n"+strings.ToUpper(a)+"\n"+b+"\n")
+	inline := testkit.WriteFile(t, dir, "m.yaml", "version: 1\ncancel:\n  - name: g\n    ids:\n      - "+a+"\n      - "+c+"\n")
 	for _, tc := range []struct {
 		files []string
 		want  int
@@ -48,7 +39,7 @@ func TestRun(t *testing.T) {
 			t.Errorf("run(%v) = %d, want %d", tc.files, got, tc.want)
 		}
 	}
-	if _, err := run(write(t, dir, "bad.json", "{"), []string{ids}); err == nil {
+	if _, err := run(testkit.WriteFile(t, dir, "bad.json", "{"), []string{ids}); err == nil {
 		t.Error("a truncated state file was accepted")
 	}
 }

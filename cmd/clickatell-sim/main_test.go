@@ -12,11 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/simulator"
 )
@@ -156,33 +156,6 @@ func TestReadIDs(t *testing.T) {
 	}
 }
 
-// syncBuffer is a Buffer safe to read while run writes to it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func writeFile(t *testing.T, dir, name, content string) string {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
 // call sends a stop call with the headers a correct client sends.
 func call(t *testing.T, url, id, token string) (int, string) {
 	t.Helper()
@@ -191,18 +164,11 @@ func call(t *testing.T, url, id, token string) (int, string) {
 
 func TestRun(t *testing.T) {
 	dir := t.TempDir()
-	sched := writeFile(t, dir, "scheduled.txt", "# to stop\n"+idA+"\n")
-	deliv := writeFile(t, dir, "delivered.txt", idB+"\n")
+	sched := testkit.WriteFile(t, dir, "scheduled.txt", "# to stop\n"+idA+"\n")
+	deliv := testkit.WriteFile(t, dir, "delivered.txt", idB+"\n")
 	const token = "secret-run-token"
 	t.Setenv("CLICKATELL_TOKEN", token)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-scheduled", sched, "-delivered", deliv}, &stdout, &stderr)
-	}()
-	url := firstLine(t, &stdout, done)
+	url, r := serve(t, "-scheduled", sched, "-delivered", deliv)
 	if !strings.HasPrefix(url, "http://127.0.0.1:") || strings.HasSuffix(url, ":0") {
 		t.Fatalf("first line %q, want the served URL", url)
 	}
@@ -222,21 +188,20 @@ func TestRun(t *testing.T) {
 			t.Errorf("DELETE %s: %d %s, want %d with %s", tc.id, code, body, tc.code, tc.body)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatalf("run: %v", err)
 	}
-	if stdout.String() != url+"\n" {
-		t.Errorf("stdout holds more than the URL: %q", stdout.String())
+	if r.stdout.String() != url+"\n" {
+		t.Errorf("stdout holds more than the URL: %q", r.stdout.String())
 	}
-	errOut := stderr.String()
+	errOut := r.stderr.String()
 	for _, want := range []string{"serving " + url + " (1 scheduled, 1 delivered IDs)\n",
 		"stopped: requests=5 cancelled=1 already_cancelled=1 not_stopped=1 lookups=0 not_found=1 bad_request=0 throttled=0 failed=0 dropped=0 unauthorized=1"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
 	}
-	if strings.Contains(stdout.String()+errOut, token) {
+	if strings.Contains(r.stdout.String()+errOut, token) {
 		t.Error("the token was printed")
 	}
 }
@@ -245,14 +210,8 @@ func TestRun(t *testing.T) {
 // duplicates count once.
 func TestRun_anyScheduledWithDelivered(t *testing.T) {
 	dir := t.TempDir()
-	deliv := writeFile(t, dir, "delivered.txt", idB+"\n"+strings.ToUpper(idB)+"\n"+idC+"\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-any-scheduled", "-delivered", deliv, "-token", "t"}, &stdout, &stderr)
-	}()
-	url := firstLine(t, &stdout, done)
+	deliv := testkit.WriteFile(t, dir, "delivered.txt", idB+"\n"+strings.ToUpper(idB)+"\n"+idC+"\n")
+	url, r := serve(t, "-any-scheduled", "-delivered", deliv, "-token", "t")
 	for _, tc := range []struct{ id, want string }{
 		{idA, `"006"`}, {idB, `"004"`}, {idC, `"004"`},
 	} {
@@ -260,35 +219,62 @@ func TestRun_anyScheduledWithDelivered(t *testing.T) {
 			t.Errorf("DELETE %s: %d %s, want %s", tc.id, code, body, tc.want)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if want := "(0 scheduled, 2 delivered IDs; any other well-formed ID is scheduled)"; !strings.Contains(stderr.String(), want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	if want := "(0 scheduled, 2 delivered IDs; any other well-formed ID is scheduled)"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr.String())
 	}
 }
 
-// firstLine waits for run's first line of output.
-func firstLine(t *testing.T, stdout *syncBuffer, done <-chan error) string {
+// answer is what the simulator should answer about id: the HTTP code and
+// a part of the body.
+type answer struct {
+	id   string
+	code int
+	body string
+}
+
+// simRun is run serving in a goroutine of the test.
+type simRun struct {
+	stdout, stderr testkit.SyncBuffer
+	cancel         context.CancelFunc
+	done           chan error
+}
+
+// serve starts run with args on 127.0.0.1:0 and returns the URL it
+// printed first; the run is stopped when the test ends, if not before.
+func serve(t *testing.T, args ...string) (string, *simRun) {
 	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	r := &simRun{cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		r.done <- run(ctx, append([]string{"-listen", "127.0.0.1:0"}, args...), &r.stdout, &r.stderr)
+	}()
 	for {
-		if line, _, ok := strings.Cut(stdout.String(), "\n"); ok {
-			return line
+		if line, _, ok := strings.Cut(r.stdout.String(), "\n"); ok {
+			return line, r
 		}
 		select {
-		case err := <-done:
+		case err := <-r.done:
 			t.Fatalf("run ended before printing its URL: %v", err)
 		case <-time.After(5 * time.Millisecond):
 		}
 	}
 }
 
+// stop cancels the run and returns its error.
+func (r *simRun) stop() error {
+	r.cancel()
+	return <-r.done
+}
+
 func TestRun_errors(t *testing.T) {
 	dir := t.TempDir()
-	sched := writeFile(t, dir, "scheduled.txt", idA+"\n"+idB+"\n")
-	deliv := writeFile(t, dir, "delivered.txt", "# sent\n"+strings.ToUpper(idB)+"\n")
-	bad := writeFile(t, dir, "bad.txt", idA+"\n\n"+idA[:20]+"\n")
+	sched := testkit.WriteFile(t, dir, "scheduled.txt", idA+"\n"+idB+"\n")
+	deliv := testkit.WriteFile(t, dir, "delivered.txt", "# sent\n"+strings.ToUpper(idB)+"\n")
+	bad := testkit.WriteFile(t, dir, "bad.txt", idA+"\n\n"+idA[:20]+"\n")
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -353,7 +339,7 @@ func TestCommand_signals(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var stderr syncBuffer
+			var stderr testkit.SyncBuffer
 			cmd.Stderr = &stderr
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
@@ -430,20 +416,9 @@ func TestRun_status(t *testing.T) {
 		empty   = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa5"
 		once    = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa6"
 	)
-	answers := writeFile(t, dir, "answers.txt", "# answers\n"+expired+" 010\n"+stuck+"   stuck\n"+odd+" 015\n"+gateway+" 404:gateway\n"+empty+" 404:empty\n"+once+" stuck:1\n\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-any-scheduled", "-status", answers, "-token", "t"}, &stdout, &stderr)
-	}()
-	url := firstLine(t, &stdout, done)
-	for _, tc := range []struct {
-		id   string
-		code int
-		body string
-	}{
+	answers := testkit.WriteFile(t, dir, "answers.txt", "# answers\n"+expired+" 010\n"+stuck+"   stuck\n"+odd+" 015\n"+gateway+" 404:gateway\n"+empty+" 404:empty\n"+once+" stuck:1\n\n")
+	url, r := serve(t, "-any-scheduled", "-status", answers, "-token", "t")
+	for _, tc := range []answer{
 		{expired, 200, `"messageStatus":"010"`},
 		{stuck, 200, `"messageStatus":"011"`},
 		{stuck, 200, `"messageStatus":"011"`},
@@ -459,22 +434,21 @@ func TestRun_status(t *testing.T) {
 			t.Errorf("DELETE %s: %d %q, want %d with %q", tc.id, code, body, tc.code, tc.body)
 		}
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if want := "(0 scheduled, 0 delivered IDs, 6 with other answers; any other well-formed ID is scheduled)"; !strings.Contains(stderr.String(), want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	if want := "(0 scheduled, 0 delivered IDs, 6 with other answers; any other well-formed ID is scheduled)"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr.String())
 	}
 
-	sched := writeFile(t, dir, "scheduled.txt", expired+"\n")
+	sched := testkit.WriteFile(t, dir, "scheduled.txt", expired+"\n")
 	for _, tc := range []struct {
 		file, want string
 	}{
-		{writeFile(t, dir, "bad1.txt", expired+"\n"), `bad1.txt:1: "` + expired + `": want an ID and an answer`},
-		{writeFile(t, dir, "bad2.txt", expired+" 404:teapot\n"), `bad2.txt:1: unknown answer "404:teapot": want a status 001 to 014, stuck`},
-		{writeFile(t, dir, "bad3.txt", "\nxyz 010\n"), `bad3.txt:2: "xyz" is not a message ID`},
-		{writeFile(t, dir, "bad4.txt", expired+" 010\n"), `bad4.txt:1: ` + expired + ` is listed as both scheduled and status 010`},
+		{testkit.WriteFile(t, dir, "bad1.txt", expired+"\n"), `bad1.txt:1: "` + expired + `": want an ID and an answer`},
+		{testkit.WriteFile(t, dir, "bad2.txt", expired+" 404:teapot\n"), `bad2.txt:1: unknown answer "404:teapot": want a status 001 to 014, stuck`},
+		{testkit.WriteFile(t, dir, "bad3.txt", "\nxyz 010\n"), `bad3.txt:2: "xyz" is not a message ID`},
+		{testkit.WriteFile(t, dir, "bad4.txt", expired+" 010\n"), `bad4.txt:1: ` + expired + ` is listed as both scheduled and status 010`},
 	} {
 		err := run(context.Background(), []string{"-listen", "127.0.0.1:0", "-scheduled", sched, "-status", tc.file}, io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {

@@ -1,13 +1,13 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -16,24 +16,13 @@ import (
 // cancelled ID answers 006 again, and /_sim/stats counts the DELETEs.
 func TestRun_cancelledAndStatus(t *testing.T) {
 	dir := t.TempDir()
-	sched := writeFile(t, dir, "scheduled.txt", idA+"\n")
-	deliv := writeFile(t, dir, "delivered.txt", idB+"\n")
-	canc := writeFile(t, dir, "cancelled.txt", "# cancelled in the portal\n"+idC+"\n")
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stdout, stderr syncBuffer
-	done := make(chan error, 1)
-	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-token", "t", "-scheduled", sched, "-delivered", deliv, "-cancelled", canc}, &stdout, &stderr)
-	}()
-	url := firstLine(t, &stdout, done)
+	sched := testkit.WriteFile(t, dir, "scheduled.txt", idA+"\n")
+	deliv := testkit.WriteFile(t, dir, "delivered.txt", idB+"\n")
+	canc := testkit.WriteFile(t, dir, "cancelled.txt", "# cancelled in the portal\n"+idC+"\n")
+	url, r := serve(t, "-token", "t", "-scheduled", sched, "-delivered", deliv, "-cancelled", canc)
 	const unknown = "ffffffffffffffffffffffffffffffff"
 	for i := 0; i < 2; i++ {
-		for _, tc := range []struct {
-			id   string
-			code int
-			body string
-		}{
+		for _, tc := range []answer{
 			{idA, 200, `"messageStatus":"011"`},
 			{idB, 200, `"messageStatus":"004"`},
 			{idC, 200, `"messageStatus":"006"`},
@@ -64,12 +53,11 @@ func TestRun_cancelledAndStatus(t *testing.T) {
 	if st.Requests != 10 || st.Lookups != 6 || st.Stops != 1 || st.AlreadyCancelled != 1 {
 		t.Errorf("stats %s: want 10 requests, 6 lookups, 1 stop, 1 already cancelled", b)
 	}
-	cancel()
-	if err := <-done; err != nil {
+	if err := r.stop(); err != nil {
 		t.Fatal(err)
 	}
-	if want := "(1 scheduled, 1 delivered IDs; 1 cancelled)"; !strings.Contains(stderr.String(), want) {
-		t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
+	if want := "(1 scheduled, 1 delivered IDs; 1 cancelled)"; !strings.Contains(r.stderr.String(), want) {
+		t.Errorf("stderr lacks %q:\n%s", want, r.stderr.String())
 	}
 }
 

@@ -10,13 +10,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/simulator"
 )
@@ -104,12 +104,7 @@ func startSim(t testing.TB, cfg simulator.Config) (*simulator.Simulator, string)
 	if cfg.Token == "" {
 		cfg.Token = testToken
 	}
-	sim, err := simulator.New(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(sim)
-	t.Cleanup(srv.Close)
+	sim, srv := testkit.Sim(t, cfg)
 	return sim, srv.URL
 }
 

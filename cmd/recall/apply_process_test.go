@@ -5,7 +5,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -22,6 +21,7 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/internal/pgtest"
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -78,22 +78,8 @@ func exitCode(t *testing.T, cmd *exec.Cmd) int {
 	return -1
 }
 
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
+// syncBuffer is the shared testkit one, under the name these tests use.
+type syncBuffer = testkit.SyncBuffer
 
 // TestApply_Faults: through 503s, dropped connections (before and after
 // the API acted) and throttling, every scheduled message ends cancelled,

@@ -28,6 +28,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/simulator"
 )
 
@@ -255,34 +256,19 @@ func TestApply_HTMLPageQuoted(t *testing.T) {
 // retried), not as a malformed answer.
 func TestApply_CutInsideHeaders(t *testing.T) {
 	dir := t.TempDir()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
 	var mu sync.Mutex
 	calls := 0
-	go func() {
-		for {
-			conn, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func() {
-				defer conn.Close()
-				br := bufio.NewReader(conn)
-				if _, err := http.ReadRequest(br); err != nil {
-					return
-				}
-				mu.Lock()
-				calls++
-				mu.Unlock()
-				io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-")
-			}()
+	addr := testkit.ServeConns(t, func(conn net.Conn) {
+		if _, err := http.ReadRequest(bufio.NewReader(conn)); err != nil {
+			return
 		}
-	}()
+		mu.Lock()
+		calls++
+		mu.Unlock()
+		io.WriteString(conn, "HTTP/1.1 200 OK\r\nContent-")
+	})
 	writeManifest(t, dir, group{name: "cut", ids: ids('c', 2)})
-	r := runRecallEnv(t, dir, "http://"+ln.Addr().String(), noProxyEnv, "apply", "-auto-approve", "-max-retries", "1")
+	r := runRecallEnv(t, dir, "http://"+addr, noProxyEnv, "apply", "-auto-approve", "-max-retries", "1")
 	if r.code != 1 {
 		t.Fatalf("exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}

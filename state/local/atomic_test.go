@@ -55,7 +55,7 @@ func newAtomicFixture(t *testing.T) *atomicFixture {
 	f := &atomicFixture{path: statePath(t)}
 	f.dir = filepath.Dir(f.path)
 	f.b = New(f.path)
-	f.st = mustRead(t, f.b)
+	f.st = statetest.MustRead(t, f.b)
 	mustCommit(t, f.b, statetest.Changes(0, 8000)...)
 	f.v1 = readFile(t, f.path)
 	mustCommit(t, f.b, statetest.Changes(8000, 100)...)
@@ -186,9 +186,9 @@ func TestCommit_CrashAtEveryStep(t *testing.T) {
 			// Leftover temporary files are never read, and do not get in
 			// the way of the next process.
 			b := New(f.path)
-			s := mustRead(t, b)
+			s := statetest.MustRead(t, b)
 			mustCommit(t, b, statetest.Changes(30000, 1)...)
-			if got := mustRead(t, New(f.path)); got.Serial != s.Serial || len(got.Messages) != len(s.Messages) {
+			if got := statetest.MustRead(t, New(f.path)); got.Serial != s.Serial || len(got.Messages) != len(s.Messages) {
 				t.Errorf("after recovery: serial %d, %d messages; want %d, %d", got.Serial, len(got.Messages), s.Serial, len(s.Messages))
 			}
 			for _, l := range f.leftovers(t) {
@@ -205,7 +205,7 @@ func TestCommit_CrashAtEveryStep(t *testing.T) {
 func TestWriteAtomic_FirstWrite(t *testing.T) {
 	path := statePath(t)
 	b := New(path)
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	setHook(t, stepRename, 1, false)
 	if err := b.Commit(ctx, statetest.Changes(0, 3)); err == nil {
 		t.Fatal("Commit succeeded despite the failure")
@@ -218,7 +218,7 @@ func TestWriteAtomic_FirstWrite(t *testing.T) {
 	}
 	hook = nil
 	mustCommit(t, b)
-	if got := mustRead(t, New(path)); got.Serial != 1 || len(got.Messages) != 3 {
+	if got := statetest.MustRead(t, New(path)); got.Serial != 1 || len(got.Messages) != 3 {
 		t.Errorf("after the retry: serial %d, %d messages; want 1, 3", got.Serial, len(got.Messages))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,15 +25,6 @@ var ctx = context.Background()
 
 func statePath(t *testing.T) string {
 	return filepath.Join(t.TempDir(), "recall.state.json")
-}
-
-func mustRead(t *testing.T, b *Backend) *state.State {
-	t.Helper()
-	s, err := b.Read(ctx)
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	return s
 }
 
 func mustCommit(t *testing.T, b *Backend, cs ...state.Change) {
@@ -82,7 +74,7 @@ func lineDiff(want, got string) string {
 func TestCommit_MergeMatchesEncode(t *testing.T) {
 	path := statePath(t)
 	b := New(path)
-	s := mustRead(t, b)
+	s := statetest.MustRead(t, b)
 	rng := rand.New(rand.NewPCG(1, 2))
 	next := 0
 	for round := 0; round < 150; round++ {
@@ -123,7 +115,7 @@ func TestCommit_MergeMatchesEncode(t *testing.T) {
 		if wasCommitted && !b.merged {
 			t.Fatalf("round %d: the commit encoded the whole state instead of copying unchanged lines", round)
 		}
-		if d := statetest.Diff(s, mustRead(t, New(path))); d != "" {
+		if d := statetest.Diff(s, statetest.MustRead(t, New(path))); d != "" {
 			t.Fatalf("round %d: read back (-want +got):\n%s", round, d)
 		}
 	}
@@ -135,11 +127,11 @@ func TestCommit_MergeMatchesEncode(t *testing.T) {
 func TestCommit_FileChangedUnderneath(t *testing.T) {
 	path := statePath(t)
 	a := New(path)
-	mustRead(t, a)
+	statetest.MustRead(t, a)
 	mustCommit(t, a, statetest.Changes(0, 100)...)
 
 	other := New(path)
-	mustRead(t, other)
+	statetest.MustRead(t, other)
 	mustCommit(t, other, statetest.Changes(100, 50)...)
 	written := readFile(t, path)
 
@@ -153,7 +145,7 @@ func TestCommit_FileChangedUnderneath(t *testing.T) {
 
 	// Reformatted by hand, same content: the commit goes ahead.
 	b := New(path)
-	s := mustRead(t, b)
+	s := statetest.MustRead(t, b)
 	reformatted := strings.ReplaceAll(string(written), "\n    ", "\n\t")
 	if err := os.WriteFile(path, []byte(reformatted), 0o644); err != nil {
 		t.Fatal(err)
@@ -171,7 +163,7 @@ func TestCommit_FileChangedUnderneath(t *testing.T) {
 	if err := b.Commit(ctx, statetest.Changes(400, 1)); err == nil || !strings.Contains(err.Error(), "replaced by another process") {
 		t.Errorf("Commit over another lineage: %v", err)
 	}
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	os.Remove(path)
 	if err := b.Commit(ctx, statetest.Changes(400, 1)); err == nil || !strings.Contains(err.Error(), "disappeared") {
 		t.Errorf("Commit after the file was removed: %v", err)
@@ -187,7 +179,7 @@ func TestCommit_NonCanonicalFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	b := New(path)
-	s := mustRead(t, b)
+	s := statetest.MustRead(t, b)
 	if d := statetest.Diff(specExample(), s); d != "" {
 		t.Fatalf("(-want +got):\n%s", d)
 	}
@@ -209,7 +201,7 @@ func TestCommit_NonCanonicalFile(t *testing.T) {
 func TestCommit_Backup(t *testing.T) {
 	path := statePath(t)
 	b := New(path)
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	mustCommit(t, b, statetest.Changes(0, 10)...)
 	if _, err := os.Stat(b.BackupPath()); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the first write made a backup (%v); there was nothing to back up", err)
@@ -241,7 +233,7 @@ func TestCommit_Backup(t *testing.T) {
 func TestCommit_KeepsMode(t *testing.T) {
 	path := statePath(t)
 	b := New(path)
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	mustCommit(t, b, statetest.Changes(0, 1)...)
 	if fi, err := os.Stat(path); err != nil || fi.Mode().Perm()&^0o644 != 0 || fi.Mode().Perm()&0o600 != 0o600 {
 		t.Errorf("a new state's mode: %v, %v; want 0644 less the umask", fi.Mode(), err)
@@ -261,7 +253,7 @@ func TestCommit_Refusals(t *testing.T) {
 	if err := b.Commit(ctx, statetest.Changes(0, 1)); err == nil {
 		t.Error("Commit before Read succeeded")
 	}
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	bad := state.Record{Outcome: 0, At: t0}
 	if err := b.Commit(ctx, []state.Change{{ID: statetest.ID(1), Record: &bad}}); err == nil {
 		t.Error("Commit of a record without an outcome succeeded")
@@ -329,7 +321,7 @@ func TestRead_CorruptIsNeverOverwritten(t *testing.T) {
 			if err := os.Rename(path+BackupSuffix, path); err != nil {
 				t.Fatal(err)
 			}
-			mustRead(t, b)
+			statetest.MustRead(t, b)
 			mustCommit(t, b, statetest.Changes(0, 1)...)
 		})
 	}
@@ -374,7 +366,7 @@ func TestReplace_SetsVersion(t *testing.T) {
 	if err := New(path).Replace(ctx, s); err != nil {
 		t.Fatal(err)
 	}
-	if got := mustRead(t, New(path)); got.RecallVersion != version.Version {
+	if got := statetest.MustRead(t, New(path)); got.RecallVersion != version.Version {
 		t.Errorf("recall_version after Replace = %q, want this recall's %q", got.RecallVersion, version.Version)
 	}
 }
@@ -392,14 +384,14 @@ func TestCommit_Symlink(t *testing.T) {
 		t.Skip("no symlinks:", err)
 	}
 	b := New(link)
-	s := mustRead(t, b)
+	s := statetest.MustRead(t, b)
 	mustCommit(t, b, statetest.Changes(0, 3)...)
 	mustCommit(t, b, statetest.Changes(3, 3)...)
 	if fi, err := os.Lstat(link); err != nil || fi.Mode()&os.ModeSymlink == 0 {
 		t.Fatalf("the link was replaced: %v, %v", fi.Mode(), err)
 	}
 	checkCanonical(t, target, s)
-	if got := mustRead(t, New(link)); got.Serial != 2 || len(got.Messages) != 6 {
+	if got := statetest.MustRead(t, New(link)); got.Serial != 2 || len(got.Messages) != 6 {
 		t.Errorf("read through the link: serial %d, %d messages", got.Serial, len(got.Messages))
 	}
 	bak, err := Decode(bytes.NewReader(readFile(t, link+BackupSuffix)), "backup")
@@ -451,10 +443,22 @@ func TestLock_Symlink(t *testing.T) {
 func TestLock_RemovesStaleTemps(t *testing.T) {
 	path := statePath(t)
 	dir := filepath.Dir(path)
-	stale := []string{".recall.state.json.tmp-123", ".recall.state.json.backup.tmp-abc"}
-	keep := []string{"recall.state.json", "recall.state.json.backup", ".recall.state.json.tmp", ".other.json.tmp-1", "recall.state.json.tmp-1"}
-	for _, n := range append(stale, keep...) {
-		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+	var stale, keep []string
+	for _, n := range []string{".recall.state.json.tmp-123", ".recall.state.json.backup.tmp-abc"} {
+		stale = append(stale, filepath.Join(dir, n))
+	}
+	for _, n := range []string{"recall.state.json", "recall.state.json.backup", ".recall.state.json.tmp", ".other.json.tmp-1", "recall.state.json.tmp-1"} {
+		keep = append(keep, filepath.Join(dir, n))
+	}
+	lockRemovesTemps(t, path, stale, keep)
+}
+
+// lockRemovesTemps writes the files stale and keep, locks the state at
+// path, and checks that the lock removed the stale files and kept the others.
+func lockRemovesTemps(t *testing.T, path string, stale, keep []string) {
+	t.Helper()
+	for _, p := range slices.Concat(stale, keep) {
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -463,14 +467,14 @@ func TestLock_RemovesStaleTemps(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Unlock()
-	for _, n := range stale {
-		if _, err := os.Stat(filepath.Join(dir, n)); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s is still there (%v)", n, err)
+	for _, p := range stale {
+		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("%s is still there (%v)", p, err)
 		}
 	}
-	for _, n := range keep {
-		if _, err := os.Stat(filepath.Join(dir, n)); err != nil {
-			t.Errorf("%s was removed: %v", n, err)
+	for _, p := range keep {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s was removed: %v", p, err)
 		}
 	}
 }
@@ -488,21 +492,7 @@ func TestLock_RemovesStaleTempsThroughLink(t *testing.T) {
 		t.Skip("no symlinks:", err)
 	}
 	stale := []string{filepath.Join(dir, "volume", ".state.json.tmp-123"), filepath.Join(dir, ".recall.state.json.backup.tmp-abc")}
-	for _, p := range stale {
-		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	l, err := New(link).Lock(ctx, state.LockRequest{Operation: "apply"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Unlock()
-	for _, p := range stale {
-		if _, err := os.Stat(p); !errors.Is(err, os.ErrNotExist) {
-			t.Errorf("%s is still there (%v)", p, err)
-		}
-	}
+	lockRemovesTemps(t, link, stale, nil)
 }
 
 // TestDecode_Sources: Decode reads files from where they stand and pipes
@@ -554,7 +544,7 @@ func TestCommit_BackupByCopy(t *testing.T) {
 	defer func() { linkFile = os.Link }()
 	path := statePath(t)
 	b := New(path)
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	mustCommit(t, b, statetest.Changes(0, 10)...)
 	before := readFile(t, path)
 	mustCommit(t, b, statetest.Changes(10, 10)...)

@@ -152,7 +152,7 @@ func TestLock_OtherProcess(t *testing.T) {
 func TestForceUnlock_EndsHolderSession(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	a, b := open(t, loc, ""), open(t, loc, "")
-	mustRead(t, a)
+	statetest.MustRead(t, a)
 	la, err := a.Lock(bg, state.LockRequest{Operation: "apply"})
 	if err != nil {
 		t.Fatal(err)
@@ -182,7 +182,7 @@ func TestForceUnlock_EndsHolderSession(t *testing.T) {
 	if err := la.Unlock(); !errors.Is(err, ErrLockLost) {
 		t.Errorf("Unlock by a force-unlocked holder: %v, want ErrLockLost", err)
 	}
-	if got := mustRead(t, b); got.Serial != 1 || len(got.Messages) != 2 {
+	if got := statetest.MustRead(t, b); got.Serial != 1 || len(got.Messages) != 2 {
 		t.Errorf("state after force-unlock: serial %d, %d messages; want 1, 2", got.Serial, len(got.Messages))
 	}
 }
@@ -213,7 +213,7 @@ func TestForceUnlock_OtherProcess(t *testing.T) {
 func TestLock_StaleRow(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	b := open(t, loc, "")
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	admin := pgtest.Connect(t)
 	stale := "11111111-2222-4333-8444-555555555555"
 	if _, err := admin.Exec(bg, b.expand(`INSERT INTO {locks} VALUES ('default', $1, 'apply', 'ghost@gone', '0.0.1', now(), 'x', 1)`), stale); err != nil {
@@ -277,7 +277,7 @@ func TestLock_Keepalives(t *testing.T) {
 func TestForceUnlock_NoRightToTerminate(t *testing.T) {
 	schema := pgtest.Schema(t)
 	owner := open(t, pgtest.WithSchema(t, pgtest.URL(t), schema), "")
-	mustRead(t, owner)
+	statetest.MustRead(t, owner)
 	admin := pgtest.Connect(t)
 	var locs []string
 	for _, suffix := range []string{"holder", "other"} {

@@ -33,15 +33,6 @@ func open(t *testing.T, loc, workspace string) *Backend {
 	return b
 }
 
-func mustRead(t *testing.T, b *Backend) *state.State {
-	t.Helper()
-	s, err := b.Read(bg)
-	if err != nil {
-		t.Fatalf("Read: %v", err)
-	}
-	return s
-}
-
 func TestOpen_Validation(t *testing.T) {
 	for _, tc := range []struct {
 		name, loc, ws, want string
@@ -181,7 +172,7 @@ func TestErrors_RoleWithoutRights(t *testing.T) {
 	// Once an owner has created the tables and granted the role what a
 	// state needs, the role works without any CREATE right.
 	owner := open(t, pgtest.WithSchema(t, pgtest.URL(t), schema), "")
-	mustRead(t, owner)
+	statetest.MustRead(t, owner)
 	admin := pgtest.Connect(t)
 	for _, q := range []string{
 		`GRANT USAGE ON SCHEMA %[1]s TO %[2]s`,
@@ -192,7 +183,7 @@ func TestErrors_RoleWithoutRights(t *testing.T) {
 		}
 	}
 	user := open(t, pgtest.WithSchema(t, loc, schema), "")
-	mustRead(t, user)
+	statetest.MustRead(t, user)
 	l, err := user.Lock(bg, state.LockRequest{Operation: "apply"})
 	if err != nil {
 		t.Fatalf("Lock as the granted role: %v", err)
@@ -203,7 +194,7 @@ func TestErrors_RoleWithoutRights(t *testing.T) {
 	if err := l.Unlock(); err != nil {
 		t.Fatalf("Unlock: %v", err)
 	}
-	if s := mustRead(t, owner); s.Serial != 1 || len(s.Messages) != 3 {
+	if s := statetest.MustRead(t, owner); s.Serial != 1 || len(s.Messages) != 3 {
 		t.Errorf("owner reads serial %d, %d messages; want 1, 3", s.Serial, len(s.Messages))
 	}
 }
@@ -211,7 +202,7 @@ func TestErrors_RoleWithoutRights(t *testing.T) {
 func TestSchema_NewerVersionRefused(t *testing.T) {
 	schema := pgtest.Schema(t)
 	loc := pgtest.WithSchema(t, pgtest.URL(t), schema)
-	mustRead(t, open(t, loc, ""))
+	statetest.MustRead(t, open(t, loc, ""))
 	admin := pgtest.Connect(t)
 	if _, err := admin.Exec(bg, `INSERT INTO `+pgx.Identifier{schema, "recall_schema_version"}.Sanitize()+` (version, recall_version) VALUES ($1, '9.9.9')`, SchemaVersion+1); err != nil {
 		t.Fatal(err)
@@ -269,11 +260,11 @@ func TestSchema_ConcurrentFirstUse(t *testing.T) {
 func TestCommit_SerialConflict(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	a, b := open(t, loc, ""), open(t, loc, "")
-	mustRead(t, a)
+	statetest.MustRead(t, a)
 	if err := a.Commit(bg, statetest.Changes(0, 2)); err != nil {
 		t.Fatal(err)
 	}
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	if err := a.Commit(bg, statetest.Changes(2, 2)); err != nil {
 		t.Fatal(err)
 	}
@@ -283,15 +274,15 @@ func TestCommit_SerialConflict(t *testing.T) {
 	if !errors.As(err, &sc) || sc.Expected != 1 || sc.Found != 2 {
 		t.Fatalf("Commit over another writer's commit: %v, want a *SerialConflictError expecting 1, finding 2", err)
 	}
-	got := mustRead(t, open(t, loc, ""))
+	got := statetest.MustRead(t, open(t, loc, ""))
 	if got.Serial != 2 || len(got.Messages) != 4 {
 		t.Errorf("after the refused commit: serial %d, %d messages; want 2, 4 (nothing written)", got.Serial, len(got.Messages))
 	}
 
 	// Two handles creating the same new state: the second is refused.
 	c, d := open(t, loc, "new"), open(t, loc, "new")
-	mustRead(t, c)
-	mustRead(t, d)
+	statetest.MustRead(t, c)
+	statetest.MustRead(t, d)
 	if err := c.Commit(bg, statetest.Changes(0, 1)); err != nil {
 		t.Fatal(err)
 	}
@@ -350,7 +341,7 @@ func TestCommit_WritesOnlyChanges(t *testing.T) {
 			if err := statetest.WriteLarge(bg, b, size); err != nil {
 				t.Fatal(err)
 			}
-			mustRead(t, b)
+			statetest.MustRead(t, b)
 			writes := countWrites(t, schema)
 
 			// 600 new messages, 300 changed, 100 forgotten.
@@ -397,7 +388,7 @@ func TestCommit_WritesOnlyChanges(t *testing.T) {
 			if m, s, st := writes(); m != batchSize+1+size-400 || s != wantStmts || st != 1 {
 				t.Errorf("a commit of %d new and %d changed messages wrote %d rows in %d statements, %d state rows; want %d in %d, 1", batchSize+1, size-400, m, s, st, batchSize+1+size-400, wantStmts)
 			}
-			if got := mustRead(t, open(t, loc, "")); len(got.Messages) != size+600-100+batchSize+1 || got.Serial != 3 || got.Messages[statetest.ID(401)].Group != "regrouped" {
+			if got := statetest.MustRead(t, open(t, loc, "")); len(got.Messages) != size+600-100+batchSize+1 || got.Serial != 3 || got.Messages[statetest.ID(401)].Group != "regrouped" {
 				t.Errorf("read back %d messages at serial %d, want %d at 3", len(got.Messages), got.Serial, size+600-100+batchSize+1)
 			}
 		})
@@ -407,14 +398,14 @@ func TestCommit_WritesOnlyChanges(t *testing.T) {
 func TestCommit_ExactStrings(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	b := open(t, loc, "")
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	odd := state.Record{Outcome: outcome.TooLate, Status: "0\x0004", Description: "nul \x00 and bad utf-8 \xff\xfe", Group: "g\x00", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	plain := state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "Zürich 東京", Group: "g", At: odd.At}
 	id1, id2 := msgid.MustParse("360586640fe9846954897dffe6c13dfc"), msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c")
 	if err := b.Commit(bg, []state.Change{{ID: id1, Record: &odd}, {ID: id2, Record: &plain}}); err != nil {
 		t.Fatal(err)
 	}
-	got := mustRead(t, open(t, loc, ""))
+	got := statetest.MustRead(t, open(t, loc, ""))
 	if got.Messages[id1] != odd || got.Messages[id2] != plain {
 		t.Errorf("read back %+v and %+v, want %+v and %+v", got.Messages[id1], got.Messages[id2], odd, plain)
 	}
@@ -440,7 +431,7 @@ func TestCommit_ExactStrings(t *testing.T) {
 func TestRead_Corrupt(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	b := open(t, loc, "")
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	if err := b.Commit(bg, statetest.Changes(0, 3)); err != nil {
 		t.Fatal(err)
 	}
@@ -463,7 +454,7 @@ func TestRead_Corrupt(t *testing.T) {
 	if err := open(t, loc, "").Replace(bg, statetest.LargeState(2)); err != nil {
 		t.Fatalf("Replace by a fresh handle: %v", err)
 	}
-	if got := mustRead(t, c); statetest.Diff(statetest.LargeState(2), got) != "" {
+	if got := statetest.MustRead(t, c); statetest.Diff(statetest.LargeState(2), got) != "" {
 		t.Errorf("after restoring: %s", statetest.Diff(statetest.LargeState(2), got))
 	}
 }
@@ -504,7 +495,7 @@ func TestTimes_FarDates(t *testing.T) {
 	if err := b.Commit(bg, cs); err != nil {
 		t.Fatal(err)
 	}
-	got := mustRead(t, open(t, loc, ""))
+	got := statetest.MustRead(t, open(t, loc, ""))
 	for i, tm := range times {
 		for _, id := range []msgid.ID{statetest.ID(i), statetest.ID(100 + i)} {
 			if at := got.Messages[id].At; !at.Equal(tm) {
@@ -524,7 +515,7 @@ func TestCommit_Edges(t *testing.T) {
 	if err := b.Commit(bg, statetest.Changes(0, 1)); err != nil {
 		t.Fatalf("Commit after Replace of serial 0: %v", err)
 	}
-	if got := mustRead(t, open(t, loc, "")); got.Serial != 1 || len(got.Messages) != 1 {
+	if got := statetest.MustRead(t, open(t, loc, "")); got.Serial != 1 || len(got.Messages) != 1 {
 		t.Errorf("serial %d, %d messages; want 1, 1", got.Serial, len(got.Messages))
 	}
 	// An invalid outcome is refused before anything is sent.
@@ -533,7 +524,7 @@ func TestCommit_Edges(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "invalid outcome") {
 		t.Errorf("Commit of an invalid outcome: %v, want a refusal", err)
 	}
-	if got := mustRead(t, open(t, loc, "")); got.Serial != 1 {
+	if got := statetest.MustRead(t, open(t, loc, "")); got.Serial != 1 {
 		t.Errorf("serial %d after a refused commit, want 1", got.Serial)
 	}
 }
@@ -566,7 +557,7 @@ func TestSchema_Migrates(t *testing.T) {
 	}
 
 	nb := open(t, loc, "")
-	s := mustRead(t, nb)
+	s := statetest.MustRead(t, nb)
 	if s.Serial != 7 || len(s.Messages) != 2 {
 		t.Errorf("after migrating: serial %d, %d messages; want 7, 2", s.Serial, len(s.Messages))
 	}
@@ -575,7 +566,7 @@ func TestSchema_Migrates(t *testing.T) {
 	if err := nb.Commit(bg, []state.Change{{ID: statetest.ID(3), Record: &nd}}); err != nil {
 		t.Fatalf("Commit of not_delivered on migrated tables: %v", err)
 	}
-	if got := mustRead(t, open(t, loc, "")).Messages[statetest.ID(3)]; got != nd {
+	if got := statetest.MustRead(t, open(t, loc, "")).Messages[statetest.ID(3)]; got != nd {
 		t.Errorf("not_delivered read back as %+v, want %+v", got, nd)
 	}
 	var v, count int

@@ -34,7 +34,7 @@ func TestBackend_StalledConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustRead(t, b)
+	statetest.MustRead(t, b)
 	if err := b.Commit(bg, changesFor(0, 10)); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestBackend_StalledConnection(t *testing.T) {
 		t.Fatalf("Lock after the stall: %v", err)
 	}
 	defer l2.Unlock()
-	if s := mustRead(t, again); len(s.Messages) != 10 || s.Serial != 1 {
+	if s := statetest.MustRead(t, again); len(s.Messages) != 10 || s.Serial != 1 {
 		t.Errorf("after the stall: serial %d, %d messages; want 1, 10", s.Serial, len(s.Messages))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/statetest"
 )
 
 // TestWorkspaces: a created workspace is an empty state that later
@@ -37,7 +38,7 @@ func TestWorkspaces(t *testing.T) {
 		t.Errorf("Workspaces = %v", names)
 	}
 
-	s := mustRead(t, eu)
+	s := statetest.MustRead(t, eu)
 	if s.Serial != 0 || len(s.Messages) != 0 || s.Lineage == "" {
 		t.Fatalf("a new workspace reads as %+v", s)
 	}
@@ -48,10 +49,10 @@ func TestWorkspaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := open(t, loc, "eu")
-	if s := mustRead(t, other); s.Serial != 1 || s.Lineage != lineage || len(s.Messages) != 1 {
+	if s := statetest.MustRead(t, other); s.Serial != 1 || s.Lineage != lineage || len(s.Messages) != 1 {
 		t.Fatalf("after a commit: serial %d, lineage %s, %d messages", s.Serial, s.Lineage, len(s.Messages))
 	}
-	mustRead(t, def)
+	statetest.MustRead(t, def)
 	if err := def.Commit(bg, []state.Change{{ID: id, Record: rec}}); err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +64,7 @@ func TestWorkspaces(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mustRead(t, eu)
+	statetest.MustRead(t, eu)
 	if err := eu.DeleteWorkspace(bg); err != nil {
 		t.Fatal(err)
 	}
@@ -73,10 +74,10 @@ func TestWorkspaces(t *testing.T) {
 	if names, _ := def.Workspaces(bg); !slices.Equal(names, []string{"default"}) {
 		t.Errorf("after delete, Workspaces = %v", names)
 	}
-	if s := mustRead(t, other); s.Exists() || len(s.Messages) != 0 {
+	if s := statetest.MustRead(t, other); s.Exists() || len(s.Messages) != 0 {
 		t.Errorf("a deleted workspace reads as %+v", s)
 	}
-	if s := mustRead(t, def); len(s.Messages) != 1 {
+	if s := statetest.MustRead(t, def); len(s.Messages) != 1 {
 		t.Errorf("the default workspace lost its messages: %+v", s)
 	}
 	if err := def.DeleteWorkspace(bg); err == nil {

@@ -120,6 +120,22 @@ func (h *harness) commit(b state.Backend, changes ...state.Change) {
 	}
 }
 
+// commitWant commits changes through b and applies them to want, the
+// state the test expects to read back.
+func (h *harness) commitWant(b state.Backend, want *state.State, changes ...state.Change) {
+	h.t.Helper()
+	h.commit(b, changes...)
+	apply(want, changes...)
+}
+
+// expect fails the test, saying what, if a new handle does not read want.
+func (h *harness) expect(want *state.State, what string) {
+	h.t.Helper()
+	if d := Diff(want, h.read(h.handle())); d != "" {
+		h.t.Errorf("%s (-want +got):\n%s", what, d)
+	}
+}
+
 func (h *harness) lock(b state.Backend, op string) state.Lock {
 	h.t.Helper()
 	l, err := b.Lock(context.Background(), state.LockRequest{Operation: op})
@@ -205,6 +221,16 @@ func Changes(first, n int) []state.Change {
 // backend, the file a plan over n messages reads.
 func WriteLarge(ctx context.Context, b state.Backend, n int) error {
 	return b.Replace(ctx, LargeState(n))
+}
+
+// MustRead reads b's state, failing the test if it cannot.
+func MustRead(t testing.TB, b state.Backend) *state.State {
+	t.Helper()
+	s, err := b.Read(context.Background())
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return s
 }
 
 // Diff compares two states field by field (lineage, serial, messages;
@@ -307,14 +333,10 @@ cr`+"\r nul \x00 bell \x07 del \x7f", "g.1_2-3", t0)},
 		{ID: ID(5), Record: rec(outcome.NotDelivered, "010", "Message expired", "g", t0)},
 		{ID: ID(6), Record: rec(outcome.NotDelivered, "013", "Clickatell cancelled message delivery", "black-friday-wrong-price", t0.Add(time.Minute))},
 	}
-	h.commit(b, changes...)
-	apply(want, changes...)
+	h.commitWant(b, want, changes...)
 	want.Serial = 1
 
-	got := h.read(h.handle())
-	if d := Diff(want, got); d != "" {
-		t.Errorf("state read back differs from what was committed (-want +got):\n%s", d)
-	}
+	h.expect(want, "state read back differs from what was committed")
 	// The committing handle's own State agrees too.
 	if d := Diff(want, h.read(b)); d != "" {
 		t.Errorf("state re-read by the writer differs (-want +got):\n%s", d)
@@ -378,25 +400,18 @@ func testCommitUpdatesReadState(t *testing.T, h *harness) {
 func testRemovals(t *testing.T, h *harness) {
 	b := h.handle()
 	want := h.read(b).Clone()
-	add := Changes(0, 10)
-	h.commit(b, add...)
-	apply(want, add...)
-	rm := []state.Change{{ID: ID(3)}, {ID: ID(7)}, {ID: ID(0)}}
-	h.commit(b, rm...)
-	apply(want, rm...)
+	h.commitWant(b, want, Changes(0, 10)...)
+	h.commitWant(b, want, []state.Change{{ID: ID(3)}, {ID: ID(7)}, {ID: ID(0)}}...)
 	want.Serial = 2
 
-	got := h.read(h.handle())
-	if d := Diff(want, got); d != "" {
-		t.Errorf("after removals (-want +got):\n%s", d)
-	}
+	h.expect(want, "after removals")
 	// Removing everything leaves an existing, empty state.
 	var all []state.Change
 	for i := 0; i < 10; i++ {
 		all = append(all, state.Change{ID: ID(i)})
 	}
 	h.commit(b, all...)
-	got = h.read(h.handle())
+	got := h.read(h.handle())
 	if got.Serial != 3 || len(got.Messages) != 0 || got.Lineage != want.Lineage {
 		t.Errorf("after removing every message: serial %d, %d messages, lineage %q; want 3, 0, %q", got.Serial, len(got.Messages), got.Lineage, want.Lineage)
 	}
@@ -479,16 +494,11 @@ func testReplace(t *testing.T, h *harness) {
 	if err := b2.Replace(context.Background(), src); err != nil {
 		t.Fatalf("Replace: %v", err)
 	}
-	got := h.read(h.handle())
-	if d := Diff(want, got); d != "" {
-		t.Errorf("after Replace (-want +got):\n%s", d)
-	}
+	h.expect(want, "after Replace")
 	// Replace keeps a copy: changing the source afterwards changes nothing.
 	src.Messages[ID(1000)] = Record(1000)
 	src.Serial = 99
-	if d := Diff(want, h.read(h.handle())); d != "" {
-		t.Errorf("after changing Replace's argument (-want +got):\n%s", d)
-	}
+	h.expect(want, "after changing Replace's argument")
 }
 
 func testReplaceThenCommit(t *testing.T, h *harness) {
@@ -759,8 +769,7 @@ func testLargeCommit(t *testing.T, h *harness) {
 	b := h.handle()
 	want := h.read(b).Clone()
 	add := Changes(0, n)
-	h.commit(b, add...)
-	apply(want, add...)
+	h.commitWant(b, want, add...)
 	// Remove every third, change every fifth, add a few.
 	var cs []state.Change
 	for i := 0; i < n; i += 3 {
@@ -772,14 +781,10 @@ func testLargeCommit(t *testing.T, h *harness) {
 		cs = append(cs, state.Change{ID: ID(i), Record: &r})
 	}
 	cs = append(cs, Changes(n, 7)...)
-	h.commit(b, cs...)
-	apply(want, cs...)
+	h.commitWant(b, want, cs...)
 	want.Serial = 2
 
-	got := h.read(h.handle())
-	if d := Diff(want, got); d != "" {
-		t.Errorf("after a %d-message commit (-want +got):\n%s", n, d)
-	}
+	h.expect(want, fmt.Sprintf("after a %d-message commit", n))
 }
 
 func testString(t *testing.T, h *harness) {
