@@ -57,12 +57,9 @@ type applyRun struct {
 	calls      int64 // API requests the simulator saw
 	throttled  int64 // of which answered 429
 	rerunCalls int64 // requests sent by a second recall apply (recall only)
-	// steady is the cancellation rate over the second half of the run's
-	// messages, from the time stamps of -format json message events (0
-	// when not measured): the rate once any ramp-up is over.
-	steady float64
 	// timing is when the run's calls began and its messages settled,
-	// from the -format json events (zero when not measured).
+	// from the -format json events (zero when not measured; its steady
+	// is the rate once any ramp-up is over).
 	timing runTiming
 }
 
@@ -78,6 +75,8 @@ type runTiming struct {
 	// maxAttempts is the most calls any message took; failed how many
 	// messages were not settled (their retries spent, say).
 	maxAttempts, failed int
+	// times are when the cancelled messages settled, in order.
+	times []time.Time
 }
 
 // readTiming reads recall apply -format json output.
@@ -121,6 +120,8 @@ func readTiming(out []byte) runTiming {
 			t.bulk++
 		}
 	}
+	slices.SortFunc(times, time.Time.Compare)
+	t.times = times
 	return t
 }
 
@@ -140,33 +141,18 @@ func (t runTiming) endToEnd() float64 {
 	return 0
 }
 
-// steadyRate reads recall apply -format json output and returns the rate
-// at which the second half of the cancelled messages settled.
-func steadyRate(out []byte) float64 {
-	var times []time.Time
-	for _, line := range bytes.Split(out, []byte("\n")) {
-		var ev struct {
-			Type    string    `json:"type"`
-			Time    time.Time `json:"time"`
-			Message *struct {
-				Outcome string `json:"outcome"`
-			} `json:"message"`
-		}
-		if json.Unmarshal(line, &ev) != nil || ev.Type != "message" || ev.Message == nil || ev.Message.Outcome != "cancelled" {
-			continue
-		}
-		times = append(times, ev.Time)
-	}
-	if len(times) < 20 {
+// steady is the rate at which the second half of the cancelled messages
+// settled (0 with fewer than 20): the rate once any ramp-up is over.
+func (t runTiming) steady() float64 {
+	if len(t.times) < 20 {
 		return 0
 	}
-	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	half := len(times) / 2
-	d := times[len(times)-1].Sub(times[half]).Seconds()
+	half := len(t.times) / 2
+	d := t.times[len(t.times)-1].Sub(t.times[half]).Seconds()
 	if d <= 0 {
 		return 0
 	}
-	return float64(len(times)-1-half) / d
+	return float64(len(t.times)-1-half) / d
 }
 
 // recallApplyArgs is the recall command line of a spec, without -format.
@@ -200,7 +186,6 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	}
 	logPath := filepath.Join(dir, "run.log")
 	var res result
-	var steady float64
 	var timing runTiming
 	switch sp.kind {
 	case kindRecall:
@@ -213,7 +198,6 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 			out = new(bytes.Buffer)
 			args = append(args, "-format", "json")
 			res, err = h.measure(ctx, env, dir, out, logPath, h.recall, args...)
-			steady = steadyRate(out.Bytes())
 			timing = readTiming(out.Bytes())
 		} else {
 			res, err = h.measure(ctx, env, dir, nil, logPath, h.recall, args...)
@@ -240,7 +224,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	if err != nil {
 		return applyRun{}, err
 	}
-	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1, steady: steady, timing: timing}
+	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1, timing: timing}
 	if sp.kind == kindRecall {
 		if res.exit != 0 {
 			h.logf("%s exited %d; last lines of %s:\n%s", sp.name(), res.exit, logPath, tail(logPath, 8))
@@ -717,11 +701,11 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 			m := median(all, func(r applyRun) time.Duration { return r.res.wall })
 			achieved := float64(m.n-m.left) / m.res.wall.Seconds()
 			steady := "-"
-			if m.steady > 0 {
-				steady = fmt.Sprintf("%.0f", m.steady)
+			if st := m.timing.steady(); st > 0 {
+				steady = fmt.Sprintf("%.0f", st)
 			}
 			t.add(strconv.Itoa(p), label, fmt.Sprintf("%.0f", ideal), fmt.Sprintf("%.0f", target), count(n),
-				fmtSecs(m.res.wall), fmt.Sprintf("%.0f", achieved), steady, pct(m.steady, target),
+				fmtSecs(m.res.wall), fmt.Sprintf("%.0f", achieved), steady, pct(m.timing.steady(), target),
 				fmt.Sprintf("%s (%s)", count(int(m.throttled)), pct(float64(m.throttled), float64(m.calls))),
 				strconv.FormatInt(maxIn, 10))
 		}
