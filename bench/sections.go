@@ -716,9 +716,10 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 	return h.throughputAtCap(ctx)
 }
 
-// capRow is one row of the table of issue 10, point 1.
+// capRow is one row of the table of issue 10, point 1: n messages (0:
+// R × 15 s, at least 750 and at most 15,000).
 type capRow struct {
-	rate, retryAfter, p int
+	rate, retryAfter, p, n int
 }
 
 // throughputAtCap measures recall apply, with no -rate, against a
@@ -727,24 +728,23 @@ type capRow struct {
 func (h *harness) throughputAtCap(ctx context.Context) error {
 	c := h.cfg
 	rows := []capRow{
-		// The issue's five rows.
-		{400, 0, 256}, {400, 1, 16}, {400, 1, 64}, {400, 1, 256}, {100, 1, 10},
-		// More: the top of the range, 5 s of Retry-After, 256 workers
-		// at 100/s. (R = 50/s, 60 s a row, is in the virtual-time matrix
-		// of clickatell/throttle_matrix_test.go only.)
-		{1000, 0, 64}, {1000, 1, 256}, {400, 5, 64}, {100, 0, 256}, {100, 5, 64},
-	}
-	maxN := 3000
-	if c.quick {
-		maxN = 1000
+		// The issue's five rows, 3,000 messages each.
+		{400, 0, 256, 3000}, {400, 1, 16, 3000}, {400, 1, 64, 3000}, {400, 1, 256, 3000}, {100, 1, 10, 3000},
+		// More: the top and the bottom of the range, 5 s of
+		// Retry-After, 256 workers at 100/s, 15 s a row. 5 s of
+		// Retry-After on a 3 s run (1,000/s) shows its physical bound:
+		// a message answered 429 while the rate is found ends the run
+		// 5 s later.
+		{1000, 0, 64, 3000}, {1000, 1, 256, 3000}, {1000, 5, 64, 3000}, {1000, 5, 64, 0},
+		{400, 5, 64, 3000}, {100, 0, 256, 0}, {100, 5, 64, 0}, {50, 1, 64, 0},
 	}
 	h.emit("### At an unknown cap (issue 10, point 1)\n\n")
 	h.emit(fmt.Sprintf("`recall apply -parallelism P -format json` with no `-rate`, against `clickatell-sim -rate R -retry-after S -latency %v` "+
-		"(429 above R, R unknown to recall), %s messages a row, as in the issue (30 s a row at 100/s). "+
+		"(429 above R, R unknown to recall): the issue's rows with 3,000 messages, as in the issue (30 s at 100/s); the others 3,000, or R × 15 s (with -quick, at most 1,000). "+
 		"\"kept, sustained\" is the cancellation rate from the run's start (its apply_start event) to the last message settled on its first call, "+
 		"over the reachable rate (R, or P / latency when lower); \"kept, end to end\" is to the last message settled, including those "+
 		"waiting out a Retry-After after their 429. \"429s\" is the calls the simulator answered 429, of all it answered.\n\n",
-		c.latency, count(maxN)))
+		c.latency))
 	t := &table{header: []string{"API cap", "Retry-After", "-parallelism", "messages", "kept, sustained", "kept, end to end", "run", "calls answered 429", "most calls for a message (budget 6)"}}
 	for _, r := range rows {
 		args := []string{"-latency", c.latency.String(), "-rate", strconv.Itoa(r.rate)}
@@ -754,7 +754,13 @@ func (h *harness) throughputAtCap(ctx context.Context) error {
 			ra = fmt.Sprintf("%d s", r.retryAfter)
 		}
 		reach := min(float64(r.rate), float64(r.p)/c.latency.Seconds())
-		n := maxN
+		n := r.n
+		if n == 0 {
+			n = min(max(r.rate*15, 750), 15000)
+		}
+		if c.quick {
+			n = min(n, 1000)
+		}
 		s, err := h.startSim(ctx, args...)
 		if err != nil {
 			return err
