@@ -79,10 +79,10 @@ func TestSteadyRate(t *testing.T) {
 		out = append(out, fmt.Sprintf(`{"type":"message","time":%q,"message":{"id":"x","outcome":"cancelled"}}`+"\n", at.Format(time.RFC3339Nano))...)
 	}
 	out = append(out, `{"type":"summary","time":"2026-11-27T10:00:20Z","summary":{}}`+"\n"...)
-	if got := steadyRate(out); got < 99 || got > 101 {
-		t.Errorf("steadyRate = %.1f, want 100", got)
+	if got := readTiming(out).steady(); got < 99 || got > 101 {
+		t.Errorf("steady = %.1f, want 100", got)
 	}
-	if got := steadyRate([]byte(`{"type":"progress"}`)); got != 0 {
-		t.Errorf("no message events: steadyRate = %v, want 0", got)
+	if got := readTiming([]byte(`{"type":"progress"}`)).steady(); got != 0 {
+		t.Errorf("no message events: steady = %v, want 0", got)
 	}
 }

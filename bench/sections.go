@@ -57,12 +57,9 @@ type applyRun struct {
 	calls      int64 // API requests the simulator saw
 	throttled  int64 // of which answered 429
 	rerunCalls int64 // requests sent by a second recall apply (recall only)
-	// steady is the cancellation rate over the second half of the run's
-	// messages, from the time stamps of -format json message events (0
-	// when not measured): the rate once any ramp-up is over.
-	steady float64
 	// timing is when the run's calls began and its messages settled,
-	// from the -format json events (zero when not measured).
+	// from the -format json events (zero when not measured; its steady
+	// is the rate once any ramp-up is over).
 	timing runTiming
 }
 
@@ -78,6 +75,8 @@ type runTiming struct {
 	// maxAttempts is the most calls any message took; failed how many
 	// messages were not settled (their retries spent, say).
 	maxAttempts, failed int
+	// times are when the cancelled messages settled, in order.
+	times []time.Time
 }
 
 // readTiming reads recall apply -format json output.
@@ -121,6 +120,8 @@ func readTiming(out []byte) runTiming {
 			t.bulk++
 		}
 	}
+	slices.SortFunc(times, time.Time.Compare)
+	t.times = times
 	return t
 }
 
@@ -140,33 +141,18 @@ func (t runTiming) endToEnd() float64 {
 	return 0
 }
 
-// steadyRate reads recall apply -format json output and returns the rate
-// at which the second half of the cancelled messages settled.
-func steadyRate(out []byte) float64 {
-	var times []time.Time
-	for _, line := range bytes.Split(out, []byte("\n")) {
-		var ev struct {
-			Type    string    `json:"type"`
-			Time    time.Time `json:"time"`
-			Message *struct {
-				Outcome string `json:"outcome"`
-			} `json:"message"`
-		}
-		if json.Unmarshal(line, &ev) != nil || ev.Type != "message" || ev.Message == nil || ev.Message.Outcome != "cancelled" {
-			continue
-		}
-		times = append(times, ev.Time)
-	}
-	if len(times) < 20 {
+// steady is the rate at which the second half of the cancelled messages
+// settled (0 with fewer than 20): the rate once any ramp-up is over.
+func (t runTiming) steady() float64 {
+	if len(t.times) < 20 {
 		return 0
 	}
-	slices.SortFunc(times, func(a, b time.Time) int { return a.Compare(b) })
-	half := len(times) / 2
-	d := times[len(times)-1].Sub(times[half]).Seconds()
+	half := len(t.times) / 2
+	d := t.times[len(t.times)-1].Sub(t.times[half]).Seconds()
 	if d <= 0 {
 		return 0
 	}
-	return float64(len(times)-1-half) / d
+	return float64(len(t.times)-1-half) / d
 }
 
 // recallApplyArgs is the recall command line of a spec, without -format.
@@ -200,7 +186,6 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	}
 	logPath := filepath.Join(dir, "run.log")
 	var res result
-	var steady float64
 	var timing runTiming
 	switch sp.kind {
 	case kindRecall:
@@ -213,7 +198,6 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 			out = new(bytes.Buffer)
 			args = append(args, "-format", "json")
 			res, err = h.measure(ctx, env, dir, out, logPath, h.recall, args...)
-			steady = steadyRate(out.Bytes())
 			timing = readTiming(out.Bytes())
 		} else {
 			res, err = h.measure(ctx, env, dir, nil, logPath, h.recall, args...)
@@ -240,7 +224,7 @@ func (h *harness) runSpec(ctx context.Context, s *sim, sp spec, n int) (applyRun
 	if err != nil {
 		return applyRun{}, err
 	}
-	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1, steady: steady, timing: timing}
+	run := applyRun{res: res, n: n, left: left, calls: after.Requests - before.Requests, throttled: after.Throttled - before.Throttled, rerunCalls: -1, timing: timing}
 	if sp.kind == kindRecall {
 		if res.exit != 0 {
 			h.logf("%s exited %d; last lines of %s:\n%s", sp.name(), res.exit, logPath, tail(logPath, 8))
@@ -312,7 +296,7 @@ func (h *harness) sectionApply(ctx context.Context) error {
 					return err
 				}
 				all = append(all, r)
-				if r.res.wall > 10*time.Second {
+				if r.res.wall > 5*time.Second {
 					break // long runs vary little against their length
 				}
 			}
@@ -504,6 +488,9 @@ func writeStateLayouts(dir string) error {
 	return nil
 }
 
+// stateReadLong is the length of a state-read run that is not repeated.
+const stateReadLong = 4 * time.Second
+
 // sectionStateRead times recall plan on one state in several JSON
 // layouts, each against the naive floor reading the same file.
 func (h *harness) sectionStateRead(ctx context.Context) error {
@@ -525,11 +512,13 @@ func (h *harness) sectionStateRead(ctx context.Context) error {
 	}
 	t := &table{header: []string{"state layout", "state", "recall", "naive", "time ratio", "recall peak RSS", "naive peak RSS"}}
 	for _, l := range stateLayouts {
-		rec, err := h.repeat(ctx, "plan, "+l.file, func() (planRun, error) { return h.recallPlanState(ctx, dir, "from.yaml", l.file) })
+		// A row of 1,000,000 messages takes 5-7 s a run on a quiet
+		// machine: one run of it, not -runs.
+		rec, err := h.repeatUpTo(ctx, "plan, "+l.file, stateReadLong, func() (planRun, error) { return h.recallPlanState(ctx, dir, "from.yaml", l.file) })
 		if err != nil {
 			return err
 		}
-		nv, err := h.repeat(ctx, "naive, "+l.file, func() (planRun, error) { return h.naivePlanState(ctx, dir, "ids.txt", l.file) })
+		nv, err := h.repeatUpTo(ctx, "naive, "+l.file, stateReadLong, func() (planRun, error) { return h.naivePlanState(ctx, dir, "ids.txt", l.file) })
 		if err != nil {
 			return err
 		}
@@ -558,6 +547,11 @@ func (e *refusedError) Error() string { return e.msg }
 // repeat runs f up to -runs times and returns the median run; a run longer
 // than 20 s is not repeated (its noise is small against its length).
 func (h *harness) repeat(ctx context.Context, what string, f func() (planRun, error)) (planRun, error) {
+	return h.repeatUpTo(ctx, what, 20*time.Second, f)
+}
+
+// repeatUpTo is repeat with the length of a run that is not repeated.
+func (h *harness) repeatUpTo(ctx context.Context, what string, long time.Duration, f func() (planRun, error)) (planRun, error) {
 	var all []planRun
 	for i := 0; i < h.cfg.runs; i++ {
 		h.logf("%s (run %d/%d)", what, i+1, h.cfg.runs)
@@ -566,7 +560,7 @@ func (h *harness) repeat(ctx context.Context, what string, f func() (planRun, er
 			return planRun{}, err
 		}
 		all = append(all, r)
-		if r.res.wall > 20*time.Second {
+		if r.res.wall > long {
 			break
 		}
 		if ctx.Err() != nil {
@@ -658,7 +652,7 @@ func fileSize(dir string, names ...string) string {
 
 func (h *harness) sectionThroughput(ctx context.Context) error {
 	c := h.cfg
-	span := 5 * time.Second
+	span := 3 * time.Second
 	if c.quick {
 		span = 2 * time.Second
 	}
@@ -710,18 +704,18 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 				}
 				maxIn = st.MaxInFlight
 				all = append(all, r)
-				if r.res.wall > 10*time.Second {
-					break
+				if r.res.wall > 5*time.Second {
+					break // long runs vary little against their length
 				}
 			}
 			m := median(all, func(r applyRun) time.Duration { return r.res.wall })
 			achieved := float64(m.n-m.left) / m.res.wall.Seconds()
 			steady := "-"
-			if m.steady > 0 {
-				steady = fmt.Sprintf("%.0f", m.steady)
+			if st := m.timing.steady(); st > 0 {
+				steady = fmt.Sprintf("%.0f", st)
 			}
 			t.add(strconv.Itoa(p), label, fmt.Sprintf("%.0f", ideal), fmt.Sprintf("%.0f", target), count(n),
-				fmtSecs(m.res.wall), fmt.Sprintf("%.0f", achieved), steady, pct(m.steady, target),
+				fmtSecs(m.res.wall), fmt.Sprintf("%.0f", achieved), steady, pct(m.timing.steady(), target),
 				fmt.Sprintf("%s (%s)", count(int(m.throttled)), pct(float64(m.throttled), float64(m.calls))),
 				strconv.FormatInt(maxIn, 10))
 		}
@@ -732,9 +726,10 @@ func (h *harness) sectionThroughput(ctx context.Context) error {
 	return h.throughputAtCap(ctx)
 }
 
-// capRow is one row of the table of issue 10, point 1.
+// capRow is one row of the table of issue 10, point 1: n messages (0:
+// R × 15 s, at least 750 and at most 15,000).
 type capRow struct {
-	rate, retryAfter, p int
+	rate, retryAfter, p, n int
 }
 
 // throughputAtCap measures recall apply, with no -rate, against a
@@ -743,24 +738,23 @@ type capRow struct {
 func (h *harness) throughputAtCap(ctx context.Context) error {
 	c := h.cfg
 	rows := []capRow{
-		// The issue's five rows.
-		{400, 0, 256}, {400, 1, 16}, {400, 1, 64}, {400, 1, 256}, {100, 1, 10},
-		// More: the top of the range, 5 s of Retry-After, 256 workers
-		// at 100/s. (R = 50/s, 60 s a row, is in the virtual-time matrix
-		// of clickatell/throttle_matrix_test.go only.)
-		{1000, 0, 64}, {1000, 1, 256}, {400, 5, 64}, {100, 0, 256}, {100, 5, 64},
-	}
-	maxN := 3000
-	if c.quick {
-		maxN = 1000
+		// The issue's five rows, 3,000 messages each.
+		{400, 0, 256, 3000}, {400, 1, 16, 3000}, {400, 1, 64, 3000}, {400, 1, 256, 3000}, {100, 1, 10, 3000},
+		// More: the top and the bottom of the range, 5 s of
+		// Retry-After, 256 workers at 100/s, 15 s a row. 5 s of
+		// Retry-After on a 3 s run (1,000/s) shows its physical bound:
+		// a message answered 429 while the rate is found ends the run
+		// 5 s later.
+		{1000, 0, 64, 3000}, {1000, 1, 256, 3000}, {1000, 5, 64, 3000}, {1000, 5, 64, 0},
+		{400, 5, 64, 3000}, {100, 0, 256, 0}, {100, 5, 64, 0}, {50, 1, 64, 0},
 	}
 	h.emit("### At an unknown cap (issue 10, point 1)\n\n")
 	h.emit(fmt.Sprintf("`recall apply -parallelism P -format json` with no `-rate`, against `clickatell-sim -rate R -retry-after S -latency %v` "+
-		"(429 above R, R unknown to recall), %s messages a row, as in the issue (30 s a row at 100/s). "+
+		"(429 above R, R unknown to recall): the issue's rows with 3,000 messages, as in the issue (30 s at 100/s); the others 3,000, or R × 15 s (with -quick, at most 1,000). "+
 		"\"kept, sustained\" is the cancellation rate from the run's start (its apply_start event) to the last message settled on its first call, "+
 		"over the reachable rate (R, or P / latency when lower); \"kept, end to end\" is to the last message settled, including those "+
 		"waiting out a Retry-After after their 429. \"429s\" is the calls the simulator answered 429, of all it answered.\n\n",
-		c.latency, count(maxN)))
+		c.latency))
 	t := &table{header: []string{"API cap", "Retry-After", "-parallelism", "messages", "kept, sustained", "kept, end to end", "run", "calls answered 429", "most calls for a message (budget 6)"}}
 	for _, r := range rows {
 		args := []string{"-latency", c.latency.String(), "-rate", strconv.Itoa(r.rate)}
@@ -770,7 +764,13 @@ func (h *harness) throughputAtCap(ctx context.Context) error {
 			ra = fmt.Sprintf("%d s", r.retryAfter)
 		}
 		reach := min(float64(r.rate), float64(r.p)/c.latency.Seconds())
-		n := maxN
+		n := r.n
+		if n == 0 {
+			n = min(max(r.rate*15, 750), 15000)
+		}
+		if c.quick {
+			n = min(n, 1000)
+		}
 		s, err := h.startSim(ctx, args...)
 		if err != nil {
 			return err

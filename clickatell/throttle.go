@@ -8,19 +8,20 @@ import (
 )
 
 // The Throttle's tuning, chosen with the virtual-time simulation in
-// throttle_sim_test.go (R from 50 to 1,000/s, 10 to 256 workers, with and
-// without Retry-After).
+// throttle_matrix_test.go (R from 50 to 1,000/s, 10 to 256 workers, with
+// and without Retry-After, 1,000 and 3,000 messages).
 const (
 	// startRate is the pace of a run without a cap until the API answers
-	// 429: high enough not to hold back a run against Clickatell's usual
-	// limits, low enough that 256 workers do not open with 256 calls at
-	// once (each of them a 429 from a strict API).
-	startRate = 1000.0
-	// startRaise multiplies the rate every raiseEvery while no 429 was
+	// 429, and startRaise multiplies it every raiseEvery while no 429 was
 	// ever seen and the rate holds calls back (and is under twice the
-	// rate of calls sent): the search for a limit above startRate, or for
-	// a cap the API does not have.
-	startRaise = 1.25
+	// rate of calls sent): a slow start, from 500/s to 1,000/s in 0.2 s.
+	// Every call sent above the API's rate in the round trip before its
+	// first 429 arrives is a 429 too, and a bucket's burst lets the rate
+	// climb past the API's before the first one: a higher start or a
+	// steeper climb costs more of them against a low limit (50-100/s), a
+	// lower or flatter one costs time against a high one (1,000/s).
+	startRate  = 500.0
+	startRaise = 1.5
 	// cutTo is the share of the API's measured accepting rate the rate is
 	// set to on a 429.
 	cutTo = 0.97
@@ -51,10 +52,17 @@ const (
 	// is not raised.
 	bindingFor = 200 * time.Millisecond
 	minRate    = 1.0
-	maxCut     = 0.5
+	// maxCut is the most one signal cuts: to a quarter of the rate (a
+	// start at 500/s reaches 50/s in two cuts).
+	maxCut = 0.25
 	// ringSize bounds the history of sends and answers (a few hundred
 	// milliseconds at the highest rates).
 	ringSize = 4096
+	// maxSleep is the longest a call waits for its slot before it looks
+	// whether the slot is still valid: a raise of the rate voids the slots
+	// booked at the old one, and the calls holding them book again at
+	// the new rate within maxSleep.
+	maxSleep = 50 * time.Millisecond
 )
 
 // Throttle paces the calls of all workers of a run and finds the rate the
@@ -67,6 +75,9 @@ const (
 //   - Without a cap it starts at startRate and, while no 429 was ever seen
 //     and the rate holds calls back, raises it by startRaise every
 //     raiseEvery. A cap (-rate) is the starting rate and the ceiling.
+//   - Every change of the rate voids the slots booked at the old one (see
+//     rebook): calls queued behind a slow rate go at the raised one within
+//     maxSleep, not once the old queue has drained.
 //   - A 429 for a call sent after the last cut is a signal (one for calls
 //     sent before it, which answer the old rate, is not): the rate is set
 //     to cutTo of the rate the API accepted, measured over the calls sent
@@ -154,20 +165,23 @@ func NewThrottle(limit float64) *Throttle {
 }
 
 // acquire waits for a slot and returns when the call goes (the time its
-// answer is to be reported with).
+// answer is to be reported with). It sleeps at most maxSleep at a time,
+// so that a slot voided by a change of the rate is booked again soon.
 func (t *Throttle) acquire(ctx context.Context) (time.Time, error) {
 	if err := ctx.Err(); err != nil {
 		return time.Time{}, err
 	}
 	now := t.now()
 	d, gen := t.reserve(now)
+	due := now.Add(d)
 	for {
 		for d > 0 {
-			if err := t.sleep(ctx, d); err != nil {
+			if err := t.sleep(ctx, min(d, maxSleep)); err != nil {
 				return time.Time{}, err
 			}
 			now = t.now()
-			d, gen = t.rebook(now, gen)
+			d, gen = t.rebook(now, due, gen)
+			due = now.Add(d)
 		}
 		if d = t.send(now); d == 0 {
 			return now, nil
@@ -203,17 +217,18 @@ func (t *Throttle) sent(now time.Time) {
 	t.sends.add(now)
 }
 
-// rebook is the further wait of a call booked in generation gen, due now:
-// none, unless the rate was cut or a pause began since it was booked.
-// Then its slot, given at the old rate, is void: it books again, so that
-// the calls queued at a rate that drew 429s go at the new one (and do not
-// all go at once when a pause ends).
-func (t *Throttle) rebook(now time.Time, gen int64) (time.Duration, int64) {
+// rebook is the further wait, at now, of a call booked in generation gen
+// for due: what is left of it, unless the rate changed or a pause began
+// since it was booked. Then its slot, given at the old rate, is void: it
+// books again, so that the calls queued at a rate that drew 429s go at
+// the new one (and do not all go at once when a pause ends), and those
+// queued at a rate since raised go at the higher one.
+func (t *Throttle) rebook(now, due time.Time, gen int64) (time.Duration, int64) {
 	t.mu.Lock()
 	g := t.gen
 	t.mu.Unlock()
 	if g == gen {
-		return 0, gen
+		return max(0, due.Sub(now)), gen
 	}
 	return t.reserve(now)
 }
@@ -263,14 +278,13 @@ func (t *Throttle) answered(sent, now time.Time, ok bool) {
 		if trusted {
 			t.accepted = e
 		}
-		// Never more than halved at once: a bursty API (one that
+		// Never below maxCut of the rate at once: a bursty API (one that
 		// allows a second's calls at once, say) reads low over a short
 		// window.
-		t.setLimit(math.Min(t.limit, math.Max(cutTo*e, t.limit*maxCut)))
+		t.setLimit(math.Min(t.limit, math.Max(cutTo*e, t.limit*maxCut)), now)
+		// The slots handed out before the 429 are void, cut or not.
+		t.void(now)
 		t.lastCut, t.lastRaise = now, now
-		// The slots handed out at the old rate are void.
-		t.next = now
-		t.gen++
 		t.cuts++
 		return
 	}
@@ -287,14 +301,14 @@ func (t *Throttle) answered(sent, now time.Time, ok bool) {
 	switch {
 	case t.lastCut.IsZero():
 		if t.limit < 2*t.sendRate(now) {
-			t.setLimit(t.limit * startRaise)
+			t.setLimit(t.limit*startRaise, now)
 		}
 	case t.accepted == 0:
-		t.setLimit(t.limit * (1 + fastStep))
+		t.setLimit(t.limit*(1+fastStep), now)
 	case t.limit < t.accepted:
-		t.setLimit(math.Min(t.limit*(1+recoverStep), t.accepted))
+		t.setLimit(math.Min(t.limit*(1+recoverStep), t.accepted), now)
 	case now.Sub(t.lastCut) >= quietFor:
-		t.setLimit(t.limit * (1 + probeStep))
+		t.setLimit(t.limit*(1+probeStep), now)
 	}
 }
 
@@ -414,10 +428,28 @@ func (t *Throttle) Pause(d time.Duration) {
 	t.pauses++
 }
 
-func (t *Throttle) setLimit(l float64) {
+// setLimit sets the rate in force; the slots handed out at the old one
+// are void (see rebook).
+func (t *Throttle) setLimit(l float64, now time.Time) {
 	l = math.Max(l, minRate)
 	if t.max > 0 {
 		l = math.Min(l, t.max)
 	}
+	if l == t.limit {
+		return
+	}
 	t.limit = l
+	t.void(now)
+}
+
+// void makes the slots handed out so far void: their calls book again
+// (rebook), one interval of the rate in force after the last call sent.
+func (t *Throttle) void(now time.Time) {
+	t.next = now
+	if t.sends.n > 0 {
+		if at := t.sends.newest().Add(time.Duration(float64(time.Second) / t.limit)); at.After(now) {
+			t.next = at
+		}
+	}
+	t.gen++
 }

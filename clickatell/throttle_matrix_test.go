@@ -96,12 +96,14 @@ func simulateRun(c runCfg) runResult {
 		switch e.kind {
 		case 0:
 			var d time.Duration
+			// A kind-1 event's sent is when its slot is due; the worker
+			// looks at it again every maxSleep, as acquire does.
 			d, gen = th.reserve(now)
-			push(e.at+d, e.worker, 1, false, 0, msg)
+			push(e.at+min(d, maxSleep), e.worker, 1, false, e.at+d, msg)
 		case 1:
 			var p time.Duration
-			if p, gen = th.rebook(now, e.gen); p > 0 {
-				push(e.at+p, e.worker, 1, false, 0, msg)
+			if p, gen = th.rebook(now, start.Add(e.sent), e.gen); p > 0 {
+				push(e.at+min(p, maxSleep), e.worker, 1, false, e.at+p, msg)
 				continue
 			}
 			th.sent(now)
@@ -158,20 +160,45 @@ func simulateRun(c runCfg) runResult {
 // its retry budget. The reachable rate is R, or the workers' own bound
 // (workers / latency) when lower: 10 workers at 20 ms send at most 488/s.
 func TestThrottle_AtTheCap(t *testing.T) {
+	matrix(t, 3000, goals{sustained: 0.95, endToEnd: 0.95, endToEndUpTo: time.Second, share429: 0.02})
+}
+
+// TestThrottle_AtTheCap_Short is the same matrix on runs of 1,000
+// messages (1 s at 1,000/s, 20 s at 50/s), where the goals do not
+// all hold; it keeps what does. Finding the rate costs about the same
+// number of 429s whatever the run's length (the calls sent above R in the
+// round trips before the rate comes down, 20-35 of them), so on a short
+// run they are a larger share: up to 3.5% of calls. Against 1,000/s the
+// slow start (0.2 s from 500/s) is a larger share of a 1 s run. End to
+// end is asserted without Retry-After only: a message answered 429 in
+// the first second with 1 s of Retry-After ends a 1 s run a second late.
+func TestThrottle_AtTheCap_Short(t *testing.T) {
+	matrix(t, 1000, goals{sustained: 0.94, endToEnd: 0.94, endToEndUpTo: 0, share429: 0.035})
+}
+
+// goals are what a matrix asserts in every cell.
+type goals struct {
+	sustained, endToEnd float64
+	// endToEndUpTo is the longest Retry-After end to end is asserted at.
+	endToEndUpTo time.Duration
+	share429     float64
+}
+
+func matrix(t *testing.T, messages int, g goals) {
 	for _, rate := range []float64{50, 100, 400, 1000} {
 		for _, ra := range []time.Duration{0, time.Second, 5 * time.Second} {
 			for _, workers := range []int{10, 64, 256} {
-				c := runCfg{rate: rate, retryAfter: ra, workers: workers, latency: 20 * time.Millisecond, messages: 3000, seed: 1}
+				c := runCfg{rate: rate, retryAfter: ra, workers: workers, latency: 20 * time.Millisecond, messages: messages, seed: 1}
 				t.Run(fmt.Sprintf("R=%v/Retry-After=%v/p=%d", rate, ra, workers), func(t *testing.T) {
 					t.Parallel()
-					checkRun(t, c)
+					checkRun(t, c, g)
 				})
 			}
 		}
 	}
 }
 
-func checkRun(t *testing.T, c runCfg) {
+func checkRun(t *testing.T, c runCfg, g goals) {
 	t.Helper()
 	r := simulateRun(c)
 	got := float64(c.messages-r.overspent) / r.elapsed.Seconds()
@@ -185,17 +212,18 @@ func checkRun(t *testing.T, c runCfg) {
 			t.Log(l)
 		}
 	}
-	if share < 0.95 {
-		t.Errorf("sustained %.1f%% of the rate, want >= 95%%", 100*share)
+	if share < g.sustained {
+		t.Errorf("sustained %.1f%% of the rate, want >= %.0f%%", 100*share, 100*g.sustained)
 	}
 	// A message answered 429 waits its Retry-After before its retry: with
 	// 5 s of it, a run of a few seconds ends that much later, whatever the
-	// rate. Without it, or with 1 s, the run ends at the rate.
-	if c.retryAfter <= time.Second && endToEnd < 0.95 {
-		t.Errorf("end to end %.1f%% of the rate, want >= 95%%", 100*endToEnd)
+	// rate. Without it, or with 1 s on a long enough run, the run ends at
+	// the rate.
+	if c.retryAfter <= g.endToEndUpTo && endToEnd < g.endToEnd {
+		t.Errorf("end to end %.1f%% of the rate, want >= %.0f%%", 100*endToEnd, 100*g.endToEnd)
 	}
-	if share429 > 0.02 {
-		t.Errorf("%.2f%% of calls answered 429, want <= 2%%", 100*share429)
+	if share429 > g.share429 {
+		t.Errorf("%.2f%% of calls answered 429, want <= %.1f%%", 100*share429, 100*g.share429)
 	}
 	if r.overspent > 0 {
 		t.Errorf("%d messages spent their retry budget", r.overspent)

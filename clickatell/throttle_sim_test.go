@@ -51,7 +51,7 @@ type event struct {
 	kind   uint8 // 0: wants to send, 1: sends, 2: answer arrives
 	ok     bool
 	seq    int
-	sent   time.Duration // when the call answered was sent (kind 2)
+	sent   time.Duration // when the call answered was sent (kind 2), when its slot is due (kind 1)
 	gen    int64         // the Throttle's generation at booking (kind 1)
 }
 
@@ -121,10 +121,10 @@ func simulate(th *Throttle, workers int, latency time.Duration, allow func(time.
 		switch e.kind {
 		case 0:
 			d, g := th.reserve(now)
-			push(event{at: e.at + d, worker: e.worker, kind: 1, gen: g})
+			push(event{at: e.at + min(d, maxSleep), worker: e.worker, kind: 1, gen: g, sent: e.at + d})
 		case 1:
-			if p, g := th.rebook(now, e.gen); p > 0 {
-				push(event{at: e.at + p, worker: e.worker, kind: 1, gen: g})
+			if p, g := th.rebook(now, start.Add(e.sent), e.gen); p > 0 {
+				push(event{at: e.at + min(p, maxSleep), worker: e.worker, kind: 1, gen: g, sent: e.at + p})
 				continue
 			}
 			th.sent(now)

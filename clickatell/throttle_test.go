@@ -29,8 +29,8 @@ func fakeThrottle(limit float64) (*Throttle, *time.Time) {
 func TestThrottle_NoCapStartsAtStartRate(t *testing.T) {
 	th, _ := fakeThrottle(0)
 	for i := 0; i < 100; i++ {
-		if d, _ := th.reserve(t0); d != time.Duration(i)*time.Second/startRate {
-			t.Fatalf("call %d waits %v without a cap, want %v", i, d, time.Duration(i)*time.Second/startRate)
+		if d, _ := th.reserve(t0); d != time.Duration(float64(i)*float64(time.Second)/startRate) {
+			t.Fatalf("call %d waits %v without a cap, want %v", i, d, time.Duration(float64(i)*float64(time.Second)/startRate))
 		}
 	}
 	if th.Limit() != startRate {
@@ -104,7 +104,7 @@ func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) in
 			}
 		}
 		*now = at
-		if _, g := th.rebook(at, th.gen); g != th.gen {
+		if _, g := th.rebook(at, at, th.gen); g != th.gen {
 			continue
 		}
 		th.sent(at)
@@ -166,7 +166,7 @@ func TestThrottle_InFlight429sAreOneSignal(t *testing.T) {
 		t.Errorf("a 429 for a call sent after the cut did not count: %d cuts", th.cuts)
 	}
 	if th.Limit() < first*maxCut {
-		t.Errorf("cut below half at once: %v after %v", th.Limit(), first)
+		t.Errorf("cut below maxCut at once: %v after %v", th.Limit(), first)
 	}
 }
 
@@ -184,10 +184,10 @@ func TestThrottle_RebooksAfterCut(t *testing.T) {
 	th.gen++
 	th.mu.Unlock()
 	// The call due at 50 ms books again, at the new rate.
-	if d, _ := th.rebook(t0.Add(50*time.Millisecond), gens[50]); d != 0 {
+	if d, _ := th.rebook(t0.Add(50*time.Millisecond), t0.Add(50*time.Millisecond), gens[50]); d != 0 {
 		t.Errorf("first rebooked call waits %v, want 0", d)
 	}
-	if d, _ := th.rebook(t0.Add(51*time.Millisecond), gens[51]); d != 9*time.Millisecond {
+	if d, _ := th.rebook(t0.Add(51*time.Millisecond), t0.Add(51*time.Millisecond), gens[51]); d != 9*time.Millisecond {
 		t.Errorf("second rebooked call waits %v, want 9ms (100/s)", d)
 	}
 }
@@ -337,4 +337,45 @@ func TestThrottle_LateWakersDoNotClump(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestThrottle_RaiseRebooksQueuedCalls: calls queued at a slow rate go at
+// the raised one, not once the old queue has drained (the slow start
+// with 256 workers would otherwise wait out 256 slots at 500/s per raise).
+func TestThrottle_RaiseRebooksQueuedCalls(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	th.limit = 100
+	// 50 calls queued at 100/s: slots to 490 ms ahead.
+	type booked struct {
+		due time.Time
+		gen int64
+	}
+	var q []booked
+	for i := 0; i < 50; i++ {
+		d, g := th.reserve(t0)
+		q = append(q, booked{t0.Add(d), g})
+	}
+	th.sent(t0)
+	th.mu.Lock()
+	th.setLimit(1000, t0)
+	th.mu.Unlock()
+	// Each queued call, looking at its slot within maxSleep, books again
+	// at 1,000/s: the last goes 50 ms ahead, not 490.
+	now := t0.Add(maxSleep)
+	var last time.Time
+	for i, b := range q[1:] {
+		d, g := th.rebook(now, b.due, b.gen)
+		if g == b.gen {
+			t.Fatalf("call %d kept its slot at the old rate", i+1)
+		}
+		last = now.Add(d)
+	}
+	if want := now.Add(48 * time.Millisecond); last.After(want) {
+		t.Errorf("the last queued call goes at %v, want by %v", last.Sub(t0), want.Sub(t0))
+	}
+	// A slot not voided keeps its time.
+	d, _ := th.reserve(now)
+	if d2, _ := th.rebook(now.Add(time.Millisecond), now.Add(d), th.gen); d2 != d-time.Millisecond {
+		t.Errorf("a valid slot %v ahead waits %v a millisecond later", d, d2)
+	}
 }
