@@ -79,12 +79,3 @@ func loadManifest(cf *commonFlags) (*manifest.Manifest, error) {
 	}
 	return nil, err
 }
-
-// usageArgs is the error for unexpected positional arguments.
-func usageArgs(cmd string, args []string) error {
-	hint := ""
-	if cmd == "validate" || cmd == "plan" {
-		hint = fmt.Sprintf("; to read a manifest, use -f %s", args[0])
-	}
-	return fmt.Errorf("%s: unexpected argument %q%s; run 'recall %s -h' for usage", cmd, args[0], hint, cmd)
-}

@@ -48,7 +48,7 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) > 0 {
-		return fmt.Errorf("version: unexpected argument %q; run 'recall version -h' for usage", pos[0])
+		return usageArgs("version", pos)
 	}
 	v := versionInfo{
 		RecallVersion: version.Version,
