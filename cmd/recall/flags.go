@@ -226,6 +226,19 @@ func usageArgs(cmd string, args []string) error {
 	return fmt.Errorf("%s: unexpected argument %q%s; run 'recall %s -h' for usage", cmd, args[0], hint, cmd)
 }
 
+// parseNoArgs parses the arguments of a command that takes no positional
+// ones, as parseArgs does; a positional argument is a usage error.
+func parseNoArgs(e *env, fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageArgs(fs.Name(), pos)
+	}
+	return nil
+}
+
 // oneArg returns the one positional argument of the command cmd, a what
 // ("state file"), or the usage error for none or more.
 func oneArg(cmd, what string, pos []string) (string, error) {

@@ -123,12 +123,8 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 	cf.stateFlags(fs)
 	fs.StringVar(&outcome, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late, not_found or not_delivered")
 	fs.StringVar(&group, "group", "", "list only messages recorded for `GROUP`")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageArgs("state list", pos)
 	}
 	var want state.Outcome
 	if outcome != "" {

@@ -42,12 +42,8 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 	cf.manifest(fs)
 	cf.color(fs) // accepted for pipelines that pass -no-color to every command
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON document (terraform validate -json's shape)")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageArgs("validate", pos)
 	}
 	m, err := loadManifest(&cf)
 	if asJSON {

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -130,12 +131,8 @@ func parseCurrentWorkspace(e *env, name, help string, args []string) (*commonFla
 	cf := &commonFlags{}
 	fs := newFlagSet(e, name, help)
 	cf.stateFlags(fs)
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return nil, err
-	}
-	if len(pos) > 0 {
-		return nil, usageArgs(name, pos)
 	}
 	if err := pg.ValidateWorkspace(cf.workspace); err != nil {
 		return nil, err
@@ -182,14 +179,19 @@ func runWorkspaceShow(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// workspaceName parses the one NAME argument of workspace new and delete.
-func workspaceName(cmd string, pos []string) (string, error) {
-	name, err := oneArg("workspace "+cmd, "workspace name", pos)
+// parseWorkspaceName parses the arguments of workspace new and delete,
+// as parseArgs does, and returns their one NAME argument.
+func parseWorkspaceName(e *env, fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
+		return "", err
+	}
+	name, err := oneArg(fs.Name(), "workspace name", pos)
 	if err != nil {
 		return "", err
 	}
 	if err := pg.ValidateWorkspace(name); err != nil {
-		return "", fmt.Errorf("workspace %s: %w", cmd, err)
+		return "", fmt.Errorf("%s: %w", fs.Name(), err)
 	}
 	return name, nil
 }
@@ -198,11 +200,7 @@ func runWorkspaceNew(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	fs := newFlagSet(e, "workspace new", workspaceNewHelp)
 	cf.stateFlags(fs)
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := workspaceName("new", pos)
+	name, err := parseWorkspaceName(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -244,11 +242,7 @@ func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 	cf.stateFlags(fs)
 	fs.BoolVar(&force, "force", false, "delete the workspace also if it still holds settled messages")
 	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the workspace's lock, e.g. 30s (default: fail at once)")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := workspaceName("delete", pos)
+	name, err := parseWorkspaceName(e, fs, args)
 	if err != nil {
 		return err
 	}
