@@ -290,30 +290,45 @@ func listCommands(w io.Writer, cmds map[string]*command, width int) {
 	}
 }
 
-func runState(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || isHelp(args[0]) {
-		w := e.stdout
-		if len(args) == 0 {
-			w = e.stderr
-		}
-		fmt.Fprint(w, "Usage: recall state <subcommand> [flags]\n\n  Inspects and changes recall's record of settled messages.\n\nSubcommands:\n")
-		listCommands(w, stateCommands, 8)
-		fmt.Fprint(w, `
+// stateHelp and stateExamples are 'recall state -h', around the list of
+// subcommands.
+const (
+	stateHelp = "Usage: recall state <subcommand> [flags]\n\n  Inspects and changes recall's record of settled messages.\n\nSubcommands:\n"
+
+	stateExamples = `
 Examples:
 
   recall state list -outcome too_late
   recall state rm 360586640fe9846954897dffe6c13dfc
 
 Run 'recall state <subcommand> -h' for its flags and examples.
-`)
+`
+)
+
+func runState(ctx context.Context, e *env, args []string) error {
+	return runGroup(ctx, e, "state", stateHelp, stateExamples, stateCommands, args)
+}
+
+// runGroup runs the subcommand args[0] of the command group name (state,
+// workspace). Without a subcommand it prints the group's help (usage, the
+// subcommands, examples) to stderr and exits 1; with -h, to stdout.
+func runGroup(ctx context.Context, e *env, name, usage, examples string, cmds map[string]*command, args []string) error {
+	if len(args) == 0 || isHelp(args[0]) {
+		w := e.stdout
+		if len(args) == 0 {
+			w = e.stderr
+		}
+		fmt.Fprint(w, usage)
+		listCommands(w, cmds, 8)
+		fmt.Fprint(w, examples)
 		if len(args) == 0 {
 			return &exitError{code: 1}
 		}
 		return nil
 	}
-	c, ok := stateCommands[args[0]]
+	c, ok := cmds[args[0]]
 	if !ok {
-		return fmt.Errorf("unknown command \"state %s\"%s; run 'recall state -h' for the list", args[0], didYouMean("state ", args[0], stateCommands))
+		return fmt.Errorf("unknown command \"%s %s\"%s; run 'recall %s -h' for the list", name, args[0], didYouMean(name+" ", args[0], cmds), name)
 	}
 	return c.run(ctx, e, args[1:])
 }

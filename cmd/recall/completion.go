@@ -187,6 +187,19 @@ complete -o default -F _recall recall
 	return b.String()
 }
 
+// groupPaths returns the paths of the entries that have subcommands
+// (state, workspace), each quoted for the shell, in order: where a
+// script's walk takes a second word.
+func groupPaths(entries []completionEntry, quote func(string) string) []string {
+	var groups []string
+	for _, ent := range entries {
+		if ent.sub != nil {
+			groups = append(groups, quote(ent.path))
+		}
+	}
+	return groups
+}
+
 // zshCompletion is the script for zsh, the same walk as bash's: as a
 // file of $fpath (#compdef) or sourced (compdef).
 func zshCompletion(entries []completionEntry) string {
@@ -203,13 +216,7 @@ _recall() {
         path=${words[i]}
         case $path in
 `)
-	var groups []string
-	for _, ent := range entries {
-		if ent.sub != nil {
-			groups = append(groups, shellQuote(ent.path))
-		}
-	}
-	if len(groups) > 0 {
+	if groups := groupPaths(entries, shellQuote); len(groups) > 0 {
 		fmt.Fprintf(&b, "        %s)\n            (( i++ ))\n            if (( i < CURRENT )); then path=\"$path ${words[i]}\"; fi\n            ;;\n", strings.Join(groups, "|"))
 	}
 	b.WriteString(`        esac
@@ -287,13 +294,7 @@ function __recall_path
     set -q words[1]; or return
     switch $words[1]
 `)
-	var groups []string
-	for _, ent := range entries {
-		if ent.sub != nil {
-			groups = append(groups, fishQuote(ent.path))
-		}
-	}
-	if len(groups) > 0 {
+	if groups := groupPaths(entries, fishQuote); len(groups) > 0 {
 		fmt.Fprintf(&b, "        case %s\n            if set -q words[2]\n                echo $words[1] $words[2]\n                return\n            end\n", strings.Join(groups, " "))
 	}
 	b.WriteString(`    end

@@ -216,3 +216,37 @@ func oneOf(flagName, v string, allowed ...string) error {
 	}
 	return fmt.Errorf("-%s: %q is not one of %s", flagName, v, strings.Join(allowed, ", "))
 }
+
+// usageArgs is the error for unexpected positional arguments.
+func usageArgs(cmd string, args []string) error {
+	hint := ""
+	if cmd == "validate" || cmd == "plan" {
+		hint = fmt.Sprintf("; to read a manifest, use -f %s", args[0])
+	}
+	return fmt.Errorf("%s: unexpected argument %q%s; run 'recall %s -h' for usage", cmd, args[0], hint, cmd)
+}
+
+// parseNoArgs parses the arguments of a command that takes no positional
+// ones, as parseArgs does; a positional argument is a usage error.
+func parseNoArgs(e *env, fs *flag.FlagSet, args []string) error {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) > 0 {
+		return usageArgs(fs.Name(), pos)
+	}
+	return nil
+}
+
+// oneArg returns the one positional argument of the command cmd, a what
+// ("state file"), or the usage error for none or more.
+func oneArg(cmd, what string, pos []string) (string, error) {
+	switch {
+	case len(pos) == 0:
+		return "", fmt.Errorf("%s: no %s given; run 'recall %s -h' for usage", cmd, what, cmd)
+	case len(pos) > 1:
+		return "", fmt.Errorf("%s: one %s expected, got %d arguments; run 'recall %s -h' for usage", cmd, what, len(pos), cmd)
+	}
+	return pos[0], nil
+}

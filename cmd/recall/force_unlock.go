@@ -52,16 +52,17 @@ func runForceUnlock(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(pos) == 0:
+	if len(pos) == 0 {
 		return errors.New("force-unlock: no lock ID given; it is printed by the run that was refused the lock (run 'recall force-unlock -h' for usage)")
-	case len(pos) > 1:
-		return fmt.Errorf("force-unlock: one lock ID expected, got %d arguments; run 'recall force-unlock -h' for usage", len(pos))
+	}
+	arg, err := oneArg("force-unlock", "lock ID", pos)
+	if err != nil {
+		return err
 	}
 	if !input && !force {
 		return errors.New("force-unlock -input=false needs -force: it will not ask for confirmation; pass -force to unlock without asking")
 	}
-	id := strings.TrimSpace(pos[0])
+	id := strings.TrimSpace(arg)
 	if id == "" {
 		return errors.New("force-unlock: the lock ID is empty")
 	}

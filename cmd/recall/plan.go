@@ -127,12 +127,8 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "ask Clickatell the status of every listed message and show what apply -refresh-only would record (needs CLICKATELL_TOKEN; sends no DELETE)")
 	fs.IntVar(&a.parallelism, "parallelism", 0, "the estimate assumes at most `N` calls at once (0: 10); with -refresh-only, send at most N calls at once")
 	fs.Float64Var(&a.rate, "rate", 0, "estimate cancellations at `N` a second (0: 100); with -refresh-only, also send at most N requests per second, retries included (0: no cap)")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return nil, err
-	}
-	if len(pos) > 0 {
-		return nil, usageArgs("plan", pos)
 	}
 	if err := jsonFormat(fs, a.asJSON, &a.format); err != nil {
 		return nil, err

@@ -30,6 +30,22 @@ func loadState(ctx context.Context, cf *commonFlags) (state.Backend, *state.Stat
 	return b, s, nil
 }
 
+// openLocked opens the state at loc (its workspace) and takes its lock
+// for the operation op, waiting up to timeout (-lock-timeout). The caller
+// closes the backend and unlocks.
+func openLocked(ctx context.Context, loc, workspace, op string, timeout time.Duration) (state.Backend, state.Lock, error) {
+	b, err := openBackend(loc, workspace)
+	if err != nil {
+		return nil, nil, err
+	}
+	lock, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: op, Timeout: timeout})
+	if err != nil {
+		b.Close()
+		return nil, nil, lockError(err, timeout)
+	}
+	return b, lock, nil
+}
+
 // stateReadError is the error for a state that cannot be read. The
 // backends' errors already name the state and say what to do (a corrupt
 // state is never overwritten; a newer format needs a newer recall).
@@ -108,12 +124,8 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 	cf.stateFlags(fs)
 	fs.StringVar(&outcomeName, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late, not_found or not_delivered")
 	fs.StringVar(&group, "group", "", "list only messages recorded for `GROUP`")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("state list: unexpected argument %q; run 'recall state list -h' for usage", pos[0])
 	}
 	var want outcome.Outcome
 	if outcomeName != "" {

@@ -110,26 +110,20 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	switch {
-	case len(pos) == 0:
-		return errors.New("state push: no state file given; run 'recall state push -h' for usage")
-	case len(pos) > 1:
-		return fmt.Errorf("state push: one state file expected, got %d arguments; run 'recall state push -h' for usage", len(pos))
+	file, err := oneArg("state push", "state file", pos)
+	if err != nil {
+		return err
 	}
-	src, err := readStateFile(e, pos[0])
+	src, err := readStateFile(e, file)
 	if err != nil {
 		return fmt.Errorf("state push: %w", err)
 	}
 
-	b, err := openBackend(cf.state, cf.workspace)
+	b, lock, err := openLocked(ctx, cf.state, cf.workspace, "state push", lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	lock, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: "state push", Timeout: lockTimeout})
-	if err != nil {
-		return lockError(err, lockTimeout)
-	}
 	defer lock.Unlock()
 	target := b
 	dst, err := b.Read(ctx)

@@ -42,12 +42,8 @@ func runValidate(ctx context.Context, e *env, args []string) error {
 	cf.manifest(fs)
 	cf.color(fs) // accepted for pipelines that pass -no-color to every command
 	fs.BoolVar(&asJSON, "json", false, "print the result as one JSON document (terraform validate -json's shape)")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return usageArgs("validate", pos)
 	}
 	m, err := loadManifest(&cf)
 	if asJSON {
@@ -78,13 +74,4 @@ func loadManifest(cf *commonFlags) (*manifest.Manifest, error) {
 		return nil, fmt.Errorf("no manifest: %s does not exist in the working directory; write one (see 'recall validate -h') or pass -f PATH", paths[0])
 	}
 	return nil, err
-}
-
-// usageArgs is the error for unexpected positional arguments.
-func usageArgs(cmd string, args []string) error {
-	hint := ""
-	if cmd == "validate" || cmd == "plan" {
-		hint = fmt.Sprintf("; to read a manifest, use -f %s", args[0])
-	}
-	return fmt.Errorf("%s: unexpected argument %q%s; run 'recall %s -h' for usage", cmd, args[0], hint, cmd)
 }

@@ -43,12 +43,8 @@ func runVersion(ctx context.Context, e *env, args []string) error {
 	var asJSON bool
 	fs := newFlagSet(e, "version", versionHelp)
 	fs.BoolVar(&asJSON, "json", false, "print the version as a JSON object")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
+	if err := parseNoArgs(e, fs, args); err != nil {
 		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("version: unexpected argument %q; run 'recall version -h' for usage", pos[0])
 	}
 	v := versionInfo{
 		RecallVersion: version.Version,

@@ -3,13 +3,13 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"time"
 
-	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 	"github.com/recallhq/recall/state/pg"
 )
@@ -101,24 +101,7 @@ Examples:
 `
 
 func runWorkspace(ctx context.Context, e *env, args []string) error {
-	if len(args) == 0 || isHelp(args[0]) {
-		w := e.stdout
-		if len(args) == 0 {
-			w = e.stderr
-		}
-		fmt.Fprint(w, workspaceHelp[1:])
-		listCommands(w, workspaceCommands, 8)
-		fmt.Fprint(w, workspaceExamples)
-		if len(args) == 0 {
-			return &exitError{code: 1}
-		}
-		return nil
-	}
-	c, ok := workspaceCommands[args[0]]
-	if !ok {
-		return fmt.Errorf("unknown command \"workspace %s\"%s; run 'recall workspace -h' for the list", args[0], didYouMean("workspace ", args[0], workspaceCommands))
-	}
-	return c.run(ctx, e, args[1:])
+	return runGroup(ctx, e, "workspace", workspaceHelp[1:], workspaceExamples, workspaceCommands, args)
 }
 
 // listWorkspaces lists the workspaces at loc.
@@ -141,18 +124,25 @@ func listWorkspaces(ctx context.Context, loc string) ([]string, error) {
 	return b.Workspaces(ctx)
 }
 
-func runWorkspaceList(ctx context.Context, e *env, args []string) error {
-	var cf commonFlags
-	fs := newFlagSet(e, "workspace list", workspaceListHelp)
+// parseCurrentWorkspace parses the arguments of a workspace subcommand
+// about the current workspace (list, show): -state and -workspace, no
+// positional arguments, and a well-formed workspace name.
+func parseCurrentWorkspace(e *env, name, help string, args []string) (*commonFlags, error) {
+	cf := &commonFlags{}
+	fs := newFlagSet(e, name, help)
 	cf.stateFlags(fs)
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("workspace list: unexpected argument %q; run 'recall workspace list -h' for usage", pos[0])
+	if err := parseNoArgs(e, fs, args); err != nil {
+		return nil, err
 	}
 	if err := pg.ValidateWorkspace(cf.workspace); err != nil {
+		return nil, err
+	}
+	return cf, nil
+}
+
+func runWorkspaceList(ctx context.Context, e *env, args []string) error {
+	cf, err := parseCurrentWorkspace(e, "workspace list", workspaceListHelp, args)
+	if err != nil {
 		return err
 	}
 	names, err := listWorkspaces(ctx, cf.state)
@@ -167,7 +157,7 @@ func runWorkspaceList(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, mark+n)
 	}
 	if !slices.Contains(names, cf.workspace) {
-		fmt.Fprintf(e.stderr, "Note: the current workspace %q (%s) does not exist yet; 'recall workspace new %s' creates it.\n", cf.workspace, workspaceSource(&cf), cf.workspace)
+		fmt.Fprintf(e.stderr, "Note: the current workspace %q (%s) does not exist yet; 'recall workspace new %s' creates it.\n", cf.workspace, workspaceSource(cf), cf.workspace)
 	}
 	return nil
 }
@@ -181,46 +171,36 @@ func workspaceSource(cf *commonFlags) string {
 }
 
 func runWorkspaceShow(ctx context.Context, e *env, args []string) error {
-	var cf commonFlags
-	fs := newFlagSet(e, "workspace show", workspaceShowHelp)
-	cf.stateFlags(fs)
-	pos, err := parseArgs(e, fs, args)
+	cf, err := parseCurrentWorkspace(e, "workspace show", workspaceShowHelp, args)
 	if err != nil {
-		return err
-	}
-	if len(pos) > 0 {
-		return fmt.Errorf("workspace show: unexpected argument %q; run 'recall workspace show -h' for usage", pos[0])
-	}
-	if err := pg.ValidateWorkspace(cf.workspace); err != nil {
 		return err
 	}
 	fmt.Fprintln(e.stdout, cf.workspace)
 	return nil
 }
 
-// workspaceName parses the one NAME argument of workspace new and delete.
-func workspaceName(cmd string, pos []string) (string, error) {
-	switch {
-	case len(pos) == 0:
-		return "", fmt.Errorf("workspace %s: no workspace name given; run 'recall workspace %s -h' for usage", cmd, cmd)
-	case len(pos) > 1:
-		return "", fmt.Errorf("workspace %s: one workspace name expected, got %d arguments; run 'recall workspace %s -h' for usage", cmd, len(pos), cmd)
+// parseWorkspaceName parses the arguments of workspace new and delete,
+// as parseArgs does, and returns their one NAME argument.
+func parseWorkspaceName(e *env, fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parseArgs(e, fs, args)
+	if err != nil {
+		return "", err
 	}
-	if err := pg.ValidateWorkspace(pos[0]); err != nil {
-		return "", fmt.Errorf("workspace %s: %w", cmd, err)
+	name, err := oneArg(fs.Name(), "workspace name", pos)
+	if err != nil {
+		return "", err
 	}
-	return pos[0], nil
+	if err := pg.ValidateWorkspace(name); err != nil {
+		return "", fmt.Errorf("%s: %w", fs.Name(), err)
+	}
+	return name, nil
 }
 
 func runWorkspaceNew(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	fs := newFlagSet(e, "workspace new", workspaceNewHelp)
 	cf.stateFlags(fs)
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := workspaceName("new", pos)
+	name, err := parseWorkspaceName(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -262,11 +242,7 @@ func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 	cf.stateFlags(fs)
 	fs.BoolVar(&force, "force", false, "delete the workspace also if it still holds settled messages")
 	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the workspace's lock, e.g. 30s (default: fail at once)")
-	pos, err := parseArgs(e, fs, args)
-	if err != nil {
-		return err
-	}
-	name, err := workspaceName("delete", pos)
+	name, err := parseWorkspaceName(e, fs, args)
 	if err != nil {
 		return err
 	}
@@ -286,15 +262,11 @@ func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 	if !slices.Contains(names, name) {
 		return fmt.Errorf("workspace delete: workspace %q does not exist in %s", name, cf.state)
 	}
-	b, err := openBackend(cf.state, name)
+	b, lock, err := openLocked(ctx, cf.state, name, "workspace delete", lockTimeout)
 	if err != nil {
 		return err
 	}
 	defer b.Close()
-	lock, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: "workspace delete", Timeout: lockTimeout})
-	if err != nil {
-		return lockError(err, lockTimeout)
-	}
 	defer lock.Unlock()
 	s, err := b.Read(ctx)
 	if err != nil {

@@ -212,17 +212,28 @@ func keepBackup(path, backup string) error {
 // linkFile is os.Link; tests replace it to take the copying path.
 var linkFile = os.Link
 
+// openStat opens the file at path and stats it: the identity and mode of
+// the file that was opened, not of whatever is at path by then.
+func openStat(path string) (*os.File, fs.FileInfo, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	fi, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
 // copyFile copies src to a new file dst and syncs it.
 func copyFile(src, dst string) error {
-	in, err := os.Open(src)
+	in, fi, err := openStat(src)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return err
-	}
 	out, err := os.OpenFile(dst, os.O_WRONLY|os.O_CREATE|os.O_EXCL, fi.Mode().Perm())
 	if err != nil {
 		return err

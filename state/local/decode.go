@@ -615,6 +615,17 @@ func (s *strict) next(off int64) int64 {
 	return off
 }
 
+// key reads the next key of the object in what ("state", "messages"),
+// with the offset where it starts, for errors about it.
+func (s *strict) key(what string) (string, int64, error) {
+	off := s.off()
+	tok, err := s.dec.Token()
+	if err != nil {
+		return "", 0, s.jsonErr(err, what)
+	}
+	return tok.(string), s.next(off), nil
+}
+
 func (s *strict) errAt(off int64, format string, args ...any) error {
 	if off < 0 {
 		off = 0
@@ -688,13 +699,10 @@ func readStrict(data []byte, name string) (*state.State, error) {
 	}
 	seen := map[string]bool{}
 	for s.dec.More() {
-		off := s.off()
-		tok, err := s.dec.Token()
+		key, keyOff, err := s.key("state")
 		if err != nil {
-			return nil, s.jsonErr(err, "state")
+			return nil, err
 		}
-		key := tok.(string)
-		keyOff := s.next(off)
 		if seen[key] {
 			return nil, s.errAt(keyOff, "duplicate key %q", key)
 		}
@@ -839,13 +847,10 @@ func (s *strict) walkMessages() (map[msgid.ID]state.Record, error) {
 	m := map[msgid.ID]state.Record{}
 	where := map[msgid.ID]int64{}
 	for s.dec.More() {
-		off := s.off()
-		tok, err := s.dec.Token()
+		key, keyOff, err := s.key("messages")
 		if err != nil {
-			return nil, s.jsonErr(err, "messages")
+			return nil, err
 		}
-		key := tok.(string)
-		keyOff := s.next(off)
 		id, err := msgid.Parse(key)
 		if err != nil {
 			return nil, s.errAt(keyOff, "message ID %q: %v", truncate(key, 40), err)

@@ -239,15 +239,11 @@ func (b *Backend) checkUnchanged() error {
 // merge writes the state by copying the unchanged lines of the file, if
 // it is still the one b.st was read from or written to.
 func (b *Backend) merge(w io.Writer, touched []msgid.ID) error {
-	old, err := os.Open(b.path)
+	old, fi, err := openStat(b.path)
 	if err != nil {
 		return errNoMerge
 	}
 	defer old.Close()
-	fi, err := old.Stat()
-	if err != nil {
-		return errNoMerge
-	}
 	if ident, ok := identityOf(fi); !ok || !ident.equal(b.ident) {
 		return errNoMerge
 	}

@@ -213,11 +213,8 @@ func (l *pgLock) unlock() error {
 // is already free is just deleted. An id that is not the current lock's is
 // an error, and nothing is touched.
 func (b *Backend) ForceUnlock(ctx context.Context, id string) error {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	ctx, cancel := b.op(ctx, 10*time.Second) // and the wait for the session to end
-	defer cancel()
-	conn, err := b.connect(ctx)
+	ctx, conn, end, err := b.session(ctx, 10*time.Second) // and the wait for the session to end
+	defer end()
 	if err != nil {
 		return err
 	}

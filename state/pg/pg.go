@@ -214,6 +214,27 @@ func (b *Backend) Close() error {
 	return nil
 }
 
+// begin starts an operation of the Backend: it takes b.mu and bounds ctx
+// by the per-operation deadline plus extra. The caller defers end, which
+// cancels the context and releases b.mu.
+func (b *Backend) begin(ctx context.Context, extra time.Duration) (_ context.Context, end func()) {
+	b.mu.Lock()
+	ctx, cancel := b.op(ctx, extra)
+	return ctx, func() {
+		cancel()
+		b.mu.Unlock()
+	}
+}
+
+// session begins an operation (see begin) on the Backend's connection,
+// connecting first if need be. The caller defers end, also when err is
+// not nil.
+func (b *Backend) session(ctx context.Context, extra time.Duration) (_ context.Context, conn *pgx.Conn, end func(), err error) {
+	ctx, end = b.begin(ctx, extra)
+	conn, err = b.connect(ctx)
+	return ctx, conn, end, err
+}
+
 // connect returns the Backend's connection, opening it, and creating or
 // migrating the tables, on first use and after the connection was lost.
 // The caller holds b.mu.

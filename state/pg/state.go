@@ -31,11 +31,8 @@ type txBeginner interface {
 // Read loads the workspace's state in one consistent snapshot. A workspace
 // never written gives state.New().
 func (b *Backend) Read(ctx context.Context) (*state.State, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	ctx, cancel := b.op(ctx, 0)
-	defer cancel()
-	pool, err := b.connect(ctx)
+	ctx, pool, end, err := b.session(ctx, 0)
+	defer end()
 	if err != nil {
 		return nil, err
 	}

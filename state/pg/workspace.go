@@ -20,11 +20,8 @@ var ErrWorkspaceExists = errors.New("workspace already exists")
 // with a row in recall_states (written once, or made by CreateWorkspace),
 // and DefaultWorkspace, which always exists as Terraform's does.
 func (b *Backend) Workspaces(ctx context.Context) ([]string, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	ctx, cancel := b.op(ctx, 0)
-	defer cancel()
-	conn, err := b.connect(ctx)
+	ctx, conn, end, err := b.session(ctx, 0)
+	defer end()
 	if err != nil {
 		return nil, err
 	}
@@ -51,10 +48,8 @@ func (b *Backend) CreateWorkspace(ctx context.Context) error {
 	if b.workspace == DefaultWorkspace {
 		return fmt.Errorf("%s: %w", b, ErrWorkspaceExists)
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	ctx, cancel := b.op(ctx, 0)
-	defer cancel()
+	ctx, end := b.begin(ctx, 0)
+	defer end()
 	w, err := b.writer(ctx)
 	if err != nil {
 		return err
