@@ -42,54 +42,35 @@ type refreshCase struct {
 	after    state.Outcome
 }
 
+// says answers any ID with outcome o, status and description.
+func says(o clickatell.Outcome, status, desc string) func(id string) (*clickatell.Result, error) {
+	return func(id string) (*clickatell.Result, error) { return answer(id, o, status, desc), nil }
+}
+
+// What Clickatell answers in refreshCases.
+var (
+	saysCancelled = says(clickatell.Cancelled, "006", "User cancelled message delivery")
+	saysDelivered = says(clickatell.TooLate, "004", "Received by recipient")
+	saysScheduled = says(clickatell.Scheduled, "011", "Message scheduled for later delivery")
+	saysUnknown   = says(clickatell.NotFound, "", "Resource does not exist")
+	failsInvalid  = func(string) (*clickatell.Result, error) {
+		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
+	}
+)
+
 var refreshCases = []refreshCase{
-	// Cancelled in the portal: recorded.
-	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "record", state.Cancelled},
-	// Delivered: too late.
-	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.TooLate, "004", "Received by recipient"), nil
-	}, "record", state.TooLate},
-	// Still scheduled: stays to cancel.
-	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "scheduled", 0},
-	// Recorded cancelled, reported delivered: drift, the record kept.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.TooLate, "004", "Received by recipient"), nil
-	}, "drift", state.Cancelled},
-	// Recorded cancelled, reported still scheduled: drift.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "drift", state.Cancelled},
-	// Recorded not found, reported scheduled: drift, never unsettled.
-	{state.NotFound, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "drift", state.NotFound},
-	// Recorded not found, reported cancelled: the newer answer.
-	{state.NotFound, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "update", state.Cancelled},
-	// Recorded too late, reported too late: unchanged.
-	{state.TooLate, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.TooLate, "004", "Received by recipient"), nil
-	}, "unchanged", state.TooLate},
-	// Recorded too late, now unknown (Clickatell forgot it): unchanged.
-	{state.TooLate, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.NotFound, "", "Resource does not exist"), nil
-	}, "unchanged", state.TooLate},
-	// Recorded cancelled, reported cancelled: unchanged.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, clickatell.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "unchanged", state.Cancelled},
-	// A failure: nothing recorded, nothing lost.
-	{state.Cancelled, func(id string) (*clickatell.Result, error) {
-		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
-	}, "", state.Cancelled},
-	{0, func(id string) (*clickatell.Result, error) {
-		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
-	}, "", 0},
+	{0, saysCancelled, "record", state.Cancelled},                  // Cancelled in the portal: recorded.
+	{0, saysDelivered, "record", state.TooLate},                    // Delivered: too late.
+	{0, saysScheduled, "scheduled", 0},                             // Still scheduled: stays to cancel.
+	{state.Cancelled, saysDelivered, "drift", state.Cancelled},     // Recorded cancelled, reported delivered: drift, the record kept.
+	{state.Cancelled, saysScheduled, "drift", state.Cancelled},     // Recorded cancelled, reported still scheduled: drift.
+	{state.NotFound, saysScheduled, "drift", state.NotFound},       // Recorded not found, reported scheduled: drift, never unsettled.
+	{state.NotFound, saysCancelled, "update", state.Cancelled},     // Recorded not found, reported cancelled: the newer answer.
+	{state.TooLate, saysDelivered, "unchanged", state.TooLate},     // Recorded too late, reported too late: unchanged.
+	{state.TooLate, saysUnknown, "unchanged", state.TooLate},       // Recorded too late, now unknown (Clickatell forgot it): unchanged.
+	{state.Cancelled, saysCancelled, "unchanged", state.Cancelled}, // Recorded cancelled, reported cancelled: unchanged.
+	{state.Cancelled, failsInvalid, "", state.Cancelled},           // A failure: nothing recorded, nothing lost.
+	{0, failsInvalid, "", 0},
 }
 
 // refreshFixture returns a plan listing every case's message, a state
