@@ -121,11 +121,7 @@ func TestApply_PostgresStalls(t *testing.T) {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	msg := run.stderr.String()
-	for _, want := range []string{"did not answer within 2s", envStateTimeout, "recall.state.errored.json", "state push", "not yet cancelled"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, msg)
-		}
-	}
+	mustContain(t, "stderr", msg, "did not answer within 2s", envStateTimeout, "recall.state.errored.json", "state push", "not yet cancelled")
 	stats := run.sim.Stats()
 	if stats.Requests >= int64(len(run.list)) || stats.Requests-stalledAt > 2000 {
 		t.Errorf("%d calls in all, %d after the stall: the run did not stop sending", stats.Requests, stats.Requests-stalledAt)
