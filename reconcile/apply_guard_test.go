@@ -57,6 +57,20 @@ func (d *diagnostics) on(ev Event) {
 
 func (d *diagnostics) String() string { return strings.Join(d.out, "\n") }
 
+// allUnknown answers that every message is unknown.
+func allUnknown(_ int, id string) (*clickatell.Result, error) { return unknown(id), nil }
+
+// unknownFirst answers that the first n messages are unknown and cancels
+// the others.
+func unknownFirst(n int) func(i int, id string) (*clickatell.Result, error) {
+	return func(i int, id string) (*clickatell.Result, error) {
+		if i < n {
+			return unknown(id), nil
+		}
+		return cancelled(id), nil
+	}
+}
+
 func guardOpts(parallelism int) ApplyOptions {
 	o := fastOpts()
 	o.Parallelism = parallelism
@@ -70,7 +84,7 @@ func guardOpts(parallelism int) ApplyOptions {
 func TestApply_UnknownGuardTripsAtWindow(t *testing.T) {
 	t.Run("trips", func(t *testing.T) {
 		var calls atomic.Int64
-		st := answers(t, &calls, func(i int, id string) (*clickatell.Result, error) { return unknown(id), nil })
+		st := answers(t, &calls, allUnknown)
 		b := newMemBackend()
 		var sum *SummaryEvent
 		opts := guardOpts(1)
@@ -102,12 +116,7 @@ func TestApply_UnknownGuardTripsAtWindow(t *testing.T) {
 	})
 	t.Run("24 unknown, then cancelled", func(t *testing.T) {
 		var calls atomic.Int64
-		st := answers(t, &calls, func(i int, id string) (*clickatell.Result, error) {
-			if i < 24 {
-				return unknown(id), nil
-			}
-			return cancelled(id), nil
-		})
+		st := answers(t, &calls, unknownFirst(24))
 		b := newMemBackend()
 		res, err := Apply(context.Background(), testPlan(100), b, st, guardOpts(1))
 		if err != nil {
@@ -122,7 +131,7 @@ func TestApply_UnknownGuardTripsAtWindow(t *testing.T) {
 	})
 	t.Run("window is twice the parallelism above 25", func(t *testing.T) {
 		var calls atomic.Int64
-		st := answers(t, &calls, func(i int, id string) (*clickatell.Result, error) { return unknown(id), nil })
+		st := answers(t, &calls, allUnknown)
 		b := newMemBackend()
 		_, err := Apply(context.Background(), testPlan(500), b, st, guardOpts(20))
 		var ue *UnknownIDsError
@@ -285,12 +294,7 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 	})
 	t.Run("final write fails after release", func(t *testing.T) {
 		var calls atomic.Int64
-		st := answers(t, &calls, func(i int, id string) (*clickatell.Result, error) {
-			if i < 5 {
-				return unknown(id), nil
-			}
-			return cancelled(id), nil
-		})
+		st := answers(t, &calls, unknownFirst(5))
 		b := newMemBackend()
 		b.fail = func(int) error { return errors.New("disk full") }
 		_, err := Apply(context.Background(), testPlan(30), b, st, guardOpts(1))
@@ -375,7 +379,7 @@ func TestApply_UnknownSmallRunWarns(t *testing.T) {
 // recorded not_found, with neither an error nor a warning.
 func TestApply_AllowUnknownIDs(t *testing.T) {
 	var calls atomic.Int64
-	st := answers(t, &calls, func(i int, id string) (*clickatell.Result, error) { return unknown(id), nil })
+	st := answers(t, &calls, allUnknown)
 	b := newMemBackend()
 	var d diagnostics
 	opts := guardOpts(4)

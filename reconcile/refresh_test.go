@@ -43,54 +43,35 @@ type refreshCase struct {
 	after    outcome.Outcome
 }
 
+// says answers any ID with outcome o, status and description.
+func says(o outcome.Outcome, status, desc string) func(id string) (*clickatell.Result, error) {
+	return func(id string) (*clickatell.Result, error) { return answer(id, o, status, desc), nil }
+}
+
+// What Clickatell answers in refreshCases.
+var (
+	saysCancelled = says(outcome.Cancelled, "006", "User cancelled message delivery")
+	saysDelivered = says(outcome.TooLate, "004", "Received by recipient")
+	saysScheduled = says(outcome.Scheduled, "011", "Message scheduled for later delivery")
+	saysUnknown   = says(outcome.NotFound, "", "Resource does not exist")
+	failsInvalid  = func(string) (*clickatell.Result, error) {
+		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
+	}
+)
+
 var refreshCases = []refreshCase{
-	// Cancelled in the portal: recorded.
-	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "record", outcome.Cancelled},
-	// Delivered: too late.
-	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.TooLate, "004", "Received by recipient"), nil
-	}, "record", outcome.TooLate},
-	// Still scheduled: stays to cancel.
-	{0, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "scheduled", 0},
-	// Recorded cancelled, reported delivered: drift, the record kept.
-	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.TooLate, "004", "Received by recipient"), nil
-	}, "drift", outcome.Cancelled},
-	// Recorded cancelled, reported still scheduled: drift.
-	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "drift", outcome.Cancelled},
-	// Recorded not found, reported scheduled: drift, never unsettled.
-	{outcome.NotFound, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.Scheduled, "011", "Message scheduled for later delivery"), nil
-	}, "drift", outcome.NotFound},
-	// Recorded not found, reported cancelled: the newer answer.
-	{outcome.NotFound, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "update", outcome.Cancelled},
-	// Recorded too late, reported too late: unchanged.
-	{outcome.TooLate, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.TooLate, "004", "Received by recipient"), nil
-	}, "unchanged", outcome.TooLate},
-	// Recorded too late, now unknown (Clickatell forgot it): unchanged.
-	{outcome.TooLate, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.NotFound, "", "Resource does not exist"), nil
-	}, "unchanged", outcome.TooLate},
-	// Recorded cancelled, reported cancelled: unchanged.
-	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
-		return answer(id, outcome.Cancelled, "006", "User cancelled message delivery"), nil
-	}, "unchanged", outcome.Cancelled},
-	// A failure: nothing recorded, nothing lost.
-	{outcome.Cancelled, func(id string) (*clickatell.Result, error) {
-		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
-	}, "", outcome.Cancelled},
-	{0, func(id string) (*clickatell.Result, error) {
-		return nil, &clickatell.APIError{HTTPStatus: 400, Code: "101", Description: "Invalid or missing parameters"}
-	}, "", 0},
+	{0, saysCancelled, "record", outcome.Cancelled},                    // Cancelled in the portal: recorded.
+	{0, saysDelivered, "record", outcome.TooLate},                      // Delivered: too late.
+	{0, saysScheduled, "scheduled", 0},                                 // Still scheduled: stays to cancel.
+	{outcome.Cancelled, saysDelivered, "drift", outcome.Cancelled},     // Recorded cancelled, reported delivered: drift, the record kept.
+	{outcome.Cancelled, saysScheduled, "drift", outcome.Cancelled},     // Recorded cancelled, reported still scheduled: drift.
+	{outcome.NotFound, saysScheduled, "drift", outcome.NotFound},       // Recorded not found, reported scheduled: drift, never unsettled.
+	{outcome.NotFound, saysCancelled, "update", outcome.Cancelled},     // Recorded not found, reported cancelled: the newer answer.
+	{outcome.TooLate, saysDelivered, "unchanged", outcome.TooLate},     // Recorded too late, reported too late: unchanged.
+	{outcome.TooLate, saysUnknown, "unchanged", outcome.TooLate},       // Recorded too late, now unknown (Clickatell forgot it): unchanged.
+	{outcome.Cancelled, saysCancelled, "unchanged", outcome.Cancelled}, // Recorded cancelled, reported cancelled: unchanged.
+	{outcome.Cancelled, failsInvalid, "", outcome.Cancelled},           // A failure: nothing recorded, nothing lost.
+	{0, failsInvalid, "", 0},
 }
 
 // refreshFixture returns a plan listing every case's message, a state

@@ -12,8 +12,6 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/recallhq/recall/msgid"
-	"github.com/recallhq/recall/outcome"
-	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/local"
 )
 
@@ -137,21 +135,9 @@ func TestPlanColor(t *testing.T) {
 func TestStateRmLocked(t *testing.T) {
 	dir := t.TempDir()
 	path := filepath.Join(dir, "s.json")
-	s := state.New()
-	s.Serial = 1
 	id := "360586640fe9846954897dffe6c13dfc"
-	s.Messages[mustID(id)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: viewNow}
-	if err := local.WriteFile(path, s); err != nil {
-		t.Fatal(err)
-	}
+	s, lock := lockedLocalState(t, path, id)
 	before, _ := os.ReadFile(path)
-
-	holder := local.New(path)
-	lock, err := holder.Lock(context.Background(), state.LockRequest{Operation: "apply"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Unlock()
 
 	e, out, errb := testEnv(nil, false)
 	code := Main(context.Background(), []string{"state", "rm", "-state", path, "-lock-timeout", "200ms", id}, e)
@@ -243,16 +229,7 @@ func TestPlanWhileLocked(t *testing.T) {
 	manifestPath := filepath.Join(dir, "recall.yaml")
 	os.WriteFile(manifestPath, []byte("version: 1\ncancel:\n  - name: g\n    ids: [360586640fe9846954897dffe6c13dfc]\n"), 0o644)
 	path := filepath.Join(dir, "s.json")
-	s := state.New()
-	s.Serial = 1
-	if err := local.WriteFile(path, s); err != nil {
-		t.Fatal(err)
-	}
-	lock, err := local.New(path).Lock(context.Background(), state.LockRequest{Operation: "apply"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Unlock()
+	lockedLocalState(t, path)
 	e, out, errb := testEnv(nil, false)
 	if code := Main(context.Background(), []string{"plan", "-f", manifestPath, "-state", path, "-detailed-exitcode"}, e); code != 2 {
 		t.Fatalf("exit %d, want 2; stderr:\n%s", code, errb)

@@ -49,71 +49,75 @@ func shell(t *testing.T, name string) string {
 	return p
 }
 
-func TestCompletion_Bash(t *testing.T) {
-	bash := shell(t, "bash")
-	script := completionScript(t, "bash")
-	if out, err := exec.Command(bash, "-n", script).CombinedOutput(); err != nil {
-		t.Fatalf("bash -n: %v\n%s", err, out)
-	}
-	for _, tc := range completionCases {
-		prog := `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _recall; echo "${COMPREPLY[*]}"`
-		out, err := exec.Command(bash, append([]string{"-c", prog, "bash", script}, tc.words...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%q: %v\n%s", tc.words, err, out)
-		}
-		if got := strings.TrimSpace(string(out)); got != tc.want {
-			t.Errorf("bash: completing %q gives %q, want %q", tc.words, got, tc.want)
-		}
-	}
-}
-
-func TestCompletion_Zsh(t *testing.T) {
-	zsh := shell(t, "zsh")
-	script := completionScript(t, "zsh")
-	if out, err := exec.Command(zsh, "-n", script).CombinedOutput(); err != nil {
-		t.Fatalf("zsh -n: %v\n%s", err, out)
-	}
-	// compadd and _files exist only inside zsh's completion system:
-	// stand-ins print what would be offered, filtered by $PREFIX as
-	// compadd filters.
-	prog := `compdef() { :; }
+// zshStandIns stand in for compadd and _files, which exist only inside
+// zsh's completion system: they print what would be offered, filtered by
+// $PREFIX as compadd filters.
+const zshStandIns = `compdef() { :; }
 compadd() { local a seen=""; for a in "$@"; do if [[ -n $seen ]]; then [[ $a == ${PREFIX}* ]] && print -r -- $a; elif [[ $a == -- ]]; then seen=1; fi; done; return 0 }
 _files() { print -r -- FILES; }
-source "$1"; shift
+`
+
+// TestCompletion_Shells: each shell accepts its script, and completing
+// every one of completionCases offers what it must.
+func TestCompletion_Shells(t *testing.T) {
+	for _, sh := range []struct {
+		name string
+		// complete is the command that prints what completing words offers.
+		complete func(t *testing.T, sh, script string, words []string) *exec.Cmd
+		// offered is that output as the words offered, space-separated.
+		offered func(out string) string
+	}{
+		{
+			name: "bash",
+			complete: func(t *testing.T, bash, script string, words []string) *exec.Cmd {
+				prog := `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1)); _recall; echo "${COMPREPLY[*]}"`
+				return exec.Command(bash, append([]string{"-c", prog, "bash", script}, words...)...)
+			},
+			offered: strings.TrimSpace,
+		},
+		{
+			name: "zsh",
+			complete: func(t *testing.T, zsh, script string, words []string) *exec.Cmd {
+				prog := zshStandIns + `source "$1"; shift
 words=("$@"); CURRENT=$#; PREFIX=${words[CURRENT]}
 _recall`
-	for _, tc := range completionCases {
-		out, err := exec.Command(zsh, append([]string{"-c", prog, "zsh", script}, tc.words...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("%q: %v\n%s", tc.words, err, out)
-		}
-		if got := strings.Join(strings.Fields(string(out)), " "); got != tc.want {
-			t.Errorf("zsh: completing %q gives %q, want %q", tc.words, got, tc.want)
-		}
-	}
-}
-
-func TestCompletion_Fish(t *testing.T) {
-	fish := shell(t, "fish")
-	script := completionScript(t, "fish")
-	if out, err := exec.Command(fish, "-n", script).CombinedOutput(); err != nil {
-		t.Fatalf("fish -n: %v\n%s", err, out)
-	}
-	for _, tc := range completionCases {
-		cmd := exec.Command(fish, "--no-config", "-c", `source $argv[1]; complete -C $argv[2]`, script, strings.Join(tc.words, " "))
-		cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%q: %v\n%s", tc.words, err, out)
-		}
-		var got []string
-		for _, l := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-			w, _, _ := strings.Cut(l, "\t")
-			got = append(got, w)
-		}
-		if g := strings.Join(got, " "); g != tc.want {
-			t.Errorf("fish: completing %q gives %q, want %q", tc.words, g, tc.want)
-		}
+				return exec.Command(zsh, append([]string{"-c", prog, "zsh", script}, words...)...)
+			},
+			offered: func(out string) string { return strings.Join(strings.Fields(out), " ") },
+		},
+		{
+			name: "fish",
+			complete: func(t *testing.T, fish, script string, words []string) *exec.Cmd {
+				cmd := exec.Command(fish, "--no-config", "-c", `source $argv[1]; complete -C $argv[2]`, script, strings.Join(words, " "))
+				cmd.Env = append(os.Environ(), "HOME="+t.TempDir(), "XDG_CONFIG_HOME="+t.TempDir(), "XDG_DATA_HOME="+t.TempDir())
+				return cmd
+			},
+			offered: func(out string) string {
+				var got []string
+				for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
+					w, _, _ := strings.Cut(l, "\t")
+					got = append(got, w)
+				}
+				return strings.Join(got, " ")
+			},
+		},
+	} {
+		t.Run(sh.name, func(t *testing.T) {
+			bin := shell(t, sh.name)
+			script := completionScript(t, sh.name)
+			if out, err := exec.Command(bin, "-n", script).CombinedOutput(); err != nil {
+				t.Fatalf("%s -n: %v\n%s", sh.name, err, out)
+			}
+			for _, tc := range completionCases {
+				out, err := sh.complete(t, bin, script, tc.words).CombinedOutput()
+				if err != nil {
+					t.Fatalf("%q: %v\n%s", tc.words, err, out)
+				}
+				if got := sh.offered(string(out)); got != tc.want {
+					t.Errorf("%s: completing %q gives %q, want %q", sh.name, tc.words, got, tc.want)
+				}
+			}
+		})
 	}
 }
 

@@ -32,14 +32,8 @@ func TestParseGlobalArgs(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, rest, err := parseGlobalArgs(tt.args)
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if parseFailed(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(globalArgs{})); diff != "" {
 				t.Errorf("globals (-want +got):\n%s", diff)
@@ -94,14 +88,8 @@ func TestParseArgs_JSONAndInput(t *testing.T) {
 					format = a.format
 				}
 			}
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if parseFailed(t, err, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if format != tt.wantFormat {
 				t.Errorf("format = %q, want %q", format, tt.wantFormat)

@@ -10,20 +10,36 @@ import (
 	"github.com/recallhq/recall/state/pg"
 )
 
+// lockPG takes the lock of the default workspace of the PostgreSQL state
+// at loc, for operation op, on a connection of its own: unlock releases
+// the lock and closes the connection. A failure to connect is fatal; one
+// to lock is returned (and the connection closed).
+func lockPG(t *testing.T, loc, op string) (l state.Lock, unlock func(), err error) {
+	t.Helper()
+	b, err := pg.Open(loc, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	l, err = b.Lock(context.Background(), state.LockRequest{Operation: op})
+	if err != nil {
+		b.Close()
+		return nil, nil, err
+	}
+	return l, func() {
+		l.Unlock()
+		b.Close()
+	}, nil
+}
+
 // TestForceUnlock_AsksOnATerminal: on a terminal, force-unlock asks, and
 // anything but "yes" leaves the lock alone.
 func TestForceUnlock_AsksOnATerminal(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
-	holder, err := pg.Open(loc, "")
+	l, unlock, err := lockPG(t, loc, "apply")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer holder.Close()
-	l, err := holder.Lock(context.Background(), state.LockRequest{Operation: "apply"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Unlock()
+	defer unlock()
 	id := l.Info().ID
 
 	run := func(answer string) (int, string, string) {
@@ -33,16 +49,11 @@ func TestForceUnlock_AsksOnATerminal(t *testing.T) {
 		return code, stdout.String(), stderr.String()
 	}
 	locked := func() bool {
-		b, err := pg.Open(loc, "")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer b.Close()
-		l2, err := b.Lock(context.Background(), state.LockRequest{Operation: "probe"})
+		_, unlock, err := lockPG(t, loc, "probe")
 		if err != nil {
 			return true
 		}
-		l2.Unlock()
+		unlock()
 		return false
 	}
 

@@ -84,20 +84,40 @@ func cmdExitCode(ts *testscript.TestScript, neg bool, args []string) {
 // TestScripts runs the CLI scripts in testdata/script. Each runs in a fresh
 // directory with a clean environment: no CLICKATELL_TOKEN, no NO_COLOR.
 func TestScripts(t *testing.T) {
+	runScripts(t, "testdata/script", scriptCmds, func(env *testscript.Env) error {
+		for _, f := range scriptSetups {
+			if err := f(env); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// runScripts runs the scripts in dir with cmds on top of testscript's own
+// commands (exec only explicit). Each starts in a fresh directory with
+// clearScriptEnv's clean environment, then what setup adds.
+func runScripts(t *testing.T, dir string, cmds map[string]func(ts *testscript.TestScript, neg bool, args []string), setup func(env *testscript.Env) error) {
 	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
+		Dir:                 dir,
 		RequireExplicitExec: true,
-		Cmds:                scriptCmds,
+		Cmds:                cmds,
 		Setup: func(env *testscript.Env) error {
 			clearScriptEnv(env)
-			for _, f := range scriptSetups {
-				if err := f(env); err != nil {
-					return err
-				}
-			}
-			return nil
+			return setup(env)
 		},
 	})
+}
+
+// mustContain fails the test for each of wants that got, the output
+// called what, does not contain.
+func mustContain(t *testing.T, what, got string, wants ...string) {
+	t.Helper()
+	for _, want := range wants {
+		if !strings.Contains(got, want) {
+			t.Errorf("%s lacks %q:\n%s", what, want, got)
+		}
+	}
 }
 
 // clearScriptEnv empties the variables that would change what a script

@@ -25,35 +25,29 @@ func TestPostgresScripts(t *testing.T) {
 	for k, v := range scriptCmds {
 		cmds[k] = v
 	}
-	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/pg",
-		RequireExplicitExec: true,
-		Cmds:                cmds,
-		Setup: func(env *testscript.Env) error {
-			clearScriptEnv(env)
-			schema := pgtest.NewSchemaName("recall_script_")
-			env.Defer(func() { pgtest.DropSchema(base, schema) })
-			u, err := pgtest.SchemaLocation(base, schema)
-			if err != nil {
-				return err
-			}
-			env.Setenv("PGURL", u.String())
-			// The same state spelled postgresql://, and another schema of
-			// the same database (another state).
-			alt := *u
-			alt.Scheme = "postgresql"
-			env.Setenv("PGURL_QL", alt.String())
-			other := schema + "_other"
-			env.Defer(func() { pgtest.DropSchema(base, other) })
-			o, err := pgtest.SchemaLocation(base, other)
-			if err != nil {
-				return err
-			}
-			env.Setenv("PGURL_OTHER", o.String())
-			u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
-			env.Setenv("PGURL_PW", u.String())
-			return nil
-		},
+	runScripts(t, "testdata/pg", cmds, func(env *testscript.Env) error {
+		schema := pgtest.NewSchemaName("recall_script_")
+		env.Defer(func() { pgtest.DropSchema(base, schema) })
+		u, err := pgtest.SchemaLocation(base, schema)
+		if err != nil {
+			return err
+		}
+		env.Setenv("PGURL", u.String())
+		// The same state spelled postgresql://, and another schema of
+		// the same database (another state).
+		alt := *u
+		alt.Scheme = "postgresql"
+		env.Setenv("PGURL_QL", alt.String())
+		other := schema + "_other"
+		env.Defer(func() { pgtest.DropSchema(base, other) })
+		o, err := pgtest.SchemaLocation(base, other)
+		if err != nil {
+			return err
+		}
+		env.Setenv("PGURL_OTHER", o.String())
+		u.User = url.UserPassword(u.User.Username(), "s3cret-pw")
+		env.Setenv("PGURL_PW", u.String())
+		return nil
 	})
 }
 

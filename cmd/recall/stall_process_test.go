@@ -74,19 +74,35 @@ func cancelledBySim(sim *simulator.Simulator, list []string) map[string]bool {
 	return out
 }
 
-// startStalledApply starts an apply of list on a PostgreSQL workspace
-// reached through a toxiproxy, lets it checkpoint, and stalls the proxy
-// once some hundreds of answers have come. It returns the running recall.
-func startStalledApply(t *testing.T, loc, dir, url string, sim *simulator.Simulator, px *stall.Proxy, ws, stateTimeout string) (*exec.Cmd, *syncBuffer, *syncBuffer) {
+// stalledApply is a recall apply whose PostgreSQL state stopped answering
+// mid-run.
+type stalledApply struct {
+	loc, dir, url  string
+	list           []string
+	sim            *simulator.Simulator
+	px             *stall.Proxy
+	cmd            *exec.Cmd
+	stdout, stderr *syncBuffer
+}
+
+// startStalledApply starts an apply of 6000 messages (IDs made with
+// prefix) on workspace ws of a PostgreSQL state reached through a
+// toxiproxy, lets it checkpoint, and stalls the proxy once some hundreds
+// of answers have come. The simulator answers about 400 a second.
+func startStalledApply(t *testing.T, prefix byte, ws, stateTimeout string) *stalledApply {
 	t.Helper()
-	cmd := recallCommand(dir, url, "apply", "-auto-approve", "-parallelism", "8", "-state", px.Through(t, loc), "-workspace", ws)
-	cmd.Env = append(cmd.Env, envStateTimeout+"="+stateTimeout)
-	out, errb := startCommand(t, cmd)
+	r := &stalledApply{loc: pgtest.SchemaURL(t), dir: t.TempDir(), list: ids(prefix, 6000)}
+	r.px = stall.Start(t, stall.Upstream(t, r.loc))
+	r.sim, r.url = startSim(t, simulator.Config{AnyScheduled: true, Latency: 20 * time.Millisecond})
+	writeManifest(t, r.dir, group{name: ws, ids: r.list})
+	r.cmd = recallCommand(r.dir, r.url, "apply", "-auto-approve", "-parallelism", "8", "-state", r.px.Through(t, r.loc), "-workspace", ws)
+	r.cmd.Env = append(r.cmd.Env, envStateTimeout+"="+stateTimeout)
+	r.stdout, r.stderr = startCommand(t, r.cmd)
 	waitFor(t, "500 answers and a checkpoint", func() bool {
-		return sim.Stats().Cancelled >= 500 && settledInPG(t, loc, ws) > 0
+		return r.sim.Stats().Cancelled >= 500 && settledInPG(t, r.loc, ws) > 0
 	})
-	px.Stall(t)
-	return cmd, out, errb
+	r.px.Stall(t)
+	return r
 }
 
 // TestApply_PostgresStalls: the connection to PostgreSQL stalls mid-run.
@@ -96,33 +112,22 @@ func startStalledApply(t *testing.T, loc, dir, url string, sim *simulator.Simula
 // the simulator cancelled. Once the network is back, the printed recovery
 // (state push) merges it, and a rerun sends only what was never sent.
 func TestApply_PostgresStalls(t *testing.T) {
-	loc := pgtest.SchemaURL(t)
-	px := stall.Start(t, stall.Upstream(t, loc))
-	dir := t.TempDir()
-	list := ids('t', 6000)
 	// About 400 answers a second: the run is far from done when the
 	// checkpoint that met the stall gives up, 2s later.
-	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 20 * time.Millisecond})
-	writeManifest(t, dir, group{name: "stall", ids: list})
-
-	cmd, stdout, stderr := startStalledApply(t, loc, dir, url, sim, px, "stall", "2s")
-	stalledAt := sim.Stats().Requests
-	code := waitExit(t, cmd, 90*time.Second, "after the stall")
+	run := startStalledApply(t, 't', "stall", "2s")
+	stalledAt := run.sim.Stats().Requests
+	code := waitExit(t, run.cmd, 90*time.Second, "after the stall")
 	if code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
-	msg := stderr.String()
-	for _, want := range []string{"did not answer within 2s", envStateTimeout, "recall.state.errored.json", "state push", "not yet cancelled"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("stderr lacks %q:\n%s", want, msg)
-		}
-	}
-	stats := sim.Stats()
-	if stats.Requests >= int64(len(list)) || stats.Requests-stalledAt > 2000 {
+	msg := run.stderr.String()
+	mustContain(t, "stderr", msg, "did not answer within 2s", envStateTimeout, "recall.state.errored.json", "state push", "not yet cancelled")
+	stats := run.sim.Stats()
+	if stats.Requests >= int64(len(run.list)) || stats.Requests-stalledAt > 2000 {
 		t.Errorf("%d calls in all, %d after the stall: the run did not stop sending", stats.Requests, stats.Requests-stalledAt)
 	}
-	errored := readState(t, filepath.Join(dir, erroredStateFile))
-	want := cancelledBySim(sim, list)
+	errored := readState(t, filepath.Join(run.dir, erroredStateFile))
+	want := cancelledBySim(run.sim, run.list)
 	t.Logf("%d calls, %d after the stall; %d cancelled by the simulator, %d in the errored state", stats.Requests, stats.Requests-stalledAt, len(want), len(errored.Messages))
 	if len(errored.Messages) != len(want) {
 		t.Errorf("errored state holds %d messages, the simulator cancelled %d", len(errored.Messages), len(want))
@@ -132,24 +137,24 @@ func TestApply_PostgresStalls(t *testing.T) {
 			t.Fatalf("%s, cancelled by the simulator, is not cancelled in the errored state", id)
 		}
 	}
-	if !strings.Contains(stdout.String(), "could not be saved") {
-		t.Errorf("stdout:\n%s", tail(stdout.String()))
+	if !strings.Contains(run.stdout.String(), "could not be saved") {
+		t.Errorf("stdout:\n%s", tail(run.stdout.String()))
 	}
-	assertNoTokenInDir(t, dir)
+	assertNoTokenInDir(t, run.dir)
 
 	// Recovery as printed, once PostgreSQL answers again (directly here:
 	// the stalled proxy's connections are gone for good).
-	px.Resume(t)
-	r := runRecall(t, dir, url, "state", "push", "-state", loc, "-workspace", "stall", "-lock-timeout", "1m", erroredStateFile)
+	run.px.Resume(t)
+	r := runRecall(t, run.dir, run.url, "state", "push", "-state", run.loc, "-workspace", "stall", "-lock-timeout", "1m", erroredStateFile)
 	if r.code != 0 || !strings.Contains(r.stdout, "messages") {
 		t.Fatalf("state push: exit %d\n%s\n%s", r.code, r.stdout, r.stderr)
 	}
-	r = runRecall(t, dir, url, "apply", "-auto-approve", "-state", loc, "-workspace", "stall", "-lock-timeout", "1m")
+	r = runRecall(t, run.dir, run.url, "apply", "-auto-approve", "-state", run.loc, "-workspace", "stall", "-lock-timeout", "1m")
 	if r.code != 0 {
 		t.Fatalf("rerun: exit %d\n%s\n%s", r.code, tail(r.stdout), r.stderr)
 	}
-	for _, id := range list {
-		if n := sim.Calls(id); n != 1 {
+	for _, id := range run.list {
+		if n := run.sim.Calls(id); n != 1 {
 			t.Fatalf("%s got %d calls over both runs, want 1", id, n)
 		}
 	}
@@ -160,34 +165,27 @@ func TestApply_PostgresStalls(t *testing.T) {
 // writes recall.state.errored.json with every answer received and exits
 // within seconds, although PostgreSQL still answers nothing.
 func TestApply_PostgresStallsSecondInterrupt(t *testing.T) {
-	loc := pgtest.SchemaURL(t)
-	px := stall.Start(t, stall.Upstream(t, loc))
-	dir := t.TempDir()
-	list := ids('u', 6000)
-	sim, url := startSim(t, simulator.Config{AnyScheduled: true, Latency: 20 * time.Millisecond})
-	writeManifest(t, dir, group{name: "stall2", ids: list})
-
-	cmd, _, stderr := startStalledApply(t, loc, dir, url, sim, px, "stall2", "10m")
-	cmd.Process.Signal(syscall.SIGINT)
-	waitFor(t, "the first interrupt to be taken", func() bool { return strings.Contains(stderr.String(), "Interrupt received") })
+	run := startStalledApply(t, 'u', "stall2", "10m")
+	run.cmd.Process.Signal(syscall.SIGINT)
+	waitFor(t, "the first interrupt to be taken", func() bool { return strings.Contains(run.stderr.String(), "Interrupt received") })
 	// Let the calls in flight finish, so that the save is what waits.
-	before := sim.Stats().Requests
+	before := run.sim.Stats().Requests
 	time.Sleep(200 * time.Millisecond)
-	if after := sim.Stats().Requests; after != before {
+	if after := run.sim.Stats().Requests; after != before {
 		t.Logf("%d calls still went out after the first interrupt", after-before)
 	}
-	cmd.Process.Signal(syscall.SIGINT)
+	run.cmd.Process.Signal(syscall.SIGINT)
 	start := time.Now()
-	if code := waitExit(t, cmd, 20*time.Second, "after the second interrupt"); code != 1 {
+	if code := waitExit(t, run.cmd, 20*time.Second, "after the second interrupt"); code != 1 {
 		t.Errorf("exit code %d, want 1", code)
 	}
 	t.Logf("exited %s after the second interrupt", time.Since(start).Round(time.Millisecond))
-	msg := stderr.String()
+	msg := run.stderr.String()
 	if !strings.Contains(msg, "Second interrupt") || !strings.Contains(msg, erroredStateFile) || !strings.Contains(msg, "stopped at once") {
 		t.Errorf("stderr:\n%s", msg)
 	}
-	errored := readState(t, filepath.Join(dir, erroredStateFile))
-	want := cancelledBySim(sim, list)
+	errored := readState(t, filepath.Join(run.dir, erroredStateFile))
+	want := cancelledBySim(run.sim, run.list)
 	if len(errored.Messages) != len(want) || len(want) == 0 {
 		t.Errorf("errored state holds %d messages, the simulator cancelled %d", len(errored.Messages), len(want))
 	}

@@ -12,6 +12,27 @@ import (
 	"github.com/recallhq/recall/state/local"
 )
 
+// lockedLocalState writes a local state at path (serial 1) recording ids
+// as cancelled, and takes its lock for an apply until the test ends. It
+// returns the state written and the lock.
+func lockedLocalState(t *testing.T, path string, ids ...string) (*state.State, state.Lock) {
+	t.Helper()
+	s := state.New()
+	s.Serial = 1
+	for _, id := range ids {
+		s.Messages[mustID(id)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: viewNow}
+	}
+	if err := local.WriteFile(path, s); err != nil {
+		t.Fatal(err)
+	}
+	lock, err := local.New(path).Lock(context.Background(), state.LockRequest{Operation: "apply"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lock.Unlock() })
+	return s, lock
+}
+
 // TestWorkspaceDeleteLocked: delete takes the workspace's lock, so a run
 // holding it keeps its workspace, messages and all, even with -force.
 func TestWorkspaceDeleteLocked(t *testing.T) {
@@ -24,18 +45,7 @@ func TestWorkspaceDeleteLocked(t *testing.T) {
 	if err := os.MkdirAll(filepath.Dir(ws), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	s := state.New()
-	s.Serial = 1
-	s.Messages[mustID("360586640fe9846954897dffe6c13dfc")] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: viewNow}
-	if err := local.WriteFile(ws, s); err != nil {
-		t.Fatal(err)
-	}
-	holder := local.New(ws)
-	lock, err := holder.Lock(context.Background(), state.LockRequest{Operation: "apply"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lock.Unlock()
+	_, lock := lockedLocalState(t, ws, "360586640fe9846954897dffe6c13dfc")
 
 	e, _, errb := testEnv(nil, false)
 	if code := Main(context.Background(), []string{"workspace", "delete", "-state", path, "-force", "eu"}, e); code != 1 {
