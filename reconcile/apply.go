@@ -185,6 +185,29 @@ func (e *GaveUpError) Unwrap() error { return e.Err }
 // than the calls in flight at once, so that one bad moment does not.
 func (r *run) giveUpAfter() int { return max(25, 2*r.opts.Parallelism) }
 
+// WriteFailure is a state write that failed: where, why, and how many
+// messages the run left unsettled because it stopped there (0 when it did
+// not stop early). SaveError and CheckpointError carry one.
+type WriteFailure struct {
+	// Location is the backend's String().
+	Location string
+	// Err is the write's error.
+	Err error
+	// Remaining is how many messages were left unsettled.
+	Remaining int
+}
+
+func (w WriteFailure) Unwrap() error { return w.Err }
+
+// located is the error after the location it happened at, said once: some
+// backend errors begin with their location already (state.Located).
+func (w WriteFailure) located() string {
+	if l, ok := w.Err.(state.Located); ok && l.LocationFirst() {
+		return w.Err.Error()
+	}
+	return w.Location + ": " + w.Err.Error()
+}
+
 // SaveError is returned when the final state write failed, when a
 // checkpoint failed and so did the final write after it, or when the
 // state's lock was lost during the run (Err wraps state.ErrLockLost). In
@@ -193,55 +216,30 @@ func (r *run) giveUpAfter() int { return max(25, 2*r.opts.Parallelism) }
 // the whole state that should have been written (lineage kept, serial one
 // past the last write that succeeded), for the caller to save elsewhere.
 type SaveError struct {
-	// Location is the backend's String().
-	Location string
-	// Err is the write's error.
-	Err error
+	WriteFailure
 	// State is the unsaved state.
 	State *state.State
-	// Remaining is how many messages were left unsettled because a
-	// checkpoint failed (or found the lock lost) and the run stopped
-	// early; 0 otherwise.
-	Remaining int
 }
 
 func (e *SaveError) Error() string {
-	msg := "failed to save state to " + located(e.Location, e.Err)
+	msg := "failed to save state to " + e.located()
 	if e.Remaining > 0 {
 		msg += fmt.Sprintf(". The run stopped there, with no further calls: %s not yet cancelled", countMessages(e.Remaining))
 	}
 	return msg
 }
 
-func (e *SaveError) Unwrap() error { return e.Err }
-
 // CheckpointError is returned when a checkpoint could not be written, so
 // the run stopped sending calls, but the final write after it succeeded:
 // every answer received is in the state.
 type CheckpointError struct {
-	// Location is the backend's String().
-	Location string
-	// Err is the checkpoint's error.
-	Err error
-	// Remaining is how many messages were left unsettled.
-	Remaining int
+	WriteFailure
 }
 
 func (e *CheckpointError) Error() string {
 	return fmt.Sprintf("a state checkpoint could not be written (%s), so the run stopped with no further calls; the final write then succeeded, so every answer received is saved. %s not yet cancelled: run apply again",
-		located(e.Location, e.Err), countMessages(e.Remaining))
+		e.located(), countMessages(e.Remaining))
 }
-
-// located is err after the location it happened at, said once: some
-// backend errors begin with their location already (state.Located).
-func located(location string, err error) string {
-	if l, ok := err.(state.Located); ok && l.LocationFirst() {
-		return err.Error()
-	}
-	return location + ": " + err.Error()
-}
-
-func (e *CheckpointError) Unwrap() error { return e.Err }
 
 // errNotSent marks an attempt skipped because the run is stopping.
 var errNotSent = errors.New("not sent: the run is stopping")
@@ -520,7 +518,7 @@ func (r *run) run(ctx context.Context) (*ApplyResult, error) {
 	case r.saveFailed != nil:
 		sum.Stopped = fmt.Sprintf("a state checkpoint could not be written, so the run stopped with no further calls: %s not yet cancelled", countMessages(res.Remaining()))
 		if saveErr == nil {
-			err = &CheckpointError{Location: r.backend.String(), Err: r.saveFailed, Remaining: res.Remaining()}
+			err = &CheckpointError{WriteFailure{Location: r.backend.String(), Err: r.saveFailed, Remaining: res.Remaining()}}
 		}
 	}
 	var se *SaveError
@@ -742,7 +740,7 @@ func (r *run) finish(ctx context.Context, w *writer) error {
 		}
 	}
 	st.Serial = r.serial + 1
-	return &SaveError{Location: r.backend.String(), Err: err, State: st}
+	return &SaveError{WriteFailure: WriteFailure{Location: r.backend.String(), Err: err}, State: st}
 }
 
 // intern returns one shared copy of s: a million records share a handful

@@ -155,7 +155,7 @@ func (op *Operation) confirmedRefresh(ctx context.Context, plan *Plan, st *state
 			full.Messages[c.ID] = *c.Record
 		}
 		full.Serial = st.Serial + 1
-		return found, &SaveError{Location: op.Backend.String(), Err: err, State: full}
+		return found, &SaveError{WriteFailure: WriteFailure{Location: op.Backend.String(), Err: err}, State: full}
 	}
 	found.Elapsed += time.Since(start)
 	return found, nil
