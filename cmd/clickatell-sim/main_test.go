@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -335,17 +334,10 @@ func TestCommand_signals(t *testing.T) {
 	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
 		t.Run(sig.String(), func(t *testing.T) {
 			cmd := command(t, "-listen", "127.0.0.1:0", "-any-scheduled", "-latency", "1ms", "-rate", "1000", "-retry-after", "2", "-fail-rate", "0.001", "-seed", "1")
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
 			var stderr testkit.SyncBuffer
 			cmd.Stderr = &stderr
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			defer cmd.Process.Kill()
-			line, err := bufio.NewReader(stdout).ReadString('\n')
+			stdout := testkit.Start(t, cmd)
+			line, err := stdout.ReadString('\n')
 			if err != nil {
 				t.Fatalf("reading the first line: %v\n%s", err, stderr.String())
 			}

@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
 )
@@ -204,18 +205,7 @@ func startHelper(t *testing.T, mode, path string) (*exec.Cmd, *bufio.Reader) {
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), helperEnv+"="+mode, helperPath+"="+path)
 	cmd.Stderr = os.Stderr
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	return cmd, bufio.NewReader(out)
+	return cmd, testkit.Start(t, cmd)
 }
 
 func readInfoLine(t *testing.T, r *bufio.Reader) state.LockInfo {

@@ -1,7 +1,6 @@
 package pg
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/recallhq/recall/internal/pgtest"
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/state"
 	"github.com/recallhq/recall/state/statetest"
 )
@@ -67,21 +67,11 @@ func startHolder(t *testing.T, loc, ws string) (*exec.Cmd, state.LockInfo, io.Cl
 	if err != nil {
 		t.Fatal(err)
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
 	var stderr strings.Builder
 	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		stdin.Close()
-		cmd.Process.Kill()
-		cmd.Wait()
-	})
-	line, err := bufio.NewReader(stdout).ReadBytes('\n')
+	stdout := testkit.Start(t, cmd)
+	t.Cleanup(func() { stdin.Close() })
+	line, err := stdout.ReadBytes('\n')
 	if err != nil {
 		t.Fatalf("lock holder process: %v; stderr: %s", err, stderr.String())
 	}
