@@ -600,9 +600,7 @@ func (s *sim) leftScheduled(ctx context.Context, ids []string) (int, error) {
 	)
 	work := make(chan string)
 	for range 8 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for id := range work {
 				st, err := s.status(ctx, id)
 				mu.Lock()
@@ -614,7 +612,7 @@ func (s *sim) leftScheduled(ctx context.Context, ids []string) (int, error) {
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	for _, id := range ids {
 		work <- id

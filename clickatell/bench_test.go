@@ -122,9 +122,7 @@ func BenchmarkThrottle_Simulator(b *testing.B) {
 				var wg sync.WaitGroup
 				start := time.Now()
 				for w := 0; w < workers; w++ {
-					wg.Add(1)
-					go func() {
-						defer wg.Done()
+					wg.Go(func() {
 						for id := range ids {
 							if _, err := p.Do(context.Background(), func(ctx context.Context) error {
 								_, err := c.StopMessage(ctx, id)
@@ -133,7 +131,7 @@ func BenchmarkThrottle_Simulator(b *testing.B) {
 								failed.Add(1)
 							}
 						}
-					}()
+					})
 				}
 				wg.Wait()
 				el := time.Since(start)

@@ -756,16 +756,14 @@ func TestClient_ConnectionPool(t *testing.T) {
 			}
 			var wg sync.WaitGroup
 			for w := 0; w < 2*maxConns; w++ {
-				wg.Add(1)
-				go func() {
-					defer wg.Done()
+				wg.Go(func() {
 					for i := 0; i < 10; i++ {
 						if _, err := stop(t, c, id1); err != nil {
 							t.Error(err)
 							return
 						}
 					}
-				}()
+				})
 			}
 			wg.Wait()
 			if len(conns) > maxConns {

@@ -156,9 +156,7 @@ func TestRetryPolicy_Simulator(t *testing.T) {
 	var mu sync.Mutex
 	outcomes := map[outcome.Outcome]int{}
 	for w := 0; w < 32; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			for id := range ids {
 				var res *Result
 				n, err := p.Do(context.Background(), func(ctx context.Context) error {
@@ -178,7 +176,7 @@ func TestRetryPolicy_Simulator(t *testing.T) {
 				}
 				mu.Unlock()
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	if outcomes[outcome.Cancelled] != 400 {

@@ -263,9 +263,7 @@ func TestThrottle_PausePausesEveryone(t *testing.T) {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	for i := 0; i < 8; i++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			mu.Lock() // the fake clock is not safe for concurrent use
 			defer mu.Unlock()
 			start := *clock
@@ -275,7 +273,7 @@ func TestThrottle_PausePausesEveryone(t *testing.T) {
 			if clock.Before(t0.Add(2*time.Second)) || start.After(*clock) {
 				t.Errorf("a worker went at %v, inside the pause", clock.Sub(t0))
 			}
-		}()
+		})
 	}
 	wg.Wait()
 }

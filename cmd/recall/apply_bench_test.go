@@ -179,15 +179,13 @@ func BenchmarkClientBaseline_Latency20ms(b *testing.B) {
 		var wg sync.WaitGroup
 		start := time.Now()
 		for w := 0; w < p; w++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+			wg.Go(func() {
 				for id := range work {
 					if _, err := c.StopMessage(context.Background(), id); err != nil {
 						b.Error(err)
 					}
 				}
-			}()
+			})
 		}
 		for _, id := range list {
 			work <- id

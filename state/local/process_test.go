@@ -318,9 +318,7 @@ func TestLock_MutualExclusion(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make(chan error, 8)
 	for g := 0; g < 4; g++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			b := New(path)
 			for i := 0; i < 40; i++ {
 				l, err := state.LockWithContext(ctx, b, state.LockRequest{Operation: "apply", Timeout: time.Minute})
@@ -338,7 +336,7 @@ func TestLock_MutualExclusion(t *testing.T) {
 					return
 				}
 			}
-		}()
+		})
 	}
 	wg.Wait()
 	close(errs)

@@ -224,9 +224,7 @@ func TestSchema_ConcurrentFirstUse(t *testing.T) {
 	var wg sync.WaitGroup
 	errs := make([]error, 4)
 	for i := range errs {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			b, err := Open(loc, fmt.Sprintf("w%d", i))
 			if err != nil {
 				errs[i] = err
@@ -238,7 +236,7 @@ func TestSchema_ConcurrentFirstUse(t *testing.T) {
 				return
 			}
 			errs[i] = b.Commit(bg, statetest.Changes(i, 1))
-		}()
+		})
 	}
 	wg.Wait()
 	for i, err := range errs {
