@@ -77,6 +77,20 @@ func guardOpts(parallelism int) ApplyOptions {
 	return o
 }
 
+// runGuarded is Apply of the plan's first n messages, answered by st,
+// with guardOpts(parallelism) changed by edit (if not nil), collecting
+// every diagnostic.
+func runGuarded(n, parallelism int, st Stopper, edit func(*ApplyOptions)) (*memBackend, *diagnostics, *ApplyResult, error) {
+	b, d := newMemBackend(), &diagnostics{}
+	opts := guardOpts(parallelism)
+	if edit != nil {
+		edit(&opts)
+	}
+	opts.OnEvent = d.on
+	res, err := Apply(context.Background(), testPlan(n), b, st, opts)
+	return b, d, res, err
+}
+
 // TestApply_UnknownGuardTripsAtWindow: with one call at a time, the
 // window's 25th unknown answer stops the run: exactly 25 calls, nothing
 // recorded, an *UnknownIDsError with the counts; 24 unknown answers and a
@@ -258,12 +272,7 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 			}
 			return unknown(id), nil
 		})
-		b := newMemBackend()
-		var d diagnostics
-		opts := guardOpts(1)
-		opts.Interrupt = interrupt
-		opts.OnEvent = d.on
-		res, err := Apply(context.Background(), testPlan(100), b, st, opts)
+		b, d, res, err := runGuarded(100, 1, st, func(o *ApplyOptions) { o.Interrupt = interrupt })
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,11 +325,7 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 			}
 			return unknown(id), nil
 		})
-		b := newMemBackend()
-		var d diagnostics
-		opts := guardOpts(1)
-		opts.OnEvent = d.on
-		res, err := Apply(context.Background(), testPlan(30), b, st, opts)
+		b, d, res, err := runGuarded(30, 1, st, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -354,11 +359,7 @@ func TestApply_UnknownSmallRunWarns(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			var calls atomic.Int64
-			b := newMemBackend()
-			var d diagnostics
-			opts := guardOpts(4)
-			opts.OnEvent = d.on
-			res, err := Apply(context.Background(), testPlan(10), b, answers(t, &calls, tt.answer), opts)
+			b, d, res, err := runGuarded(10, 4, answers(t, &calls, tt.answer), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -380,12 +381,7 @@ func TestApply_UnknownSmallRunWarns(t *testing.T) {
 func TestApply_AllowUnknownIDs(t *testing.T) {
 	var calls atomic.Int64
 	st := answers(t, &calls, allUnknown)
-	b := newMemBackend()
-	var d diagnostics
-	opts := guardOpts(4)
-	opts.AllowUnknownIDs = true
-	opts.OnEvent = d.on
-	res, err := Apply(context.Background(), testPlan(200), b, st, opts)
+	b, d, res, err := runGuarded(200, 4, st, func(o *ApplyOptions) { o.AllowUnknownIDs = true })
 	if err != nil {
 		t.Fatal(err)
 	}
