@@ -25,20 +25,26 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/simulator"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildErr  error
-)
+// bin holds recall built from this tree, once for all the tests.
+var bin = testkit.SharedDir{Prefix: "recall-examples-bin-", Fill: func(dir string) error {
+	goTool, err := exec.LookPath("go")
+	if err != nil {
+		return fmt.Errorf("building recall for the pipeline scripts needs the go command on PATH: %v", err)
+	}
+	out, err := exec.Command(goTool, "build", "-o", filepath.Join(dir, "recall"), "../cmd/recall").CombinedOutput()
+	if err != nil {
+		return fmt.Errorf("go build ../cmd/recall: %v\n%s", err, out)
+	}
+	return nil
+}}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
+	bin.Remove()
 	os.Exit(code)
 }
 
@@ -46,25 +52,7 @@ func TestMain(m *testing.M) {
 // first.
 func recallOnPath(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		binDir, buildErr = os.MkdirTemp("", "recall-examples-bin-")
-		if buildErr != nil {
-			return
-		}
-		goTool, err := exec.LookPath("go")
-		if err != nil {
-			buildErr = fmt.Errorf("building recall for the pipeline scripts needs the go command on PATH: %v", err)
-			return
-		}
-		out, err := exec.Command(goTool, "build", "-o", filepath.Join(binDir, "recall"), "../cmd/recall").CombinedOutput()
-		if err != nil {
-			buildErr = fmt.Errorf("go build ../cmd/recall: %v\n%s", err, out)
-		}
-	})
-	if buildErr != nil {
-		t.Fatal(buildErr)
-	}
-	return binDir + string(os.PathListSeparator) + os.Getenv("PATH")
+	return bin.Get(t) + string(os.PathListSeparator) + os.Getenv("PATH")
 }
 
 func need(t *testing.T, tools ...string) {

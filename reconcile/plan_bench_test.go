@@ -10,10 +10,10 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"github.com/recallhq/recall/internal/testkit"
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/outcome"
@@ -36,11 +36,8 @@ import (
 
 const benchN = 1_000_000
 
-var (
-	fixtureOnce sync.Once
-	fixtureDir  string
-	fixtureErr  error
-)
+// fixture holds the 1M-message files, written once for all the benchmarks.
+var fixture = testkit.SharedDir{Prefix: "recall-plan-bench-", Fill: func(dir string) error { return writeBenchFixture(dir, benchN) }}
 
 // benchID is the i-th fixture ID.
 func benchID(i int) msgid.ID {
@@ -82,24 +79,11 @@ func writeBenchFixture(dir string, n int) error {
 	return local.WriteFile(filepath.Join(dir, "recall.state.json"), s)
 }
 
-func benchFixture(b *testing.B) string {
-	fixtureOnce.Do(func() {
-		fixtureDir, fixtureErr = os.MkdirTemp("", "recall-plan-bench-")
-		if fixtureErr == nil {
-			fixtureErr = writeBenchFixture(fixtureDir, benchN)
-		}
-	})
-	if fixtureErr != nil {
-		b.Fatal(fixtureErr)
-	}
-	return fixtureDir
-}
+func benchFixture(b *testing.B) string { return fixture.Get(b) }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fixtureDir != "" {
-		os.RemoveAll(fixtureDir)
-	}
+	fixture.Remove()
 	os.Exit(code)
 }
 
