@@ -3,16 +3,11 @@ package clickatell
 import (
 	"bufio"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"errors"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -272,9 +267,9 @@ func TestTransport_ProxyRefusesConnect(t *testing.T) {
 // issuer; an expired one says when it expired. Both are typed
 // (TransportError.Cert, Issuer, NotAfter) and not retried.
 func TestTransport_CertificateErrors(t *testing.T) {
-	ca, caKey := newCA(t, "Test CA")
+	ca := testkit.NewCA(t, "Test CA")
 	t.Run("untrusted", func(t *testing.T) {
-		srv := tlsServer(t, ca, caKey, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
+		srv := tlsServer(t, ca, time.Now().Add(-time.Hour), time.Now().Add(time.Hour))
 		c, err := New(WithBaseURL(srv.URL), WithToken(testToken))
 		if err != nil {
 			t.Fatal(err)
@@ -294,9 +289,9 @@ func TestTransport_CertificateErrors(t *testing.T) {
 	})
 	t.Run("expired", func(t *testing.T) {
 		notAfter := time.Date(2020, 3, 1, 12, 0, 0, 0, time.UTC)
-		srv := tlsServer(t, ca, caKey, notAfter.Add(-48*time.Hour), notAfter)
+		srv := tlsServer(t, ca, notAfter.Add(-48*time.Hour), notAfter)
 		pool := x509.NewCertPool()
-		pool.AddCert(ca)
+		pool.AddCert(ca.Cert)
 		tr := NewTransport(1)
 		tr.TLSClientConfig.RootCAs = pool
 		c, err := New(WithBaseURL(srv.URL), WithToken(testToken), WithHTTPClient(&http.Client{Transport: tr}))
@@ -315,58 +310,12 @@ func TestTransport_CertificateErrors(t *testing.T) {
 	})
 }
 
-// newCA makes a certificate authority.
-func newCA(t *testing.T, name string) (*x509.Certificate, *ecdsa.PrivateKey) {
-	t.Helper()
-	der, key := signCert(t, &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().AddDate(-10, 0, 0),
-		NotAfter:              time.Now().AddDate(10, 0, 0),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign,
-	}, nil, nil)
-	ca, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ca, key
-}
-
-// signCert makes a new key and a certificate of it from tmpl, signed by
-// parent's parentKey, or self-signed when parent is nil.
-func signCert(t *testing.T, tmpl, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) ([]byte, *ecdsa.PrivateKey) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der, key
-}
-
 // tlsServer is an API test server whose certificate, for 127.0.0.1, is
 // signed by ca and valid from notBefore to notAfter.
-func tlsServer(t *testing.T, ca *x509.Certificate, caKey *ecdsa.PrivateKey, notBefore, notAfter time.Time) *httptest.Server {
+func tlsServer(t *testing.T, ca *testkit.CA, notBefore, notAfter time.Time) *httptest.Server {
 	t.Helper()
-	der, key := signCert(t, &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses:  []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:    notBefore,
-		NotAfter:     notAfter,
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, caKey)
 	srv := httptest.NewUnstartedServer(cancelling)
-	srv.TLS = &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}}}
+	srv.TLS = &tls.Config{Certificates: []tls.Certificate{ca.ServerCert(t, notBefore, notAfter)}}
 	srv.Config.ErrorLog = discardLog
 	srv.StartTLS()
 	t.Cleanup(srv.Close)

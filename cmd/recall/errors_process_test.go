@@ -6,17 +6,12 @@ package main
 
 import (
 	"bufio"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"io"
 	"log"
-	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -116,35 +111,16 @@ func TestApply_UntrustedCertificate(t *testing.T) {
 // is trusted, says when it expired.
 func TestApply_ExpiredCertificate(t *testing.T) {
 	dir := t.TempDir()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	caTmpl := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "Test CA"},
-		NotBefore: time.Now().AddDate(-10, 0, 0), NotAfter: time.Now().AddDate(10, 0, 0),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ca, _ := x509.ParseCertificate(caDER)
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	ca := testkit.NewCA(t, "Test CA")
 	notAfter := time.Date(2021, 6, 30, 23, 59, 59, 0, time.UTC)
-	leafDER, err := x509.CreateCertificate(rand.Reader, &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		NotBefore:   notAfter.AddDate(-1, 0, 0), NotAfter: notAfter,
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}, ca, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cert := ca.ServerCert(t, notAfter.AddDate(-1, 0, 0), notAfter)
 	sim, err := simulator.New(simulator.Config{Token: testToken, AnyScheduled: true})
 	if err != nil {
 		t.Fatal(err)
 	}
-	srv := simTLS(t, sim, &tls.Certificate{Certificate: [][]byte{leafDER}, PrivateKey: key})
+	srv := simTLS(t, sim, &cert)
 	caFile := filepath.Join(t.TempDir(), "ca.pem")
-	writePEM(t, caFile, ca)
+	writePEM(t, caFile, ca.Cert)
 	writeManifest(t, dir, group{name: "tls", ids: ids('e', 2)})
 
 	r := runRecallEnv(t, dir, srv.URL, append(noProxyEnv, "SSL_CERT_FILE="+caFile), "apply", "-auto-approve")
