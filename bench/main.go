@@ -693,14 +693,14 @@ func writeState(path string, ids []string) error {
 	st := state.New()
 	st.Serial = 1
 	st.RecallVersion = "bench"
-	st.Messages = make(map[msgid.ID]state.Record, len(ids))
+	st.Reserve(len(ids))
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for _, s := range ids {
 		id, err := msgid.Parse(s)
 		if err != nil {
 			return err
 		}
-		st.Messages[id] = state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "bench", At: at}
+		st.Set(id, state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "bench", At: at})
 	}
 	return local.WriteFile(path, st)
 }

@@ -732,13 +732,7 @@ func (r *run) finish(ctx context.Context, w *writer) error {
 	// backend owns r.st and may be used again. Its copy may or may not hold
 	// some of the batch; applying it again is harmless.
 	st := r.st.Clone()
-	for _, c := range batch {
-		if c.Record == nil {
-			delete(st.Messages, c.ID)
-		} else {
-			st.Messages[c.ID] = *c.Record
-		}
-	}
+	st.Apply(batch)
 	st.Serial = r.serial + 1
 	return &SaveError{WriteFailure: WriteFailure{Location: r.backend.String(), Err: err}, State: st}
 }

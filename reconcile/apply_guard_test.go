@@ -3,6 +3,7 @@ package reconcile
 import (
 	"context"
 	"errors"
+	"maps"
 	"strconv"
 	"strings"
 	"sync"
@@ -118,8 +119,8 @@ func TestApply_UnknownGuardTripsAtWindow(t *testing.T) {
 		if calls.Load() != 25 {
 			t.Errorf("%d calls, want exactly 25", calls.Load())
 		}
-		if len(b.st.Messages) != 0 || len(b.commits) != 0 {
-			t.Errorf("state holds %d messages after %d commits, want none", len(b.st.Messages), len(b.commits))
+		if b.st.Len() != 0 || len(b.commits) != 0 {
+			t.Errorf("state holds %d messages after %d commits, want none", b.st.Len(), len(b.commits))
 		}
 		if res.NotFound != 0 || res.Remaining() != 200 || res.Interrupted {
 			t.Errorf("result %+v (interrupted %v): want nothing settled, not interrupted", res.Counts, res.Interrupted)
@@ -136,10 +137,10 @@ func TestApply_UnknownGuardTripsAtWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.NotFound != 24 || res.Cancelled != 76 || len(b.st.Messages) != 100 {
-			t.Errorf("counts %+v, %d in state: want 24 not found and 76 cancelled, all recorded", res.Counts, len(b.st.Messages))
+		if res.NotFound != 24 || res.Cancelled != 76 || b.st.Len() != 100 {
+			t.Errorf("counts %+v, %d in state: want 24 not found and 76 cancelled, all recorded", res.Counts, b.st.Len())
 		}
-		if got := b.st.Messages[testID(0)]; got.Outcome != outcome.NotFound || got.Status != "" || got.Description != "Resource does not exist" {
+		if got := b.st.Get(testID(0)); got.Outcome != outcome.NotFound || got.Status != "" || got.Description != "Resource does not exist" {
 			t.Errorf("first held answer recorded as %+v", got)
 		}
 	})
@@ -155,8 +156,8 @@ func TestApply_UnknownGuardTripsAtWindow(t *testing.T) {
 		if n := calls.Load(); n < 40 || n > 40+20 {
 			t.Errorf("%d calls, want 40 plus at most those in flight", n)
 		}
-		if len(b.st.Messages) != 0 {
-			t.Errorf("state holds %d messages, want none", len(b.st.Messages))
+		if b.st.Len() != 0 {
+			t.Errorf("state holds %d messages, want none", b.st.Len())
 		}
 	})
 }
@@ -190,8 +191,8 @@ func TestApply_UnknownGuardHeldUntilCleared(t *testing.T) {
 		if commitsBefore != 0 {
 			t.Errorf("%d commits before the first answer that was not unknown, want 0: held answers were written", commitsBefore)
 		}
-		if res.NotFound != 39 || res.Cancelled != 1 || len(b.st.Messages) != 40 {
-			t.Errorf("counts %+v, %d in state: want 39 not found and 1 cancelled, all recorded", res.Counts, len(b.st.Messages))
+		if res.NotFound != 39 || res.Cancelled != 1 || b.st.Len() != 40 {
+			t.Errorf("counts %+v, %d in state: want 39 not found and 1 cancelled, all recorded", res.Counts, b.st.Len())
 		}
 		if len(b.commits) < 2 {
 			t.Errorf("%d commits, want checkpoints during the 30 s after the guard cleared", len(b.commits))
@@ -223,8 +224,8 @@ func TestApply_UnknownGuardInFlightAfterTrip(t *testing.T) {
 		if !errors.As(err, &ue) || ue.Answers != 25 || ue.Remaining != 99 {
 			t.Fatalf("err = %#v, want an *UnknownIDsError after 25 answers, 99 left", err)
 		}
-		if len(b.st.Messages) != 1 || b.st.Messages[testID(27)].Outcome != outcome.Cancelled {
-			t.Errorf("state %v: want only message 27, cancelled", b.st.Messages)
+		if b.st.Len() != 1 || b.st.Get(testID(27)).Outcome != outcome.Cancelled {
+			t.Errorf("state %v: want only message 27, cancelled", maps.Collect(b.st.All()))
 		}
 		if res.Cancelled != 1 || res.NotFound != 0 {
 			t.Errorf("counts %+v", res.Counts)
@@ -253,8 +254,8 @@ func TestApply_UnknownGuardFailuresNeitherTripNorClear(t *testing.T) {
 	if !errors.As(err, &ue) || ue.Answers != 25 {
 		t.Fatalf("err = %v, want an *UnknownIDsError", err)
 	}
-	if calls.Load() != 35 || res.Failed != 10 || len(b.st.Messages) != 0 {
-		t.Errorf("%d calls, counts %+v, %d in state: want 35 calls, 10 failed, nothing recorded", calls.Load(), res.Counts, len(b.st.Messages))
+	if calls.Load() != 35 || res.Failed != 10 || b.st.Len() != 0 {
+		t.Errorf("%d calls, counts %+v, %d in state: want 35 calls, 10 failed, nothing recorded", calls.Load(), res.Counts, b.st.Len())
 	}
 }
 
@@ -276,8 +277,8 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Interrupted || res.NotFound != 0 || len(b.st.Messages) != 0 {
-			t.Errorf("result %+v (interrupted %v), %d in state: want interrupted, nothing recorded", res.Counts, res.Interrupted, len(b.st.Messages))
+		if !res.Interrupted || res.NotFound != 0 || b.st.Len() != 0 {
+			t.Errorf("result %+v (interrupted %v), %d in state: want interrupted, nothing recorded", res.Counts, res.Interrupted, b.st.Len())
 		}
 		if !strings.Contains(d.String(), "10 messages answered as unknown to Clickatell were not recorded") {
 			t.Errorf("diagnostics:\n%s", d.String())
@@ -297,8 +298,8 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 		if !errors.As(err, &fe) {
 			t.Fatalf("err = %v, want *FatalError", err)
 		}
-		if len(b.st.Messages) != 0 {
-			t.Errorf("state holds %d messages, want none", len(b.st.Messages))
+		if b.st.Len() != 0 {
+			t.Errorf("state holds %d messages, want none", b.st.Len())
 		}
 	})
 	t.Run("final write fails after release", func(t *testing.T) {
@@ -311,8 +312,8 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 		if !errors.As(err, &se) {
 			t.Fatalf("err = %v, want *SaveError", err)
 		}
-		if len(se.State.Messages) != 30 || se.State.Messages[testID(0)].Outcome != outcome.NotFound {
-			t.Errorf("unsaved state holds %d messages (first %+v), want all 30, the released ones not_found", len(se.State.Messages), se.State.Messages[testID(0)])
+		if se.State.Len() != 30 || se.State.Get(testID(0)).Outcome != outcome.NotFound {
+			t.Errorf("unsaved state holds %d messages (first %+v), want all 30, the released ones not_found", se.State.Len(), se.State.Get(testID(0)))
 		}
 	})
 	t.Run("fewer answers than the window, every message tried", func(t *testing.T) {
@@ -329,8 +330,8 @@ func TestApply_UnknownGuardStopsDuringWindow(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.NotFound != 20 || res.Failed != 10 || len(b.st.Messages) != 20 {
-			t.Errorf("counts %+v, %d in state", res.Counts, len(b.st.Messages))
+		if res.NotFound != 20 || res.Failed != 10 || b.st.Len() != 20 {
+			t.Errorf("counts %+v, %d in state", res.Counts, b.st.Len())
 		}
 		if !strings.Contains(d.String(), "Every answer of this run said the message ID is unknown") {
 			t.Errorf("diagnostics:\n%s", d.String())
@@ -363,8 +364,8 @@ func TestApply_UnknownSmallRunWarns(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if res.NotFound != tt.notFound || len(b.st.Messages) != 10 {
-				t.Errorf("counts %+v, %d in state: want %d not found, all recorded", res.Counts, len(b.st.Messages), tt.notFound)
+			if res.NotFound != tt.notFound || b.st.Len() != 10 {
+				t.Errorf("counts %+v, %d in state: want %d not found, all recorded", res.Counts, b.st.Len(), tt.notFound)
 			}
 			got := d.String()
 			warned := strings.Contains(got, "Every answer of this run said the message ID is unknown to Clickatell (10 messages recorded not found)") &&
@@ -385,8 +386,8 @@ func TestApply_AllowUnknownIDs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.NotFound != 200 || len(b.st.Messages) != 200 || calls.Load() != 200 {
-		t.Errorf("counts %+v, %d in state, %d calls: want all 200 recorded not found", res.Counts, len(b.st.Messages), calls.Load())
+	if res.NotFound != 200 || b.st.Len() != 200 || calls.Load() != 200 {
+		t.Errorf("counts %+v, %d in state, %d calls: want all 200 recorded not found", res.Counts, b.st.Len(), calls.Load())
 	}
 	if len(d.out) != 0 {
 		t.Errorf("diagnostics:\n%s", d.String())

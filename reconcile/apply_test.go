@@ -65,9 +65,9 @@ func (b *memBackend) Commit(ctx context.Context, changes []state.Change) error {
 	}
 	for _, c := range changes {
 		if c.Record == nil {
-			delete(b.st.Messages, c.ID)
+			b.st.Delete(c.ID)
 		} else {
-			b.st.Messages[c.ID] = *c.Record
+			b.st.Set(c.ID, *c.Record)
 		}
 	}
 	b.st.Serial++
@@ -193,14 +193,14 @@ func TestApply_OrderAndOutcomes(t *testing.T) {
 	if res.Complete() {
 		t.Error("Complete() = true with a too_late and a not_found message")
 	}
-	if got := b.st.Messages[testID(1)]; got.Outcome != outcome.TooLate || got.Status != "004" || got.Group != "late" || !got.At.Equal(now.Truncate(time.Second)) {
+	if got := b.st.Get(testID(1)); got.Outcome != outcome.TooLate || got.Status != "004" || got.Group != "late" || !got.At.Equal(now.Truncate(time.Second)) {
 		t.Errorf("record for too_late message = %+v", got)
 	}
-	if got := b.st.Messages[testID(4)].Outcome; got != outcome.NotFound {
+	if got := b.st.Get(testID(4)).Outcome; got != outcome.NotFound {
 		t.Errorf("outcome of 404 message = %v, want not_found", got)
 	}
-	if len(b.st.Messages) != 6 {
-		t.Errorf("state holds %d messages, want 6", len(b.st.Messages))
+	if b.st.Len() != 6 {
+		t.Errorf("state holds %d messages, want 6", b.st.Len())
 	}
 	if res.State != (StateRef{Lineage: b.st.Lineage, Serial: b.st.Serial}) {
 		t.Errorf("result state %+v, backend at %s/%d", res.State, b.st.Lineage, b.st.Serial)
@@ -221,7 +221,7 @@ func TestApply_OrderAndOutcomes(t *testing.T) {
 
 func TestApply_StalePlanSendsNothing(t *testing.T) {
 	b := newMemBackend()
-	b.st.Messages[testID(99)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "x"}
+	b.st.Set(testID(99), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "x"})
 	b.st.Serial = 3
 	p := testPlan(5) // made against "no state"
 	var calls atomic.Int64
@@ -306,8 +306,8 @@ func TestApply_CheckpointsWhileRunning(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !res.Complete() || len(b.st.Messages) != 10 {
-			t.Fatalf("counts %+v, %d in state", res.Counts, len(b.st.Messages))
+		if !res.Complete() || b.st.Len() != 10 {
+			t.Fatalf("counts %+v, %d in state", res.Counts, b.st.Len())
 		}
 		if len(b.commits) < 2 {
 			t.Errorf("%d commits, want a checkpoint during the run and one at the end", len(b.commits))
@@ -348,8 +348,8 @@ func TestApply_FatalAnswerStopsRunOnce(t *testing.T) {
 	if res.Calls != int(calls.Load()) {
 		t.Errorf("result counts %d calls, the API saw %d", res.Calls, calls.Load())
 	}
-	if res.Cancelled != 49 || len(b.st.Messages) != 49 {
-		t.Errorf("cancelled %d, %d in state; want the 49 answered before the revoke", res.Cancelled, len(b.st.Messages))
+	if res.Cancelled != 49 || b.st.Len() != 49 {
+		t.Errorf("cancelled %d, %d in state; want the 49 answered before the revoke", res.Cancelled, b.st.Len())
 	}
 	if fe.Remaining != 951 || !strings.Contains(err.Error(), "951 messages not yet cancelled") || !strings.Contains(err.Error(), "HTTP 401") {
 		t.Errorf("error = %q", err)
@@ -402,7 +402,7 @@ func TestApply_FailuresGroupedByCause(t *testing.T) {
 		if !errors.As(e, &me) {
 			t.Fatalf("error %v is not a *MessageError", e)
 		}
-		if _, ok := b.st.Messages[me.ID]; ok {
+		if _, ok := b.st.Lookup(me.ID); ok {
 			t.Errorf("failed message %s recorded in state", me.ID)
 		}
 	}
@@ -440,8 +440,8 @@ func TestApply_InterruptWaitsForCallsInFlight(t *testing.T) {
 		if sent < 20 || sent > 20+p {
 			t.Errorf("%d calls sent, want 20 plus at most the %d in flight", sent, p)
 		}
-		if res.Cancelled != sent || len(b.st.Messages) != sent {
-			t.Errorf("%d calls sent, %d cancelled, %d in state: calls in flight were not waited for and saved", sent, res.Cancelled, len(b.st.Messages))
+		if res.Cancelled != sent || b.st.Len() != sent {
+			t.Errorf("%d calls sent, %d cancelled, %d in state: calls in flight were not waited for and saved", sent, res.Cancelled, b.st.Len())
 		}
 		if res.Calls != sent {
 			t.Errorf("result counts %d calls, %d were sent", res.Calls, sent)
@@ -469,15 +469,15 @@ func TestApply_HardStopSavesState(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Interrupted || res.Cancelled != 30 || len(b.st.Messages) != 30 || res.Failed != 0 {
-		t.Errorf("interrupted=%v counts=%+v, %d in state; want the 30 answered saved, none failed", res.Interrupted, res.Counts, len(b.st.Messages))
+	if !res.Interrupted || res.Cancelled != 30 || b.st.Len() != 30 || res.Failed != 0 {
+		t.Errorf("interrupted=%v counts=%+v, %d in state; want the 30 answered saved, none failed", res.Interrupted, res.Counts, b.st.Len())
 	}
 }
 
 func TestApply_FinalWriteFails(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		b := newMemBackend()
-		b.st.Messages[testID(1000)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "old"}
+		b.st.Set(testID(1000), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "old"})
 		b.st.Serial = 7
 		p := testPlan(50)
 		p.State = StateRef{Lineage: b.st.Lineage, Serial: 7}
@@ -505,16 +505,16 @@ func TestApply_FinalWriteFails(t *testing.T) {
 		if res.Cancelled == 0 || se.Remaining != res.Remaining() || res.Interrupted {
 			t.Errorf("counts %+v, remaining %d in the error, interrupted %v", res.Counts, se.Remaining, res.Interrupted)
 		}
-		if se.State.Lineage != p.State.Lineage || se.State.Serial != 8 || len(se.State.Messages) != res.Cancelled+1 {
+		if se.State.Lineage != p.State.Lineage || se.State.Serial != 8 || se.State.Len() != res.Cancelled+1 {
 			t.Errorf("unsaved state: lineage %s serial %d with %d messages; want lineage %s serial 8 with %d",
-				se.State.Lineage, se.State.Serial, len(se.State.Messages), p.State.Lineage, res.Cancelled+1)
+				se.State.Lineage, se.State.Serial, se.State.Len(), p.State.Lineage, res.Cancelled+1)
 		}
 		if warnings != 1 {
 			t.Errorf("%d diagnostics for the failed checkpoints, want one", warnings)
 		}
 		// The backend owns the State it read: the unsaved one is a copy.
-		if len(b.st.Messages) != 1 || b.st.Serial != 7 {
-			t.Errorf("the backend's State was changed: serial %d, %d messages; want 7, 1", b.st.Serial, len(b.st.Messages))
+		if b.st.Len() != 1 || b.st.Serial != 7 {
+			t.Errorf("the backend's State was changed: serial %d, %d messages; want 7, 1", b.st.Serial, b.st.Len())
 		}
 	})
 }
@@ -572,9 +572,9 @@ func TestApply_LockLostStopsRun(t *testing.T) {
 		if len(b.commits) != 3 {
 			t.Errorf("%d commits tried, want none after the one that found the lock lost", len(b.commits))
 		}
-		if len(se.State.Messages) != res.Cancelled || se.Remaining != res.Remaining() || se.Remaining == 0 {
+		if se.State.Len() != res.Cancelled || se.Remaining != res.Remaining() || se.Remaining == 0 {
 			t.Errorf("unsaved state holds %d messages, remaining %d; the run cancelled %d and left %d",
-				len(se.State.Messages), se.Remaining, res.Cancelled, res.Remaining())
+				se.State.Len(), se.Remaining, res.Cancelled, res.Remaining())
 		}
 		msg := err.Error()
 		for _, once := range []string{"memory", "the state lock was lost", "not yet cancelled"} {
@@ -632,8 +632,8 @@ func TestApply_CheckpointFailureStopsRun(t *testing.T) {
 		if len(diags) != 1 || !strings.Contains(diags[0], "no new calls are sent") {
 			t.Errorf("diagnostics %q, want one saying no new calls are sent", diags)
 		}
-		if len(b.st.Messages) != res.Cancelled || res.Interrupted {
-			t.Errorf("%d in state, counts %+v, interrupted %v: want every answer saved", len(b.st.Messages), res.Counts, res.Interrupted)
+		if b.st.Len() != res.Cancelled || res.Interrupted {
+			t.Errorf("%d in state, counts %+v, interrupted %v: want every answer saved", b.st.Len(), res.Counts, res.Interrupted)
 		}
 		for _, want := range []string{"memory", "transient", "not yet cancelled"} {
 			if !strings.Contains(err.Error(), want) {
@@ -699,8 +699,8 @@ func TestApply_HardStopAbandonsStalledWrite(t *testing.T) {
 		if !errors.As(err, &se) || !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "stopped at once") {
 			t.Fatalf("err = %v, want a *SaveError saying the run was stopped at once", err)
 		}
-		if int64(len(se.State.Messages)) != answered.Load() || int64(res.Cancelled) != answered.Load() {
-			t.Errorf("unsaved state holds %d, result %d cancelled, %d answered: want every answer", len(se.State.Messages), res.Cancelled, answered.Load())
+		if int64(se.State.Len()) != answered.Load() || int64(res.Cancelled) != answered.Load() {
+			t.Errorf("unsaved state holds %d, result %d cancelled, %d answered: want every answer", se.State.Len(), res.Cancelled, answered.Load())
 		}
 	})
 }
@@ -872,8 +872,8 @@ func TestApply_WrongEndpointPathSettlesNothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Settled() != 0 || res.Failed != 5 || len(b.st.Messages) != 0 {
-		t.Errorf("counts %+v, %d in state: want 5 failed, none settled or recorded", res.Counts, len(b.st.Messages))
+	if res.Settled() != 0 || res.Failed != 5 || b.st.Len() != 0 {
+		t.Errorf("counts %+v, %d in state: want 5 failed, none settled or recorded", res.Counts, b.st.Len())
 	}
 	if len(res.Failures) != 1 || !strings.Contains(res.Failures[0].Cause, "HTTP 404") || !is404(res.Failures[0].Err) {
 		t.Errorf("failures %+v: want one group, a 404 (which the CLI points at CLICKATELL_ENDPOINT)", res.Failures)
@@ -930,7 +930,7 @@ func TestApply_StatusTable(t *testing.T) {
 	}
 	for i, st := range statuses {
 		id := testID(i)
-		rec, ok := b.st.Messages[id]
+		rec, ok := b.st.Lookup(id)
 		switch {
 		case st.want == 0 && ok:
 			t.Errorf("status %s recorded as %+v", st.status, rec)
@@ -995,7 +995,7 @@ func TestApply_404SettlesOnlyClickatellsError(t *testing.T) {
 		t.Errorf("counts %+v: want 3 not found, 6 failed, one call each", res.Counts)
 	}
 	for i, bd := range bodies {
-		rec, ok := b.st.Messages[testID(i)]
+		rec, ok := b.st.Lookup(testID(i))
 		if ok != bd.settles || ok && rec.Outcome != outcome.NotFound {
 			t.Errorf("404 %q: recorded %v %+v, want recorded %v", bd.body, ok, rec, bd.settles)
 		}

@@ -72,7 +72,7 @@ func TestNewPlan_fiveMinuteRuleSettled(t *testing.T) {
 	due := testNow.Add(3 * time.Minute)
 	m := &manifest.Manifest{Groups: []*manifest.Group{{Name: "soon", ScheduledAt: due, IDs: ids(0, 1)}}}
 	s := testState()
-	s.Messages[id(0)] = rec(outcome.Cancelled, "soon")
+	s.Set(id(0), rec(outcome.Cancelled, "soon"))
 	p, err := NewPlan(m, s, PlanOptions{Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)

@@ -151,9 +151,7 @@ func (op *Operation) confirmedRefresh(ctx context.Context, plan *Plan, st *state
 	changes := found.Refresh.Changes
 	if err := op.Backend.Commit(ctx, changes); err != nil {
 		full := st.Clone()
-		for _, c := range changes {
-			full.Messages[c.ID] = *c.Record
-		}
+		full.Apply(changes)
 		full.Serial = st.Serial + 1
 		return found, &SaveError{WriteFailure: WriteFailure{Location: op.Backend.String(), Err: err}, State: full}
 	}

@@ -91,7 +91,7 @@ func TestApplyOperation_Confirm(t *testing.T) {
 			if started != (tt.sent > 0) {
 				t.Errorf("started = %v", started)
 			}
-			if got := len(b.st.Messages); got != tt.sent {
+			if got := b.st.Len(); got != tt.sent {
 				t.Errorf("state holds %d messages, want %d", got, tt.sent)
 			}
 			if tt.wantErr == nil && (res == nil || res.Cancelled != 3 || !res.Complete()) {

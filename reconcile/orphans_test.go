@@ -31,12 +31,12 @@ func TestUnlistedSamples(t *testing.T) {
 		{"most", 300, func(i, n int) bool { return i%7 != 0 }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msgs := map[msgid.ID]state.Record{}
+			msgs := &state.State{}
 			var listed []msgid.ID
 			var want []msgid.ID
 			for i := range tc.n {
 				v := id(uint64(i))
-				msgs[v] = rec(outcome.Cancelled, "g")
+				msgs.Set(v, rec(outcome.Cancelled, "g"))
 				if tc.unlisted(i, tc.n) {
 					want = append(want, v)
 				} else {
@@ -45,7 +45,7 @@ func TestUnlistedSamples(t *testing.T) {
 			}
 			// Another group's IDs, listed elsewhere: never sampled.
 			for i := range 100 {
-				msgs[id(uint64(1e6+i))] = rec(outcome.Cancelled, "other")
+				msgs.Set(id(uint64(1e6+i)), rec(outcome.Cancelled, "other"))
 			}
 			rng.Shuffle(len(listed), func(i, j int) { listed[i], listed[j] = listed[j], listed[i] })
 			m := &manifest.Manifest{Groups: []*manifest.Group{{Name: "g", IDs: listed[:len(listed)/2]}, {Name: "h", IDs: listed[len(listed)/2:]}}}

@@ -251,18 +251,18 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 		return nil, err
 	}
 
-	var msgs map[msgid.ID]state.Record
+	msgs := s
+	if msgs == nil {
+		msgs = &state.State{}
+	}
 	p := &Plan{
 		FormatVersion:  PlanFormatVersion,
 		RecallVersion:  version.Version,
 		CreatedAt:      now().UTC().Truncate(time.Second),
 		ManifestDigest: m.Digest,
 	}
-	if s != nil {
-		msgs = s.Messages
-		if s.Exists() {
-			p.State = StateRef{Lineage: s.Lineage, Serial: s.Serial}
-		}
+	if s.Exists() {
+		p.State = StateRef{Lineage: s.Lineage, Serial: s.Serial}
 	}
 	if len(opts.Targets) > 0 {
 		p.Targets = dedupe(opts.Targets)
@@ -284,7 +284,7 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 	for i, g := range m.Groups {
 		var gs Summary
 		for j, id := range g.IDs {
-			r, ok := msgs[id]
+			r, ok := msgs.Lookup(id)
 			if !ok {
 				gs.Cancel++
 				continue
@@ -324,7 +324,7 @@ func NewPlan(m *manifest.Manifest, s *state.State, opts PlanOptions) (*Plan, err
 		p.Summary.NotFound += gs.NotFound
 		p.Summary.NotDelivered += gs.NotDelivered
 	}
-	p.Summary.Orphaned = len(msgs) - settledInManifest
+	p.Summary.Orphaned = msgs.Len() - settledInManifest
 	if p.Summary.Orphaned < 0 {
 		// Only possible with an ID listed twice, which manifest.Load refuses.
 		return nil, errors.New("reconcile: manifest lists an ID more than once")
@@ -516,7 +516,7 @@ func (c *groupCounter) counts() map[string]int {
 // case) get their samples in that same read; only a group that is partly
 // orphaned (IDs removed from a group still listed) needs a set of the
 // manifest's IDs to tell which of its messages to show.
-func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[string]int) []OrphanGroup {
+func orphans(m *manifest.Manifest, msgs *state.State, found map[string]int) []OrphanGroup {
 	type acc struct {
 		og      OrphanGroup
 		inState int
@@ -524,7 +524,7 @@ func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[str
 	}
 	byGroup := map[string]*acc{}
 	var last *acc
-	for id, r := range msgs {
+	for id, r := range msgs.All() {
 		if last == nil || last.og.Group != r.Group {
 			last = byGroup[r.Group]
 			if last == nil {
@@ -582,7 +582,7 @@ func orphans(m *manifest.Manifest, msgs map[msgid.ID]state.Record, found map[str
 // those m lists (one scan of m against a set of k IDs a group), and
 // widens k until enough remain or the group has no more; past
 // maxCandidates it falls back to a set of m.
-func unlistedSamples(m *manifest.Manifest, msgs map[msgid.ID]state.Record, groups map[string]bool) map[string][]msgid.ID {
+func unlistedSamples(m *manifest.Manifest, msgs *state.State, groups map[string]bool) map[string][]msgid.ID {
 	const maxCandidates = 4096
 	out := make(map[string][]msgid.ID, len(groups))
 	for k := 8 * orphanSample; len(groups) > 0; k *= 8 {
@@ -593,7 +593,7 @@ func unlistedSamples(m *manifest.Manifest, msgs map[msgid.ID]state.Record, group
 					in[id] = struct{}{}
 				}
 			}
-			for id, r := range msgs {
+			for id, r := range msgs.All() {
 				if groups[r.Group] {
 					if _, listed := in[id]; !listed {
 						out[r.Group] = keepSmallest(out[r.Group], id)
@@ -603,7 +603,7 @@ func unlistedSamples(m *manifest.Manifest, msgs map[msgid.ID]state.Record, group
 			return out
 		}
 		cands := make(map[string][]msgid.ID, len(groups))
-		for id, r := range msgs {
+		for id, r := range msgs.All() {
 			if groups[r.Group] {
 				cands[r.Group] = keepSmallestN(cands[r.Group], id, k)
 			}

@@ -74,7 +74,7 @@ func writeBenchFixture(dir string, n int) error {
 	s.RecallVersion = "0.1.0"
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	for i := n / 10; i < n+n/10; i++ {
-		s.Messages[benchID(i)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "big-export", At: at}
+		s.Set(benchID(i), state.Record{Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "big-export", At: at})
 	}
 	return local.WriteFile(filepath.Join(dir, "recall.state.json"), s)
 }
@@ -179,19 +179,19 @@ func BenchmarkNewPlan1M(b *testing.B) {
 	for i := range m.Groups[0].IDs {
 		m.Groups[0].IDs[i] = benchID(i)
 	}
-	s := &state.State{Lineage: "l", Serial: 1, Messages: make(map[msgid.ID]state.Record, benchN)}
+	s := &state.State{Lineage: "l", Serial: 1}
 	for i := benchN / 10; i < benchN+benchN/10; i++ {
-		s.Messages[benchID(i)] = state.Record{Outcome: outcome.Cancelled, Group: "big-export"}
+		s.Set(benchID(i), state.Record{Outcome: outcome.Cancelled, Group: "big-export"})
 	}
 	for _, orphans := range []bool{false, true} {
 		b.Run(fmt.Sprintf("orphans=%v", orphans), func(b *testing.B) {
 			st := s
 			if !orphans {
 				// Same size, every state message in the manifest.
-				st = &state.State{Lineage: "l", Serial: 1, Messages: make(map[msgid.ID]state.Record, benchN)}
+				st = &state.State{Lineage: "l", Serial: 1}
 				for i := 0; i < benchN; i++ {
 					if i%10 != 0 {
-						st.Messages[benchID(i)] = state.Record{Outcome: outcome.Cancelled}
+						st.Set(benchID(i), state.Record{Outcome: outcome.Cancelled})
 					}
 				}
 			}

@@ -12,10 +12,12 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/statetest"
 )
 
 var testNow = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
@@ -54,7 +56,7 @@ func testManifest() *manifest.Manifest {
 }
 
 func testState() *state.State {
-	s := &state.State{Lineage: "lin-1", Serial: 7, Messages: map[msgid.ID]state.Record{
+	s := statetest.With(&state.State{Lineage: "lin-1", Serial: 7}, map[msgid.ID]state.Record{
 		id(0):  rec(outcome.Cancelled, "black-friday"),
 		id(1):  rec(outcome.TooLate, "black-friday"),
 		id(10): rec(outcome.NotFound, "late-blast"),
@@ -64,7 +66,7 @@ func testState() *state.State {
 		id(100): rec(outcome.Cancelled, "old-campaign"),
 		id(101): rec(outcome.Cancelled, "old-campaign"),
 		id(102): rec(outcome.TooLate, "gone"),
-	}}
+	})
 	return s
 }
 
@@ -144,8 +146,8 @@ func TestNewPlan_noChanges(t *testing.T) {
 	s := testState()
 	for _, g := range m.Groups {
 		for _, i := range g.IDs {
-			if _, ok := s.Messages[i]; !ok {
-				s.Messages[i] = rec(outcome.Cancelled, g.Name)
+			if _, ok := s.Lookup(i); !ok {
+				s.Set(i, rec(outcome.Cancelled, g.Name))
 			}
 		}
 	}
@@ -204,7 +206,7 @@ func TestNewPlan_unknownTarget(t *testing.T) {
 
 func TestNewPlan_invalidOutcome(t *testing.T) {
 	s := testState()
-	s.Messages[id(2)] = state.Record{Outcome: 9}
+	s.Set(id(2), state.Record{Outcome: 9})
 	if _, err := NewPlan(testManifest(), s, PlanOptions{}); err == nil {
 		t.Fatal("NewPlan accepted a state record with an invalid outcome")
 	}
@@ -543,10 +545,10 @@ func TestNewPlan_partlyOrphanedGroup(t *testing.T) {
 	// orphans recorded under a group the manifest still has.
 	m := testManifest()
 	s := testState()
-	s.Messages[id(7)] = rec(outcome.Cancelled, "black-friday")
-	s.Messages[id(6)] = rec(outcome.TooLate, "black-friday")
+	s.Set(id(7), rec(outcome.Cancelled, "black-friday"))
+	s.Set(id(6), rec(outcome.TooLate, "black-friday"))
 	// Recorded under another group than the one listing it now: not an orphan.
-	s.Messages[id(11)] = rec(outcome.Cancelled, "old-campaign")
+	s.Set(id(11), rec(outcome.Cancelled, "old-campaign"))
 	p, err := NewPlan(m, s, PlanOptions{Now: fixedNow})
 	if err != nil {
 		t.Fatal(err)

@@ -219,7 +219,7 @@ func Refresh(ctx context.Context, plan *Plan, backend state.Backend, reader Stat
 	}
 	rf.res.ByOutcome = map[string]int{}
 	for i, c := range plan.Changes {
-		if rec, ok := st.Messages[c.ID]; ok {
+		if rec, ok := st.Lookup(c.ID); ok {
 			rf.prior[i] = rec.Outcome
 		}
 		rf.group(c.Group) // groups in plan order

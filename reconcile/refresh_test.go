@@ -86,7 +86,7 @@ func refreshFixture(t *testing.T) (*Plan, *memBackend, StatusReader) {
 		id := testID(i)
 		p.Changes = append(p.Changes, Change{ID: id, Group: []string{"a", "b"}[i%2]})
 		if c.recorded != 0 {
-			b.st.Messages[id] = state.Record{Outcome: c.recorded, Status: "xxx", Group: "old"}
+			b.st.Set(id, state.Record{Outcome: c.recorded, Status: "xxx", Group: "old"})
 		}
 		answers[id.String()] = c.answer
 	}
@@ -134,9 +134,9 @@ func TestRefresh_Kinds(t *testing.T) {
 				}
 				want := c.after
 				if dry {
-					want = before.Messages[id].Outcome
+					want = before.Get(id).Outcome
 				}
-				if got := b.st.Messages[id].Outcome; got != want {
+				if got := b.st.Get(id).Outcome; got != want {
 					t.Errorf("case %d: state holds %v, want %v", i, got, want)
 				}
 			}
@@ -211,7 +211,7 @@ func TestRefresh_Simulator(t *testing.T) {
 	}
 	want := map[msgid.ID]outcome.Outcome{portal: outcome.Cancelled, sent: outcome.TooLate, unknown: outcome.NotFound}
 	got := map[msgid.ID]outcome.Outcome{}
-	for id, r := range b.st.Messages {
+	for id, r := range b.st.All() {
 		got[id] = r.Outcome
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
@@ -237,7 +237,7 @@ func TestRefresh_Simulator(t *testing.T) {
 // not, in manifest order.
 func TestNewRefreshPlan(t *testing.T) {
 	st := state.New()
-	st.Messages[testID(1)] = state.Record{Outcome: outcome.Cancelled, Group: "a"}
+	st.Set(testID(1), state.Record{Outcome: outcome.Cancelled, Group: "a"})
 	m := &manifest.Manifest{Groups: []*manifest.Group{
 		{Name: "a", IDs: []msgid.ID{testID(0), testID(1)}},
 		{Name: "b", IDs: []msgid.ID{testID(2)}},
@@ -281,8 +281,8 @@ func TestRefresh_Checkpoints(t *testing.T) {
 		}
 		// 40 answers, 2 at a time, 100 ms each: 2 s, a checkpoint every
 		// 500 ms.
-		if len(b.commits) < 4 || res.Refresh.Record != 40 || len(b.st.Messages) != 40 {
-			t.Errorf("%d commits, %d recorded, %d in state: want checkpoints as it went", len(b.commits), res.Refresh.Record, len(b.st.Messages))
+		if len(b.commits) < 4 || res.Refresh.Record != 40 || b.st.Len() != 40 {
+			t.Errorf("%d commits, %d recorded, %d in state: want checkpoints as it went", len(b.commits), res.Refresh.Record, b.st.Len())
 		}
 		if res.Calls != 40 {
 			t.Errorf("%d calls", res.Calls)

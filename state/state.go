@@ -11,7 +11,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"math/rand/v2"
 	"os"
 	"os/user"
@@ -50,26 +49,23 @@ type State struct {
 	Serial uint64
 	// RecallVersion is the version of recall that last wrote the state.
 	RecallVersion string
-	// Messages holds settled messages only.
-	Messages map[msgid.ID]Record
+
+	// The settled messages (settled ones only), read and written through
+	// Get, Lookup, Set, Delete, All and Len (messages.go). The zero value holds
+	// none and is ready to use.
+	messages
 }
 
 // New returns an empty state with a fresh lineage and serial 0. It exists
 // only in memory until a backend writes it.
 func New() *State {
-	return &State{Lineage: uuid.NewString(), Messages: map[msgid.ID]Record{}}
+	return &State{Lineage: uuid.NewString()}
 }
 
-// Clone returns a copy of s whose Messages map is its own (never nil), for
-// callers that must not share a backend's State, which Commit updates in
-// place.
+// Clone returns a copy of s that shares nothing with it, for callers that
+// must not share a backend's State, which Commit updates in place.
 func (s *State) Clone() *State {
-	c := *s
-	c.Messages = maps.Clone(s.Messages)
-	if c.Messages == nil {
-		c.Messages = map[msgid.ID]Record{}
-	}
-	return &c
+	return &State{Lineage: s.Lineage, Serial: s.Serial, RecallVersion: s.RecallVersion, messages: s.messages.clone()}
 }
 
 // Exists reports whether the state has ever been written.
@@ -80,6 +76,18 @@ func (s *State) Exists() bool { return s != nil && s.Serial > 0 }
 type Change struct {
 	ID     msgid.ID
 	Record *Record
+}
+
+// Apply makes the changes to s, in order: a Record sets its message, a nil
+// Record deletes it.
+func (s *State) Apply(changes []Change) {
+	for _, c := range changes {
+		if c.Record == nil {
+			s.Delete(c.ID)
+		} else {
+			s.Set(c.ID, *c.Record)
+		}
+	}
 }
 
 // Backend stores a State. Implementations are safe for use by one process

@@ -363,7 +363,7 @@ func applyWith(ctx context.Context, e *env, a *applyArgs, out applyView, lm *loa
 				return nil, err
 			}
 			lm.m = nil // the plan holds what the run needs; a million IDs less to keep
-			collectSooner(e, len(st.Messages))
+			collectSooner(e, st.Len())
 			if a.refreshOnly {
 				return reconcile.NewRefreshPlan(m, st, reconcile.PlanOptions{Targets: a.targets, Now: e.now})
 			}
@@ -385,7 +385,7 @@ func applyWith(ctx context.Context, e *env, a *applyArgs, out applyView, lm *loa
 			return nil
 		},
 		Started: func(ctx context.Context, st *state.State, plan *reconcile.Plan) (context.Context, <-chan struct{}, func()) {
-			limitMemory(e, len(st.Messages)+len(plan.Changes), len(plan.Changes))
+			collectSooner(e, st.Len()+len(plan.Changes))
 			// From here on, signals stop the run gracefully instead of
 			// killing it; the lock is released after they are given back.
 			runCtx, interrupt, release := runSignals(ctx, out, &hardStopped)
@@ -596,29 +596,14 @@ func savedElsewhere(e *env, a *applyArgs, backend state.Backend, se *reconcile.S
 	return &diagnostic{Summary: se.Error(), Err: se, Detail: "The state was printed on stdout above. " + unsavedRecovery(a.format == "json", pushCommand)}
 }
 
-// limitMemory keeps a large apply near what it needs, unless the user set
-// GOGC or GOMEMLIMIT: by default the Go runtime lets the heap grow to
-// twice what is live, and a million-message state is mostly live data
-// (the state's map and the plan), so a large apply would otherwise use
-// twice the memory it needs. From 100,000 messages the collector runs
-// when the heap has grown by a quarter over what is live (GOGC 25:
-// about 1.25x, at a few percent of a CPU), and a soft limit sized to the
-// run caps it; the limit is soft, so a run that needs more still gets it.
-func limitMemory(e *env, stateSize, planSize int) {
-	collectSooner(e, stateSize)
-	if e.getenv("GOMEMLIMIT") != "" {
-		return
-	}
-	const (
-		base       = 64 << 20
-		perMessage = 280 // the state's map entry, its sorted ID, map growth
-		perChange  = 64  // a plan change
-	)
-	debug.SetMemoryLimit(int64(base + perMessage*stateSize + perChange*planSize))
-}
-
-// collectSooner sets GOGC 25 for a run of at least 100,000 messages
-// (see limitMemory), as soon as the state read says so.
+// collectSooner keeps a large run near the memory it needs, unless the
+// user set GOGC: by default the Go runtime lets the heap grow to twice
+// what is live, and a large run's memory is mostly live data (the state
+// and the plan), so it would use about twice what it needs. From 100,000
+// messages (in the state, or in the state and the plan together, once the
+// run starts) the collector runs when the heap has grown by a quarter over
+// what is live (GOGC 25), at a few percent of a CPU: the state holds no
+// pointers for it to follow.
 func collectSooner(e *env, messages int) {
 	if e.getenv("GOGC") == "" && messages >= 100_000 {
 		debug.SetGCPercent(25)

@@ -77,10 +77,10 @@ func TestApplyRefresh_Confirm(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(st.Messages) != tc.stored {
-			t.Errorf("answer %q: %d messages in state, want %d", tc.answer, len(st.Messages), tc.stored)
+		if st.Len() != tc.stored {
+			t.Errorf("answer %q: %d messages in state, want %d", tc.answer, st.Len(), tc.stored)
 		}
-		for _, r := range st.Messages {
+		for _, r := range st.All() {
 			if r.Outcome != outcome.Cancelled || r.Status != "006" {
 				t.Errorf("recorded %+v", r)
 			}

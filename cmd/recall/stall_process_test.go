@@ -60,7 +60,7 @@ func settledInPG(t *testing.T, loc, workspace string) int {
 	if err != nil {
 		return -1
 	}
-	return len(s.Messages)
+	return s.Len()
 }
 
 // cancelledBySim returns the IDs of list the simulator has cancelled.

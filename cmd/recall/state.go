@@ -143,7 +143,7 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
 	line := make([]byte, 0, 128)
 	for _, id := range sortedIDs(s) {
-		r := s.Messages[id]
+		r := s.Get(id)
 		if want != 0 && r.Outcome != want || group != "" && r.Group != group {
 			continue
 		}
@@ -219,7 +219,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	var missing []string
 	changes := make([]state.Change, 0, len(ids))
 	for _, id := range ids {
-		r, ok := s.Messages[id]
+		r, ok := s.Lookup(id)
 		switch {
 		case !ok:
 			missing = append(missing, id.String())
@@ -234,7 +234,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	}
 	if want != 0 {
 		for _, id := range sortedIDs(s) {
-			if s.Messages[id].Outcome == want {
+			if s.Get(id).Outcome == want {
 				changes = append(changes, state.Change{ID: id})
 			}
 		}
@@ -315,7 +315,7 @@ func parseIDArgs(stdin io.Reader, args []string) ([]msgid.ID, error) {
 func listRemovals(e *env, s *state.State, changes []state.Change) error {
 	w := bufio.NewWriter(e.stdout)
 	for _, c := range changes {
-		r := s.Messages[c.ID]
+		r := s.Get(c.ID)
 		group := r.Group
 		if group == "" {
 			group = "-"

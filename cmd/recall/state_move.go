@@ -188,7 +188,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintf(e.stderr, "Warning: releasing the state lock: %v\n", err)
 	}
 	fmt.Fprintf(e.stdout, "Pushed %s to %s: lineage %s, serial %d.\n",
-		plural(len(push.Messages), "message", "messages"), b, push.Lineage, push.Serial)
+		plural(push.Len(), "message", "messages"), b, push.Lineage, push.Serial)
 	return nil
 }
 
@@ -219,11 +219,11 @@ func readStateFile(e *env, path string) (*state.State, error) {
 
 // sameMessages reports whether two states hold the same messages.
 func sameMessages(a, b *state.State) bool {
-	if len(a.Messages) != len(b.Messages) {
+	if a.Len() != b.Len() {
 		return false
 	}
-	for id, ra := range a.Messages {
-		rb, ok := b.Messages[id]
+	for id, ra := range a.All() {
+		rb, ok := b.Lookup(id)
 		if !ok || ra.Outcome != rb.Outcome || ra.Status != rb.Status || ra.Description != rb.Description || ra.Group != rb.Group || !ra.At.Equal(rb.At) {
 			return false
 		}
@@ -233,8 +233,8 @@ func sameMessages(a, b *state.State) bool {
 
 // holdsAll reports whether every message of b is in a with the same record.
 func holdsAll(a, b *state.State) bool {
-	for id, rb := range b.Messages {
-		ra, ok := a.Messages[id]
+	for id, rb := range b.All() {
+		ra, ok := a.Lookup(id)
 		if !ok || !sameRecord(ra, rb) {
 			return false
 		}
@@ -257,8 +257,8 @@ const maxConflictExamples = 5
 func mergePush(ctx context.Context, e *env, b state.Backend, lock state.Lock, file string, src, dst *state.State) error {
 	var changes []state.Change
 	var conflicts []msgid.ID
-	for id, r := range src.Messages {
-		if cur, ok := dst.Messages[id]; ok {
+	for id, r := range src.All() {
+		if cur, ok := dst.Lookup(id); ok {
 			if cur.Outcome != r.Outcome {
 				conflicts = append(conflicts, id)
 			}
@@ -276,7 +276,7 @@ func mergePush(ctx context.Context, e *env, b state.Backend, lock state.Lock, fi
 		slices.SortFunc(conflicts, msgid.Compare)
 		var ex []string
 		for _, id := range conflicts[:min(len(conflicts), maxConflictExamples)] {
-			ex = append(ex, fmt.Sprintf("%s (%s: %s, %s: %s)", id, b, dst.Messages[id].Outcome, name, src.Messages[id].Outcome))
+			ex = append(ex, fmt.Sprintf("%s (%s: %s, %s: %s)", id, b, dst.Get(id).Outcome, name, src.Get(id).Outcome))
 		}
 		more := ""
 		if n := len(conflicts) - len(ex); n > 0 {

@@ -69,7 +69,7 @@ func runStateShow(ctx context.Context, e *env, args []string) error {
 	found := []stateShowRecord{}
 	missing := []string{}
 	for _, id := range ids {
-		r, ok := s.Messages[id]
+		r, ok := s.Lookup(id)
 		if !ok {
 			missing = append(missing, id.String())
 			continue

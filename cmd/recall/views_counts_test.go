@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/recallhq/recall/manifest"
-	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
@@ -41,13 +40,13 @@ func notFoundPlan(t *testing.T) *reconcile.Plan {
 		{Name: "black-friday", IDs: groupIDs(1, 20000)},
 		{Name: "promo", IDs: groupIDs(2, 3)},
 	}}
-	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 2, Messages: map[msgid.ID]state.Record{}}
+	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 2}
 	for i := 0; i < 20000; i++ {
-		s.Messages[vid(1, i)] = state.Record{Outcome: outcome.NotFound, Group: "black-friday", At: viewNow}
+		s.Set(vid(1, i), state.Record{Outcome: outcome.NotFound, Group: "black-friday", At: viewNow})
 	}
-	s.Messages[vid(2, 0)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "promo", At: viewNow}
-	s.Messages[vid(2, 1)] = state.Record{Outcome: outcome.TooLate, Status: "004", Group: "promo", At: viewNow}
-	s.Messages[vid(2, 2)] = state.Record{Outcome: outcome.NotFound, Group: "promo", At: viewNow}
+	s.Set(vid(2, 0), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "promo", At: viewNow})
+	s.Set(vid(2, 1), state.Record{Outcome: outcome.TooLate, Status: "004", Group: "promo", At: viewNow})
+	s.Set(vid(2, 2), state.Record{Outcome: outcome.NotFound, Group: "promo", At: viewNow})
 	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Now: func() time.Time { return viewNow }})
 	if err != nil {
 		t.Fatal(err)
@@ -117,11 +116,11 @@ func TestPlanViews_settledCounts(t *testing.T) {
 // their counts up to ten, then counted.
 func TestHumanPlanView_settledGroupsCut(t *testing.T) {
 	m := &manifest.Manifest{Digest: "sha256:0d1f"}
-	s := &state.State{Lineage: "l", Serial: 1, Messages: map[msgid.ID]state.Record{}}
+	s := &state.State{Lineage: "l", Serial: 1}
 	for g := 0; g < 12; g++ {
 		name := "g" + string(rune('a'+g))
 		m.Groups = append(m.Groups, &manifest.Group{Name: name, IDs: groupIDs(g, 1)})
-		s.Messages[vid(g, 0)] = state.Record{Outcome: outcome.NotFound, Group: name, At: viewNow}
+		s.Set(vid(g, 0), state.Record{Outcome: outcome.NotFound, Group: name, At: viewNow})
 	}
 	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Now: func() time.Time { return viewNow }})
 	if err != nil {

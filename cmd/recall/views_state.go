@@ -17,8 +17,8 @@ import (
 
 // sortedIDs returns the state's message IDs in ID order.
 func sortedIDs(s *state.State) []msgid.ID {
-	ids := make([]msgid.ID, 0, len(s.Messages))
-	for id := range s.Messages {
+	ids := make([]msgid.ID, 0, s.Len())
+	for id := range s.All() {
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, msgid.Compare)
@@ -41,7 +41,7 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	}
 	byGroup := map[string]*stateGroupCounts{}
 	var total stateGroupCounts
-	for _, r := range s.Messages {
+	for _, r := range s.All() {
 		g := byGroup[r.Group]
 		if g == nil {
 			g = &stateGroupCounts{group: r.Group}
@@ -69,7 +69,7 @@ func renderStateHuman(w io.Writer, loc string, s *state.State, c palette) {
 	if s.RecallVersion != "" {
 		fmt.Fprintf(w, "  written by:     recall %s\n", oneLine(s.RecallVersion, 40))
 	}
-	fmt.Fprintf(w, "  messages:       %s settled: %s\n", commas(len(s.Messages)), settledText(total.counts, false))
+	fmt.Fprintf(w, "  messages:       %s settled: %s\n", commas(s.Len()), settledText(total.counts, false))
 	if !total.last.IsZero() {
 		fmt.Fprintf(w, "  last settled:   %s\n", total.last.UTC().Format(time.RFC3339))
 	}

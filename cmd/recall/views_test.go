@@ -12,11 +12,13 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
 	"github.com/recallhq/recall/manifest"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
+	"github.com/recallhq/recall/state/statetest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/ with the current output")
@@ -82,18 +84,18 @@ func viewPlanN(t *testing.T, opts reconcile.PlanOptions, big int) *reconcile.Pla
 		{Name: "welcome-series-v1", Reason: "Old | copy with <b>html</b>", ScheduledAt: viewNow.Add(-3*time.Hour - 25*time.Minute), IDs: groupIDs(2, 104)},
 		{Name: "promo-typo", IDs: groupIDs(3, 2)},
 	}}
-	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 12, Messages: map[msgid.ID]state.Record{}}
+	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 12}
 	at := viewNow.Add(-time.Hour)
 	for i := 0; i < 98; i++ {
-		s.Messages[vid(2, i)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "welcome-series-v1", At: at}
+		s.Set(vid(2, i), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "welcome-series-v1", At: at})
 	}
-	s.Messages[vid(2, 98)] = state.Record{Outcome: outcome.TooLate, Status: "004", Group: "welcome-series-v1", At: at}
-	s.Messages[vid(2, 99)] = state.Record{Outcome: outcome.TooLate, Status: "004", Group: "welcome-series-v1", At: at}
-	s.Messages[vid(2, 100)] = state.Record{Outcome: outcome.NotFound, Group: "welcome-series-v1", At: at}
-	s.Messages[vid(3, 0)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "promo-typo", At: at}
-	s.Messages[vid(3, 1)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "promo-typo", At: at}
+	s.Set(vid(2, 98), state.Record{Outcome: outcome.TooLate, Status: "004", Group: "welcome-series-v1", At: at})
+	s.Set(vid(2, 99), state.Record{Outcome: outcome.TooLate, Status: "004", Group: "welcome-series-v1", At: at})
+	s.Set(vid(2, 100), state.Record{Outcome: outcome.NotFound, Group: "welcome-series-v1", At: at})
+	s.Set(vid(3, 0), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "promo-typo", At: at})
+	s.Set(vid(3, 1), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "promo-typo", At: at})
 	for i := 0; i < 4; i++ {
-		s.Messages[vid(9, i)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "summer-sale-2025", At: at}
+		s.Set(vid(9, i), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "summer-sale-2025", At: at})
 	}
 	opts.Now = func() time.Time { return viewNow }
 	p, err := reconcile.NewPlan(m, s, opts)
@@ -222,11 +224,11 @@ func TestMarkdownPlan_limit(t *testing.T) {
 }
 
 func TestStateViews(t *testing.T) {
-	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 3, RecallVersion: "0.1.0", Messages: map[msgid.ID]state.Record{
+	s := statetest.With(&state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 3, RecallVersion: "0.1.0"}, map[msgid.ID]state.Record{
 		msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"): {Outcome: outcome.TooLate, Status: "004", Description: "Received by recipient", Group: "black-friday", At: viewNow},
 		msgid.MustParse("360586640fe9846954897dffe6c13dfc"): {Outcome: outcome.Cancelled, Status: "006", Description: `User "cancelled" message delivery`, Group: "black-friday", At: viewNow.Add(-time.Hour)},
 		msgid.MustParse("00000000000000000000000000000001"): {Outcome: outcome.NotFound, Group: "promo", At: viewNow.Add(-2 * time.Hour)},
-	}}
+	})
 	var buf bytes.Buffer
 	renderStateHuman(&buf, "recall.state.json", s, palette{})
 	golden(t, "show_state", buf.Bytes())
@@ -268,9 +270,9 @@ func TestHumanPlanView_noDoubleBlankLines(t *testing.T) {
 // holds: the orphans come first, with no blank line above them.
 func TestHumanPlanView_orphansOnly(t *testing.T) {
 	m := &manifest.Manifest{Digest: "sha256:0d1f"}
-	s := &state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 1, Messages: map[msgid.ID]state.Record{
+	s := statetest.With(&state.State{Lineage: "0b6d3a1e-5d1c-4b8e-9a7e-6f1e2d3c4b5a", Serial: 1}, map[msgid.ID]state.Record{
 		vid(9, 0): {Outcome: outcome.Cancelled, Status: "006", Group: "summer-sale-2025", At: viewNow},
-	}}
+	})
 	p, err := reconcile.NewPlan(m, s, reconcile.PlanOptions{Now: func() time.Time { return viewNow }})
 	if err != nil {
 		t.Fatal(err)

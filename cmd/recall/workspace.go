@@ -272,7 +272,7 @@ func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("workspace delete: %w; nothing was deleted", err)
 	}
-	if n := len(s.Messages); n > 0 && !force {
+	if n := s.Len(); n > 0 && !force {
 		return &diagnostic{
 			Summary: fmt.Sprintf("workspace delete: workspace %q still holds %s; nothing was deleted", name, plural(n, "settled message", "settled messages")),
 			Detail:  fmt.Sprintf("They are recall's record of what was cancelled. Keep a copy with 'recall state pull %s-workspace %s > %s.state.json', then pass -force to delete them with the workspace.", stateArg(cf.state), name, name),
@@ -300,7 +300,7 @@ func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("workspace delete: %s has no workspaces", b)
 	}
 	msg := fmt.Sprintf("Deleted workspace %q", name)
-	if n := len(s.Messages); n > 0 {
+	if n := s.Len(); n > 0 {
 		msg += fmt.Sprintf(" and its %s", plural(n, "settled message", "settled messages"))
 	}
 	fmt.Fprintln(e.stdout, msg+".")

@@ -20,7 +20,7 @@ func lockedLocalState(t *testing.T, path string, ids ...string) (*state.State, s
 	s := state.New()
 	s.Serial = 1
 	for _, id := range ids {
-		s.Messages[mustID(id)] = state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: viewNow}
+		s.Set(mustID(id), state.Record{Outcome: outcome.Cancelled, Status: "006", Group: "g", At: viewNow})
 	}
 	if err := local.WriteFile(path, s); err != nil {
 		t.Fatal(err)

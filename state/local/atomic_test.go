@@ -63,7 +63,7 @@ func newAtomicFixture(t *testing.T) *atomicFixture {
 	f.next = statetest.Changes(20000, 100)
 	s3 := f.st.Clone()
 	for _, c := range f.next {
-		s3.Messages[c.ID] = *c.Record
+		s3.Set(c.ID, *c.Record)
 	}
 	s3.Serial = 3
 	f.v3 = encodeString(t, s3)
@@ -142,8 +142,8 @@ func TestCommit_FailureAtEveryStep(t *testing.T) {
 					t.Errorf("left behind: %v", l)
 				}
 				// The State keeps the changes, one serial past the file's.
-				if f.st.Serial != 3 || len(f.st.Messages) != 8200 {
-					t.Errorf("after the failure the State has serial %d and %d messages; want 3, 8200", f.st.Serial, len(f.st.Messages))
+				if f.st.Serial != 3 || f.st.Len() != 8200 {
+					t.Errorf("after the failure the State has serial %d and %d messages; want 3, 8200", f.st.Serial, f.st.Len())
 				}
 				// A later commit with nothing new saves them, as serial 3.
 				hook = nil
@@ -188,8 +188,8 @@ func TestCommit_CrashAtEveryStep(t *testing.T) {
 			b := New(f.path)
 			s := statetest.MustRead(t, b)
 			mustCommit(t, b, statetest.Changes(30000, 1)...)
-			if got := statetest.MustRead(t, New(f.path)); got.Serial != s.Serial || len(got.Messages) != len(s.Messages) {
-				t.Errorf("after recovery: serial %d, %d messages; want %d, %d", got.Serial, len(got.Messages), s.Serial, len(s.Messages))
+			if got := statetest.MustRead(t, New(f.path)); got.Serial != s.Serial || got.Len() != s.Len() {
+				t.Errorf("after recovery: serial %d, %d messages; want %d, %d", got.Serial, got.Len(), s.Serial, s.Len())
 			}
 			for _, l := range f.leftovers(t) {
 				if !strings.HasPrefix(l, ".recall.state.json") || !strings.Contains(l, ".tmp-") {
@@ -218,7 +218,7 @@ func TestWriteAtomic_FirstWrite(t *testing.T) {
 	}
 	hook = nil
 	mustCommit(t, b)
-	if got := statetest.MustRead(t, New(path)); got.Serial != 1 || len(got.Messages) != 3 {
-		t.Errorf("after the retry: serial %d, %d messages; want 1, 3", got.Serial, len(got.Messages))
+	if got := statetest.MustRead(t, New(path)); got.Serial != 1 || got.Len() != 3 {
+		t.Errorf("after the retry: serial %d, %d messages; want 1, 3", got.Serial, got.Len())
 	}
 }

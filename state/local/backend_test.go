@@ -391,8 +391,8 @@ func TestCommit_Symlink(t *testing.T) {
 		t.Fatalf("the link was replaced: %v, %v", fi.Mode(), err)
 	}
 	checkCanonical(t, target, s)
-	if got := statetest.MustRead(t, New(link)); got.Serial != 2 || len(got.Messages) != 6 {
-		t.Errorf("read through the link: serial %d, %d messages", got.Serial, len(got.Messages))
+	if got := statetest.MustRead(t, New(link)); got.Serial != 2 || got.Len() != 6 {
+		t.Errorf("read through the link: serial %d, %d messages", got.Serial, got.Len())
 	}
 	bak, err := Decode(bytes.NewReader(readFile(t, link+BackupSuffix)), "backup")
 	if err != nil || bak.Serial != 1 {

@@ -40,7 +40,7 @@ func BenchmarkRead1M(b *testing.B) {
 		if err != nil {
 			return nil, 0, err
 		}
-		return s, len(s.Messages), nil
+		return s, s.Len(), nil
 	})
 }
 
@@ -173,7 +173,7 @@ func BenchmarkReadLayouts1M(b *testing.B) {
 			b.SetBytes(int64(len(l.data)))
 			for b.Loop() {
 				s, err := local.Decode(bytes.NewReader(l.data), "s.json")
-				if err != nil || len(s.Messages) != 1_000_000 {
+				if err != nil || s.Len() != 1_000_000 {
 					b.Fatal(err)
 				}
 			}

@@ -106,7 +106,7 @@ func decode(r io.ReadSeeker, size int64, name string) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	return decoded{st: st, ids: sortedIDs(st.Messages)}, nil
+	return decoded{st: st, ids: sortedIDs(st)}, nil
 }
 
 // interner shares the records' repeated strings.
@@ -212,7 +212,6 @@ func (d *fast) decode(size int64) (*state.State, []msgid.ID, error) {
 	}
 	switch string(b) {
 	case `  "messages": {}`:
-		st.Messages = map[msgid.ID]state.Record{}
 		if err := d.expect("}"); err != nil {
 			return nil, nil, err
 		}
@@ -222,15 +221,14 @@ func (d *fast) decode(size int64) (*state.State, []msgid.ID, error) {
 		return nil, nil, errLayout
 	}
 
-	m, ids, err := d.messages(d.estimate(size))
+	ids, err := d.messages(st, d.estimate(size))
 	if err != nil {
 		return nil, nil, err
 	}
-	st.Messages = m
 	return st, ids, nil
 }
 
-// batch is a run of parsed messages on its way to the map.
+// batch is a run of parsed messages on its way to the state.
 type batch struct {
 	ids  []msgid.ID
 	recs []state.Record
@@ -241,12 +239,13 @@ const (
 	batches   = 4
 )
 
-// messages reads the message lines and the end of the file. Parsing runs
-// in a goroutine of its own and hands batches to this one, which fills the
-// map: on a million messages the two take about as long as each other,
-// and the map's inserts are mostly waiting on memory.
-func (d *fast) messages(hint int) (map[msgid.ID]state.Record, []msgid.ID, error) {
-	m := make(map[msgid.ID]state.Record, hint)
+// messages reads the message lines and the end of the file into st, and
+// returns their IDs in order. Parsing runs in a goroutine of its own and
+// hands batches to this one, which fills the state: on a million messages
+// the two take about as long as each other, and the map's inserts are
+// mostly waiting on memory.
+func (d *fast) messages(st *state.State, hint int) ([]msgid.ID, error) {
+	st.Reserve(hint)
 	full := make(chan *batch, batches)
 	free := make(chan *batch, batches)
 	for i := 0; i < batches; i++ {
@@ -260,16 +259,16 @@ func (d *fast) messages(hint int) (map[msgid.ID]state.Record, []msgid.ID, error)
 	}()
 	for b := range full {
 		for i, id := range b.ids {
-			m[id] = b.recs[i]
+			st.Set(id, b.recs[i])
 		}
 		b.ids, b.recs = b.ids[:0], b.recs[:0]
 		free <- b
 	}
 	// The parser is done: close(full) orders its results before this.
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return m, ids, nil
+	return ids, nil
 }
 
 // parseMessages parses message lines into batches sent on full, taking
@@ -736,7 +735,7 @@ func readStrict(data []byte, name string) (*state.State, error) {
 				return nil, err
 			}
 		case "messages":
-			if st.Messages, err = s.messages(); err != nil {
+			if err := s.messages(st); err != nil {
 				return nil, err
 			}
 		default:
@@ -784,36 +783,45 @@ func (s *strict) string(key string) (string, error) {
 	return v, nil
 }
 
-// messages reads the messages object with one encoding/json call, as fast
-// as plain encoding/json into a map, straight into the state's map
-// (encoding/json matches the members outcome, status, description, group
-// and at to Record's fields; msgid.ID and outcome.Outcome parse themselves).
-// Whatever it refuses, and a file where it cannot rule out a key given
-// twice, is read again by explainMessages, which says what is wrong and on
-// which line.
-func (s *strict) messages() (map[msgid.ID]state.Record, error) {
+// messages reads the messages object into st with one encoding/json call,
+// as fast as plain encoding/json into a map (encoding/json matches the
+// members outcome, status, description, group and at to Record's fields;
+// msgid.ID and outcome.Outcome parse themselves). Whatever it refuses, and
+// a file where it cannot rule out a key given twice, is read again by
+// explainMessages, which says what is wrong and on which line.
+func (s *strict) messages(st *state.State) error {
 	start := s.next(s.off())
 	var m map[msgid.ID]state.Record
 	if err := s.dec.Decode(&m); err != nil || m == nil {
-		return s.explainMessages(start, err)
-	}
-	// Each record is one flat object: as many '{' as records plus the
-	// messages object means no ID was given twice (a '{' inside a string
-	// only sends the file to the careful reader).
-	if bytes.Count(s.data[start:s.off()], []byte{'{'}) != len(m)+1 {
-		return s.explainMessages(start, nil)
-	}
-	for id, r := range m {
-		if !r.Outcome.Valid() || r.At.IsZero() {
-			return s.explainMessages(start, nil)
+		m, err = s.explainMessages(start, err)
+		if err != nil {
+			return err
 		}
+	} else if bytes.Count(s.data[start:s.off()], []byte{'{'}) != len(m)+1 {
+		// Each record is one flat object: as many '{' as records plus the
+		// messages object means no ID was given twice (a '{' inside a
+		// string only sends the file to the careful reader).
+		if m, err = s.explainMessages(start, nil); err != nil {
+			return err
+		}
+	} else {
+		for _, r := range m {
+			if !r.Outcome.Valid() || r.At.IsZero() {
+				if m, err = s.explainMessages(start, nil); err != nil {
+					return err
+				}
+				break
+			}
+		}
+	}
+	st.Reserve(len(m))
+	for id, r := range m {
 		r.Status = s.intern.String(r.Status)
 		r.Description = s.intern.String(r.Description)
 		r.Group = s.intern.String(r.Group)
-		r.At = r.At.UTC().Truncate(time.Second)
-		m[id] = r
+		st.Set(id, r)
 	}
-	return m, nil
+	return nil
 }
 
 // explainMessages reads the messages object starting at data[start] one

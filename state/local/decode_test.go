@@ -21,15 +21,14 @@ var t0 = time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 
 // specExample is the state of SPEC's example.
 func specExample() *state.State {
-	return &state.State{
+	return statetest.With(&state.State{
 		Lineage:       "0b6d3a1e-4f7c-4d21-9a0e-6f1d2c3b4a59",
 		Serial:        3,
 		RecallVersion: "0.1.0",
-		Messages: map[msgid.ID]state.Record{
-			msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"): {Outcome: outcome.NotFound, Group: "black-friday-wrong-price", At: t0.Add(time.Second)},
-			msgid.MustParse("360586640fe9846954897dffe6c13dfc"): {Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "black-friday-wrong-price", At: t0},
-		},
-	}
+	}, map[msgid.ID]state.Record{
+		msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c"): {Outcome: outcome.NotFound, Group: "black-friday-wrong-price", At: t0.Add(time.Second)},
+		msgid.MustParse("360586640fe9846954897dffe6c13dfc"): {Outcome: outcome.Cancelled, Status: "006", Description: "User cancelled message delivery", Group: "black-friday-wrong-price", At: t0},
+	})
 }
 
 const specExampleText = `{
@@ -57,7 +56,7 @@ func TestEncode_Layout(t *testing.T) {
 	if got := encodeString(t, specExample()); got != specExampleText {
 		t.Errorf("Encode:\n%s\nwant:\n%s", got, specExampleText)
 	}
-	empty := &state.State{Lineage: "l", Serial: 1, RecallVersion: "0.1.0", Messages: map[msgid.ID]state.Record{}}
+	empty := &state.State{Lineage: "l", Serial: 1, RecallVersion: "0.1.0"}
 	want := "{\n  \"format_version\": 1,\n  \"lineage\": \"l\",\n  \"serial\": 1,\n  \"recall_version\": \"0.1.0\",\n  \"messages\": {}\n}\n"
 	if got := encodeString(t, empty); got != want {
 		t.Errorf("Encode of an empty state:\n%s\nwant:\n%s", got, want)
@@ -65,9 +64,9 @@ func TestEncode_Layout(t *testing.T) {
 	// Times are UTC to the second whatever their zone and fraction.
 	s := specExample()
 	zone := time.FixedZone("X", 5*3600+30*60)
-	for id, r := range s.Messages {
+	for id, r := range s.All() {
 		r.At = r.At.In(zone).Add(999 * time.Millisecond)
-		s.Messages[id] = r
+		s.Set(id, r)
 	}
 	if got := encodeString(t, s); got != specExampleText {
 		t.Errorf("Encode with zoned, fractional times:\n%s", got)
@@ -124,7 +123,7 @@ func tricky() *state.State {
 	}
 	i := 0
 	for _, id := range statetest.SortedIDs(s) {
-		r := s.Messages[id]
+		r := s.Get(id)
 		r.Description = descs[i%len(descs)]
 		if i%7 == 0 {
 			r.Status = ""
@@ -132,7 +131,7 @@ func tricky() *state.State {
 		if i%11 == 0 {
 			r.Group = ""
 		}
-		s.Messages[id] = r
+		s.Set(id, r)
 		i++
 	}
 	return s
@@ -140,15 +139,12 @@ func tricky() *state.State {
 
 // normalised is s as it reads back: invalid UTF-8 replaced.
 func normalised(s *state.State) *state.State {
-	c := *s
-	c.Lineage = strings.ToValidUTF8(s.Lineage, "\ufffd")
-	c.Messages = map[msgid.ID]state.Record{}
-	for id, r := range s.Messages {
+	c := &state.State{Lineage: strings.ToValidUTF8(s.Lineage, "\ufffd"), Serial: s.Serial, RecallVersion: s.RecallVersion}
+	for id, r := range s.All() {
 		r.Description = strings.ToValidUTF8(r.Description, "\ufffd")
-		r.At = r.At.UTC().Truncate(time.Second)
-		c.Messages[id] = r
+		c.Set(id, r)
 	}
-	return &c
+	return c
 }
 
 func TestDecode_RoundTrip(t *testing.T) {
@@ -156,7 +152,7 @@ func TestDecode_RoundTrip(t *testing.T) {
 		"spec":   specExample(),
 		"tricky": tricky(),
 		"large":  statetest.LargeState(5000),
-		"empty":  {Lineage: "x", Serial: 0, Messages: map[msgid.ID]state.Record{}},
+		"empty":  {Lineage: "x", Serial: 0},
 	} {
 		t.Run(name, func(t *testing.T) {
 			text := encodeString(t, s)
@@ -196,10 +192,10 @@ func TestDecode_RoundTrip(t *testing.T) {
 			if err := json.Unmarshal([]byte(text), &plain); err != nil {
 				t.Fatalf("encoding/json: %v", err)
 			}
-			if plain.Lineage != want.Lineage || plain.Serial != want.Serial || len(plain.Messages) != len(want.Messages) {
+			if plain.Lineage != want.Lineage || plain.Serial != want.Serial || len(plain.Messages) != want.Len() {
 				t.Errorf("encoding/json reads lineage %q serial %d, %d messages", plain.Lineage, plain.Serial, len(plain.Messages))
 			}
-			for id, r := range want.Messages {
+			for id, r := range want.All() {
 				if p := plain.Messages[id.String()]; p.Description != r.Description || p.Outcome != r.Outcome.String() {
 					t.Errorf("encoding/json reads %s as %+v, want %+v", id, p, r)
 				}
@@ -344,7 +340,7 @@ func TestDecode_NewerFormat(t *testing.T) {
 func FuzzDecode(f *testing.F) {
 	f.Add(specExampleText)
 	f.Add(encodeString(f, tricky()))
-	f.Add(encodeString(f, &state.State{Lineage: "x", Messages: map[msgid.ID]state.Record{}}))
+	f.Add(encodeString(f, &state.State{Lineage: "x"}))
 	f.Add(`{"format_version":1,"lineage":"x","serial":1,"messages":{"360586640fe9846954897dffe6c13dfc":{"outcome":"too_late","at":"2026-11-27T10:00:00Z"}}}`)
 	f.Fuzz(func(t *testing.T, text string) {
 		res, err := decode(strings.NewReader(text), int64(len(text)), "s.json")
@@ -382,7 +378,7 @@ func FuzzDecode(f *testing.F) {
 func TestEncode_ParallelMatchesSequential(t *testing.T) {
 	for _, n := range []int{2*encodeChunk + 1, 3 * encodeChunk, 3*encodeChunk + 1, 5*encodeChunk - 1} {
 		s := statetest.LargeState(n)
-		ids := sortedIDs(s.Messages)
+		ids := sortedIDs(s)
 		want := appendRecords(nil, s, ids, true)
 		for _, workers := range []int{2, 3, 4} {
 			var got bytes.Buffer
@@ -409,7 +405,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 
 func TestEncode_ParallelWriteError(t *testing.T) {
 	s := statetest.LargeState(20 * encodeChunk)
-	ids := sortedIDs(s.Messages)
+	ids := sortedIDs(s)
 	for _, limit := range []int{0, 1 << 20, 5 << 20} {
 		err := encodeParallel(&failingWriter{limit: limit}, s, ids, 3)
 		if err == nil || err.Error() != "disk full" {

@@ -21,7 +21,7 @@ func Encode(w io.Writer, s *state.State) error {
 	if err := check(s); err != nil {
 		return err
 	}
-	return encode(w, s, sortedIDs(s.Messages))
+	return encode(w, s, sortedIDs(s))
 }
 
 // encodeChunk is how many messages one goroutine encodes at a time.
@@ -62,7 +62,7 @@ func encode(w io.Writer, s *state.State, ids []msgid.ID) error {
 // of the file (last) followed by a comma.
 func appendRecords(buf []byte, s *state.State, ids []msgid.ID, last bool) []byte {
 	for i, id := range ids {
-		r := s.Messages[id]
+		r := s.Get(id)
 		buf = appendRecord(buf, id, &r)
 		if !last || i < len(ids)-1 {
 			buf = append(buf, ',')
@@ -146,7 +146,7 @@ func check(s *state.State) error {
 	if s.Lineage == "" {
 		return errors.New("state has no lineage")
 	}
-	for id, r := range s.Messages {
+	for id, r := range s.All() {
 		if err := checkRecord(id, &r); err != nil {
 			return err
 		}
@@ -277,10 +277,10 @@ func appendString(buf []byte, s string) []byte {
 	return append(buf, '"')
 }
 
-// sortedIDs returns the keys of m in ID order.
-func sortedIDs(m map[msgid.ID]state.Record) []msgid.ID {
-	ids := make([]msgid.ID, 0, len(m))
-	for id := range m {
+// sortedIDs returns the IDs of s's messages in order.
+func sortedIDs(s *state.State) []msgid.ID {
+	ids := make([]msgid.ID, 0, s.Len())
+	for id := range s.All() {
 		ids = append(ids, id)
 	}
 	slices.SortFunc(ids, msgid.Compare)

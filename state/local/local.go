@@ -258,11 +258,7 @@ func (b *Backend) written(fi os.FileInfo) {
 
 // apply applies changes to b.st and keeps b.ids in order.
 func (b *Backend) apply(changes []state.Change) {
-	m := b.st.Messages
-	if m == nil {
-		m = map[msgid.ID]state.Record{}
-		b.st.Messages = m
-	}
+	st := b.st
 	// existed records, for each touched ID, whether it was in the state
 	// before this commit.
 	existed := make(map[msgid.ID]bool, len(changes))
@@ -271,20 +267,15 @@ func (b *Backend) apply(changes []state.Change) {
 	}
 	for _, c := range changes {
 		if _, seen := existed[c.ID]; !seen {
-			_, existed[c.ID] = m[c.ID]
+			_, existed[c.ID] = st.Lookup(c.ID)
 			b.touched[c.ID] = struct{}{}
 		}
-		if c.Record == nil {
-			delete(m, c.ID)
-		} else {
-			r := *c.Record
-			m[c.ID] = r
-		}
 	}
+	st.Apply(changes)
 	var added []msgid.ID
 	removed := 0
 	for id, was := range existed {
-		_, is := m[id]
+		_, is := st.Lookup(id)
 		switch {
 		case is && !was:
 			added = append(added, id)
@@ -301,7 +292,7 @@ func (b *Backend) apply(changes []state.Change) {
 	for _, id := range b.ids {
 		if removed > 0 {
 			if was, touched := existed[id]; touched && was {
-				if _, is := m[id]; !is {
+				if _, is := st.Lookup(id); !is {
 					continue
 				}
 			}
@@ -328,7 +319,7 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	}
 	c := s.Clone()
 	c.RecallVersion = version.Version
-	ids := sortedIDs(c.Messages)
+	ids := sortedIDs(c)
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -356,7 +347,7 @@ func WriteFile(path string, s *state.State) error {
 	if err := check(s); err != nil {
 		return fmt.Errorf("writing state %s: %w", path, err)
 	}
-	ids := sortedIDs(s.Messages)
+	ids := sortedIDs(s)
 	if _, _, err := writeAtomic(path, false, func(w *fileWriter) error {
 		return encode(w, s, ids)
 	}); err != nil {

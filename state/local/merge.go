@@ -69,7 +69,7 @@ func merge(w io.Writer, old io.Reader, st *state.State, touched []msgid.ID) erro
 	}
 	t := 0 // next touched ID
 	emitTouched := func(id msgid.ID) {
-		if r, ok := st.Messages[id]; ok {
+		if r, ok := st.Lookup(id); ok {
 			sep()
 			buf = appendRecord(buf, id, &r)
 		}
@@ -117,7 +117,7 @@ func merge(w io.Writer, old io.Reader, st *state.State, touched []msgid.ID) erro
 	for ; t < len(touched); t++ {
 		emitTouched(touched[t])
 	}
-	if n != len(st.Messages) {
+	if n != st.Len() {
 		return errNoMerge
 	}
 	if n == 0 {

@@ -73,16 +73,16 @@ func writerChanges(s int) []state.Change {
 func checkWriterState(st *state.State) error {
 	s := int(st.Serial)
 	if s == 0 {
-		if len(st.Messages) != 0 {
-			return fmt.Errorf("serial 0 with %d messages", len(st.Messages))
+		if st.Len() != 0 {
+			return fmt.Errorf("serial 0 with %d messages", st.Len())
 		}
 		return nil
 	}
-	if want := writerBatch*s - (s - 1); len(st.Messages) != want {
-		return fmt.Errorf("serial %d has %d messages, want %d", s, len(st.Messages), want)
+	if want := writerBatch*s - (s - 1); st.Len() != want {
+		return fmt.Errorf("serial %d has %d messages, want %d", s, st.Len(), want)
 	}
 	for i := 0; i < writerBatch*s; i++ {
-		r, ok := st.Messages[statetest.ID(i)]
+		r, ok := st.Lookup(statetest.ID(i))
 		removed := i%writerBatch == 7 && i/writerBatch < s-1
 		switch {
 		case removed && ok:

@@ -59,7 +59,7 @@ func benchCommit(b *testing.B, base, batch int) {
 			if err != nil {
 				b.Fatal(err)
 			}
-			next := len(s.Messages) + 1_000_000 // IDs not yet in the state
+			next := s.Len() + 1_000_000 // IDs not yet in the state
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				if err := be.Commit(ctx, statetest.Changes(next, batch)); err != nil {
@@ -86,8 +86,8 @@ func BenchmarkRead(b *testing.B) {
 					if err != nil {
 						b.Fatal(err)
 					}
-					if len(s.Messages) != n {
-						b.Fatalf("read %d messages, want %d", len(s.Messages), n)
+					if s.Len() != n {
+						b.Fatalf("read %d messages, want %d", s.Len(), n)
 					}
 				}
 				runtime.GC()

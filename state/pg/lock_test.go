@@ -172,8 +172,8 @@ func TestForceUnlock_EndsHolderSession(t *testing.T) {
 	if err := la.Unlock(); !errors.Is(err, ErrLockLost) {
 		t.Errorf("Unlock by a force-unlocked holder: %v, want ErrLockLost", err)
 	}
-	if got := statetest.MustRead(t, b); got.Serial != 1 || len(got.Messages) != 2 {
-		t.Errorf("state after force-unlock: serial %d, %d messages; want 1, 2", got.Serial, len(got.Messages))
+	if got := statetest.MustRead(t, b); got.Serial != 1 || got.Len() != 2 {
+		t.Errorf("state after force-unlock: serial %d, %d messages; want 1, 2", got.Serial, got.Len())
 	}
 }
 

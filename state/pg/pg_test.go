@@ -194,8 +194,8 @@ func TestErrors_RoleWithoutRights(t *testing.T) {
 	if err := l.Unlock(); err != nil {
 		t.Fatalf("Unlock: %v", err)
 	}
-	if s := statetest.MustRead(t, owner); s.Serial != 1 || len(s.Messages) != 3 {
-		t.Errorf("owner reads serial %d, %d messages; want 1, 3", s.Serial, len(s.Messages))
+	if s := statetest.MustRead(t, owner); s.Serial != 1 || s.Len() != 3 {
+		t.Errorf("owner reads serial %d, %d messages; want 1, 3", s.Serial, s.Len())
 	}
 }
 
@@ -273,8 +273,8 @@ func TestCommit_SerialConflict(t *testing.T) {
 		t.Fatalf("Commit over another writer's commit: %v, want a *SerialConflictError expecting 1, finding 2", err)
 	}
 	got := statetest.MustRead(t, open(t, loc, ""))
-	if got.Serial != 2 || len(got.Messages) != 4 {
-		t.Errorf("after the refused commit: serial %d, %d messages; want 2, 4 (nothing written)", got.Serial, len(got.Messages))
+	if got.Serial != 2 || got.Len() != 4 {
+		t.Errorf("after the refused commit: serial %d, %d messages; want 2, 4 (nothing written)", got.Serial, got.Len())
 	}
 
 	// Two handles creating the same new state: the second is refused.
@@ -389,8 +389,8 @@ func TestCommit_WritesOnlyChanges(t *testing.T) {
 			if m, s, st := writes(); m != batchSize+1+size-400 || s != wantStmts || st != 1 {
 				t.Errorf("a commit of %d new and %d changed messages wrote %d rows in %d statements, %d state rows; want %d in %d, 1", batchSize+1, size-400, m, s, st, batchSize+1+size-400, wantStmts)
 			}
-			if got := statetest.MustRead(t, open(t, loc, "")); len(got.Messages) != size+600-100+batchSize+1 || got.Serial != 3 || got.Messages[statetest.ID(401)].Group != "regrouped" {
-				t.Errorf("read back %d messages at serial %d, want %d at 3", len(got.Messages), got.Serial, size+600-100+batchSize+1)
+			if got := statetest.MustRead(t, open(t, loc, "")); got.Len() != size+600-100+batchSize+1 || got.Serial != 3 || got.Get(statetest.ID(401)).Group != "regrouped" {
+				t.Errorf("read back %d messages at serial %d, want %d at 3", got.Len(), got.Serial, size+600-100+batchSize+1)
 			}
 		})
 	}
@@ -407,8 +407,8 @@ func TestCommit_ExactStrings(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := statetest.MustRead(t, open(t, loc, ""))
-	if got.Messages[id1] != odd || got.Messages[id2] != plain {
-		t.Errorf("read back %+v and %+v, want %+v and %+v", got.Messages[id1], got.Messages[id2], odd, plain)
+	if got.Get(id1) != odd || got.Get(id2) != plain {
+		t.Errorf("read back %+v and %+v, want %+v and %+v", got.Get(id1), got.Get(id2), odd, plain)
 	}
 	// The text columns stay readable; only the odd record uses exact.
 	rows, err := pgtest.Connect(t).Query(bg, `SELECT encode(id, 'hex'), description, exact IS NOT NULL FROM `+b.sql.messages+` ORDER BY id`)
@@ -482,11 +482,11 @@ func TestPGMicros(t *testing.T) {
 func TestTimes_FarDates(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	times := []time.Time{{}, time.Date(1900, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(2200, 6, 1, 12, 0, 0, 0, time.UTC)}
-	src := &state.State{Lineage: "0b6d3a1e-0000-4000-8000-000000000009", Serial: 3, Messages: map[msgid.ID]state.Record{}}
+	src := &state.State{Lineage: "0b6d3a1e-0000-4000-8000-000000000009", Serial: 3}
 	var cs []state.Change
 	for i, tm := range times {
 		r := state.Record{Outcome: outcome.Cancelled, Status: "006", At: tm}
-		src.Messages[statetest.ID(i)] = r
+		src.Set(statetest.ID(i), r)
 		cs = append(cs, state.Change{ID: statetest.ID(100 + i), Record: &r})
 	}
 	b := open(t, loc, "")
@@ -499,7 +499,7 @@ func TestTimes_FarDates(t *testing.T) {
 	got := statetest.MustRead(t, open(t, loc, ""))
 	for i, tm := range times {
 		for _, id := range []msgid.ID{statetest.ID(i), statetest.ID(100 + i)} {
-			if at := got.Messages[id].At; !at.Equal(tm) {
+			if at := got.Get(id).At; !at.Equal(tm) {
 				t.Errorf("message %s: At = %v, want %v", id, at, tm)
 			}
 		}
@@ -510,14 +510,14 @@ func TestCommit_Edges(t *testing.T) {
 	loc := pgtest.SchemaURL(t)
 	b := open(t, loc, "")
 	// A replaced state of serial 0 exists: the next commit makes it 1.
-	if err := b.Replace(bg, &state.State{Lineage: "0b6d3a1e-0000-4000-8000-00000000000a", Messages: map[msgid.ID]state.Record{}}); err != nil {
+	if err := b.Replace(bg, &state.State{Lineage: "0b6d3a1e-0000-4000-8000-00000000000a"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := b.Commit(bg, statetest.Changes(0, 1)); err != nil {
 		t.Fatalf("Commit after Replace of serial 0: %v", err)
 	}
-	if got := statetest.MustRead(t, open(t, loc, "")); got.Serial != 1 || len(got.Messages) != 1 {
-		t.Errorf("serial %d, %d messages; want 1, 1", got.Serial, len(got.Messages))
+	if got := statetest.MustRead(t, open(t, loc, "")); got.Serial != 1 || got.Len() != 1 {
+		t.Errorf("serial %d, %d messages; want 1, 1", got.Serial, got.Len())
 	}
 	// An invalid outcome is refused before anything is sent.
 	bad := state.Record{Outcome: 0, Status: "006"}
@@ -559,15 +559,15 @@ func TestSchema_Migrates(t *testing.T) {
 
 	nb := open(t, loc, "")
 	s := statetest.MustRead(t, nb)
-	if s.Serial != 7 || len(s.Messages) != 2 {
-		t.Errorf("after migrating: serial %d, %d messages; want 7, 2", s.Serial, len(s.Messages))
+	if s.Serial != 7 || s.Len() != 2 {
+		t.Errorf("after migrating: serial %d, %d messages; want 7, 2", s.Serial, s.Len())
 	}
 	// Migration 3 lets the tables hold not_delivered.
 	nd := state.Record{Outcome: outcome.NotDelivered, Status: "010", Description: "Message expired", Group: "g", At: time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)}
 	if err := nb.Commit(bg, []state.Change{{ID: statetest.ID(3), Record: &nd}}); err != nil {
 		t.Fatalf("Commit of not_delivered on migrated tables: %v", err)
 	}
-	if got := statetest.MustRead(t, open(t, loc, "")).Messages[statetest.ID(3)]; got != nd {
+	if got := statetest.MustRead(t, open(t, loc, "")).Get(statetest.ID(3)); got != nd {
 		t.Errorf("not_delivered read back as %+v, want %+v", got, nd)
 	}
 	var v, count int

@@ -82,8 +82,8 @@ func TestBackend_StalledConnection(t *testing.T) {
 		t.Fatalf("Lock after the stall: %v", err)
 	}
 	defer l2.Unlock()
-	if s := statetest.MustRead(t, again); len(s.Messages) != 10 || s.Serial != 1 {
-		t.Errorf("after the stall: serial %d, %d messages; want 1, 10", s.Serial, len(s.Messages))
+	if s := statetest.MustRead(t, again); s.Len() != 10 || s.Serial != 1 {
+		t.Errorf("after the stall: serial %d, %d messages; want 1, 10", s.Serial, s.Len())
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 
+	"github.com/recallhq/recall/internal/intern"
 	"github.com/recallhq/recall/internal/version"
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/outcome"
@@ -53,44 +54,35 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 	if err != nil {
 		return nil, b.dbError("reading", err)
 	}
-	msgs, err := b.readMessages(ctx, tx, int(min(max(count, 0), 1<<26)))
-	if err != nil {
+	if err := b.readMessages(ctx, tx, s, int(min(max(count, 0), 1<<26))); err != nil {
 		if errors.Is(err, state.ErrCorrupt) {
 			b.corrupt = err
 			b.cur = nil
 		}
 		return nil, err
 	}
-	s.Messages = msgs
 	b.cur, b.corrupt, b.exists = s, nil, true
 	return s, nil
 }
 
-// readMessages streams the workspace's messages. Rows arrive in the binary
-// protocol and are decoded without per-row allocations but the map's: the
-// few distinct outcomes, statuses, descriptions and groups are interned.
-func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, sizeHint int) (map[msgid.ID]state.Record, error) {
+// readMessages streams the workspace's messages into s. Rows arrive in the
+// binary protocol and are decoded without per-row allocations but the
+// map's: the few distinct outcomes, statuses, descriptions and groups are
+// interned.
+func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, s *state.State, sizeHint int) error {
 	rows, err := tx.Query(ctx, b.expand(`SELECT id, outcome, status, description, grp, at, exact FROM {messages} WHERE workspace = $1`), b.workspace)
 	if err != nil {
-		return nil, b.dbError("reading", err)
+		return b.dbError("reading", err)
 	}
 	defer rows.Close()
 	binaryAt := rows.FieldDescriptions()[5].Format == pgx.BinaryFormatCode
-	msgs := make(map[msgid.ID]state.Record, sizeHint)
-	intern := map[string]string{}
-	str := func(b []byte) string {
-		if s, ok := intern[string(b)]; ok {
-			return s
-		}
-		s := string(b)
-		intern[s] = s
-		return s
-	}
+	s.Reserve(sizeHint)
+	str := intern.Table{}.Bytes
 	for rows.Next() {
 		raw := rows.RawValues()
 		var id msgid.ID
 		if len(raw[0]) != len(id) {
-			return nil, fmt.Errorf("%w: %s: a message ID is %d bytes long, not %d", state.ErrCorrupt, b, len(raw[0]), len(id))
+			return fmt.Errorf("%w: %s: a message ID is %d bytes long, not %d", state.ErrCorrupt, b, len(raw[0]), len(id))
 		}
 		copy(id[:], raw[0])
 		var rec state.Record
@@ -104,7 +96,7 @@ func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, sizeHint int) (ma
 		case "not_delivered":
 			rec.Outcome = outcome.NotDelivered
 		default:
-			return nil, fmt.Errorf("%w: %s: message %s has unknown outcome %q (want cancelled, too_late, not_found or not_delivered); if a newer recall wrote this state, upgrade recall", state.ErrCorrupt, b, id, raw[1])
+			return fmt.Errorf("%w: %s: message %s has unknown outcome %q (want cancelled, too_late, not_found or not_delivered); if a newer recall wrote this state, upgrade recall", state.ErrCorrupt, b, id, raw[1])
 		}
 		rec.Status, rec.Description, rec.Group = str(raw[2]), str(raw[3]), str(raw[4])
 		if binaryAt && len(raw[5]) == 8 {
@@ -113,23 +105,23 @@ func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, sizeHint int) (ma
 			// Text results (a pooler in simple-protocol mode).
 			var at time.Time
 			if err := rows.Scan(nil, nil, nil, nil, nil, &at, nil); err != nil {
-				return nil, b.dbError("reading", err)
+				return b.dbError("reading", err)
 			}
 			rec.At = at.UTC()
 		}
 		if raw[6] != nil {
 			ss, err := decodeExact(raw[6], 3)
 			if err != nil {
-				return nil, fmt.Errorf("%w: %s: message %s: %v", state.ErrCorrupt, b, id, err)
+				return fmt.Errorf("%w: %s: message %s: %v", state.ErrCorrupt, b, id, err)
 			}
 			rec.Status, rec.Description, rec.Group = str([]byte(ss[0])), str([]byte(ss[1])), str([]byte(ss[2]))
 		}
-		msgs[id] = rec
+		s.Set(id, rec)
 	}
 	if err := rows.Err(); err != nil {
-		return nil, b.dbError("reading", err)
+		return b.dbError("reading", err)
 	}
-	return msgs, nil
+	return nil
 }
 
 // normalize gives a record the precision the state keeps: UTC, seconds.
@@ -168,9 +160,9 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	cur := b.cur
 	// The message count after the commit: the serial check guarantees
 	// that the database holds cur.
-	count := len(cur.Messages) - len(dels)
+	count := cur.Len() - len(dels)
 	for _, c := range ups {
-		if _, ok := cur.Messages[c.ID]; !ok {
+		if _, ok := cur.Lookup(c.ID); !ok {
 			count++
 		}
 	}
@@ -195,11 +187,9 @@ func (b *Backend) Commit(ctx context.Context, changes []state.Change) error {
 	if err != nil {
 		return err
 	}
-	for _, c := range ups {
-		cur.Messages[c.ID] = *c.Record
-	}
+	cur.Apply(ups)
 	for _, id := range dels {
-		delete(cur.Messages, id)
+		cur.Delete(id)
 	}
 	cur.Serial++
 	cur.RecallVersion = version.Version
@@ -219,7 +209,7 @@ func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []
 		if last[c.ID] != i {
 			continue
 		}
-		old, had := b.cur.Messages[c.ID]
+		old, had := b.cur.Lookup(c.ID)
 		if c.Record == nil {
 			if had {
 				dels = append(dels, c.ID)
@@ -246,7 +236,7 @@ func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []
 func (b *Backend) writeChanges(ctx context.Context, tx pgx.Tx, cur *state.State, ups []state.Change, dels []msgid.ID) error {
 	var added, changed []state.Change
 	for _, c := range ups {
-		if _, ok := cur.Messages[c.ID]; ok {
+		if _, ok := cur.Lookup(c.ID); ok {
 			changed = append(changed, c)
 		} else {
 			added = append(added, c)
@@ -337,19 +327,20 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	if b.corrupt != nil {
 		return fmt.Errorf("refusing to write %s: %w", b, b.corrupt)
 	}
-	extra := sizeAllowance(len(s.Messages))
+	extra := sizeAllowance(s.Len())
 	ctx, cancel := b.op(ctx, extra)
 	defer cancel()
 	w, err := b.writer(ctx)
 	if err != nil {
 		return err
 	}
-	n := &state.State{Lineage: s.Lineage, Serial: s.Serial, RecallVersion: version.Version, Messages: make(map[msgid.ID]state.Record, len(s.Messages))}
-	for id, r := range s.Messages {
+	n := &state.State{Lineage: s.Lineage, Serial: s.Serial, RecallVersion: version.Version}
+	n.Reserve(s.Len())
+	for id, r := range s.All() {
 		if !r.Outcome.Valid() {
 			return fmt.Errorf("replace %s: message %s has invalid outcome %d", b, id, r.Outcome)
 		}
-		n.Messages[id] = normalize(r)
+		n.Set(id, normalize(r))
 	}
 	err = b.inTx(ctx, w, "replacing", func(tx pgx.Tx) error {
 		if b.timeout > 0 && extra > 0 {
@@ -362,7 +353,7 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 		_, err := tx.Exec(ctx, b.expand(`INSERT INTO {states} (workspace, lineage, serial, recall_version, messages) VALUES ($1, $2, $3, $4, $5)
 ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial,
 	recall_version = EXCLUDED.recall_version, messages = EXCLUDED.messages, updated_at = now()`),
-			b.workspace, n.Lineage, n.Serial, n.RecallVersion, len(n.Messages))
+			b.workspace, n.Lineage, n.Serial, n.RecallVersion, n.Len())
 		if err != nil {
 			return err
 		}
@@ -370,13 +361,13 @@ ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLU
 			return err
 		}
 		// In key order, so that the primary key index is built in order.
-		ids := make([]msgid.ID, 0, len(n.Messages))
-		for id := range n.Messages {
+		ids := make([]msgid.ID, 0, n.Len())
+		for id := range n.All() {
 			ids = append(ids, id)
 		}
 		slices.SortFunc(ids, msgid.Compare)
 		return b.copyIn(ctx, tx, len(ids), func(i int) (msgid.ID, *state.Record) {
-			r := n.Messages[ids[i]]
+			r := n.Get(ids[i])
 			return ids[i], &r
 		})
 	})

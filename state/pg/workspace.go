@@ -110,5 +110,5 @@ func (b *Backend) messageCount() int {
 	if b.cur == nil {
 		return 0
 	}
-	return len(b.cur.Messages)
+	return b.cur.Len()
 }

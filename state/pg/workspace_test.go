@@ -39,7 +39,7 @@ func TestWorkspaces(t *testing.T) {
 	}
 
 	s := statetest.MustRead(t, eu)
-	if s.Serial != 0 || len(s.Messages) != 0 || s.Lineage == "" {
+	if s.Serial != 0 || s.Len() != 0 || s.Lineage == "" {
 		t.Fatalf("a new workspace reads as %+v", s)
 	}
 	lineage := s.Lineage
@@ -49,8 +49,8 @@ func TestWorkspaces(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := open(t, loc, "eu")
-	if s := statetest.MustRead(t, other); s.Serial != 1 || s.Lineage != lineage || len(s.Messages) != 1 {
-		t.Fatalf("after a commit: serial %d, lineage %s, %d messages", s.Serial, s.Lineage, len(s.Messages))
+	if s := statetest.MustRead(t, other); s.Serial != 1 || s.Lineage != lineage || s.Len() != 1 {
+		t.Fatalf("after a commit: serial %d, lineage %s, %d messages", s.Serial, s.Lineage, s.Len())
 	}
 	statetest.MustRead(t, def)
 	if err := def.Commit(bg, []state.Change{{ID: id, Record: rec}}); err != nil {
@@ -74,10 +74,10 @@ func TestWorkspaces(t *testing.T) {
 	if names, _ := def.Workspaces(bg); !slices.Equal(names, []string{"default"}) {
 		t.Errorf("after delete, Workspaces = %v", names)
 	}
-	if s := statetest.MustRead(t, other); s.Exists() || len(s.Messages) != 0 {
+	if s := statetest.MustRead(t, other); s.Exists() || s.Len() != 0 {
 		t.Errorf("a deleted workspace reads as %+v", s)
 	}
-	if s := statetest.MustRead(t, def); len(s.Messages) != 1 {
+	if s := statetest.MustRead(t, def); s.Len() != 1 {
 		t.Errorf("the default workspace lost its messages: %+v", s)
 	}
 	if err := def.DeleteWorkspace(bg); err == nil {

@@ -26,6 +26,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"sort"
 	"strings"
 	"testing"
@@ -199,10 +200,18 @@ func LargeState(n int) *state.State {
 		Lineage:       "5b0e7a43-0d7a-4d4e-9a5c-3f7e2b1c9d00",
 		Serial:        1,
 		RecallVersion: version.Version,
-		Messages:      make(map[msgid.ID]state.Record, n),
 	}
+	s.Reserve(n)
 	for i := 0; i < n; i++ {
-		s.Messages[ID(i)] = Record(i)
+		s.Set(ID(i), Record(i))
+	}
+	return s
+}
+
+// With sets msgs in s and returns s: a state literal with its messages.
+func With(s *state.State, msgs map[msgid.ID]state.Record) *state.State {
+	for id, r := range msgs {
+		s.Set(id, r)
 	}
 	return s
 }
@@ -242,8 +251,8 @@ func Diff(want, got *state.State) string {
 		Serial   uint64
 		Messages map[msgid.ID]state.Record
 	}
-	w := view{want.Lineage, want.Serial, want.Messages}
-	g := view{got.Lineage, got.Serial, got.Messages}
+	w := view{want.Lineage, want.Serial, maps.Collect(want.All())}
+	g := view{got.Lineage, got.Serial, maps.Collect(got.All())}
 	if len(w.Messages) == 0 {
 		w.Messages = nil
 	}
@@ -253,15 +262,7 @@ func Diff(want, got *state.State) string {
 	return cmp.Diff(w, g)
 }
 
-func apply(s *state.State, changes ...state.Change) {
-	for _, c := range changes {
-		if c.Record == nil {
-			delete(s.Messages, c.ID)
-		} else {
-			s.Messages[c.ID] = *c.Record
-		}
-	}
-}
+func apply(s *state.State, changes ...state.Change) { s.Apply(changes) }
 
 func rec(o outcome.Outcome, status, desc, group string, at time.Time) *state.Record {
 	return &state.Record{Outcome: o, Status: status, Description: desc, Group: group, At: at}
@@ -278,11 +279,8 @@ func testEmptyRead(t *testing.T, h *harness) {
 	if s.Serial != 0 || s.Exists() {
 		t.Errorf("Read of a new state: serial %d, Exists %v; want 0, false", s.Serial, s.Exists())
 	}
-	if len(s.Messages) != 0 {
-		t.Errorf("Read of a new state: %d messages, want 0", len(s.Messages))
-	}
-	if s.Messages == nil {
-		t.Error("Read of a new state: nil Messages map, want an empty one")
+	if s.Len() != 0 {
+		t.Errorf("Read of a new state: %d messages, want 0", s.Len())
 	}
 	// Reading does not create the state.
 	s2 := h.read(h.handle())
@@ -308,8 +306,8 @@ func testFirstCommit(t *testing.T, h *harness) {
 	if got.RecallVersion != version.Version {
 		t.Errorf("recall version = %q, want %q", got.RecallVersion, version.Version)
 	}
-	if len(got.Messages) != 1 {
-		t.Fatalf("got %d messages, want 1", len(got.Messages))
+	if got.Len() != 1 {
+		t.Fatalf("got %d messages, want 1", got.Len())
 	}
 	// A third handle agrees: the lineage is fixed at creation.
 	if again := h.read(h.handle()); again.Lineage != lineage {
@@ -357,8 +355,8 @@ func testSerialIncrements(t *testing.T, h *harness) {
 	b2 := h.handle()
 	h.read(b2)
 	h.commit(b2, Changes(100, 1)...)
-	if got := h.read(h.handle()); got.Serial != 6 || len(got.Messages) != 1+2+3+4+5+1 {
-		t.Errorf("after a commit by a second handle: serial %d, %d messages; want 6, 16", got.Serial, len(got.Messages))
+	if got := h.read(h.handle()); got.Serial != 6 || got.Len() != 1+2+3+4+5+1 {
+		t.Errorf("after a commit by a second handle: serial %d, %d messages; want 6, 16", got.Serial, got.Len())
 	}
 }
 
@@ -380,8 +378,8 @@ func testEmptyCommit(t *testing.T, h *harness) {
 	if got.Serial != 1 {
 		t.Errorf("serial after empty commits = %d, want 1", got.Serial)
 	}
-	if len(got.Messages) != 3 {
-		t.Errorf("%d messages after empty commits, want 3", len(got.Messages))
+	if got.Len() != 3 {
+		t.Errorf("%d messages after empty commits, want 3", got.Len())
 	}
 }
 
@@ -389,10 +387,10 @@ func testCommitUpdatesReadState(t *testing.T, h *harness) {
 	b := h.handle()
 	s := h.read(b)
 	h.commit(b, Changes(0, 2)...)
-	if s.Serial != 1 || len(s.Messages) != 2 {
-		t.Errorf("the State Read returned: serial %d, %d messages after a commit; want 1, 2 (Commit updates it in place)", s.Serial, len(s.Messages))
+	if s.Serial != 1 || s.Len() != 2 {
+		t.Errorf("the State Read returned: serial %d, %d messages after a commit; want 1, 2 (Commit updates it in place)", s.Serial, s.Len())
 	}
-	if r, ok := s.Messages[ID(1)]; !ok || r.Group != Record(1).Group {
+	if r, ok := s.Lookup(ID(1)); !ok || r.Group != Record(1).Group {
 		t.Errorf("the State Read returned lacks the committed record: %+v", r)
 	}
 }
@@ -412,8 +410,8 @@ func testRemovals(t *testing.T, h *harness) {
 	}
 	h.commit(b, all...)
 	got := h.read(h.handle())
-	if got.Serial != 3 || len(got.Messages) != 0 || got.Lineage != want.Lineage {
-		t.Errorf("after removing every message: serial %d, %d messages, lineage %q; want 3, 0, %q", got.Serial, len(got.Messages), got.Lineage, want.Lineage)
+	if got.Serial != 3 || got.Len() != 0 || got.Lineage != want.Lineage {
+		t.Errorf("after removing every message: serial %d, %d messages, lineage %q; want 3, 0, %q", got.Serial, got.Len(), got.Lineage, want.Lineage)
 	}
 }
 
@@ -425,16 +423,16 @@ func testLaterChangeWins(t *testing.T, h *harness) {
 	second := rec(outcome.Cancelled, "006", "second", "b", t0.Add(time.Minute))
 	h.commit(b, state.Change{ID: id, Record: first}, state.Change{ID: ID(1), Record: first}, state.Change{ID: id, Record: second})
 	got := h.read(h.handle())
-	if d := cmp.Diff(*second, got.Messages[id]); d != "" {
+	if d := cmp.Diff(*second, got.Get(id)); d != "" {
 		t.Errorf("same ID twice in one commit: the later change must win (-want +got):\n%s", d)
 	}
 	// Set then removed in one commit: gone. Removed then set: present.
 	h.commit(b, state.Change{ID: id, Record: first}, state.Change{ID: id}, state.Change{ID: ID(1)}, state.Change{ID: ID(1), Record: second})
 	got = h.read(h.handle())
-	if _, ok := got.Messages[id]; ok {
+	if _, ok := got.Lookup(id); ok {
 		t.Error("an ID set then removed in one commit is still present")
 	}
-	if d := cmp.Diff(*second, got.Messages[ID(1)]); d != "" {
+	if d := cmp.Diff(*second, got.Get(ID(1))); d != "" {
 		t.Errorf("an ID removed then set in one commit (-want +got):\n%s", d)
 	}
 }
@@ -449,8 +447,8 @@ func testReadIsFresh(t *testing.T, h *harness) {
 	h.commit(writer, Changes(0, 5)...)
 	// A handle that read before the write sees it on its next Read.
 	got := h.read(reader)
-	if got.Serial != 1 || len(got.Messages) != 5 {
-		t.Errorf("second Read on the same handle: serial %d, %d messages; want 1, 5", got.Serial, len(got.Messages))
+	if got.Serial != 1 || got.Len() != 5 {
+		t.Errorf("second Read on the same handle: serial %d, %d messages; want 1, 5", got.Serial, got.Len())
 	}
 }
 
@@ -468,14 +466,14 @@ func testStaleCommit(t *testing.T, h *harness) {
 		t.Error("a Commit based on serial 1 succeeded over another handle's serial 2")
 	}
 	got := h.read(h.handle())
-	if got.Serial != 2 || len(got.Messages) != 5 {
-		t.Errorf("after the stale commit: serial %d, %d messages; want the other handle's 2, 5", got.Serial, len(got.Messages))
+	if got.Serial != 2 || got.Len() != 5 {
+		t.Errorf("after the stale commit: serial %d, %d messages; want the other handle's 2, 5", got.Serial, got.Len())
 	}
 	// Reading again makes it current.
 	h.read(a)
 	h.commit(a, Changes(10, 1)...)
-	if got := h.read(h.handle()); got.Serial != 3 || len(got.Messages) != 6 {
-		t.Errorf("after re-reading and committing: serial %d, %d messages; want 3, 6", got.Serial, len(got.Messages))
+	if got := h.read(h.handle()); got.Serial != 3 || got.Len() != 6 {
+		t.Errorf("after re-reading and committing: serial %d, %d messages; want 3, 6", got.Serial, got.Len())
 	}
 }
 
@@ -487,7 +485,7 @@ func testReplace(t *testing.T, h *harness) {
 	src := LargeState(50)
 	src.Lineage = "f3c1a5e2-6a0b-4c89-8d1e-000000000007"
 	src.Serial = 41
-	delete(src.Messages, ID(7))
+	src.Delete(ID(7))
 	want := src.Clone()
 
 	b2 := h.handle()
@@ -496,7 +494,7 @@ func testReplace(t *testing.T, h *harness) {
 	}
 	h.expect(want, "after Replace")
 	// Replace keeps a copy: changing the source afterwards changes nothing.
-	src.Messages[ID(1000)] = Record(1000)
+	src.Set(ID(1000), Record(1000))
 	src.Serial = 99
 	h.expect(want, "after changing Replace's argument")
 }
@@ -511,8 +509,8 @@ func testReplaceThenCommit(t *testing.T, h *harness) {
 	s := h.read(b)
 	h.commit(b, Changes(5, 1)...)
 	got := h.read(h.handle())
-	if got.Serial != 10 || got.Lineage != src.Lineage || len(got.Messages) != 6 {
-		t.Errorf("commit after Replace: serial %d, lineage %q, %d messages; want 10, %q, 6", got.Serial, got.Lineage, len(got.Messages), src.Lineage)
+	if got.Serial != 10 || got.Lineage != src.Lineage || got.Len() != 6 {
+		t.Errorf("commit after Replace: serial %d, lineage %q, %d messages; want 10, %q, 6", got.Serial, got.Lineage, got.Len(), src.Lineage)
 	}
 	if s.Serial != 10 {
 		t.Errorf("the State Read returned has serial %d after the commit, want 10", s.Serial)
@@ -523,7 +521,7 @@ func testReplaceEmpty(t *testing.T, h *harness) {
 	b := h.handle()
 	h.read(b)
 	h.commit(b, Changes(0, 3)...)
-	empty := &state.State{Lineage: "0b6d3a1e-0000-4000-8000-000000000001", Serial: 3, Messages: map[msgid.ID]state.Record{}}
+	empty := &state.State{Lineage: "0b6d3a1e-0000-4000-8000-000000000001", Serial: 3}
 	if err := b.Replace(context.Background(), empty); err != nil {
 		t.Fatalf("Replace with an empty state: %v", err)
 	}
@@ -603,8 +601,8 @@ func testLockDoesNotBlockRead(t *testing.T, h *harness) {
 	l := h.lock(a, "apply")
 	defer h.unlock(l)
 	// Plan reads without locking.
-	if got := h.read(h.handle()); got.Serial != 1 || len(got.Messages) != 3 {
-		t.Errorf("Read while locked: serial %d, %d messages; want 1, 3", got.Serial, len(got.Messages))
+	if got := h.read(h.handle()); got.Serial != 1 || got.Len() != 3 {
+		t.Errorf("Read while locked: serial %d, %d messages; want 1, 3", got.Serial, got.Len())
 	}
 	// The holder commits while holding it.
 	h.commit(a, Changes(3, 1)...)
@@ -796,8 +794,8 @@ func testString(t *testing.T, h *harness) {
 
 // SortedIDs returns the IDs of s in ID order.
 func SortedIDs(s *state.State) []msgid.ID {
-	ids := make([]msgid.ID, 0, len(s.Messages))
-	for id := range s.Messages {
+	ids := make([]msgid.ID, 0, s.Len())
+	for id := range s.All() {
 		ids = append(ids, id)
 	}
 	sort.Slice(ids, func(i, j int) bool { return msgid.Compare(ids[i], ids[j]) < 0 })

@@ -1,0 +1,123 @@
+package state
+
+import (
+	"iter"
+	"maps"
+	"slices"
+	"time"
+
+	"github.com/recallhq/recall/msgid"
+	"github.com/recallhq/recall/outcome"
+)
+
+// messages is a State's settled messages, stored compactly: a state of a
+// million messages is most of what a large plan or apply keeps in memory,
+// and its records repeat a handful of outcomes, statuses, descriptions and
+// groups. Each message keeps its time, in Unix seconds (a Record's At is
+// kept to the second, in UTC), and the index of its kind: the distinct
+// (outcome, status, description, group) of the state, each stored once.
+//
+// A message is 16 bytes of map value instead of a Record's 80, and holds
+// no pointer, so the garbage collector never scans the map: a million
+// messages take 86 MB of heap instead of 200 MB (a heap profile of apply
+// cancelling 1,000,000 messages into a fresh state).
+type messages struct {
+	byID   map[msgid.ID]entry
+	kinds  []kind
+	kindOf map[kind]uint32
+	// last is the kind Set used last: records come in runs of one kind
+	// (one group, one answer), so most Sets find it without hashing.
+	last uint32
+}
+
+// entry is one message: when it was recorded and its kind.
+type entry struct {
+	at   int64 // Unix seconds
+	kind uint32
+}
+
+// kind is what records share.
+type kind struct {
+	outcome                    outcome.Outcome
+	status, description, group string
+}
+
+// Len is how many messages the state holds.
+func (m *messages) Len() int { return len(m.byID) }
+
+// Get returns the record of message id; the zero Record if the state does
+// not hold it.
+func (m *messages) Get(id msgid.ID) Record {
+	r, _ := m.Lookup(id)
+	return r
+}
+
+// Lookup returns the record of message id, and whether the state holds it.
+func (m *messages) Lookup(id msgid.ID) (Record, bool) {
+	e, ok := m.byID[id]
+	if !ok {
+		return Record{}, false
+	}
+	return m.record(e), true
+}
+
+// Set records message id as r, replacing what the state held for it.
+// r.At is kept to the second, in UTC.
+func (m *messages) Set(id msgid.ID, r Record) {
+	if m.byID == nil {
+		m.byID = map[msgid.ID]entry{}
+	}
+	m.byID[id] = entry{at: r.At.Unix(), kind: m.kind(kind{r.Outcome, r.Status, r.Description, r.Group})}
+}
+
+// Delete forgets message id; forgetting one the state does not hold does
+// nothing.
+func (m *messages) Delete(id msgid.ID) { delete(m.byID, id) }
+
+// All yields every message and its record, in no particular order. The
+// state must not be changed while it runs.
+func (m *messages) All() iter.Seq2[msgid.ID, Record] {
+	return func(yield func(msgid.ID, Record) bool) {
+		for id, e := range m.byID {
+			if !yield(id, m.record(e)) {
+				return
+			}
+		}
+	}
+}
+
+// Reserve makes room for n messages in a state that holds none yet, for
+// readers that know how many are coming; otherwise it does nothing.
+func (m *messages) Reserve(n int) {
+	if len(m.byID) == 0 && n > 0 {
+		m.byID = make(map[msgid.ID]entry, n)
+	}
+}
+
+func (m *messages) record(e entry) Record {
+	k := m.kinds[e.kind]
+	return Record{Outcome: k.outcome, Status: k.status, Description: k.description, Group: k.group, At: time.Unix(e.at, 0).UTC()}
+}
+
+// kind returns k's index, adding it if it is new.
+func (m *messages) kind(k kind) uint32 {
+	if int(m.last) < len(m.kinds) && m.kinds[m.last] == k {
+		return m.last
+	}
+	i, ok := m.kindOf[k]
+	if !ok {
+		if m.kindOf == nil {
+			m.kindOf = map[kind]uint32{}
+		}
+		i = uint32(len(m.kinds))
+		m.kinds = append(m.kinds, k)
+		m.kindOf[k] = i
+	}
+	m.last = i
+	return i
+}
+
+// clone returns a copy that shares nothing with m.
+func (m *messages) clone() messages {
+	return messages{byID: maps.Clone(m.byID), kinds: slices.Clone(m.kinds), kindOf: maps.Clone(m.kindOf), last: m.last}
+}
