@@ -86,6 +86,16 @@ func (m *messages) All() iter.Seq2[msgid.ID, Record] {
 	}
 }
 
+// IDs returns the IDs of the state's messages, in order.
+func (m *messages) IDs() []msgid.ID {
+	ids := make([]msgid.ID, 0, len(m.byID))
+	for id := range m.byID {
+		ids = append(ids, id)
+	}
+	slices.SortFunc(ids, msgid.Compare)
+	return ids
+}
+
 // Reserve makes room for n messages in a state that holds none yet, for
 // readers that know how many are coming; otherwise it does nothing.
 func (m *messages) Reserve(n int) {

@@ -142,7 +142,7 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 	defer b.Close()
 	w := bufio.NewWriterSize(e.stdout, 64<<10)
 	line := make([]byte, 0, 128)
-	for _, id := range sortedIDs(s) {
+	for _, id := range s.IDs() {
 		r := s.Get(id)
 		if want != 0 && r.Outcome != want || group != "" && r.Group != group {
 			continue
@@ -233,7 +233,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 			plural(len(missing), "message is", "messages are"), b.String(), listNames(missing, 10))
 	}
 	if want != 0 {
-		for _, id := range sortedIDs(s) {
+		for _, id := range s.IDs() {
 			if s.Get(id).Outcome == want {
 				changes = append(changes, state.Change{ID: id})
 			}

@@ -9,21 +9,10 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/outcome"
 	"github.com/recallhq/recall/reconcile"
 	"github.com/recallhq/recall/state"
 )
-
-// sortedIDs returns the state's message IDs in ID order.
-func sortedIDs(s *state.State) []msgid.ID {
-	ids := make([]msgid.ID, 0, s.Len())
-	for id := range s.All() {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, msgid.Compare)
-	return ids
-}
 
 // stateGroupCounts is one row of 'show' for a state.
 type stateGroupCounts struct {

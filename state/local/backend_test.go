@@ -79,7 +79,7 @@ func TestCommit_MergeMatchesEncode(t *testing.T) {
 	next := 0
 	for round := 0; round < 150; round++ {
 		var cs []state.Change
-		ids := statetest.SortedIDs(s)
+		ids := s.IDs()
 		switch {
 		case round%50 == 49 && len(ids) > 0: // remove everything
 			for _, id := range ids {

@@ -106,7 +106,7 @@ func decode(r io.ReadSeeker, size int64, name string) (decoded, error) {
 	if err != nil {
 		return decoded{}, err
 	}
-	return decoded{st: st, ids: sortedIDs(st)}, nil
+	return decoded{st: st, ids: st.IDs()}, nil
 }
 
 // interner shares the records' repeated strings.

@@ -122,7 +122,7 @@ func tricky() *state.State {
 		"Zürich, 東京, 🚀", "sep \u2028 \u2029", "bad \xff utf8", "", "<html>&amp;",
 	}
 	i := 0
-	for _, id := range statetest.SortedIDs(s) {
+	for _, id := range s.IDs() {
 		r := s.Get(id)
 		r.Description = descs[i%len(descs)]
 		if i%7 == 0 {
@@ -168,7 +168,7 @@ func TestDecode_RoundTrip(t *testing.T) {
 			if res.st.RecallVersion != s.RecallVersion {
 				t.Errorf("recall_version = %q, want %q", res.st.RecallVersion, s.RecallVersion)
 			}
-			if d := fmt.Sprint(statetest.SortedIDs(res.st)); d != fmt.Sprint(res.ids) {
+			if d := fmt.Sprint(res.st.IDs()); d != fmt.Sprint(res.ids) {
 				t.Error("decode returned IDs out of order")
 			}
 			// The fast path read it; the strict decoder agrees.
@@ -378,7 +378,7 @@ func FuzzDecode(f *testing.F) {
 func TestEncode_ParallelMatchesSequential(t *testing.T) {
 	for _, n := range []int{2*encodeChunk + 1, 3 * encodeChunk, 3*encodeChunk + 1, 5*encodeChunk - 1} {
 		s := statetest.LargeState(n)
-		ids := sortedIDs(s)
+		ids := s.IDs()
 		want := appendRecords(nil, s, ids, true)
 		for _, workers := range []int{2, 3, 4} {
 			var got bytes.Buffer
@@ -405,7 +405,7 @@ func (w *failingWriter) Write(p []byte) (int, error) {
 
 func TestEncode_ParallelWriteError(t *testing.T) {
 	s := statetest.LargeState(20 * encodeChunk)
-	ids := sortedIDs(s)
+	ids := s.IDs()
 	for _, limit := range []int{0, 1 << 20, 5 << 20} {
 		err := encodeParallel(&failingWriter{limit: limit}, s, ids, 3)
 		if err == nil || err.Error() != "disk full" {

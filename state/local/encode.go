@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"runtime"
-	"slices"
 	"strconv"
 	"time"
 	"unicode/utf8"
@@ -21,7 +20,7 @@ func Encode(w io.Writer, s *state.State) error {
 	if err := check(s); err != nil {
 		return err
 	}
-	return encode(w, s, sortedIDs(s))
+	return encode(w, s, s.IDs())
 }
 
 // encodeChunk is how many messages one goroutine encodes at a time.
@@ -275,14 +274,4 @@ func appendString(buf []byte, s string) []byte {
 	}
 	buf = append(buf, s[start:]...)
 	return append(buf, '"')
-}
-
-// sortedIDs returns the IDs of s's messages in order.
-func sortedIDs(s *state.State) []msgid.ID {
-	ids := make([]msgid.ID, 0, s.Len())
-	for id := range s.All() {
-		ids = append(ids, id)
-	}
-	slices.SortFunc(ids, msgid.Compare)
-	return ids
 }

@@ -319,7 +319,7 @@ func (b *Backend) Replace(ctx context.Context, s *state.State) error {
 	}
 	c := s.Clone()
 	c.RecallVersion = version.Version
-	ids := sortedIDs(c)
+	ids := c.IDs()
 
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -347,7 +347,7 @@ func WriteFile(path string, s *state.State) error {
 	if err := check(s); err != nil {
 		return fmt.Errorf("writing state %s: %w", path, err)
 	}
-	ids := sortedIDs(s)
+	ids := s.IDs()
 	if _, _, err := writeAtomic(path, false, func(w *fileWriter) error {
 		return encode(w, s, ids)
 	}); err != nil {

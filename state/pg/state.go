@@ -361,11 +361,7 @@ ON CONFLICT (workspace) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLU
 			return err
 		}
 		// In key order, so that the primary key index is built in order.
-		ids := make([]msgid.ID, 0, n.Len())
-		for id := range n.All() {
-			ids = append(ids, id)
-		}
-		slices.SortFunc(ids, msgid.Compare)
+		ids := n.IDs()
 		return b.copyIn(ctx, tx, len(ids), func(i int) (msgid.ID, *state.Record) {
 			r := n.Get(ids[i])
 			return ids[i], &r

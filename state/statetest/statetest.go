@@ -27,7 +27,6 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -790,16 +789,6 @@ func testString(t *testing.T, h *harness) {
 	if b.String() == "" {
 		t.Error("String() is empty; it must name the state for messages")
 	}
-}
-
-// SortedIDs returns the IDs of s in ID order.
-func SortedIDs(s *state.State) []msgid.ID {
-	ids := make([]msgid.ID, 0, s.Len())
-	for id := range s.All() {
-		ids = append(ids, id)
-	}
-	sort.Slice(ids, func(i, j int) bool { return msgid.Compare(ids[i], ids[j]) < 0 })
-	return ids
 }
 
 // Size names a message count for a benchmark: 10k, 1M, 1500.
