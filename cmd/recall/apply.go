@@ -140,10 +140,9 @@ type applyArgs struct {
 	asJSON      bool // -json: -format json
 	// input is -input: false never asks, so apply needs a saved plan or
 	// -auto-approve.
-	input       bool
-	lockTimeout time.Duration
-	targets     stringsFlag
-	apiFormat   string
+	input     bool
+	targets   stringsFlag
+	apiFormat string
 	// allowUnknownIDs turns off the wrong-account guard.
 	allowUnknownIDs bool
 	// detailedExitcode: exit 2 when every message settled but some were
@@ -168,7 +167,7 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human or json (one event per line)")
 	fs.BoolVar(&a.asJSON, "json", false, "the same as -format json")
 	fs.BoolVar(&a.input, "input", true, "ask for confirmation on a terminal; -input=false never asks, and then needs a saved plan or -auto-approve")
-	fs.DurationVar(&a.lockTimeout, "lock-timeout", 0, "wait up to `D` for a state lock held by someone else")
+	a.common.lock(fs)
 	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
 	fs.StringVar(&a.apiFormat, "api-format", "json", "`FORMAT` asked of the API: json or xml")
 	fs.BoolVar(&a.allowUnknownIDs, "allow-unknown-ids", false, "record messages Clickatell does not know as not found, even when every answer says so (the token is right, the messages are gone)")
@@ -195,8 +194,6 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 		return nil, fmt.Errorf("apply: -max-retries must be between 0 and 100, got %d", a.maxRetries)
 	case a.timeout <= 0:
 		return nil, fmt.Errorf("apply: -timeout must be positive, got %s", a.timeout)
-	case a.lockTimeout < 0:
-		return nil, fmt.Errorf("apply: -lock-timeout must be 0 or more, got %s", a.lockTimeout)
 	}
 	if err := jsonFormat(fs, a.asJSON, &a.format); err != nil {
 		return nil, err
@@ -355,7 +352,7 @@ func applyWith(ctx context.Context, e *env, a *applyArgs, out applyView, lm *loa
 	confirmed := false // an apply -refresh-only's findings were confirmed
 	op := reconcile.Operation{
 		Backend:     backend,
-		LockTimeout: a.lockTimeout,
+		LockTimeout: a.common.lockTimeout,
 		Plan:        plan,
 		NewPlan: func(st *state.State) (*reconcile.Plan, error) {
 			m, err := lm.get()
@@ -422,7 +419,7 @@ func applyWith(ctx context.Context, e *env, a *applyArgs, out applyView, lm *loa
 	var se *reconcile.SaveError
 	switch {
 	case errors.As(err, &lf):
-		return lockError(lf.Err, a.lockTimeout)
+		return lockError(lf.Err, a.common.lockTimeout)
 	case errors.Is(err, errNothingToRecord):
 		if res.Failed > 0 || res.Interrupted {
 			return &exitError{code: 1}

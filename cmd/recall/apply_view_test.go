@@ -79,7 +79,7 @@ func TestParseApplyArgs(t *testing.T) {
 		{args: nil, want: &applyArgs{parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json", input: true}},
 		{
 			args: []string{"-parallelism", "64", "p.plan", "-rate=200", "--max-retries", "2", "-format", "json", "-api-format", "xml", "-lock-timeout", "5m", "-timeout", "2s", "-auto-approve"},
-			want: &applyArgs{planFile: "p.plan", autoApprove: true, parallelism: 64, rate: 200, maxRetries: 2, timeout: 2 * time.Second, format: "json", lockTimeout: 5 * time.Minute, apiFormat: "xml", input: true},
+			want: &applyArgs{planFile: "p.plan", autoApprove: true, parallelism: 64, rate: 200, maxRetries: 2, timeout: 2 * time.Second, format: "json", common: commonFlags{lockTimeout: 5 * time.Minute}, apiFormat: "xml", input: true},
 		},
 		{
 			args: []string{"-target", "a", "-target", "b", "-f", "x.yaml", "-max-retries", "0"},
@@ -92,6 +92,8 @@ func TestParseApplyArgs(t *testing.T) {
 		{args: []string{"-parallelism", "0"}, wantErr: "apply: -parallelism must be between 1 and 1000, got 0"},
 		{args: []string{"-rate", "-1"}, wantErr: "apply: -rate must be 0 (no cap) or more, got -1"},
 		{args: []string{"-timeout", "0s"}, wantErr: "apply: -timeout must be positive, got 0s"},
+		{args: []string{"-lock-timeout", "-5s"}, wantErr: `invalid value "-5s" for flag -lock-timeout: want 0 or more (0: do not wait)`},
+		{args: []string{"-lock-timeout", "5"}, wantErr: `invalid value "5" for flag -lock-timeout: want a duration such as 30s, 5m or 1h30m`},
 		{args: []string{"-format", "markdown"}, wantErr: `apply: -format: "markdown" is not one of human, json`},
 		{args: []string{"a.plan", "b.plan"}, wantErr: "at most one plan file"},
 		{args: []string{"-target", "a", "a.plan"}, wantErr: "-target cannot be used with a saved plan"},
@@ -102,7 +104,7 @@ func TestParseApplyArgs(t *testing.T) {
 			if parseFailed(t, err, tt.wantErr) {
 				return
 			}
-			got.common = commonFlags{} // checked by the scripts
+			got.common = commonFlags{lockTimeout: got.common.lockTimeout} // the rest is checked by the scripts
 			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(applyArgs{}, commonFlags{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -79,7 +80,7 @@ func flagError(fs *flag.FlagSet, err error) string {
 	var want string
 	switch g.Get().(type) {
 	case time.Duration:
-		want = "want a duration such as 30s, 5m or 1h30m"
+		want = wantDuration
 	case int:
 		want = "want a whole number"
 		if m[3] == "value out of range" {
@@ -152,6 +153,8 @@ type commonFlags struct {
 	state     string
 	workspace string
 	noColor   bool
+	// lockTimeout is -lock-timeout, of the commands that take the lock.
+	lockTimeout time.Duration
 	// stateFrom and workspaceFrom say where state and workspace came
 	// from: "" (the default), "-state"/"-workspace", or RECALL_STATE /
 	// RECALL_WORKSPACE.
@@ -165,6 +168,30 @@ func (c *commonFlags) manifest(fs *flag.FlagSet) {
 func (c *commonFlags) stateFlags(fs *flag.FlagSet) {
 	sourcedVar(fs, &c.state, &c.stateFrom, "state", envState, defaultState, "state `LOC`: a file path, or a postgres:// URL")
 	sourcedVar(fs, &c.workspace, &c.workspaceFrom, "workspace", envWorkspace, defaultWorkspace, "`NAME` of the state workspace (see 'recall workspace -h')")
+}
+
+// lock adds -lock-timeout, for the commands that take the state's lock.
+func (c *commonFlags) lock(fs *flag.FlagSet) {
+	fs.Var((*waitFlag)(&c.lockTimeout), "lock-timeout", "wait up to `D` for the state's lock if another run holds it, e.g. 30s (default: fail at once)")
+}
+
+const wantDuration = "want a duration such as 30s, 5m or 1h30m"
+
+// waitFlag is a duration flag that refuses a negative one.
+type waitFlag time.Duration
+
+func (w *waitFlag) String() string { return time.Duration(*w).String() }
+
+func (w *waitFlag) Set(s string) error {
+	d, err := time.ParseDuration(s)
+	if err != nil {
+		return errors.New(wantDuration)
+	}
+	if d < 0 {
+		return errors.New("want 0 or more (0: do not wait)")
+	}
+	*w = waitFlag(d)
+	return nil
 }
 
 func (c *commonFlags) color(fs *flag.FlagSet) {

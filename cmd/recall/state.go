@@ -168,12 +168,11 @@ func runStateList(ctx context.Context, e *env, args []string) error {
 
 func runStateRm(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
-	var lockTimeout time.Duration
 	var outcomeName string
 	var dryRun bool
 	fs := newFlagSet(e, "state rm", stateRmHelp)
 	cf.stateFlags(fs)
-	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock, e.g. 30s (default: fail at once)")
+	cf.lock(fs)
 	fs.StringVar(&outcomeName, "outcome", "", "forget every message recorded with `OUTCOME`, e.g. not_found")
 	fs.BoolVar(&dryRun, "dry-run", false, "list the messages that would be forgotten; change nothing")
 	pos, err := parseArgs(e, fs, args)
@@ -207,8 +206,8 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	lock := state.Lock(nil)
 	if !dryRun {
 		// A dry run reads, as 'state list' does, without the lock.
-		if lock, err = state.LockWithContext(ctx, b, state.LockRequest{Operation: "state rm", Timeout: lockTimeout}); err != nil {
-			return lockError(err, lockTimeout)
+		if lock, err = state.LockWithContext(ctx, b, state.LockRequest{Operation: "state rm", Timeout: cf.lockTimeout}); err != nil {
+			return lockError(err, cf.lockTimeout)
 		}
 		defer lock.Unlock()
 	}

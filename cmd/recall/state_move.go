@@ -9,7 +9,6 @@ import (
 	"os"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/recallhq/recall/msgid"
 	"github.com/recallhq/recall/state"
@@ -101,11 +100,10 @@ func runStatePull(ctx context.Context, e *env, args []string) error {
 func runStatePush(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var force bool
-	var lockTimeout time.Duration
 	fs := newFlagSet(e, "state push", statePushHelp)
 	cf.stateFlags(fs)
 	fs.BoolVar(&force, "force", false, "replace the state with the file as it is, instead of merging (also one of another lineage)")
-	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the state lock, e.g. 30s (default: fail at once)")
+	cf.lock(fs)
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
@@ -119,7 +117,7 @@ func runStatePush(ctx context.Context, e *env, args []string) error {
 		return fmt.Errorf("state push: %w", err)
 	}
 
-	b, lock, err := openLocked(ctx, cf.state, cf.workspace, "state push", lockTimeout)
+	b, lock, err := openLocked(ctx, cf.state, cf.workspace, "state push", cf.lockTimeout)
 	if err != nil {
 		return err
 	}

@@ -8,7 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"time"
 
 	"github.com/recallhq/recall/state/local"
 	"github.com/recallhq/recall/state/pg"
@@ -237,11 +236,10 @@ func runWorkspaceNew(ctx context.Context, e *env, args []string) error {
 func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var force bool
-	var lockTimeout time.Duration
 	fs := newFlagSet(e, "workspace delete", workspaceDeleteHelp)
 	cf.stateFlags(fs)
 	fs.BoolVar(&force, "force", false, "delete the workspace also if it still holds settled messages")
-	fs.DurationVar(&lockTimeout, "lock-timeout", 0, "how long to wait for the workspace's lock, e.g. 30s (default: fail at once)")
+	cf.lock(fs)
 	name, err := parseWorkspaceName(e, fs, args)
 	if err != nil {
 		return err
@@ -262,7 +260,7 @@ func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 	if !slices.Contains(names, name) {
 		return fmt.Errorf("workspace delete: workspace %q does not exist in %s", name, cf.state)
 	}
-	b, lock, err := openLocked(ctx, cf.state, name, "workspace delete", lockTimeout)
+	b, lock, err := openLocked(ctx, cf.state, name, "workspace delete", cf.lockTimeout)
 	if err != nil {
 		return err
 	}
