@@ -136,8 +136,7 @@ type applyArgs struct {
 	rate        float64
 	maxRetries  int
 	timeout     time.Duration
-	format      string
-	asJSON      bool // -json: -format json
+	outputFlags
 	// input is -input: false never asks, so apply needs a saved plan or
 	// -auto-approve.
 	input     bool
@@ -164,8 +163,7 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	fs.Float64Var(&a.rate, "rate", 0, "send at most `N` requests per second, retries included (0: no cap)")
 	fs.IntVar(&a.maxRetries, "max-retries", reconcile.DefaultMaxRetries, "retry a failed call at most `N` times per message")
 	fs.DurationVar(&a.timeout, "timeout", 30*time.Second, "give up on a call after `D` without an answer (then retried)")
-	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human or json (one event per line)")
-	fs.BoolVar(&a.asJSON, "json", false, "the same as -format json")
+	a.outputFlags.add(fs, "output `FORMAT`: human or json (one event per line)")
 	fs.BoolVar(&a.input, "input", true, "ask for confirmation on a terminal; -input=false never asks, and then needs a saved plan or -auto-approve")
 	a.common.lock(fs)
 	fs.Var(&a.targets, "target", "apply only this `GROUP`; repeatable")
@@ -195,11 +193,8 @@ func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	case a.timeout <= 0:
 		return nil, fmt.Errorf("apply: -timeout must be positive, got %s", a.timeout)
 	}
-	if err := jsonFormat(fs, a.asJSON, &a.format); err != nil {
+	if err := a.outputFlags.check(fs, "human", "json"); err != nil {
 		return nil, err
-	}
-	if err := oneOf("format", a.format, "human", "json"); err != nil {
-		return nil, fmt.Errorf("apply: %v", err)
 	}
 	if err := oneOf("api-format", a.apiFormat, "json", "xml"); err != nil {
 		return nil, fmt.Errorf("apply: %v", err)

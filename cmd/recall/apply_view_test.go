@@ -76,18 +76,18 @@ func TestParseApplyArgs(t *testing.T) {
 		want    *applyArgs
 		wantErr string
 	}{
-		{args: nil, want: &applyArgs{parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json", input: true}},
+		{args: nil, want: &applyArgs{parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, outputFlags: outputFlags{format: "human"}, apiFormat: "json", input: true}},
 		{
 			args: []string{"-parallelism", "64", "p.plan", "-rate=200", "--max-retries", "2", "-format", "json", "-api-format", "xml", "-lock-timeout", "5m", "-timeout", "2s", "-auto-approve"},
-			want: &applyArgs{planFile: "p.plan", autoApprove: true, parallelism: 64, rate: 200, maxRetries: 2, timeout: 2 * time.Second, format: "json", common: commonFlags{lockTimeout: 5 * time.Minute}, apiFormat: "xml", input: true},
+			want: &applyArgs{planFile: "p.plan", autoApprove: true, parallelism: 64, rate: 200, maxRetries: 2, timeout: 2 * time.Second, outputFlags: outputFlags{format: "json"}, common: commonFlags{lockTimeout: 5 * time.Minute}, apiFormat: "xml", input: true},
 		},
 		{
 			args: []string{"-target", "a", "-target", "b", "-f", "x.yaml", "-max-retries", "0"},
-			want: &applyArgs{targets: stringsFlag{"a", "b"}, parallelism: 10, maxRetries: 0, timeout: 30 * time.Second, format: "human", apiFormat: "json", input: true},
+			want: &applyArgs{targets: stringsFlag{"a", "b"}, parallelism: 10, maxRetries: 0, timeout: 30 * time.Second, outputFlags: outputFlags{format: "human"}, apiFormat: "json", input: true},
 		},
 		{
 			args: []string{"p.plan", "-detailed-exitcode"},
-			want: &applyArgs{planFile: "p.plan", detailedExitcode: true, parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, format: "human", apiFormat: "json", input: true},
+			want: &applyArgs{planFile: "p.plan", detailedExitcode: true, parallelism: 10, maxRetries: 5, timeout: 30 * time.Second, outputFlags: outputFlags{format: "human"}, apiFormat: "json", input: true},
 		},
 		{args: []string{"-parallelism", "0"}, wantErr: "apply: -parallelism must be between 1 and 1000, got 0"},
 		{args: []string{"-rate", "-1"}, wantErr: "apply: -rate must be 0 (no cap) or more, got -1"},
@@ -105,7 +105,7 @@ func TestParseApplyArgs(t *testing.T) {
 				return
 			}
 			got.common = commonFlags{lockTimeout: got.common.lockTimeout} // the rest is checked by the scripts
-			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(applyArgs{}, commonFlags{})); diff != "" {
+			if diff := cmp.Diff(tt.want, got, cmp.AllowUnexported(applyArgs{}, commonFlags{}, outputFlags{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})
@@ -119,7 +119,7 @@ func TestParseApplyArgs(t *testing.T) {
 // with failures grouped, never a line per message.
 func TestApplyView_Human(t *testing.T) {
 	e, out, errb := applyTestEnv("", false, nil)
-	v := newApplyView(e, &applyArgs{format: "human"})
+	v := newApplyView(e, &applyArgs{outputFlags: outputFlags{format: "human"}})
 	if v.progressInterval() != 10*time.Second || v.(*applyHuman).bar {
 		t.Errorf("off a terminal: interval %v, bar %v; want 10s lines", v.progressInterval(), v.(*applyHuman).bar)
 	}
@@ -160,7 +160,7 @@ func TestApplyView_Human(t *testing.T) {
 // TestApplyView_JSON: every event is one JSON object on its own line.
 func TestApplyView_JSON(t *testing.T) {
 	e, out, _ := applyTestEnv("", false, nil)
-	v := newApplyView(e, &applyArgs{format: "json"})
+	v := newApplyView(e, &applyArgs{outputFlags: outputFlags{format: "json"}})
 	at := time.Date(2026, 11, 27, 10, 0, 0, 0, time.UTC)
 	v.event(reconcile.Event{Type: reconcile.EventMessage, Time: at, Message: &reconcile.MessageEvent{ID: "360586640fe9846954897dffe6c13dfc", Group: "g", Outcome: "too_late", Status: "004", Description: "Received by recipient", Attempts: 2}})
 	v.event(reconcile.Event{Type: reconcile.EventProgress, Time: at, Progress: &reconcile.ProgressEvent{Counts: reconcile.Counts{Total: 2, TooLate: 1, Calls: 2}, Elapsed: reconcile.Seconds(1500 * time.Millisecond), Rate: 0.5, ETA: reconcile.Seconds(2 * time.Second)}})

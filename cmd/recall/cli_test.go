@@ -36,14 +36,14 @@ func TestParsePlanArgs(t *testing.T) {
 		want    planArgs
 		wantErr string
 	}{
-		{name: "defaults", args: nil, want: planArgs{commonFlags: commonFlags{state: "recall.state.json", workspace: "default"}, format: "human", input: true}},
+		{name: "defaults", args: nil, want: planArgs{commonFlags: commonFlags{state: "recall.state.json", workspace: "default"}, outputFlags: outputFlags{format: "human"}, input: true}},
 		{
 			name: "everything",
 			args: []string{"-f", "a.yaml", "--f=dir", "-state", "s.json", "-out=p.json", "-format", "markdown", "-detailed-exitcode", "-target", "x", "--target", "y", "-no-color", "-workspace", "w"},
 			want: planArgs{
 				commonFlags:      commonFlags{files: stringsFlag{"a.yaml", "dir"}, state: "s.json", workspace: "w", noColor: true, stateFrom: "-state", workspaceFrom: "-workspace"},
 				out:              "p.json",
-				format:           "markdown",
+				outputFlags:      outputFlags{format: "markdown"},
 				detailedExitcode: true,
 				targets:          stringsFlag{"x", "y"},
 				input:            true,
@@ -62,7 +62,7 @@ func TestParsePlanArgs(t *testing.T) {
 			if parseFailed(t, err, tt.wantErr) {
 				return
 			}
-			if diff := cmp.Diff(tt.want, *got, cmp.AllowUnexported(planArgs{}, commonFlags{})); diff != "" {
+			if diff := cmp.Diff(tt.want, *got, cmp.AllowUnexported(planArgs{}, commonFlags{}, outputFlags{})); diff != "" {
 				t.Errorf("(-want +got):\n%s", diff)
 			}
 		})

@@ -106,17 +106,31 @@ func undefinedFlag(err error) string {
 	return name
 }
 
-// jsonFormat resolves -json, Terraform's spelling of -format json: with
-// -json, format becomes "json", and a -format naming another format is a
-// conflict. Call it after parsing fs.
-func jsonFormat(fs *flag.FlagSet, asJSON bool, format *string) error {
-	if !asJSON {
-		return nil
+// outputFlags are -format, of the commands with more than one output (the
+// default is human), and -json, Terraform's spelling of -format json.
+type outputFlags struct {
+	format string
+	asJSON bool
+}
+
+// add declares -format, whose usage names the formats, and -json.
+func (o *outputFlags) add(fs *flag.FlagSet, usage string) {
+	fs.StringVar(&o.format, "format", "human", usage)
+	fs.BoolVar(&o.asJSON, "json", false, "the same as -format json")
+}
+
+// check resolves -json and checks -format against formats, once fs is
+// parsed: -json with a -format naming another format is a conflict.
+func (o *outputFlags) check(fs *flag.FlagSet, formats ...string) error {
+	if o.asJSON {
+		if o.format != "json" && isSet(fs, "format") {
+			return fmt.Errorf("%s: -json and -format %s conflict: -json is short for -format json; pass only one of them", fs.Name(), o.format)
+		}
+		o.format = "json"
 	}
-	if *format != "json" && isSet(fs, "format") {
-		return fmt.Errorf("%s: -json and -format %s conflict: -json is short for -format json; pass only one of them", fs.Name(), *format)
+	if err := oneOf("format", o.format, formats...); err != nil {
+		return fmt.Errorf("%s: %v", fs.Name(), err)
 	}
-	*format = "json"
 	return nil
 }
 

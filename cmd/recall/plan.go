@@ -100,9 +100,8 @@ Examples:
 // planArgs are the parsed arguments of 'recall plan'.
 type planArgs struct {
 	commonFlags
-	out    string
-	format string
-	asJSON bool // -json: -format json
+	out string
+	outputFlags
 	// input is -input; plan never asks, so it only accepts the flag.
 	input            bool
 	detailedExitcode bool
@@ -119,8 +118,7 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	a.stateFlags(fs)
 	a.color(fs)
 	fs.StringVar(&a.out, "out", "", "save the plan as JSON to `FILE`, for 'recall apply FILE'")
-	fs.StringVar(&a.format, "format", "human", "output `FORMAT`: human, json or markdown")
-	fs.BoolVar(&a.asJSON, "json", false, "the same as -format json")
+	a.outputFlags.add(fs, "output `FORMAT`: human, json or markdown")
 	fs.BoolVar(&a.input, "input", true, "accepted for pipelines that pass -input=false: plan never asks for input")
 	fs.BoolVar(&a.detailedExitcode, "detailed-exitcode", false, "exit 2 when there are messages to cancel, 0 when there are none, 1 on error")
 	fs.Var(&a.targets, "target", "plan only the group `GROUP`; repeatable")
@@ -130,11 +128,8 @@ func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return nil, err
 	}
-	if err := jsonFormat(fs, a.asJSON, &a.format); err != nil {
+	if err := a.outputFlags.check(fs, "human", "json", "markdown"); err != nil {
 		return nil, err
-	}
-	if err := oneOf("format", a.format, "human", "json", "markdown"); err != nil {
-		return nil, fmt.Errorf("plan: %v", err)
 	}
 	return a, nil
 }

@@ -122,7 +122,7 @@ func TestWrap(t *testing.T) {
 // settled after their group's deadline.
 func TestApplyHuman_SummaryLate(t *testing.T) {
 	e, out, _ := applyTestEnv("", false, nil)
-	v := newApplyView(e, &applyArgs{format: "human"})
+	v := newApplyView(e, &applyArgs{outputFlags: outputFlags{format: "human"}})
 	d := time.Date(2026, 11, 27, 9, 0, 0, 0, time.UTC)
 	v.summary(&reconcile.ApplyResult{Counts: reconcile.Counts{Total: 3000, Cancelled: 1800, TooLate: 1200},
 		Late: []reconcile.LateGroup{{Group: "black-friday", Deadline: d, Count: 1200, TooLate: 1150}, {Group: "promo", Deadline: d.Add(time.Hour), Count: 1}}}, true)

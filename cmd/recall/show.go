@@ -43,23 +43,19 @@ Examples:
 
 func runShow(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
-	var format string
-	var asJSON bool
+	var out outputFlags
 	flags := newFlagSet(e, "show", showHelp)
 	cf.stateFlags(flags)
 	cf.color(flags)
-	flags.StringVar(&format, "format", "human", "output `FORMAT`: human or json")
-	flags.BoolVar(&asJSON, "json", false, "the same as -format json")
+	out.add(flags, "output `FORMAT`: human or json")
 	pos, err := parseArgs(e, flags, args)
 	if err != nil {
 		return err
 	}
-	if err := jsonFormat(flags, asJSON, &format); err != nil {
+	if err := out.check(flags, "human", "json"); err != nil {
 		return err
 	}
-	if err := oneOf("format", format, "human", "json"); err != nil {
-		return fmt.Errorf("show: %v", err)
-	}
+	format := out.format
 	if len(pos) > 1 {
 		return fmt.Errorf("show: expected at most one plan file, got %d arguments; run 'recall show -h' for usage", len(pos))
 	}

@@ -10,7 +10,7 @@ import (
 )
 
 const stateShowHelp = `
-Usage: recall state show [-state LOC] [-workspace NAME] [-format human|json] ID...
+Usage: recall state show [-state LOC] [-workspace NAME] [-format human|json | -json] ID...
 
   Shows what the state records for each message ID: its outcome,
   Clickatell's status and description, the manifest group that asked for
@@ -43,17 +43,18 @@ type stateShowRecord struct {
 
 func runStateShow(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
-	var format string
+	var out outputFlags
 	fs := newFlagSet(e, "state show", stateShowHelp)
 	cf.stateFlags(fs)
-	fs.StringVar(&format, "format", "human", "output `FORMAT`: human or json")
+	out.add(fs, "output `FORMAT`: human or json")
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
 	}
-	if err := oneOf("format", format, "human", "json"); err != nil {
-		return fmt.Errorf("state show: %w", err)
+	if err := out.check(fs, "human", "json"); err != nil {
+		return err
 	}
+	format := out.format
 	if len(pos) == 0 {
 		return errors.New("state show: no message IDs given; run 'recall state show -h' for usage")
 	}
