@@ -153,9 +153,8 @@ type applyArgs struct {
 // PLANFILE, and everything after "--" is positional.
 func parseApplyArgs(e *env, args []string) (*applyArgs, error) {
 	a := &applyArgs{}
-	fs := newFlagSet(e, "apply", applyHelp)
+	fs := a.common.stateFlagSet(e, "apply", applyHelp)
 	a.common.manifest(fs)
-	a.common.stateFlags(fs)
 	a.common.color(fs)
 	fs.BoolVar(&a.autoApprove, "auto-approve", false, "apply without asking for confirmation")
 	fs.BoolVar(&a.refreshOnly, "refresh-only", false, "send no DELETE: record Clickatell's status of every listed message")

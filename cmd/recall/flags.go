@@ -179,9 +179,13 @@ func (c *commonFlags) manifest(fs *flag.FlagSet) {
 	fs.Var(&c.files, "f", "manifest `PATH` (file or directory); repeatable (default recall.yaml)")
 }
 
-func (c *commonFlags) stateFlags(fs *flag.FlagSet) {
+// stateFlagSet is newFlagSet for a command that names a state: with
+// -state and -workspace, into c.
+func (c *commonFlags) stateFlagSet(e *env, name, help string) *flag.FlagSet {
+	fs := newFlagSet(e, name, help)
 	sourcedVar(fs, &c.state, &c.stateFrom, "state", envState, defaultState, "state `LOC`: a file path, or a postgres:// URL")
 	sourcedVar(fs, &c.workspace, &c.workspaceFrom, "workspace", envWorkspace, defaultWorkspace, "`NAME` of the state workspace (see 'recall workspace -h')")
+	return fs
 }
 
 // lock adds -lock-timeout, for the commands that take the state's lock.

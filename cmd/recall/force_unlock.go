@@ -44,8 +44,7 @@ func runForceUnlock(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var force bool
 	var input bool
-	fs := newFlagSet(e, "force-unlock", forceUnlockHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "force-unlock", forceUnlockHelp)
 	fs.BoolVar(&force, "force", false, "do not ask for confirmation")
 	fs.BoolVar(&input, "input", true, "ask for confirmation on a terminal; -input=false never asks, and then needs -force")
 	pos, err := parseArgs(e, fs, args)

@@ -113,9 +113,8 @@ type planArgs struct {
 
 func parsePlanArgs(e *env, args []string) (*planArgs, error) {
 	a := &planArgs{}
-	fs := newFlagSet(e, "plan", planHelp)
+	fs := a.stateFlagSet(e, "plan", planHelp)
 	a.manifest(fs)
-	a.stateFlags(fs)
 	a.color(fs)
 	fs.StringVar(&a.out, "out", "", "save the plan as JSON to `FILE`, for 'recall apply FILE'")
 	a.outputFlags.add(fs, "output `FORMAT`: human, json or markdown")

@@ -44,8 +44,7 @@ Examples:
 func runShow(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var out outputFlags
-	flags := newFlagSet(e, "show", showHelp)
-	cf.stateFlags(flags)
+	flags := cf.stateFlagSet(e, "show", showHelp)
 	cf.color(flags)
 	out.add(flags, "output `FORMAT`: human or json")
 	pos, err := parseArgs(e, flags, args)

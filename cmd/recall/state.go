@@ -120,8 +120,7 @@ Examples:
 func runStateList(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var outcomeName, group string
-	fs := newFlagSet(e, "state list", stateListHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "state list", stateListHelp)
 	fs.StringVar(&outcomeName, "outcome", "", "list only messages with `OUTCOME`: cancelled, too_late, not_found or not_delivered")
 	fs.StringVar(&group, "group", "", "list only messages recorded for `GROUP`")
 	if err := parseNoArgs(e, fs, args); err != nil {
@@ -170,8 +169,7 @@ func runStateRm(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var outcomeName string
 	var dryRun bool
-	fs := newFlagSet(e, "state rm", stateRmHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "state rm", stateRmHelp)
 	cf.lock(fs)
 	fs.StringVar(&outcomeName, "outcome", "", "forget every message recorded with `OUTCOME`, e.g. not_found")
 	fs.BoolVar(&dryRun, "dry-run", false, "list the messages that would be forgotten; change nothing")

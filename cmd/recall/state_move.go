@@ -73,8 +73,7 @@ Examples:
 
 func runStatePull(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
-	fs := newFlagSet(e, "state pull", statePullHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "state pull", statePullHelp)
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {
 		return err
@@ -100,8 +99,7 @@ func runStatePull(ctx context.Context, e *env, args []string) error {
 func runStatePush(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var force bool
-	fs := newFlagSet(e, "state push", statePushHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "state push", statePushHelp)
 	fs.BoolVar(&force, "force", false, "replace the state with the file as it is, instead of merging (also one of another lineage)")
 	cf.lock(fs)
 	pos, err := parseArgs(e, fs, args)

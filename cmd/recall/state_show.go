@@ -44,8 +44,7 @@ type stateShowRecord struct {
 func runStateShow(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var out outputFlags
-	fs := newFlagSet(e, "state show", stateShowHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "state show", stateShowHelp)
 	out.add(fs, "output `FORMAT`: human or json")
 	pos, err := parseArgs(e, fs, args)
 	if err != nil {

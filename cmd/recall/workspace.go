@@ -128,8 +128,7 @@ func listWorkspaces(ctx context.Context, loc string) ([]string, error) {
 // positional arguments, and a well-formed workspace name.
 func parseCurrentWorkspace(e *env, name, help string, args []string) (*commonFlags, error) {
 	cf := &commonFlags{}
-	fs := newFlagSet(e, name, help)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, name, help)
 	if err := parseNoArgs(e, fs, args); err != nil {
 		return nil, err
 	}
@@ -197,8 +196,7 @@ func parseWorkspaceName(e *env, fs *flag.FlagSet, args []string) (string, error)
 
 func runWorkspaceNew(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
-	fs := newFlagSet(e, "workspace new", workspaceNewHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "workspace new", workspaceNewHelp)
 	name, err := parseWorkspaceName(e, fs, args)
 	if err != nil {
 		return err
@@ -236,8 +234,7 @@ func runWorkspaceNew(ctx context.Context, e *env, args []string) error {
 func runWorkspaceDelete(ctx context.Context, e *env, args []string) error {
 	var cf commonFlags
 	var force bool
-	fs := newFlagSet(e, "workspace delete", workspaceDeleteHelp)
-	cf.stateFlags(fs)
+	fs := cf.stateFlagSet(e, "workspace delete", workspaceDeleteHelp)
 	fs.BoolVar(&force, "force", false, "delete the workspace also if it still holds settled messages")
 	cf.lock(fs)
 	name, err := parseWorkspaceName(e, fs, args)
