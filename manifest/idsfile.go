@@ -80,7 +80,9 @@ func (l *loader) readIDsFile(path string, n *yaml.Node, group string) (int, bool
 		case errors.Is(err, fs.ErrPermission):
 			l.errorf(p, "cannot read ids_from file %s: permission denied", display)
 		case strings.Contains(err.Error(), "escapes"):
-			// IsLocal passed, so only a symbolic link can lead out.
+			// IsLocal passed, so only a symbolic link can lead out. (os
+			// does not export the error os.Root returns for it, "path
+			// escapes from parent": its text is all there is to test.)
 			l.errorf(p, "ids_from %s leads out of %s through a symbolic link: ids files must be inside it", quote(rel), manifestDir(dir))
 		default:
 			l.errorf(p, "cannot read ids_from file %s: %v", display, unwrapPath(err))

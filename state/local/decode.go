@@ -882,6 +882,9 @@ func (s *strict) walkMessages() (map[msgid.ID]state.Record, error) {
 			if errors.As(err, &te) {
 				return nil, s.errAt(keyOff, "message %s: %s must be a string, not a %s", id, te.Field, te.Value)
 			}
+			// What is left is an unknown member (DisallowUnknownFields),
+			// for which encoding/json has no error type: its text, less
+			// the package name, is all there is to say.
 			return nil, s.errAt(keyOff, "message %s: %s", id, strings.TrimPrefix(err.Error(), "json: "))
 		}
 		r, err := s.record(jr)
