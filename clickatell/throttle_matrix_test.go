@@ -47,7 +47,8 @@ func (c runCfg) target() float64 {
 
 // simulateRun is a discrete-event simulation of apply: each worker takes
 // the next message, waits for the Throttle, sends; the answer arrives
-// latency later (plus up to 5% jitter); a 429'd message waits
+// latency later (plus up to 5% jitter); pacing sleeps end on the
+// poller's tick (sleepEnds); a 429'd message waits
 // max(Retry-After, full-jitter backoff) as RetryPolicy.Do does, and is
 // given up after 1+maxRetriesSim attempts.
 func simulateRun(c runCfg) runResult {
@@ -94,19 +95,15 @@ func simulateRun(c runCfg) runResult {
 			sec, secOK, secThr = e.at.Truncate(time.Second), 0, 0
 		}
 		switch e.kind {
-		case 0:
-			var d time.Duration
+		case 0, 1:
 			// A kind-1 event's sent is when its slot is due; the worker
 			// looks at it again every maxSleep, as acquire does.
-			d, gen = th.reserve(now)
-			push(e.at+min(d, maxSleep), e.worker, 1, false, e.at+d, msg)
-		case 1:
-			var p time.Duration
-			if p, gen = th.rebook(now, start.Add(e.sent), e.gen); p > 0 {
-				push(e.at+min(p, maxSleep), e.worker, 1, false, e.at+p, msg)
+			goes, next, due, g := wakeUp(th, start, e)
+			if !goes {
+				gen = g
+				push(next, e.worker, 1, false, due, msg)
 				continue
 			}
-			th.sent(now)
 			r.calls++
 			tries[msg]++
 			r.maxTries = max(r.maxTries, tries[msg])

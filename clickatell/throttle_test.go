@@ -3,6 +3,7 @@ package clickatell
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -294,47 +295,94 @@ func TestThrottle_WaitEndsWithContext(t *testing.T) {
 // (as a loaded machine or a GC pause does) well past their slots: when they
 // wake together, they must not all send at once, a clump that a strict API
 // answers with 429s far below its rate; the backlog drains at twice the
-// rate at most.
+// rate at most, over any clumpSpan (at 80/s, every two calls go at least
+// half an interval apart).
 func TestThrottle_LateWakersDoNotClump(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const limit, workers = 80.0, 16
-		th := NewThrottle(limit)
-		// Every worker booked in the first 300 ms (all but the first
-		// sleep) wakes at the same instant, past its slot.
-		var stalled atomic.Bool
-		stalled.Store(true)
-		wake := time.Now().Add(300 * time.Millisecond)
-		th.sleep = func(ctx context.Context, d time.Duration) error {
-			if stalled.Load() {
-				d = max(d, time.Until(wake))
-			}
-			return sleepCtx(ctx, d)
-		}
-		var mu sync.Mutex
-		var sends []time.Time
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				at, err := th.acquire(context.Background())
-				if err != nil {
-					t.Error(err)
+	for _, tt := range []struct {
+		limit   float64
+		workers int
+	}{{80, 16}, {1000, 64}} {
+		t.Run(fmt.Sprintf("%v/s", tt.limit), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				th := NewThrottle(tt.limit)
+				// Every worker booked in the first 300 ms (all but the
+				// first sleep) wakes at the same instant, past its slot.
+				var stalled atomic.Bool
+				stalled.Store(true)
+				wake := time.Now().Add(300 * time.Millisecond)
+				th.sleep = func(ctx context.Context, d time.Duration) error {
+					if stalled.Load() {
+						d = max(d, time.Until(wake))
+					}
+					return sleepCtx(ctx, d)
 				}
-				mu.Lock()
-				sends = append(sends, at)
-				mu.Unlock()
+				var mu sync.Mutex
+				var sends []time.Time
+				var wg sync.WaitGroup
+				for range tt.workers {
+					wg.Go(func() {
+						at, err := th.acquire(context.Background())
+						if err != nil {
+							t.Error(err)
+						}
+						mu.Lock()
+						sends = append(sends, at)
+						mu.Unlock()
+					})
+				}
+				time.Sleep(400 * time.Millisecond) // past the wake-up: later waits are on time
+				stalled.Store(false)
+				wg.Wait()
+				slices.SortFunc(sends, time.Time.Compare)
+				minGap := time.Duration(float64(time.Second) / tt.limit / 2)
+				k := max(1, int(clumpSpan/minGap))
+				for i := k; i < len(sends); i++ {
+					if gap := sends[i].Sub(sends[i-k]); gap < time.Duration(k)*minGap {
+						t.Fatalf("sends %d and %d went %v apart, want at least %v: %v", i-k, i, gap, time.Duration(k)*minGap, sends)
+					}
+				}
 			})
-		}
-		time.Sleep(400 * time.Millisecond) // past the wake-up: later waits are on time
-		stalled.Store(false)
-		wg.Wait()
-		slices.SortFunc(sends, time.Time.Compare)
-		minGap := time.Duration(float64(time.Second) / limit / 2)
-		for i := 1; i < len(sends); i++ {
-			if gap := sends[i].Sub(sends[i-1]); gap < minGap {
-				t.Fatalf("sends %d and %d went %v apart, want at least %v: %v", i-1, i, gap, minGap, sends)
-			}
-		}
-	})
+		})
+	}
+}
+
+// TestThrottle_PacesOnMillisecondTimers: Go's timers fire on the
+// runtime poller's ticks, about a millisecond apart (sleepEnds), so at
+// 1,000/s some ticks find two slots due. Both must go: holding the second
+// back by half an interval made it wait a whole tick, and kept the rate
+// to about one call a tick (apply kept 81% of a 1,000/s API).
+func TestThrottle_PacesOnMillisecondTimers(t *testing.T) {
+	for _, limit := range []float64{400, 1000, 2000} {
+		t.Run(fmt.Sprintf("%v/s", limit), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				th := NewThrottle(limit)
+				epoch := time.Now()
+				th.sleep = func(ctx context.Context, d time.Duration) error {
+					at := time.Since(epoch)
+					return sleepCtx(ctx, sleepEnds(at, d)-at)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				var n atomic.Int64
+				var wg sync.WaitGroup
+				for range 64 {
+					wg.Go(func() {
+						for {
+							if _, err := th.acquire(ctx); err != nil {
+								return
+							}
+							n.Add(1)
+							time.Sleep(20 * time.Millisecond) // the call
+						}
+					})
+				}
+				wg.Wait()
+				if got := float64(n.Load()); got < 0.99*limit {
+					t.Errorf("%v calls in 1 s at %v/s (%.1f%%), want at least 99%%", got, limit, 100*got/limit)
+				}
+			})
+		})
+	}
 }
 
 // TestThrottle_RaiseRebooksQueuedCalls: calls queued at a slow rate go at
