@@ -94,7 +94,7 @@ func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) in
 	thr := 0
 	end := now.Add(d)
 	for now.Before(end) {
-		w, _ := th.reserve(*now)
+		w, g := th.reserve(*now)
 		at := now.Add(w)
 		for len(inFlight) > 0 && !inFlight[0].sent.Add(latency).After(at) {
 			c := inFlight[0]
@@ -105,8 +105,8 @@ func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) in
 			}
 		}
 		*now = at
-		if _, g := th.rebook(at, at, th.gen); g != th.gen {
-			continue
+		if _, g2 := th.rebook(at, at, g); g2 != g {
+			continue // a cut while it waited voided its slot
 		}
 		th.sent(at)
 		inFlight = append(inFlight, call{at, api.allow(at.Sub(t0))})
@@ -115,9 +115,9 @@ func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) in
 }
 
 func TestThrottle_CutsToTheAcceptedRate(t *testing.T) {
-	// Calls at 1,000/s (the start rate) against an API accepting 400/s:
-	// the rate settles just under 400/s, with one cut per round trip at
-	// most.
+	// Calls from the start rate, climbing, against an API accepting
+	// 400/s: the rate settles just under 400/s, with one cut per round
+	// trip at most.
 	th, _ := fakeThrottle(0)
 	now := t0
 	api := newGCRA(400, 40)
@@ -423,5 +423,29 @@ func TestThrottle_RaiseRebooksQueuedCalls(t *testing.T) {
 	d, _ := th.reserve(now)
 	if d2, _ := th.rebook(now.Add(time.Millisecond), now.Add(d), th.gen); d2 != d-time.Millisecond {
 		t.Errorf("a valid slot %v ahead waits %v a millisecond later", d, d2)
+	}
+}
+
+// TestThrottle_FirstCutIsMeasuredInFlight: the run's first 429, against
+// 50/s, comes after the API's burst, which makes anything measured up to
+// it read about ten times too high (the cut was to 97% of it, 388/s from
+// 400/s). The rate drops to a quarter at once, and is then measured over
+// the calls sent while the API refused, those in flight at the cut
+// included: near 50/s within 100 ms.
+func TestThrottle_FirstCutIsMeasuredInFlight(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	now := t0
+	api := newGCRA(50, 5)
+	thr := drive(th, &now, 100*time.Millisecond, 20*time.Millisecond, api)
+	if l := th.Limit(); l < 0.8*50 || l > 1.2*50 {
+		t.Errorf("after 100 ms the limit is %.1f/s, want about 50", l)
+	}
+	// 7 of them from the calls in flight at 400/s when the first came.
+	if thr > 12 {
+		t.Errorf("%d 429s in 100 ms, want at most 12", thr)
+	}
+	thr += drive(th, &now, 900*time.Millisecond, 20*time.Millisecond, api)
+	if thr > 15 {
+		t.Errorf("%d 429s in 1 s, want at most 15", thr)
 	}
 }
