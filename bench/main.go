@@ -87,6 +87,7 @@ type config struct {
 	lowRate   int // throttle of the second comparison
 	keep      bool
 	out       string
+	capRows   []capRow // rows of the cap section to run instead of its table
 }
 
 func parseConfig(args []string, stderr io.Writer) (*config, error) {
@@ -97,7 +98,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		fs.PrintDefaults()
 	}
 	c := &config{}
-	var sections, sizes string
+	var sections, sizes, capRows string
 	fs.BoolVar(&c.quick, "quick", false, "smaller sizes and one run per row (about a minute)")
 	fs.IntVar(&c.runs, "runs", 0, "runs per row; the median is reported (default 3, or 1 with -quick)")
 	fs.StringVar(&sections, "sections", "apply,plan,start,state-read,throughput", "comma-separated `LIST` of sections to run")
@@ -108,6 +109,7 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 	fs.IntVar(&c.lowRate, "low-rate", 100, "simulator throttle for the second comparison (Clickatell's guidance: about 100/s)")
 	fs.BoolVar(&c.keep, "keep", false, "keep the temporary directory (fixtures, logs) and print its path")
 	fs.StringVar(&c.out, "o", "", "also write the report to `FILE`")
+	fs.StringVar(&capRows, "cap-rows", "", "comma-separated `ROWS` for the cap section to run instead of its table, each R/S/P[/N]: the API's cap, Retry-After in seconds (0: none), -parallelism, messages (default R × 15 s)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -139,6 +141,15 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		}
 		c.planSizes = append(c.planSizes, v)
 	}
+	if capRows != "" {
+		for _, s := range strings.Split(capRows, ",") {
+			r, err := parseCapRow(strings.TrimSpace(s))
+			if err != nil {
+				return nil, err
+			}
+			c.capRows = append(c.capRows, r)
+		}
+	}
 	known := []string{"apply", "plan", "start", "state-read", "throughput", "cap"}
 	for _, s := range strings.Split(sections, ",") {
 		s = strings.TrimSpace(s)
@@ -151,6 +162,27 @@ func parseConfig(args []string, stderr io.Writer) (*config, error) {
 		return nil, errors.New("-runs, -n, -latency, -rate and -low-rate must be positive (and -n at least 10)")
 	}
 	return c, nil
+}
+
+// parseCapRow reads R/S/P[/N] (see the -cap-rows flag).
+func parseCapRow(s string) (capRow, error) {
+	parts := strings.Split(s, "/")
+	var v []int
+	for _, p := range parts {
+		n, err := strconv.Atoi(p)
+		if err != nil {
+			break
+		}
+		v = append(v, n)
+	}
+	if len(v) != len(parts) || len(v) < 3 || len(v) > 4 || v[0] <= 0 || v[1] < 0 || v[2] <= 0 || len(v) == 4 && v[3] < 10 {
+		return capRow{}, fmt.Errorf("-cap-rows: %q is not R/S/P[/N] (a cap, Retry-After seconds, -parallelism, at least 10 messages)", s)
+	}
+	r := capRow{rate: v[0], retryAfter: v[1], p: v[2]}
+	if len(v) == 4 {
+		r.n = v[3]
+	}
+	return r, nil
 }
 
 // genCommand re-executes this program as the fixture generator.

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"slices"
 	"testing"
 	"time"
 )
@@ -22,7 +23,20 @@ func TestParseConfig(t *testing.T) {
 	if c.runs != 5 || len(c.sections) != 1 || c.planSizes[1] != 20000 {
 		t.Errorf("flags: %+v", c)
 	}
+	c, err = parseConfig([]string{"-sections", "cap", "-cap-rows", "1000/0/64/3000, 50/1/64"}, io.Discard)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []capRow{{1000, 0, 64, 3000}, {50, 1, 64, 0}}; !slices.Equal(c.capRows, want) {
+		t.Errorf("-cap-rows: %+v, want %+v", c.capRows, want)
+	}
 	for _, bad := range [][]string{
+		{"-cap-rows", "1000/0"},
+		{"-cap-rows", "1000/0/64/3000/1"},
+		{"-cap-rows", "a/0/64"},
+		{"-cap-rows", "1000/0/0"},
+		{"-cap-rows", "1000/-1/64"},
+		{"-cap-rows", "1000/0/64/5"},
 		{"-sections", "apply,nope"},
 		{"-plan-sizes", "10,abc"},
 		{"-plan-sizes", "5"},

@@ -748,7 +748,13 @@ func (h *harness) throughputAtCap(ctx context.Context) error {
 		{1000, 0, 64, 3000}, {1000, 1, 256, 3000}, {1000, 5, 64, 3000}, {1000, 5, 64, 0},
 		{400, 5, 64, 3000}, {100, 0, 256, 0}, {100, 5, 64, 0}, {50, 1, 64, 0},
 	}
+	if len(c.capRows) > 0 {
+		rows = c.capRows
+	}
 	h.emit("### At an unknown cap (issue 10, point 1)\n\n")
+	if len(c.capRows) > 0 {
+		h.emit("The rows asked for with -cap-rows, not the whole table.\n\n")
+	}
 	h.emit(fmt.Sprintf("`recall apply -parallelism P -format json` with no `-rate`, against `clickatell-sim -rate R -retry-after S -latency %v` "+
 		"(429 above R, R unknown to recall): the issue's rows with 3,000 messages, as in the issue (30 s at 100/s); the others 3,000, or R × 15 s (with -quick, at most 1,000). "+
 		"\"kept, sustained\" is the cancellation rate from the run's start (its apply_start event) to the last message settled on its first call, "+

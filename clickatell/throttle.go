@@ -9,19 +9,20 @@ import (
 
 // The Throttle's tuning, chosen with the virtual-time simulation in
 // throttle_matrix_test.go (R from 50 to 1,000/s, 10 to 256 workers, with
-// and without Retry-After, 1,000 and 3,000 messages).
+// and without Retry-After, 1,000 and 3,000 messages and R × 15 s).
 const (
 	// startRate is the pace of a run without a cap until the API answers
 	// 429, and startRaise multiplies it every raiseEvery while no 429 was
 	// ever seen and the rate holds calls back (and is under twice the
-	// rate of calls sent): a slow start, from 500/s to 1,000/s in 0.2 s.
+	// rate of calls sent): a slow start, from 400/s to 1,225/s in 0.2 s.
 	// Every call sent above the API's rate in the round trip before its
 	// first 429 arrives is a 429 too, and a bucket's burst lets the rate
 	// climb past the API's before the first one: a higher start or a
-	// steeper climb costs more of them against a low limit (50-100/s), a
-	// lower or flatter one costs time against a high one (1,000/s).
-	startRate  = 500.0
-	startRaise = 1.5
+	// steeper climb costs more of them against a low limit (at 50/s, the
+	// first round trip at 400/s draws 7), a lower or flatter one costs
+	// time against a high one (1,000/s).
+	startRate  = 400.0
+	startRaise = 1.75
 	// cutTo is the share of the API's measured accepting rate the rate is
 	// set to on a 429.
 	cutTo = 0.97
@@ -36,24 +37,28 @@ const (
 	quietFor    = 30 * time.Second
 	raiseEvery  = 100 * time.Millisecond
 	// estWindow is how far back, in send time, the accepting rate is
-	// measured on a 429; minSpan and minCalls are the least a measurement
-	// needs, else it is widened to estWindow.
-	estWindow = time.Second
-	minSpan   = 10 * time.Millisecond
-	minCalls  = 8
+	// measured on a 429; minSpan, minCalls sent and minAccepted are the
+	// least a measurement needs, else it is widened to estWindow. A window
+	// in which the API accepted less than minAccepted measures nothing:
+	// an API that allows its rate per whole second accepts no call for
+	// the rest of the second once it is spent.
+	estWindow   = time.Second
+	minSpan     = 10 * time.Millisecond
+	minCalls    = 8
+	minAccepted = 2
 	// minOK is how many accepted calls a measurement needs to be trusted
 	// as the rate to return to after a cut (±1 call is ±3%); after a cut
 	// on a rougher one the rate is raised by fastStep every raiseEvery,
 	// with no ceiling, until the next 429 measures better.
-	minOK    = 16
-	fastStep = 0.003
+	minOK    = 33
+	fastStep = 0.01
 	// bindingFor is how recently the rate must have held a call back for
 	// a raise: a rate that no call waits on (the workers are the bound)
 	// is not raised.
 	bindingFor = 200 * time.Millisecond
 	minRate    = 1.0
 	// maxCut is the most one signal cuts: to a quarter of the rate (a
-	// start at 500/s reaches 50/s in two cuts).
+	// start at 400/s reaches 50/s in two cuts).
 	maxCut = 0.25
 	// ringSize bounds the history of sends and answers (a few hundred
 	// milliseconds at the highest rates).
@@ -63,6 +68,9 @@ const (
 	// booked at the old one, and the calls holding them book again at
 	// the new rate within maxSleep.
 	maxSleep = 50 * time.Millisecond
+	// clumpSpan is the shortest time over which the calls sent are held
+	// to twice the rate (see send): two of the runtime's timer ticks.
+	clumpSpan = 2 * time.Millisecond
 )
 
 // Throttle paces the calls of all workers of a run and finds the rate the
@@ -83,7 +91,13 @@ const (
 //     to cutTo of the rate the API accepted, measured over the calls sent
 //     since the API started refusing (its bucket was empty then, so what it
 //     accepted is its rate, not its burst). A burst of 429s from calls in
-//     flight is one signal.
+//     flight is one signal; but each answer to a call in flight at the cut
+//     and sent since the API started refusing measures over a longer
+//     window, and the rate is set again from it (remeasure).
+//   - The run's first 429 cannot be measured so: the API has refused one
+//     call only, and what it accepted before that was its burst. The rate
+//     drops to maxCut of itself, and the answers to the calls in flight
+//     set it within the round trip.
 //   - Between signals the rate is raised by probeStep of itself every
 //     raiseEvery, if it holds calls back, never above the cap.
 //
@@ -108,6 +122,13 @@ type Throttle struct {
 	lastRaise time.Time
 	// accepted is the accepting rate measured at the last cut.
 	accepted float64
+	// cutFrom is the rate in force when the last cut came; refusedFrom
+	// the send time of the first call the API refused then (the cut
+	// itself if that window did not measure), and measuredTo the end of
+	// the window the rate was last measured over, from refusedFrom (see
+	// remeasure).
+	cutFrom                 float64
+	refusedFrom, measuredTo time.Time
 	// gen counts cuts and pauses: a call booked before one books again.
 	gen int64
 	// lastHeld is when the rate last made a call wait.
@@ -141,8 +162,9 @@ func (r *ring[T]) add(v T) {
 	r.n++
 }
 
-// newest is the item added last; the ring must not be empty.
-func (r *ring[T]) newest() T { return r.buf[(r.n-1)%len(r.buf)] }
+// back is the item added i before the last (0: the last); i must be less
+// than n and than the ring's size.
+func (r *ring[T]) back(i int) T { return r.buf[(r.n-1-i)%len(r.buf)] }
 
 // each calls f on the items from newest to oldest until f returns false.
 func (r *ring[T]) each(f func(T) bool) {
@@ -189,20 +211,27 @@ func (t *Throttle) acquire(ctx context.Context) (time.Time, error) {
 	}
 }
 
-// send records a call going out at now, unless it would leave less than
-// half an interval after the last one: then it returns how long to wait.
-// Slots are booked ahead, one per waiting worker; if the process is held
-// up (a loaded machine, a GC pause) past several of them, every worker
-// would wake at once and send together, a clump that a strict API answers
-// with 429s far below its rate. A backlog drains at twice the rate at
-// most instead.
+// send records a call going out at now, unless it would make a clump:
+// then it returns how long to wait. Slots are booked ahead, one per waiting
+// worker; if the process is held up (a loaded machine, a GC pause) past
+// several of them, every worker would wake at once and send together, a
+// clump that a strict API answers with 429s far below its rate. A backlog
+// drains at twice the rate at most instead, over any clumpSpan: the k-th
+// call before this one went at least k half-intervals ago, k the number of
+// half-intervals in clumpSpan (4 at 1,000/s; 1 below 500/s, where two
+// calls go half an interval apart at least). Not over less: Go's timers fire on the
+// runtime poller's ticks, about a millisecond apart, so at 1,000/s some
+// ticks find two slots due, and a call held back by less than a tick
+// waits a whole one (k = 1 at 1,000/s held the rate to about one call a
+// tick: apply kept 81% of a 1,000/s API).
 func (t *Throttle) send(now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if t.limit > 0 && t.sends.n > 0 {
-		gap := time.Duration(float64(time.Second) / t.limit / 2)
-		if last := t.sends.newest(); now.Before(last.Add(gap)) {
-			return last.Add(gap).Sub(now)
+	half := time.Duration(float64(time.Second) / t.limit / 2)
+	k := max(1, min(int(clumpSpan/max(half, 1)), ringSize))
+	if t.sends.n >= k {
+		if at := t.sends.back(k - 1).Add(time.Duration(k) * half); now.Before(at) {
+			return at.Sub(now)
 		}
 	}
 	t.sends.add(now)
@@ -267,26 +296,16 @@ func (t *Throttle) answered(sent, now time.Time, ok bool) {
 	t.answers.add(callAnswer{sent: sent, ok: ok})
 	if !ok {
 		t.throttled++
-		if sent.Before(t.lastCut) {
-			return // sent at the old rate, which the cut answered
-		}
-		e, trusted := t.acceptedRate(sent)
-		if e <= 0 {
-			e = t.limit / 2
-		}
-		t.accepted = 0
-		if trusted {
-			t.accepted = e
-		}
-		// Never below maxCut of the rate at once: a bursty API (one that
-		// allows a second's calls at once, say) reads low over a short
-		// window.
-		t.setLimit(math.Min(t.limit, math.Max(cutTo*e, t.limit*maxCut)), now)
-		// The slots handed out before the 429 are void, cut or not.
-		t.void(now)
-		t.lastCut, t.lastRaise = now, now
-		t.cuts++
+	}
+	switch {
+	case !ok && !sent.Before(t.lastCut):
+		t.cut(sent, now)
 		return
+	case sent.Before(t.lastCut) && !sent.Before(t.refusedFrom):
+		t.remeasure(sent, now)
+		return
+	case !ok:
+		return // sent at the old rate, which the cut answered
 	}
 	if now.Sub(t.lastRaise) < raiseEvery {
 		return
@@ -312,6 +331,76 @@ func (t *Throttle) answered(sent, now time.Time, ok bool) {
 	}
 }
 
+// cut lowers the rate on a signal, a 429 for the call sent at sent.
+func (t *Throttle) cut(sent, now time.Time) {
+	e, trusted, first, windowed := t.acceptedRate(sent)
+	switch {
+	case windowed:
+	case t.lastCut.IsZero() && t.inFlight(sent, now):
+		// The run's first 429: what the API accepted before it was its
+		// burst (at 50/s, a rate read ten times too high). The calls in
+		// flight measure it (remeasure); till then, maxCut.
+		e, trusted = 0, false
+	default:
+		// Not measured since the API started refusing: the calls in
+		// flight will not measure it either (an API that allows its
+		// rate per whole second accepts none once it is spent, then
+		// a few as the next second begins, which would read as its
+		// rate).
+		first = now
+	}
+	t.cutFrom, t.refusedFrom, t.measuredTo = t.limit, first, sent
+	t.setRate(e, trusted, now)
+	// The slots handed out before the 429 are void, cut or not.
+	t.void(now)
+	t.lastCut, t.lastRaise = now, now
+	t.cuts++
+}
+
+// remeasure sets the rate again on the answer to a call sent at sent, in
+// flight at the last cut and sent since the API started refusing: the
+// window from refusedFrom to it is longer than the cut's (never shorter
+// than the last one measured), so it measures the API's rate better; at
+// 50/s, the cut's window holds a call or two the API accepted.
+func (t *Throttle) remeasure(sent, now time.Time) {
+	if !sent.After(t.measuredTo) {
+		return
+	}
+	e, ok, n := t.rateOver(t.refusedFrom, sent)
+	if !ok || n < minAccepted {
+		return
+	}
+	t.measuredTo = sent
+	t.setRate(e, n >= minOK && t.offered(t.refusedFrom, sent), now)
+}
+
+// setRate sets the rate to cutTo of e, the API's accepting rate measured
+// for the last cut (trusted: over enough calls to return to after it),
+// never above the rate the cut came at, nor below maxCut of it: a bursty
+// API (one that allows a second's calls at once, say) reads low over a
+// short window.
+func (t *Throttle) setRate(e float64, trusted bool, now time.Time) {
+	t.accepted = 0
+	if trusted {
+		t.accepted = e
+	}
+	t.setLimit(math.Min(t.cutFrom, math.Max(cutTo*e, t.cutFrom*maxCut)), now)
+}
+
+// inFlight reports whether enough calls were sent since from, up to now, to
+// measure the API's rate over them when they are answered.
+func (t *Throttle) inFlight(from, now time.Time) bool {
+	n := 0
+	t.sends.each(func(at time.Time) bool {
+		if at.Before(from) {
+			return false
+		}
+		n++
+		return true
+	})
+	return n >= minCalls && now.Sub(from) >= minSpan
+}
+
 // sendRate is the rate of calls sent over the last bindingFor.
 func (t *Throttle) sendRate(now time.Time) float64 {
 	from := now.Add(-bindingFor)
@@ -328,24 +417,24 @@ func (t *Throttle) sendRate(now time.Time) float64 {
 
 // acceptedRate is the rate at which the API accepted calls sent up to s, a
 // call it refused: the share of answered calls it accepted times the rate
-// of calls sent, over the calls sent since the first refused one in the
-// last estWindow (the API accepted only its rate then), or over estWindow
-// when that is too short to measure (the first 429 of a run; the burst the
-// API allowed makes this read high, and the next signal corrects it).
-func (t *Throttle) acceptedRate(s time.Time) (rate float64, trusted bool) {
+// of calls sent, over the calls sent since first, the first refused one in
+// the last estWindow (the API accepted only its rate then: windowed), or
+// over estWindow when that is too short to measure (the first 429 of a run,
+// where the burst the API allowed makes it read high; a lone 429).
+func (t *Throttle) acceptedRate(s time.Time) (rate float64, trusted bool, first time.Time, windowed bool) {
 	from := s.Add(-estWindow)
-	first := s
+	first = s
 	t.answers.each(func(a callAnswer) bool {
 		if !a.ok && !a.sent.Before(from) && a.sent.Before(first) {
 			first = a.sent
 		}
 		return true
 	})
-	if r, ok, n := t.rateOver(first, s); ok && n >= minCalls {
-		return r, n >= minOK && t.offered(first, s)
+	if r, ok, n := t.rateOver(first, s); ok && n >= minAccepted {
+		return r, n >= minOK && t.offered(first, s), first, true
 	}
 	r, _, n := t.rateOver(from, s)
-	return r, n >= minOK && !t.lastCut.IsZero() && t.offered(from, s)
+	return r, n >= minOK && !t.lastCut.IsZero() && t.offered(from, s), first, false
 }
 
 // offered reports whether the calls sent in [from, to] went at nearly the
@@ -447,7 +536,7 @@ func (t *Throttle) setLimit(l float64, now time.Time) {
 func (t *Throttle) void(now time.Time) {
 	t.next = now
 	if t.sends.n > 0 {
-		if at := t.sends.newest().Add(time.Duration(float64(time.Second) / t.limit)); at.After(now) {
+		if at := t.sends.back(0).Add(time.Duration(float64(time.Second) / t.limit)); at.After(now) {
 			t.next = at
 		}
 	}

@@ -47,7 +47,8 @@ func (c runCfg) target() float64 {
 
 // simulateRun is a discrete-event simulation of apply: each worker takes
 // the next message, waits for the Throttle, sends; the answer arrives
-// latency later (plus up to 5% jitter); a 429'd message waits
+// latency later (plus up to 5% jitter); pacing sleeps end on the
+// poller's tick (sleepEnds); a 429'd message waits
 // max(Retry-After, full-jitter backoff) as RetryPolicy.Do does, and is
 // given up after 1+maxRetriesSim attempts.
 func simulateRun(c runCfg) runResult {
@@ -94,19 +95,15 @@ func simulateRun(c runCfg) runResult {
 			sec, secOK, secThr = e.at.Truncate(time.Second), 0, 0
 		}
 		switch e.kind {
-		case 0:
-			var d time.Duration
+		case 0, 1:
 			// A kind-1 event's sent is when its slot is due; the worker
 			// looks at it again every maxSleep, as acquire does.
-			d, gen = th.reserve(now)
-			push(e.at+min(d, maxSleep), e.worker, 1, false, e.at+d, msg)
-		case 1:
-			var p time.Duration
-			if p, gen = th.rebook(now, start.Add(e.sent), e.gen); p > 0 {
-				push(e.at+min(p, maxSleep), e.worker, 1, false, e.at+p, msg)
+			goes, next, due, g := wakeUp(th, start, e)
+			if !goes {
+				gen = g
+				push(next, e.worker, 1, false, due, msg)
 				continue
 			}
-			th.sent(now)
 			r.calls++
 			tries[msg]++
 			r.maxTries = max(r.maxTries, tries[msg])
@@ -156,24 +153,34 @@ func simulateRun(c runCfg) runResult {
 // 10 to 256 workers, 3,000 messages at 20 ms latency: at least 95% of the
 // reachable rate sustained (up to the last message never answered 429),
 // and end to end (first call to last answer) unless the API asks for 5 s
-// of Retry-After, at most 2% of calls answered 429, and no message over
-// its retry budget. The reachable rate is R, or the workers' own bound
-// (workers / latency) when lower: 10 workers at 20 ms send at most 488/s.
+// of Retry-After, at most 2% of calls answered 429 (1% asserted), and no
+// message over its retry budget. The reachable rate is R, or the workers'
+// own bound (workers / latency) when lower: 10 workers at 20 ms send at
+// most 488/s.
 func TestThrottle_AtTheCap(t *testing.T) {
-	matrix(t, 3000, goals{sustained: 0.95, endToEnd: 0.95, endToEndUpTo: time.Second, share429: 0.02})
+	matrix(t, func(float64) int { return 3000 }, goals{sustained: 0.95, endToEnd: 0.95, endToEndUpTo: time.Second, share429: 0.01})
+}
+
+// TestThrottle_AtTheCap_15s is the same matrix on runs of R × 15 s
+// messages, the size of the cap table's other rows in the benchmark
+// (go run ./bench -sections cap): 750 at 50/s, where finding the rate
+// costs a larger share of a shorter run, to 15,000 at 1,000/s. The
+// issue's goals hold: at most 2% of calls answered 429.
+func TestThrottle_AtTheCap_15s(t *testing.T) {
+	matrix(t, func(r float64) int { return int(r * 15) }, goals{sustained: 0.95, endToEnd: 0.95, endToEndUpTo: time.Second, share429: 0.02})
 }
 
 // TestThrottle_AtTheCap_Short is the same matrix on runs of 1,000
 // messages (1 s at 1,000/s, 20 s at 50/s), where the issue's goals do not
 // all hold; it keeps what does. Finding the rate costs about the same
 // number of 429s whatever the run's length (the calls sent above R in the
-// round trips before the rate comes down, 20-35 of them), so on a short
-// run they are a larger share: up to 3.5% of calls. Against 1,000/s the
-// slow start (0.2 s from 500/s) is a larger share of a 1 s run. End to
+// round trips before the rate comes down, 10-25 of them), so on a short
+// run they are a larger share: up to 2.5% of calls. Against 1,000/s the
+// slow start (0.2 s from 400/s) is a larger share of a 1 s run. End to
 // end is asserted without Retry-After only: a message answered 429 in
 // the first second with 1 s of Retry-After ends a 1 s run a second late.
 func TestThrottle_AtTheCap_Short(t *testing.T) {
-	matrix(t, 1000, goals{sustained: 0.94, endToEnd: 0.94, endToEndUpTo: 0, share429: 0.035})
+	matrix(t, func(float64) int { return 1000 }, goals{sustained: 0.95, endToEnd: 0.95, endToEndUpTo: 0, share429: 0.025})
 }
 
 // goals are what a matrix asserts in every cell.
@@ -184,11 +191,13 @@ type goals struct {
 	share429     float64
 }
 
-func matrix(t *testing.T, messages int, g goals) {
+// matrix runs the cells of issue 10's table, each with messages(R)
+// messages.
+func matrix(t *testing.T, messages func(rate float64) int, g goals) {
 	for _, rate := range []float64{50, 100, 400, 1000} {
 		for _, ra := range []time.Duration{0, time.Second, 5 * time.Second} {
 			for _, workers := range []int{10, 64, 256} {
-				c := runCfg{rate: rate, retryAfter: ra, workers: workers, latency: 20 * time.Millisecond, messages: messages, seed: 1}
+				c := runCfg{rate: rate, retryAfter: ra, workers: workers, latency: 20 * time.Millisecond, messages: messages(rate), seed: 1}
 				t.Run(fmt.Sprintf("R=%v/Retry-After=%v/p=%d", rate, ra, workers), func(t *testing.T) {
 					t.Parallel()
 					checkRun(t, c, g)

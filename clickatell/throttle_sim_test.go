@@ -73,6 +73,42 @@ func (q *eventQueue) Pop() any {
 	return e
 }
 
+// sleepEnds is when a pacing sleep of d begun at at ends with Go's timers
+// on Linux: they fire when the runtime's poller wakes, and the poller,
+// idle, waits in whole milliseconds and a little more (on the 2-CPU
+// development machine time.Sleep(100µs) and time.Sleep(1ms) both take
+// 1.09 ms at the median, 1.5 ms 2.17 ms). So the timers of many waiting
+// workers fire together, on the poller's ticks, about 1.09 ms apart: at
+// 1,000/s, where a pacer's slots are 1 ms apart, some ticks find two
+// slots due, and a pacer that made the second wait half an interval
+// would have it wait a whole tick.
+func sleepEnds(at, d time.Duration) time.Duration {
+	const tick = time.Millisecond + 90*time.Microsecond
+	return (at + d + tick - 1) / tick * tick
+}
+
+// wakeUp is a simulated worker's turn, as acquire's loop does it: at e.at
+// (the clock is start+e.at) it books a slot (e.kind 0) or looks at the
+// slot it holds (kind 1: due at e.sent, booked in generation e.gen). The
+// call goes now (goes), or the worker sleeps until next and then looks at
+// the slot due at due of generation gen.
+func wakeUp(th *Throttle, start time.Time, e event) (goes bool, next, due time.Duration, gen int64) {
+	now := start.Add(e.at)
+	var p time.Duration
+	if e.kind == 0 {
+		p, gen = th.reserve(now)
+	} else {
+		p, gen = th.rebook(now, start.Add(e.sent), e.gen)
+	}
+	due = e.at + p
+	if p == 0 {
+		if p = th.send(now); p == 0 {
+			return true, 0, 0, gen
+		}
+	}
+	return false, sleepEnds(e.at, min(p, maxSleep)), due, gen
+}
+
 // maxRetriesSim is apply's default retry budget.
 const maxRetriesSim = 5
 
@@ -119,15 +155,12 @@ func simulate(th *Throttle, workers int, latency time.Duration, allow func(time.
 		}
 		now := start.Add(e.at)
 		switch e.kind {
-		case 0:
-			d, g := th.reserve(now)
-			push(event{at: e.at + min(d, maxSleep), worker: e.worker, kind: 1, gen: g, sent: e.at + d})
-		case 1:
-			if p, g := th.rebook(now, start.Add(e.sent), e.gen); p > 0 {
-				push(event{at: e.at + min(p, maxSleep), worker: e.worker, kind: 1, gen: g, sent: e.at + p})
+		case 0, 1:
+			goes, next, due, g := wakeUp(th, start, e)
+			if !goes {
+				push(event{at: next, worker: e.worker, kind: 1, gen: g, sent: due})
 				continue
 			}
-			th.sent(now)
 			jit := time.Duration(rng.Int64N(int64(latency)/5 + 1))
 			push(event{at: e.at + latency + jit, worker: e.worker, kind: 2, ok: allow(e.at), sent: e.at})
 		case 2:

@@ -3,6 +3,7 @@ package clickatell
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math"
 	"slices"
 	"sync"
@@ -93,7 +94,7 @@ func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) in
 	thr := 0
 	end := now.Add(d)
 	for now.Before(end) {
-		w, _ := th.reserve(*now)
+		w, g := th.reserve(*now)
 		at := now.Add(w)
 		for len(inFlight) > 0 && !inFlight[0].sent.Add(latency).After(at) {
 			c := inFlight[0]
@@ -104,8 +105,8 @@ func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) in
 			}
 		}
 		*now = at
-		if _, g := th.rebook(at, at, th.gen); g != th.gen {
-			continue
+		if _, g2 := th.rebook(at, at, g); g2 != g {
+			continue // a cut while it waited voided its slot
 		}
 		th.sent(at)
 		inFlight = append(inFlight, call{at, api.allow(at.Sub(t0))})
@@ -114,9 +115,9 @@ func drive(th *Throttle, now *time.Time, d, latency time.Duration, api *gcra) in
 }
 
 func TestThrottle_CutsToTheAcceptedRate(t *testing.T) {
-	// Calls at 1,000/s (the start rate) against an API accepting 400/s:
-	// the rate settles just under 400/s, with one cut per round trip at
-	// most.
+	// Calls from the start rate, climbing, against an API accepting
+	// 400/s: the rate settles just under 400/s, with one cut per round
+	// trip at most.
 	th, _ := fakeThrottle(0)
 	now := t0
 	api := newGCRA(400, 40)
@@ -294,47 +295,94 @@ func TestThrottle_WaitEndsWithContext(t *testing.T) {
 // (as a loaded machine or a GC pause does) well past their slots: when they
 // wake together, they must not all send at once, a clump that a strict API
 // answers with 429s far below its rate; the backlog drains at twice the
-// rate at most.
+// rate at most, over any clumpSpan (at 80/s, every two calls go at least
+// half an interval apart).
 func TestThrottle_LateWakersDoNotClump(t *testing.T) {
-	synctest.Test(t, func(t *testing.T) {
-		const limit, workers = 80.0, 16
-		th := NewThrottle(limit)
-		// Every worker booked in the first 300 ms (all but the first
-		// sleep) wakes at the same instant, past its slot.
-		var stalled atomic.Bool
-		stalled.Store(true)
-		wake := time.Now().Add(300 * time.Millisecond)
-		th.sleep = func(ctx context.Context, d time.Duration) error {
-			if stalled.Load() {
-				d = max(d, time.Until(wake))
-			}
-			return sleepCtx(ctx, d)
-		}
-		var mu sync.Mutex
-		var sends []time.Time
-		var wg sync.WaitGroup
-		for range workers {
-			wg.Go(func() {
-				at, err := th.acquire(context.Background())
-				if err != nil {
-					t.Error(err)
+	for _, tt := range []struct {
+		limit   float64
+		workers int
+	}{{80, 16}, {1000, 64}} {
+		t.Run(fmt.Sprintf("%v/s", tt.limit), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				th := NewThrottle(tt.limit)
+				// Every worker booked in the first 300 ms (all but the
+				// first sleep) wakes at the same instant, past its slot.
+				var stalled atomic.Bool
+				stalled.Store(true)
+				wake := time.Now().Add(300 * time.Millisecond)
+				th.sleep = func(ctx context.Context, d time.Duration) error {
+					if stalled.Load() {
+						d = max(d, time.Until(wake))
+					}
+					return sleepCtx(ctx, d)
 				}
-				mu.Lock()
-				sends = append(sends, at)
-				mu.Unlock()
+				var mu sync.Mutex
+				var sends []time.Time
+				var wg sync.WaitGroup
+				for range tt.workers {
+					wg.Go(func() {
+						at, err := th.acquire(context.Background())
+						if err != nil {
+							t.Error(err)
+						}
+						mu.Lock()
+						sends = append(sends, at)
+						mu.Unlock()
+					})
+				}
+				time.Sleep(400 * time.Millisecond) // past the wake-up: later waits are on time
+				stalled.Store(false)
+				wg.Wait()
+				slices.SortFunc(sends, time.Time.Compare)
+				minGap := time.Duration(float64(time.Second) / tt.limit / 2)
+				k := max(1, int(clumpSpan/minGap))
+				for i := k; i < len(sends); i++ {
+					if gap := sends[i].Sub(sends[i-k]); gap < time.Duration(k)*minGap {
+						t.Fatalf("sends %d and %d went %v apart, want at least %v: %v", i-k, i, gap, time.Duration(k)*minGap, sends)
+					}
+				}
 			})
-		}
-		time.Sleep(400 * time.Millisecond) // past the wake-up: later waits are on time
-		stalled.Store(false)
-		wg.Wait()
-		slices.SortFunc(sends, time.Time.Compare)
-		minGap := time.Duration(float64(time.Second) / limit / 2)
-		for i := 1; i < len(sends); i++ {
-			if gap := sends[i].Sub(sends[i-1]); gap < minGap {
-				t.Fatalf("sends %d and %d went %v apart, want at least %v: %v", i-1, i, gap, minGap, sends)
-			}
-		}
-	})
+		})
+	}
+}
+
+// TestThrottle_PacesOnMillisecondTimers: Go's timers fire on the
+// runtime poller's ticks, about a millisecond apart (sleepEnds), so at
+// 1,000/s some ticks find two slots due. Both must go: holding the second
+// back by half an interval made it wait a whole tick, and kept the rate
+// to about one call a tick (apply kept 81% of a 1,000/s API).
+func TestThrottle_PacesOnMillisecondTimers(t *testing.T) {
+	for _, limit := range []float64{400, 1000, 2000} {
+		t.Run(fmt.Sprintf("%v/s", limit), func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				th := NewThrottle(limit)
+				epoch := time.Now()
+				th.sleep = func(ctx context.Context, d time.Duration) error {
+					at := time.Since(epoch)
+					return sleepCtx(ctx, sleepEnds(at, d)-at)
+				}
+				ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+				defer cancel()
+				var n atomic.Int64
+				var wg sync.WaitGroup
+				for range 64 {
+					wg.Go(func() {
+						for {
+							if _, err := th.acquire(ctx); err != nil {
+								return
+							}
+							n.Add(1)
+							time.Sleep(20 * time.Millisecond) // the call
+						}
+					})
+				}
+				wg.Wait()
+				if got := float64(n.Load()); got < 0.99*limit {
+					t.Errorf("%v calls in 1 s at %v/s (%.1f%%), want at least 99%%", got, limit, 100*got/limit)
+				}
+			})
+		})
+	}
 }
 
 // TestThrottle_RaiseRebooksQueuedCalls: calls queued at a slow rate go at
@@ -375,5 +423,29 @@ func TestThrottle_RaiseRebooksQueuedCalls(t *testing.T) {
 	d, _ := th.reserve(now)
 	if d2, _ := th.rebook(now.Add(time.Millisecond), now.Add(d), th.gen); d2 != d-time.Millisecond {
 		t.Errorf("a valid slot %v ahead waits %v a millisecond later", d, d2)
+	}
+}
+
+// TestThrottle_FirstCutIsMeasuredInFlight: the run's first 429, against
+// 50/s, comes after the API's burst, which makes anything measured up to
+// it read about ten times too high (the cut was to 97% of it, 388/s from
+// 400/s). The rate drops to a quarter at once, and is then measured over
+// the calls sent while the API refused, those in flight at the cut
+// included: near 50/s within 100 ms.
+func TestThrottle_FirstCutIsMeasuredInFlight(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	now := t0
+	api := newGCRA(50, 5)
+	thr := drive(th, &now, 100*time.Millisecond, 20*time.Millisecond, api)
+	if l := th.Limit(); l < 0.8*50 || l > 1.2*50 {
+		t.Errorf("after 100 ms the limit is %.1f/s, want about 50", l)
+	}
+	// 7 of them from the calls in flight at 400/s when the first came.
+	if thr > 12 {
+		t.Errorf("%d 429s in 100 ms, want at most 12", thr)
+	}
+	thr += drive(th, &now, 900*time.Millisecond, 20*time.Millisecond, api)
+	if thr > 15 {
+		t.Errorf("%d 429s in 1 s, want at most 15", thr)
 	}
 }
