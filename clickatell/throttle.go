@@ -217,13 +217,13 @@ func (t *Throttle) acquire(ctx context.Context) (time.Time, error) {
 // several of them, every worker would wake at once and send together, a
 // clump that a strict API answers with 429s far below its rate. A backlog
 // drains at twice the rate at most instead, over any clumpSpan: the k-th
-// call before this one went at least k half-intervals ago, k the number of
-// half-intervals in clumpSpan (4 at 1,000/s; 1 below 500/s, where two
-// calls go half an interval apart at least). Not over less: Go's timers fire on the
-// runtime poller's ticks, about a millisecond apart, so at 1,000/s some
-// ticks find two slots due, and a call held back by less than a tick
-// waits a whole one (k = 1 at 1,000/s held the rate to about one call a
-// tick: apply kept 81% of a 1,000/s API).
+// call before this one went at least k half-intervals ago, k the number
+// of half-intervals in clumpSpan (4 at 1,000/s; 1 below 500/s, where two
+// calls go half an interval apart at least). Not over less: Go's timers
+// fire on the runtime poller's ticks, about a millisecond apart, so at
+// 1,000/s some ticks find two slots due, and a call held back by less
+// than a tick waits a whole one (k = 1 at 1,000/s held the rate to about
+// one call a tick: apply kept 81% of a 1,000/s API).
 func (t *Throttle) send(now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
