@@ -390,29 +390,30 @@ func (t *Throttle) setRate(e float64, trusted bool, now time.Time) {
 // inFlight reports whether enough calls were sent since from, up to now, to
 // measure the API's rate over them when they are answered.
 func (t *Throttle) inFlight(from, now time.Time) bool {
-	n := 0
-	t.sends.each(func(at time.Time) bool {
-		if at.Before(from) {
-			return false
-		}
-		n++
-		return true
-	})
+	n, _ := t.sentIn(from, now)
 	return n >= minCalls && now.Sub(from) >= minSpan
 }
 
 // sendRate is the rate of calls sent over the last bindingFor.
 func (t *Throttle) sendRate(now time.Time) float64 {
-	from := now.Add(-bindingFor)
-	n := 0
+	n, _ := t.sentIn(now.Add(-bindingFor), now)
+	return float64(n) / bindingFor.Seconds()
+}
+
+// sentIn counts the calls sent in [from, to], and returns the first of
+// them.
+func (t *Throttle) sentIn(from, to time.Time) (n int, oldest time.Time) {
 	t.sends.each(func(at time.Time) bool {
 		if at.Before(from) {
 			return false
 		}
-		n++
+		if !at.After(to) {
+			n++
+			oldest = at
+		}
 		return true
 	})
-	return float64(n) / bindingFor.Seconds()
+	return n, oldest
 }
 
 // acceptedRate is the rate at which the API accepted calls sent up to s, a
@@ -442,16 +443,7 @@ func (t *Throttle) acceptedRate(s time.Time) (rate float64, trusted bool, first 
 // (the machine was busy, say) reads the API's rate low, and is not to be
 // held to.
 func (t *Throttle) offered(from, to time.Time) bool {
-	n := 0
-	t.sends.each(func(at time.Time) bool {
-		if at.Before(from) {
-			return false
-		}
-		if !at.After(to) {
-			n++
-		}
-		return true
-	})
+	n, _ := t.sentIn(from, to)
 	d := to.Sub(from).Seconds()
 	return d > 0 && float64(n)/d >= 0.9*t.limit
 }
@@ -459,18 +451,8 @@ func (t *Throttle) offered(from, to time.Time) bool {
 // rateOver measures the accepting rate over the calls sent in [from, to],
 // whether there were enough calls to measure, and how many were accepted.
 func (t *Throttle) rateOver(from, to time.Time) (float64, bool, int) {
-	var sends, ok, all int
-	var oldest time.Time
-	t.sends.each(func(at time.Time) bool {
-		if at.Before(from) {
-			return false
-		}
-		if !at.After(to) {
-			sends++
-			oldest = at
-		}
-		return true
-	})
+	var ok, all int
+	sends, oldest := t.sentIn(from, to)
 	t.answers.each(func(a callAnswer) bool {
 		if !a.sent.Before(from) && !a.sent.After(to) {
 			all++
