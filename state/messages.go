@@ -20,14 +20,16 @@ import (
 // A message is 16 bytes of map value instead of a Record's 80, and holds
 // no pointer, so the garbage collector never scans the map: a million
 // messages take 86 MB of heap instead of 200 MB (a heap profile of apply
-// cancelling 1,000,000 messages into a fresh state).
+// cancelling 1,000,000 messages into a fresh state). That assumes few
+// kinds, as Clickatell's answers give: a state whose every record is of
+// its own kind (a description that differs per message) costs about what
+// the map of Records did.
+//
+// A State copied by value shares its messages with the original, as the
+// map it replaced did: both the map and the kinds are behind pointers.
 type messages struct {
-	byID   map[msgid.ID]entry
-	kinds  []kind
-	kindOf map[kind]uint32
-	// last is the kind Set used last: records come in runs of one kind
-	// (one group, one answer), so most Sets find it without hashing.
-	last uint32
+	byID  map[msgid.ID]entry
+	kinds *kinds
 }
 
 // entry is one message: when it was recorded and its kind.
@@ -40,6 +42,15 @@ type entry struct {
 type kind struct {
 	outcome                    outcome.Outcome
 	status, description, group string
+}
+
+// kinds is the table of a state's kinds, which only grows.
+type kinds struct {
+	list  []kind
+	index map[kind]uint32
+	// last is the kind added or found last: records come in runs of one
+	// kind (one group, one answer), so most Sets find it without hashing.
+	last uint32
 }
 
 // Len is how many messages the state holds.
@@ -64,10 +75,8 @@ func (m *messages) Lookup(id msgid.ID) (Record, bool) {
 // Set records message id as r, replacing what the state held for it.
 // r.At is kept to the second, in UTC.
 func (m *messages) Set(id msgid.ID, r Record) {
-	if m.byID == nil {
-		m.byID = map[msgid.ID]entry{}
-	}
-	m.byID[id] = entry{at: r.At.Unix(), kind: m.kind(kind{r.Outcome, r.Status, r.Description, r.Group})}
+	m.Reserve(0)
+	m.byID[id] = entry{at: r.At.Unix(), kind: m.kinds.of(kind{r.Outcome, r.Status, r.Description, r.Group})}
 }
 
 // Delete forgets message id; forgetting one the state does not hold does
@@ -97,37 +106,44 @@ func (m *messages) IDs() []msgid.ID {
 }
 
 // Reserve makes room for n messages in a state that holds none yet, for
-// readers that know how many are coming; otherwise it does nothing.
+// readers that know how many are coming.
 func (m *messages) Reserve(n int) {
-	if len(m.byID) == 0 && n > 0 {
+	if m.kinds == nil {
+		m.kinds = &kinds{}
+	}
+	if m.byID == nil || (len(m.byID) == 0 && n > 0) {
 		m.byID = make(map[msgid.ID]entry, n)
 	}
 }
 
 func (m *messages) record(e entry) Record {
-	k := m.kinds[e.kind]
+	k := m.kinds.list[e.kind]
 	return Record{Outcome: k.outcome, Status: k.status, Description: k.description, Group: k.group, At: time.Unix(e.at, 0).UTC()}
-}
-
-// kind returns k's index, adding it if it is new.
-func (m *messages) kind(k kind) uint32 {
-	if int(m.last) < len(m.kinds) && m.kinds[m.last] == k {
-		return m.last
-	}
-	i, ok := m.kindOf[k]
-	if !ok {
-		if m.kindOf == nil {
-			m.kindOf = map[kind]uint32{}
-		}
-		i = uint32(len(m.kinds))
-		m.kinds = append(m.kinds, k)
-		m.kindOf[k] = i
-	}
-	m.last = i
-	return i
 }
 
 // clone returns a copy that shares nothing with m.
 func (m *messages) clone() messages {
-	return messages{byID: maps.Clone(m.byID), kinds: slices.Clone(m.kinds), kindOf: maps.Clone(m.kindOf), last: m.last}
+	c := messages{byID: maps.Clone(m.byID)}
+	if m.kinds != nil {
+		c.kinds = &kinds{list: slices.Clone(m.kinds.list), index: maps.Clone(m.kinds.index), last: m.kinds.last}
+	}
+	return c
+}
+
+// of returns k's index, adding it if it is new.
+func (t *kinds) of(k kind) uint32 {
+	if int(t.last) < len(t.list) && t.list[t.last] == k {
+		return t.last
+	}
+	i, ok := t.index[k]
+	if !ok {
+		if t.index == nil {
+			t.index = map[kind]uint32{}
+		}
+		i = uint32(len(t.list))
+		t.list = append(t.list, k)
+		t.index[k] = i
+	}
+	t.last = i
+	return i
 }

@@ -51,8 +51,8 @@ type State struct {
 	RecallVersion string
 
 	// The settled messages (settled ones only), read and written through
-	// Get, Lookup, Set, Delete, All and Len (messages.go). The zero value holds
-	// none and is ready to use.
+	// Get, Lookup, All, IDs, Len, Set, Delete, Reserve and Apply (see
+	// messages.go). The zero value holds none and is ready to use.
 	messages
 }
 

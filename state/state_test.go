@@ -136,6 +136,26 @@ func TestState_Messages(t *testing.T) {
 	}
 }
 
+// TestState_CopiedByValue: a State copied by value shares its messages with
+// the original, as the map it replaced did: a record set through one reads
+// back the same through the other (were the kinds not shared, the two would
+// give one index to different kinds).
+func TestState_CopiedByValue(t *testing.T) {
+	a := msgid.MustParse("360586640fe9846954897dffe6c13dfc")
+	b := msgid.MustParse("b09e1b1bdb5a070c978f03b6836b955c")
+	y := msgid.MustParse("00000000000000000000000000000001")
+	s := &State{Lineage: "l"}
+	s.Set(a, Record{Outcome: outcome.Cancelled, Group: "g"})
+	c := *s
+	c.Set(b, Record{Outcome: outcome.NotDelivered, Group: "g"})
+	s.Set(y, Record{Outcome: outcome.NotFound, Group: "g"})
+	for _, st := range []*State{s, &c} {
+		if st.Get(b).Outcome != outcome.NotDelivered || st.Get(y).Outcome != outcome.NotFound || st.Get(a).Outcome != outcome.Cancelled || st.Len() != 3 {
+			t.Errorf("a: %v, b: %v, y: %v, %d messages; want cancelled, not_delivered, not_found, 3", st.Get(a).Outcome, st.Get(b).Outcome, st.Get(y).Outcome, st.Len())
+		}
+	}
+}
+
 // TestState_KindsShared: records of a few kinds hold each kind's
 // strings once.
 func TestState_KindsShared(t *testing.T) {
@@ -149,7 +169,7 @@ func TestState_KindsShared(t *testing.T) {
 		}
 		s.Set(id, Record{Outcome: outcome.Cancelled, Status: "006", Group: string([]byte(g)), At: time.Unix(int64(i), 0)})
 	}
-	if len(s.kinds) != 2 || len(s.kindOf) != 2 {
-		t.Errorf("%d kinds for 1,000 records of two groups, want 2", len(s.kinds))
+	if len(s.kinds.list) != 2 || len(s.kinds.index) != 2 {
+		t.Errorf("%d kinds for 1,000 records of two groups, want 2", len(s.kinds.list))
 	}
 }
