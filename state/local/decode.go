@@ -816,10 +816,7 @@ func (s *strict) messages(st *state.State) error {
 	}
 	st.Reserve(len(m))
 	for id, r := range m {
-		r.Status = s.intern.String(r.Status)
-		r.Description = s.intern.String(r.Description)
-		r.Group = s.intern.String(r.Group)
-		st.Set(id, r)
+		st.Set(id, r) // which keeps one copy of each kind's strings
 	}
 	return nil
 }

@@ -66,9 +66,9 @@ func (b *Backend) Read(ctx context.Context) (*state.State, error) {
 }
 
 // readMessages streams the workspace's messages into s. Rows arrive in the
-// binary protocol and are decoded without per-row allocations but the
-// map's: the few distinct outcomes, statuses, descriptions and groups are
-// interned.
+// binary protocol; the few distinct statuses, descriptions and groups are
+// interned (up to intern.Max of them), so that a row allocates nothing of
+// its own.
 func (b *Backend) readMessages(ctx context.Context, tx pgx.Tx, s *state.State, sizeHint int) error {
 	rows, err := tx.Query(ctx, b.expand(`SELECT id, outcome, status, description, grp, at, exact FROM {messages} WHERE workspace = $1`), b.workspace)
 	if err != nil {
