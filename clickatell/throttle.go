@@ -361,9 +361,12 @@ func (t *Throttle) cut(sent, now time.Time) {
 // flight at the last cut and sent since the API started refusing: the
 // window from refusedFrom to it is longer than the cut's (never shorter
 // than the last one measured), so it measures the API's rate better; at
-// 50/s, the cut's window holds a call or two the API accepted.
+// 50/s, the cut's window holds a call or two the API accepted. An answer
+// arriving over estWindow after the cut (a call that hung) measures
+// nothing: the rate has moved on since, and going back to the cut's would
+// undo the recovery.
 func (t *Throttle) remeasure(sent, now time.Time) {
-	if !sent.After(t.measuredTo) {
+	if !sent.After(t.measuredTo) || now.Sub(t.lastCut) > estWindow {
 		return
 	}
 	e, ok, n := t.rateOver(t.refusedFrom, sent)

@@ -449,3 +449,26 @@ func TestThrottle_FirstCutIsMeasuredInFlight(t *testing.T) {
 		t.Errorf("%d 429s in 1 s, want at most 15", thr)
 	}
 }
+
+// TestThrottle_LateAnswerDoesNotRemeasure: answers to calls sent before
+// the last cut, from the window it measures, that arrive over estWindow
+// after it (calls that hung) leave the rate where it got to since, instead
+// of setting it again from that window.
+func TestThrottle_LateAnswerDoesNotRemeasure(t *testing.T) {
+	th, _ := fakeThrottle(0)
+	now := t0
+	// 40 ms against 50/s: the first 429 has cut the rate, and every call
+	// sent since the API started refusing was refused.
+	drive(th, &now, 40*time.Millisecond, 20*time.Millisecond, newGCRA(50, 5))
+	if th.cuts != 1 || !th.refusedFrom.Before(th.lastCut) {
+		t.Fatalf("%d cuts, refused from %v, cut at %v: want one cut measured over the calls in flight", th.cuts, th.refusedFrom.Sub(t0), th.lastCut.Sub(t0))
+	}
+	th.setLimit(150, now) // where the rate got to since
+	late := th.lastCut.Add(2 * estWindow)
+	for _, sent := range []time.Time{th.lastCut.Add(-2 * time.Millisecond), th.lastCut.Add(-time.Millisecond)} {
+		th.answered(sent, late, true)
+	}
+	if got := th.Limit(); got != 150 {
+		t.Errorf("two late answers moved the limit from 150/s to %.1f/s", got)
+	}
+}
