@@ -190,7 +190,7 @@ func (c *commonFlags) stateFlagSet(e *env, name, help string) *flag.FlagSet {
 
 // lock adds -lock-timeout, for the commands that take the state's lock.
 func (c *commonFlags) lock(fs *flag.FlagSet) {
-	fs.Var((*waitFlag)(&c.lockTimeout), "lock-timeout", "wait up to `D` for the state's lock if another run holds it, e.g. 30s (default: fail at once)")
+	fs.Var((*waitFlag)(&c.lockTimeout), "lock-timeout", "wait up to `D` for the lock if another run holds it, e.g. 30s (default: fail at once)")
 }
 
 const wantDuration = "want a duration such as 30s, 5m or 1h30m"
