@@ -44,9 +44,3 @@ func (t *Throttle) Throttled() {
 	now := t.now()
 	t.answered(now, now, false)
 }
-
-// Succeeded records an answer, sent just now, that was not a 429.
-func (t *Throttle) Succeeded() {
-	now := t.now()
-	t.answered(now, now, true)
-}
