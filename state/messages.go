@@ -22,8 +22,8 @@ import (
 // messages take 86 MB of heap instead of 200 MB (a heap profile of apply
 // cancelling 1,000,000 messages into a fresh state). That assumes few
 // kinds, as Clickatell's answers give: a state whose every record is of
-// its own kind (a description that differs per message) costs about what
-// the map of Records did.
+// its own kind (a description that differs per message) costs more than
+// the map of Records did (268 MB against 207 MB for a million).
 //
 // A State copied by value shares its messages with the original, as the
 // map it replaced did: both the map and the kinds are behind pointers.
