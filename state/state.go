@@ -39,6 +39,12 @@ type Record struct {
 	At time.Time
 }
 
+// Equal reports whether r and o record the same: every field alike, At
+// the same instant.
+func (r Record) Equal(o Record) bool {
+	return r.Outcome == o.Outcome && r.Status == o.Status && r.Description == o.Description && r.Group == o.Group && r.At.Equal(o.At)
+}
+
 // State is the whole recorded state.
 type State struct {
 	// Lineage identifies this state for its whole life; set on creation.

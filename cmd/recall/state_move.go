@@ -215,31 +215,17 @@ func readStateFile(e *env, path string) (*state.State, error) {
 
 // sameMessages reports whether two states hold the same messages.
 func sameMessages(a, b *state.State) bool {
-	if a.Len() != b.Len() {
-		return false
-	}
-	for id, ra := range a.All() {
-		rb, ok := b.Lookup(id)
-		if !ok || ra.Outcome != rb.Outcome || ra.Status != rb.Status || ra.Description != rb.Description || ra.Group != rb.Group || !ra.At.Equal(rb.At) {
-			return false
-		}
-	}
-	return true
+	return a.Len() == b.Len() && holdsAll(a, b)
 }
 
 // holdsAll reports whether every message of b is in a with the same record.
 func holdsAll(a, b *state.State) bool {
 	for id, rb := range b.All() {
-		ra, ok := a.Lookup(id)
-		if !ok || !sameRecord(ra, rb) {
+		if ra, ok := a.Lookup(id); !ok || !ra.Equal(rb) {
 			return false
 		}
 	}
 	return true
-}
-
-func sameRecord(a, b state.Record) bool {
-	return a.Outcome == b.Outcome && a.Status == b.Status && a.Description == b.Description && a.Group == b.Group && a.At.Equal(b.At)
 }
 
 // maxConflictExamples bounds the messages a merge's conflict warning names.

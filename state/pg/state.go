@@ -220,7 +220,7 @@ func (b *Backend) effective(changes []state.Change) (ups []state.Change, dels []
 		if !r.Outcome.Valid() {
 			return nil, nil, fmt.Errorf("message %s has invalid outcome %d", c.ID, r.Outcome)
 		}
-		if had && old.Outcome == r.Outcome && old.Status == r.Status && old.Description == r.Description && old.Group == r.Group && old.At.Equal(r.At) {
+		if had && old.Equal(r) {
 			continue
 		}
 		ups = append(ups, state.Change{ID: c.ID, Record: &r})
