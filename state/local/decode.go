@@ -792,26 +792,9 @@ func (s *strict) string(key string) (string, error) {
 func (s *strict) messages(st *state.State) error {
 	start := s.next(s.off())
 	var m map[msgid.ID]state.Record
-	if err := s.dec.Decode(&m); err != nil || m == nil {
-		m, err = s.explainMessages(start, err)
-		if err != nil {
+	if err := s.dec.Decode(&m); err != nil || !s.plain(start, m) {
+		if m, err = s.explainMessages(start, err); err != nil {
 			return err
-		}
-	} else if bytes.Count(s.data[start:s.off()], []byte{'{'}) != len(m)+1 {
-		// Each record is one flat object: as many '{' as records plus the
-		// messages object means no ID was given twice (a '{' inside a
-		// string only sends the file to the careful reader).
-		if m, err = s.explainMessages(start, nil); err != nil {
-			return err
-		}
-	} else {
-		for _, r := range m {
-			if !r.Outcome.Valid() || r.At.IsZero() {
-				if m, err = s.explainMessages(start, nil); err != nil {
-					return err
-				}
-				break
-			}
 		}
 	}
 	st.Reserve(len(m))
@@ -819,6 +802,24 @@ func (s *strict) messages(st *state.State) error {
 		st.Set(id, r) // which keeps one copy of each kind's strings
 	}
 	return nil
+}
+
+// plain reports whether m, which encoding/json read from data[start:] up to
+// the decoder's offset, is the messages object as written: no ID given
+// twice (each record is one flat object, so as many '{' as records plus
+// the messages object rules that out; a '{' inside a string only sends
+// the file to the careful reader), and every record with a settled
+// outcome and a time.
+func (s *strict) plain(start int64, m map[msgid.ID]state.Record) bool {
+	if m == nil || bytes.Count(s.data[start:s.off()], []byte{'{'}) != len(m)+1 {
+		return false
+	}
+	for _, r := range m {
+		if !r.Outcome.Valid() || r.At.IsZero() {
+			return false
+		}
+	}
+	return true
 }
 
 // explainMessages reads the messages object starting at data[start] one
