@@ -125,7 +125,7 @@ func (h *harness) commit(b state.Backend, changes ...state.Change) {
 func (h *harness) commitWant(b state.Backend, want *state.State, changes ...state.Change) {
 	h.t.Helper()
 	h.commit(b, changes...)
-	apply(want, changes...)
+	want.Apply(changes)
 }
 
 // expect fails the test, saying what, if a new handle does not read want.
@@ -260,8 +260,6 @@ func Diff(want, got *state.State) string {
 	}
 	return cmp.Diff(w, g)
 }
-
-func apply(s *state.State, changes ...state.Change) { s.Apply(changes) }
 
 func rec(o outcome.Outcome, status, desc, group string, at time.Time) *state.Record {
 	return &state.Record{Outcome: o, Status: status, Description: desc, Group: group, At: at}
